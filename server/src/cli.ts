@@ -1,0 +1,42 @@
+/**
+ * The command line: the same engine and registry client as the language server.
+ *   node dist/cli.js lint [--format text|json] [--rule id=severity…] FILE…
+ *   node dist/cli.js inspect [--platform os/arch[/variant]] [--lint] REFERENCE
+ */
+import { runLint } from './cli/lintCommand';
+
+const USAGE = `Usage:
+  manifest-lens lint [--format text|json] [--rule ID=off|hint|info|warning|error]… FILE…
+      Lint OCI / Docker manifests, indexes and configs. Exit 1 when any error is found,
+      2 on a usage error.
+  manifest-lens inspect [--platform OS/ARCH[/VARIANT]] [--lint] [--insecure HOST]… REFERENCE
+      Fetch a manifest from a registry and print the bytes it served, unchanged.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'lint':
+      return runLint(rest, process.stdout, process.stderr);
+    case 'inspect': {
+      const { runInspect } = await import('./cli/inspectCommand');
+      return runInspect(rest, process.stdout, process.stderr);
+    }
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      process.stderr.write((command ? `unknown command "${command}"\n` : '') + USAGE);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err) => {
+    process.stderr.write(`manifest-lens: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,73 @@
+/** `manifest-lens lint FILE…`: the engine over files, for build pipelines. */
+import { readFileSync, statSync } from 'node:fs';
+import { analyze, type AnalyzeOptions } from '../engine/analyze';
+import { lineStarts, positionAt } from '../engine/position';
+import { SEVERITY_ORDER, type Severity } from '../engine/types';
+
+export interface LintFileResult {
+  readonly file: string;
+  readonly kind: string;
+  readonly findings: readonly {
+    readonly ruleId: string;
+    readonly severity: Severity;
+    readonly message: string;
+    readonly line: number;
+    readonly column: number;
+    readonly endLine: number;
+    readonly endColumn: number;
+  }[];
+}
+
+/** Files larger than this are reported, not read (the CLI has no reason to lint a 50 MB blob). */
+export const MAX_LINT_BYTES = 64 * 1024 * 1024;
+
+/** Lints one file. Never throws: unreadable, binary or non-JSON files become one finding. */
+export function lintFile(file: string, options: AnalyzeOptions = {}): LintFileResult {
+  const fail = (ruleId: string, message: string, line = 1, column = 1): LintFileResult => ({
+    file, kind: 'unknown', findings: [{ ruleId, severity: 'error', message, line, column, endLine: line, endColumn: column }],
+  });
+  let bytes: Buffer;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) return fail('file-unreadable', 'is a directory');
+    if (st.size > MAX_LINT_BYTES) return fail('file-too-large', `is ${(st.size / 1048576).toFixed(1)} MiB; the linter reads at most ${MAX_LINT_BYTES / 1048576} MiB`);
+    bytes = readFileSync(file);
+  } catch (err) {
+    return fail('file-unreadable', (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  return lintBytes(file, bytes, options);
+}
+
+export function lintBytes(file: string, bytes: Uint8Array, options: AnalyzeOptions = {}): LintFileResult {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const gz = bytes[0] === 0x1f && bytes[1] === 0x8b ? ' (it is gzip data)' : '';
+    return { file, kind: 'unknown', findings: [{ ruleId: 'json-invalid', severity: 'error', message: `not JSON: the file is binary, not UTF-8 text${gz}`, line: 1, column: 1, endLine: 1, endColumn: 1 }] };
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const a = analyze(text, options);
+  const starts = lineStarts(text);
+  if (a.syntaxErrors.length > 0) {
+    const e = a.syntaxErrors[0];
+    const p = positionAt(starts, e.offset);
+    const more = a.syntaxErrors.length > 1 ? ` (and ${a.syntaxErrors.length - 1} more syntax errors)` : '';
+    return { file, kind: a.kind, findings: [{ ruleId: 'json-invalid', severity: 'error', message: `not valid JSON: ${e.message}${more}`, line: p.line + 1, column: p.character + 1, endLine: p.line + 1, endColumn: p.character + 1 }] };
+  }
+  return {
+    file,
+    kind: a.kind,
+    findings: a.findings.map((f) => {
+      const s = positionAt(starts, f.offset);
+      const e = positionAt(starts, f.offset + f.length);
+      return { ruleId: f.ruleId, severity: f.severity, message: f.message, line: s.line + 1, column: s.character + 1, endLine: e.line + 1, endColumn: e.character + 1 };
+    }),
+  };
+}
+
+export function worstSeverity(results: readonly LintFileResult[]): Severity | undefined {
+  let worst: Severity | undefined;
+  for (const r of results) for (const f of r.findings) if (!worst || SEVERITY_ORDER[f.severity] < SEVERITY_ORDER[worst]) worst = f.severity;
+  return worst;
+}

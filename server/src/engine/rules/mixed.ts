@@ -1,0 +1,266 @@
+/** rules.md §9: mixed OCI / Docker media types, the headline rules. */
+import { propertyOf, stringOf, valueOf, type Node } from '../json';
+import { DOCKER_V2S2_CONFIG_TYPES, DOCKER_V2S2_LAYER_TYPES, EMPTY_DESCRIPTOR, mediaTypeInfo, MT, relabel } from '../mediaTypes';
+import type { ConversionTarget, DescriptorSite, Rule, RuleContext } from '../types';
+import { deletePropertyEdit, DOCKER_V22, fix, IS_SPEC, replaceEdit } from './helpers';
+
+function layerSites(ctx: RuleContext): DescriptorSite[] {
+  return ctx.descriptors.filter((s) => s.role === 'layer' && s.node.type === 'object');
+}
+
+function mediaTypeNode(site: DescriptorSite): Node | undefined {
+  const n = valueOf(site.node, 'mediaType');
+  return n?.type === 'string' ? n : undefined;
+}
+
+const BOTH: readonly ConversionTarget[] = ['oci', 'docker'];
+
+/** Fields the Docker formats do not have (media-types.md compatibility matrix). */
+const OCI_ONLY_TOP = ['annotations', 'subject', 'artifactType'];
+
+export const mixedRules: Rule[] = [
+  {
+    id: 'mixed-config-media-type',
+    severity: 'error',
+    appliesTo: ['oci-manifest'],
+    description: 'An OCI manifest carries a Docker image config media type.',
+    why: 'containers/image (podman, skopeo, buildah, CRI-O) refuses it: `invalid mixed OCI image with Docker v2s2 config`. The OCI manifest MUST-support list holds only the OCI config; the two config types are related, not interchangeable.',
+    source: 'containers/image internal/manifest/errors.go NonImageArtifactError (containers/image#1822); podman#22196; image-spec manifest.md config',
+    specUrl: IS_SPEC + 'manifest.md#image-manifest-property-descriptions',
+    fix: 'Set config.mediaType to application/vnd.oci.image.config.v1+json; or convert the whole document to one family.',
+    check(ctx) {
+      const site = ctx.descriptors.find((s) => s.role === 'config');
+      const node = site && mediaTypeNode(site);
+      if (!node || node.value !== MT.dockerConfig) return;
+      ctx.report(node, `Mixed media types: this OCI manifest's config is a Docker config ("${MT.dockerConfig}"). podman, skopeo and buildah refuse it with "invalid mixed OCI image with Docker v2s2 config"; use "${MT.ociConfig}".`, {
+        fixes: [fix(`Set config mediaType to ${MT.ociConfig}`, [replaceEdit(node, MT.ociConfig)], true, true)],
+        conversions: BOTH,
+      });
+    },
+  },
+  {
+    id: 'mixed-layer-in-oci-manifest',
+    severity: 'warning',
+    appliesTo: ['oci-manifest'],
+    description: 'An OCI manifest lists a layer with a Docker layer media type.',
+    why: 'The OCI layer MUST-support list is OCI-only; Quay refuses Docker layer types in OCI manifests, and containers/image cannot recompress them ("unsupported MIME type for compression").',
+    source: 'image-spec manifest.md layers; Quay OCI manifest schema; docker-library/bashbrew#64',
+    specUrl: IS_SPEC + 'manifest.md#image-manifest-property-descriptions',
+    fix: 'Relabel the layer with its OCI equivalent (same bytes).',
+    check(ctx) {
+      for (const site of layerSites(ctx)) {
+        const node = mediaTypeNode(site);
+        if (!node) continue;
+        const info = mediaTypeInfo(node.value as string);
+        if (info?.family !== 'docker' || info.role !== 'layer') continue;
+        const to = relabel(info.mediaType, 'oci');
+        ctx.report(node, `Mixed media types: ${site.label} of this OCI manifest is a Docker layer ("${info.mediaType}")` + (to ? `; the OCI equivalent is "${to}".` : '.'), {
+          fixes: to ? [fix(`Relabel ${site.label} as ${to}`, [replaceEdit(node, to)], true, true)] : [],
+          conversions: BOTH,
+        });
+      }
+    },
+  },
+  {
+    id: 'mixed-layer-in-docker-manifest',
+    severity: 'error',
+    appliesTo: ['docker-manifest'],
+    description: 'A Docker v2 schema 2 manifest lists a layer whose media type is not a Docker layer type.',
+    why: 'containers/image refuses it: `unsupported docker v2s2 media type`, so skopeo, podman and CRI-O (OpenShift kubelets) cannot pull the image (kontain.me#222, cilium#13429).',
+    source: 'containers/image Schema2FromManifest / SupportedSchema2MediaType; manifest-v2-2.md layers',
+    specUrl: DOCKER_V22,
+    fix: 'Relabel the layer with its Docker equivalent, or convert the whole manifest to OCI.',
+    check(ctx) {
+      for (const site of layerSites(ctx)) {
+        const node = mediaTypeNode(site);
+        if (!node) continue;
+        const mt = node.value as string;
+        const info = mediaTypeInfo(mt);
+        if (DOCKER_V2S2_LAYER_TYPES.has(mt) || info?.compression === 'zstd') continue; // zstd: docker-zstd-layer-nonstandard
+        const to = relabel(mt, 'docker');
+        const what = info ? `an ${info.family === 'oci' ? 'OCI' : info.family} type ("${mt}")` : `"${mt}", which is not a Docker layer type`;
+        ctx.report(node, `Mixed media types: ${site.label} of this Docker v2s2 manifest is ${what}; containers/image refuses it with "unsupported docker v2s2 media type".` + (to ? ` The Docker equivalent is "${to}".` : ''), {
+          fixes: to ? [fix(`Relabel ${site.label} as ${to}`, [replaceEdit(node, to)], true, true)] : [],
+          conversions: BOTH,
+        });
+      }
+    },
+  },
+  {
+    id: 'docker-config-media-type-unexpected',
+    severity: 'warning',
+    appliesTo: ['docker-manifest'],
+    description: 'A Docker v2 schema 2 manifest\'s config is not a Docker image or plugin config.',
+    why: 'Quay enforces the Docker config type on v2s2 manifests, and distribution refuses unknown config classes when repository classes are configured.',
+    source: 'manifest-v2-2.md config "should generally be …"; Quay schema2 config enum; distribution applyResourcePolicy',
+    specUrl: DOCKER_V22,
+    fix: 'Relabel the config as a Docker config, or convert the manifest to OCI.',
+    check(ctx) {
+      const site = ctx.descriptors.find((s) => s.role === 'config');
+      const node = site && mediaTypeNode(site);
+      if (!node || DOCKER_V2S2_CONFIG_TYPES.has(node.value as string)) return;
+      const to = relabel(node.value as string, 'docker');
+      ctx.report(node, `This Docker v2s2 manifest's config is "${node.value}", not "${MT.dockerConfig}"; Quay refuses it.` + (to ? '' : ' For an artifact, use an OCI manifest with artifactType.'), {
+        fixes: to ? [fix(`Set config mediaType to ${to}`, [replaceEdit(node, to)], true, true)] : [],
+        conversions: ['oci'],
+      });
+    },
+  },
+  {
+    id: 'mixed-index-docker-children',
+    severity: 'warning',
+    appliesTo: ['oci-index'],
+    description: 'An OCI image index lists Docker manifests or manifest lists.',
+    why: 'The spec lets consumers accept unknown types, but Quay refuses them ("is not one of [OCI manifest, OCI index]", oc-mirror#253) and GCR is reported to object.',
+    source: 'image-spec image-index.md manifests; Quay index schema',
+    specUrl: IS_SPEC + 'image-index.md#image-index-property-descriptions',
+    fix: 'When every child is Docker and no OCI-only field is used, make the index a Docker manifest list.',
+    check(ctx) {
+      const children = ctx.descriptors.filter((s) => s.role === 'manifest');
+      const docker = children.filter((s) => mediaTypeInfo(stringOf(s.node, 'mediaType'))?.family === 'docker');
+      if (docker.length === 0) return;
+      const top = valueOf(ctx.root, 'mediaType');
+      const allDocker = docker.length === children.length && !OCI_ONLY_TOP.some((k) => propertyOf(ctx.root, k)) && children.every((c) => !propertyOf(c.node, 'annotations'));
+      const fixes = allDocker && top ? [fix(`Make this a Docker manifest list (${MT.dockerList})`, [replaceEdit(top, MT.dockerList)], true, true)] : [];
+      for (const site of docker) {
+        ctx.report(mediaTypeNode(site)!, `Mixed media types: ${site.label} of this OCI index is a Docker type ("${stringOf(site.node, 'mediaType')}"); Quay refuses such indexes.`, { fixes });
+      }
+    },
+  },
+  {
+    id: 'mixed-list-oci-children',
+    severity: 'warning',
+    appliesTo: ['docker-list'],
+    description: 'A Docker manifest list lists OCI manifests or indexes.',
+    why: 'Docker lists hold v2s2 manifests; a list with OCI children is what podman manifest inspect showed for an OCI index it had re-serialised (podman#22196), hiding what the registry served.',
+    source: 'manifest-v2-2.md manifest list; podman#22196',
+    specUrl: DOCKER_V22 + '#manifest-list',
+    fix: 'Make the list an OCI image index (the fields are compatible).',
+    check(ctx) {
+      const top = valueOf(ctx.root, 'mediaType');
+      for (const site of ctx.descriptors.filter((s) => s.role === 'manifest')) {
+        const node = mediaTypeNode(site);
+        if (!node || mediaTypeInfo(node.value as string)?.family !== 'oci') continue;
+        ctx.report(node, `Mixed media types: ${site.label} of this Docker manifest list is an OCI type ("${node.value}"). An OCI image index is the right container for OCI children.`, {
+          fixes: top ? [fix(`Make this an OCI image index (${MT.ociIndex})`, [replaceEdit(top, MT.ociIndex)], true, true)] : [],
+        });
+      }
+    },
+  },
+  {
+    id: 'docker-zstd-layer-nonstandard',
+    severity: 'warning',
+    appliesTo: ['docker-manifest', 'oci-manifest'],
+    description: 'A zstd layer is labelled or listed as Docker, which the Docker format does not define.',
+    why: 'manifest-v2-2.md has no zstd type; containerd and regclient define one, but containers/image refuses it ("unsupported docker v2s2 media type"). zstd is portable only in OCI manifests.',
+    source: 'manifest-v2-2.md media types; containers/image SupportedSchema2MediaType',
+    specUrl: DOCKER_V22,
+    fix: 'Convert the manifest to OCI, with application/vnd.oci.image.layer.v1.tar+zstd.',
+    check(ctx) {
+      for (const site of layerSites(ctx)) {
+        const node = mediaTypeNode(site);
+        if (!node) continue;
+        const mt = node.value as string;
+        const inDocker = ctx.kind === 'docker-manifest' && mediaTypeInfo(mt)?.compression === 'zstd';
+        if (mt !== MT.dockerLayerZstd && !inDocker) continue;
+        ctx.report(node, `${site.label} is zstd in Docker form ("${mt}"); containers/image refuses it. zstd layers belong in an OCI manifest as "${MT.ociLayerZstd}".`, {
+          fixes: ctx.kind === 'oci-manifest' ? [fix(`Relabel ${site.label} as ${MT.ociLayerZstd}`, [replaceEdit(node, MT.ociLayerZstd)], true, true)] : [],
+          conversions: ['oci'],
+        });
+      }
+    },
+  },
+  {
+    id: 'docker-uncompressed-layer',
+    severity: 'info',
+    appliesTo: ['docker-manifest'],
+    description: 'A Docker manifest uses the uncompressed Docker layer type.',
+    why: 'containers/image accepts it, but the v2 schema 2 spec does not list it and Quay.io refuses such manifests ("manifest invalid", containers/image#1270).',
+    source: 'containers/image#1270',
+    specUrl: DOCKER_V22,
+    check(ctx) {
+      for (const site of layerSites(ctx)) {
+        const node = mediaTypeNode(site);
+        if (node?.value === MT.dockerLayerTar) ctx.report(node, `${site.label} is an uncompressed Docker layer; Quay.io refuses v2s2 manifests with it.`, { conversions: ['oci'] });
+      }
+    },
+  },
+  {
+    id: 'oci-only-field-in-docker',
+    severity: 'warning',
+    appliesTo: ['docker-manifest', 'docker-list'],
+    description: 'A Docker manifest or list uses a field only OCI defines (annotations, subject, artifactType, config urls).',
+    why: 'The Docker formats have no such field: containers/image drops it silently when it re-serialises, and strict registries refuse it.',
+    source: 'image-spec media-types.md compatibility matrix; containers/image Schema2 structs',
+    specUrl: IS_SPEC + 'media-types.md#compatibility-matrix',
+    fix: 'Drop the field, or convert the document to OCI.',
+    check(ctx) {
+      const flag = (prop: Node | undefined, where: string): void => {
+        if (!prop) return;
+        const key = prop.children![0];
+        ctx.report(key, `"${key.value}" ${where} exists only in OCI; Docker tools drop it.`, {
+          fixes: [fix(`Remove "${key.value}"`, [deletePropertyEdit(ctx.text, prop)])],
+          conversions: ['oci'],
+        });
+      };
+      for (const k of OCI_ONLY_TOP) flag(propertyOf(ctx.root, k), 'at the top level');
+      for (const site of ctx.descriptors) {
+        if (site.node.type !== 'object') continue;
+        flag(propertyOf(site.node, 'annotations'), `on ${site.label}`);
+        if (site.role === 'config' || site.role === 'manifest') flag(propertyOf(site.node, 'urls'), `on ${site.label}`);
+      }
+    },
+  },
+  {
+    id: 'docker-only-field-in-oci',
+    severity: 'warning',
+    appliesTo: ['oci-index'],
+    description: 'An OCI index entry uses platform.features, which Docker lists define and OCI reserves.',
+    why: 'platform.features is RESERVED in OCI: consumers must not rely on it, and converters drop it.',
+    source: 'image-spec image-index.md platform.features "This property is RESERVED"',
+    specUrl: IS_SPEC + 'image-index.md#image-index-property-descriptions',
+    fix: 'Remove platform.features.',
+    check(ctx) {
+      for (const site of ctx.descriptors.filter((s) => s.role === 'manifest')) {
+        const prop = propertyOf(valueOf(site.node, 'platform'), 'features');
+        if (!prop) continue;
+        ctx.report(prop.children![0], `${site.label}.platform.features is a Docker manifest list field; OCI reserves it.`, {
+          fixes: [fix('Remove platform.features', [deletePropertyEdit(ctx.text, prop)])],
+        });
+      }
+    },
+  },
+  {
+    id: 'oci-artifact-manifest-withdrawn',
+    severity: 'warning',
+    appliesTo: ['artifact-manifest'],
+    description: 'The document uses the withdrawn OCI artifact manifest type.',
+    why: 'application/vnd.oci.artifact.manifest.v1+json existed only in image-spec v1.1.0 release candidates; ACR answers MANIFEST_UNKNOWN unless asked for it, and most tools do not know it. Artifacts are image manifests with artifactType.',
+    source: 'image-spec commit 63b8bd0 "Remove artifact manifest"; go-containerregistry#1697',
+    specUrl: IS_SPEC + 'manifest.md#guidelines-for-artifact-usage',
+    fix: 'Rewrite as an image manifest with artifactType, the empty config and the blobs as layers.',
+    check(ctx) {
+      const node = valueOf(ctx.root, 'mediaType') ?? ctx.root;
+      ctx.report(node, `"${MT.ociArtifactManifest}" was withdrawn before image-spec v1.1.0; use an image manifest with "artifactType" instead.`, {
+        fixes: [fix('Rewrite as an OCI image manifest with artifactType', [{ offset: ctx.root.offset, length: ctx.root.length, newText: rewriteArtifact(ctx) }], true, true)],
+      });
+    },
+  },
+];
+
+function rewriteArtifact(ctx: RuleContext): string {
+  const json = (n: Node | undefined): unknown => (n ? JSON.parse(ctx.text.slice(n.offset, n.offset + n.length)) : undefined);
+  const blobs = json(valueOf(ctx.root, 'blobs')) as unknown[] | undefined;
+  const { data: _data, ...emptyConfig } = EMPTY_DESCRIPTOR;
+  const out: Record<string, unknown> = {
+    schemaVersion: 2,
+    mediaType: MT.ociManifest,
+    artifactType: json(valueOf(ctx.root, 'artifactType')) ?? 'application/vnd.unknown.artifact.v1',
+    config: emptyConfig,
+    layers: blobs && blobs.length > 0 ? blobs : [EMPTY_DESCRIPTOR],
+  };
+  for (const k of ['subject', 'annotations']) if (valueOf(ctx.root, k)) out[k] = json(valueOf(ctx.root, k));
+  const indent = /\n([ \t]+)"/.exec(ctx.text)?.[1] ?? '';
+  return JSON.stringify(out, null, indent || undefined);
+}
+

@@ -1,0 +1,91 @@
+/**
+ * Plain, offset-based types the engine hands out. The LSP layer turns them into LSP types;
+ * the CLI prints them. Nothing here depends on an editor.
+ */
+import type { Detection, DocumentKind } from './documentKind';
+import type { Node } from './json';
+
+export type Severity = 'error' | 'warning' | 'info' | 'hint';
+
+export const SEVERITY_ORDER: Readonly<Record<Severity, number>> = Object.freeze({ error: 0, warning: 1, info: 2, hint: 3 });
+
+/** Replace `length` characters at `offset` with `newText`. */
+export interface Edit {
+  readonly offset: number;
+  readonly length: number;
+  readonly newText: string;
+}
+
+export interface Fix {
+  readonly title: string;
+  readonly edits: readonly Edit[];
+  /** Every edit of a manifest changes its digest; titles say so where it matters. */
+  readonly changesDigest: boolean;
+  readonly preferred?: boolean;
+}
+
+export interface Finding {
+  readonly ruleId: string;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly offset: number;
+  readonly length: number;
+  readonly fixes: readonly Fix[];
+  /** Document-wide conversions worth offering next to this finding. */
+  readonly conversions?: readonly ConversionTarget[];
+}
+
+export type ConversionTarget = 'oci' | 'docker';
+
+/** Where a descriptor sits in the document. */
+export type DescriptorRole = 'config' | 'layer' | 'manifest' | 'subject' | 'blob' | 'self';
+
+export interface DescriptorSite {
+  readonly node: Node;
+  readonly role: DescriptorRole;
+  /** Position in its array (layers, manifests, blobs). */
+  readonly index?: number;
+  /** Human path, e.g. `layers[2]`, used in messages. */
+  readonly label: string;
+}
+
+/** What a check may report, beyond message and location. */
+export interface ReportOptions {
+  readonly fixes?: readonly Fix[];
+  readonly severity?: Severity;
+  readonly conversions?: readonly ConversionTarget[];
+}
+
+export interface RuleContext {
+  readonly text: string;
+  readonly root: Node;
+  readonly detection: Detection;
+  readonly kind: DocumentKind;
+  readonly descriptors: readonly DescriptorSite[];
+  /** The registry's Content-Type, for fetched documents. */
+  readonly contentType?: string;
+  /** Report on a node's whole range. */
+  report(node: Node, message: string, options?: ReportOptions): void;
+  /** Report on an explicit range. */
+  reportAt(offset: number, length: number, message: string, options?: ReportOptions): void;
+}
+
+export interface Rule {
+  /** Stable kebab-case id from rules.md. */
+  readonly id: string;
+  readonly severity: Severity;
+  readonly appliesTo: readonly DocumentKind[];
+  /** One line: what the rule finds. Reused by hovers, the README and the CLI. */
+  readonly description: string;
+  /** Why it matters: who rejects it, or what the spec says. */
+  readonly why: string;
+  /** Where the rule comes from (spec section, tool). */
+  readonly source: string;
+  /** A link to the spec text, when there is one. */
+  readonly specUrl?: string;
+  /** What the quick-fix does, if there is one. */
+  readonly fix?: string;
+  /** Only for documents fetched from a registry. */
+  readonly fetchedOnly?: boolean;
+  check(ctx: RuleContext): void;
+}
