@@ -118,7 +118,7 @@ export function detectKind(root: Node | undefined, contentType?: string): Detect
   const mediaType = stringOf(root, 'mediaType');
   const fromMediaType = kindOfMediaType(mediaType);
   const hasSchemaVersion = has(root, 'schemaVersion');
-  if (fromMediaType && (hasSchemaVersion || keyGroups.length > 0 || fromMediaType === 'oci-layout')) {
+  if (fromMediaType && (hasSchemaVersion || keyGroups.length > 0 || !looksLikeDescriptor(root))) {
     return { kind: fromMediaType, via: 'media-type', keyGroups };
   }
   if (has(root, 'imageLayoutVersion')) return { kind: 'oci-layout', via: 'shape', keyGroups };

@@ -39,6 +39,7 @@ export interface MediaTypeInfo {
 const IS = 'https://github.com/opencontainers/image-spec/blob/v1.1.1/';
 const DIST_V22 = 'https://github.com/distribution/distribution/blob/main/docs/content/spec/manifest-v2-2.md';
 const DIST_V21 = 'https://github.com/distribution/distribution/blob/v2.8.3/docs/spec/manifest-v2-1.md';
+const OCICRYPT = 'https://github.com/containers/ocicrypt/blob/main/spec/spec.go';
 
 /** Keys are the names the code uses; values are the media type records. */
 const TABLE = {
@@ -165,6 +166,21 @@ const TABLE = {
     mediaType: 'application/vnd.docker.distribution.manifest.v1+prettyjws', family: 'schema1', role: 'signed-manifest',
     title: 'Docker image manifest v2 schema 1 (signed)', description: 'A schema 1 manifest with JWS signatures.',
     spec: DIST_V21, deprecated: 'Docker, containerd and Docker Hub no longer pull or accept schema 1 by default.',
+  },
+  ociLayerTarEncrypted: {
+    mediaType: 'application/vnd.oci.image.layer.v1.tar+encrypted', family: 'oci', role: 'layer', title: 'OCI layer (encrypted tar)',
+    description: 'An uncompressed layer tar encrypted with ocicrypt; the keys travel in the layer annotations. containers/image and containerd (imgcrypt) accept it.',
+    spec: OCICRYPT, compression: 'none', nonstandard: 'Defined by the ocicrypt specification, not by image-spec.',
+  },
+  ociLayerGzipEncrypted: {
+    mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip+encrypted', family: 'oci', role: 'layer', title: 'OCI layer (encrypted gzip)',
+    description: 'A gzip layer encrypted with ocicrypt; the keys travel in the layer annotations. containers/image and containerd (imgcrypt) accept it.',
+    spec: OCICRYPT, compression: 'gzip', nonstandard: 'Defined by the ocicrypt specification, not by image-spec.',
+  },
+  ociLayerZstdEncrypted: {
+    mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd+encrypted', family: 'oci', role: 'layer', title: 'OCI layer (encrypted zstd)',
+    description: 'A zstd layer encrypted with ocicrypt; the keys travel in the layer annotations. containers/image and containerd (imgcrypt) accept it.',
+    spec: OCICRYPT, compression: 'zstd', nonstandard: 'Defined by the ocicrypt specification, not by image-spec.',
   },
 } as const satisfies Record<string, MediaTypeInfo>;
 

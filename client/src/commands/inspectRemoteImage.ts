@@ -1,0 +1,130 @@
+/**
+ * "Manifest Lens: Inspect Remote Image": pick or type a reference (validated as it is typed),
+ * fetch it with a cancellable progress notification, open the served document read-only.
+ */
+import * as vscode from 'vscode';
+import { ResponseError, type LanguageClient } from 'vscode-languageclient/node';
+import { HISTORY_KEY, HISTORY_MAX, REGISTRY_ERROR_CODE, Requests, type RemoteDocument } from '../ids';
+import type { RemoteDocumentProvider } from '../remoteDocuments';
+
+export interface InspectDeps {
+  readonly context: vscode.ExtensionContext;
+  readonly client: () => LanguageClient | undefined;
+  readonly provider: RemoteDocumentProvider;
+  readonly output: vscode.OutputChannel;
+}
+
+function history(ctx: vscode.ExtensionContext): string[] {
+  return ctx.globalState.get<string[]>(HISTORY_KEY, []);
+}
+
+async function remember(ctx: vscode.ExtensionContext, reference: string): Promise<void> {
+  const list = [reference, ...history(ctx).filter((r) => r !== reference)].slice(0, HISTORY_MAX);
+  await ctx.globalState.update(HISTORY_KEY, list);
+}
+
+/** An input box that validates with the server's reference grammar as the user types. */
+function askReference(client: LanguageClient, recent: string[]): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const input = vscode.window.createQuickPick();
+    input.title = 'Inspect Remote Image';
+    input.placeholder = 'registry/repository:tag or …@sha256:digest, e.g. 127.0.0.1:5055/samples/podman-22196:mixed';
+    input.matchOnDescription = false;
+    const recentItems = recent.map((r) => ({ label: r, description: 'recent' }));
+    input.items = recentItems;
+    let seq = 0;
+    let lastValid: string | undefined;
+    const refresh = async (value: string): Promise<void> => {
+      const mine = ++seq;
+      const text = value.trim();
+      if (!text) {
+        input.items = recentItems;
+        return;
+      }
+      const { message } = await client.sendRequest<{ message: string | null }>(Requests.validateReference, { text });
+      if (mine !== seq) return;
+      lastValid = message ? undefined : text;
+      const typed = message
+        ? { label: text, description: `$(error) ${message}`, alwaysShow: true }
+        : { label: text, description: 'Inspect', alwaysShow: true };
+      input.items = [typed, ...recentItems.filter((i) => i.label !== text)];
+    };
+    input.onDidChangeValue((v) => void refresh(v));
+    input.onDidAccept(async () => {
+      const picked = input.selectedItems[0]?.label ?? input.value.trim();
+      const text = picked.trim();
+      if (!text) return;
+      const { message } = await client.sendRequest<{ message: string | null }>(Requests.validateReference, { text });
+      if (message) {
+        input.value = text;
+        void refresh(text);
+        void vscode.window.showWarningMessage(`"${text}" is not a valid image reference: ${message}`);
+        return;
+      }
+      resolve(text);
+      input.hide();
+    });
+    input.onDidHide(() => { resolve(undefined); input.dispose(); });
+    void lastValid;
+    input.show();
+  });
+}
+
+/** Fetches through the server under a cancellable progress notification. Undefined when cancelled. */
+export async function fetchWithProgress(
+  deps: InspectDeps,
+  title: string,
+  request: { method: string; params: object },
+): Promise<RemoteDocument | undefined> {
+  const client = deps.client();
+  if (!client) {
+    void vscode.window.showErrorMessage('Manifest Lens: the language server is not running; see the "Manifest Lens" output.');
+    return undefined;
+  }
+  try {
+    return await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+      (_progress, token) => client.sendRequest<RemoteDocument>(request.method, request.params, token),
+    );
+  } catch (err) {
+    if (err instanceof ResponseError && (err.code === REGISTRY_ERROR_CODE || err.code === -32800 /* RequestCancelled */)) {
+      const kind = (err.data as { kind?: string } | undefined)?.kind;
+      if (err.code === -32800 || kind === 'cancelled') return undefined; // the user cancelled: silent
+      const actions = kind === 'unauthorized' || kind === 'tls' || kind === 'insecure' ? ['Open Settings', 'Show Log'] : ['Show Log'];
+      void vscode.window.showErrorMessage(`Manifest Lens: ${err.message}`, ...actions).then((a) => {
+        if (a === 'Show Log') deps.output.show(true);
+        if (a === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'manifestLens.registry');
+      });
+      return undefined;
+    }
+    if (err instanceof vscode.CancellationError) return undefined;
+    void vscode.window.showErrorMessage(`Manifest Lens: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  }
+}
+
+export async function showRemoteDocument(deps: InspectDeps, doc: RemoteDocument): Promise<void> {
+  deps.provider.remember(doc);
+  const uri = vscode.Uri.parse(doc.uri);
+  const textDoc = await vscode.workspace.openTextDocument(uri);
+  if (textDoc.languageId !== 'json') await vscode.languages.setTextDocumentLanguage(textDoc, 'json');
+  await vscode.window.showTextDocument(textDoc, { preview: false });
+  const verified = doc.verified === 'computed-only' ? 'computed' : 'verified';
+  vscode.window.setStatusBarMessage(`$(pass) ${doc.reference} · ${doc.digest.slice(0, 19)}… ${verified} · ${doc.size} bytes`, 8000);
+  for (const w of doc.warnings) void vscode.window.showWarningMessage(`Registry warning: ${w}`);
+}
+
+export function registerInspectCommand(deps: InspectDeps): vscode.Disposable {
+  return vscode.commands.registerCommand('manifestLens.inspectRemoteImage', async (reference?: string) => {
+    const client = deps.client();
+    if (!client) {
+      void vscode.window.showErrorMessage('Manifest Lens: the language server is not running; see the "Manifest Lens" output.');
+      return;
+    }
+    const ref = typeof reference === 'string' && reference ? reference : await askReference(client, history(deps.context));
+    if (!ref) return;
+    await remember(deps.context, ref);
+    const doc = await fetchWithProgress(deps, `Fetching ${ref}…`, { method: Requests.inspect, params: { reference: ref } });
+    if (doc) await showRemoteDocument(deps, doc);
+  });
+}

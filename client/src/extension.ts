@@ -1,0 +1,88 @@
+/**
+ * Activation: start the language server, register the read-only provider for fetched
+ * documents and the commands. Everything else lives in the server.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { fetchWithProgress, registerInspectCommand, showRemoteDocument, type InspectDeps } from './commands/inspectRemoteImage';
+import { CommandIds, HISTORY_KEY, Notifications, REMOTE_SCHEME, Requests } from './ids';
+import { RemoteDocumentProvider } from './remoteDocuments';
+
+let client: LanguageClient | undefined;
+
+function proxySetting(): string | undefined {
+  const p = vscode.workspace.getConfiguration('http').get<string>('proxy');
+  return p && p.trim() ? p.trim() : undefined;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const started = Date.now();
+  const output = vscode.window.createOutputChannel('Manifest Lens');
+  context.subscriptions.push(output);
+
+  const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
+  const serverOptions: ServerOptions = {
+    run: { module: serverModule, transport: TransportKind.ipc },
+    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [
+      { scheme: 'file', language: 'json' },
+      { scheme: 'file', language: 'jsonc' },
+      { scheme: 'untitled', language: 'json' },
+      { scheme: 'untitled', language: 'jsonc' },
+      { scheme: REMOTE_SCHEME, language: 'json' },
+    ],
+    outputChannel: output,
+    traceOutputChannel: output,
+    synchronize: { configurationSection: 'manifestLens' },
+    initializationOptions: { trusted: vscode.workspace.isTrusted, proxy: proxySetting() },
+  };
+  client = new LanguageClient('manifestLens', 'Manifest Lens', serverOptions, clientOptions);
+
+  const provider = new RemoteDocumentProvider(() => client);
+  const deps: InspectDeps = { context, client: () => client, provider, output };
+  context.subscriptions.push(
+    provider,
+    vscode.workspace.registerTextDocumentContentProvider(REMOTE_SCHEME, provider),
+    registerInspectCommand(deps),
+    vscode.commands.registerCommand(CommandIds.openRemote, async (uri?: string) => {
+      if (typeof uri !== 'string') return;
+      const doc = await fetchWithProgress(deps, 'Fetching from the registry…', { method: Requests.open, params: { uri } });
+      if (doc) await showRemoteDocument(deps, doc);
+    }),
+    vscode.commands.registerCommand(CommandIds.showRaw, async (uri?: vscode.Uri) => {
+      const target = uri ?? vscode.window.activeTextEditor?.document.uri;
+      if (!target || target.scheme !== REMOTE_SCHEME) {
+        void vscode.window.showInformationMessage('Show Raw Bytes works on documents opened with "Inspect Remote Image".');
+        return;
+      }
+      const kept = provider.get(target);
+      const rawUri = kept?.rawUri ?? target.with({ query: target.query ? target.query + '&raw=1' : 'raw=1' }).toString();
+      await vscode.commands.executeCommand(CommandIds.openRemote, rawUri);
+    }),
+    vscode.commands.registerCommand(CommandIds.copyDigest, async (digest?: string) => {
+      if (typeof digest !== 'string') return;
+      await vscode.env.clipboard.writeText(digest);
+      vscode.window.setStatusBarMessage(`Copied ${digest}`, 3000);
+    }),
+    vscode.commands.registerCommand(CommandIds.showOutput, () => output.show(true)),
+    vscode.commands.registerCommand(CommandIds.clearHistory, async () => {
+      await context.globalState.update(HISTORY_KEY, []);
+      vscode.window.setStatusBarMessage('Manifest Lens: cleared the list of recent references', 3000);
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void client?.sendNotification(Notifications.setTrust, { trusted: true, proxy: proxySetting() })),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('http.proxy')) void client?.sendNotification(Notifications.setTrust, { trusted: vscode.workspace.isTrusted, proxy: proxySetting() });
+    }),
+  );
+
+  await client.start();
+  output.appendLine(`Manifest Lens activated in ${Date.now() - started} ms (language server started).`);
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+  client = undefined;
+}

@@ -1,0 +1,44 @@
+/** Command, setting and protocol names in one place. */
+export const CommandIds = {
+  inspectRemoteImage: 'manifestLens.inspectRemoteImage',
+  openRemote: 'manifestLens.openRemote',
+  showRaw: 'manifestLens.showRaw',
+  copyDigest: 'manifestLens.copyDigest',
+  showOutput: 'manifestLens.showOutput',
+  clearHistory: 'manifestLens.clearInspectHistory',
+} as const;
+
+export const REMOTE_SCHEME = 'oci-image';
+
+export const Requests = {
+  validateReference: 'manifestLens/validateReference',
+  inspect: 'manifestLens/inspect',
+  open: 'manifestLens/open',
+} as const;
+
+export const Notifications = {
+  setTrust: 'manifestLens/setTrust',
+} as const;
+
+/** The server's JSON-RPC error code for registry failures. */
+export const REGISTRY_ERROR_CODE = -32050;
+
+export const HISTORY_KEY = 'manifestLens.inspectHistory';
+export const HISTORY_MAX = 20;
+
+/** What the server answers for a fetched document. */
+export interface RemoteDocument {
+  readonly uri: string;
+  readonly rawUri: string;
+  readonly text: string;
+  readonly raw: boolean;
+  readonly reference: string;
+  readonly kind: 'manifest' | 'blob' | 'referrers';
+  readonly contentType?: string;
+  readonly digest: string;
+  readonly verified: string;
+  readonly size: number;
+  readonly requests: number;
+  readonly warnings: readonly string[];
+  readonly prettyPrinted: boolean;
+}

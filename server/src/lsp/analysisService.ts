@@ -1,0 +1,74 @@
+/**
+ * One analysis per document version, shared by diagnostics, hovers, completions and code
+ * actions; debounced validation that drops stale work when the user keeps typing.
+ */
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { analyze, type Analysis } from '../engine/analyze';
+import type { DocumentSettings } from './settings';
+
+export interface AnalysisEntry {
+  readonly version: number;
+  readonly analysis: Analysis;
+  /** Set when the document was too large to lint. */
+  readonly skippedBytes?: number;
+}
+
+export class AnalysisService {
+  private readonly cache = new Map<string, AnalysisEntry>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly settingsFor: (uri: string) => Promise<DocumentSettings>,
+    private readonly contentTypeFor: (uri: string) => string | undefined,
+  ) {}
+
+  /** The analysis of this exact version, computing it if needed. */
+  async get(doc: TextDocument): Promise<AnalysisEntry> {
+    const hit = this.cache.get(doc.uri);
+    if (hit && hit.version === doc.version) return hit;
+    const settings = await this.settingsFor(doc.uri);
+    return this.compute(doc, settings);
+  }
+
+  /** Synchronous variant for callers that already hold the settings. */
+  compute(doc: TextDocument, settings: DocumentSettings): AnalysisEntry {
+    const hit = this.cache.get(doc.uri);
+    if (hit && hit.version === doc.version) return hit;
+    const text = doc.getText();
+    const limit = settings.maxFileSizeMB * 1024 * 1024;
+    let entry: AnalysisEntry;
+    if (text.length > limit) {
+      entry = { version: doc.version, analysis: analyze('', {}), skippedBytes: text.length };
+    } else {
+      entry = {
+        version: doc.version,
+        analysis: analyze(text, { rules: settings.rules, maxFindings: settings.maxProblems, contentType: this.contentTypeFor(doc.uri) }),
+      };
+    }
+    this.cache.set(doc.uri, entry);
+    return entry;
+  }
+
+  /**
+   * Runs `fn` after the user stops typing. Small documents are linted almost at once; large
+   * ones wait longer so a burst of keystrokes costs one lint, not one per key.
+   */
+  schedule(doc: TextDocument, fn: () => void): void {
+    const old = this.timers.get(doc.uri);
+    if (old) clearTimeout(old);
+    const size = doc.getText().length;
+    const delay = size < 64 * 1024 ? 50 : size < 1024 * 1024 ? 200 : 500;
+    this.timers.set(doc.uri, setTimeout(() => { this.timers.delete(doc.uri); fn(); }, delay));
+  }
+
+  forget(uri: string): void {
+    this.cache.delete(uri);
+    const t = this.timers.get(uri);
+    if (t) clearTimeout(t);
+    this.timers.delete(uri);
+  }
+
+  clear(): void {
+    this.cache.clear();
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * Fetched documents: asks the registry client for a manifest, config blob or referrers list,
+ * keeps the served bytes and their verified digest, and describes them for the editor
+ * (text to show, CodeLenses that walk an index to its children, config and referrers).
+ */
+import { ResponseError, type CodeLens } from 'vscode-languageserver';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Analysis } from '../engine/analyze';
+import { prettyPrint } from '../engine/format';
+import { formatSize } from '../engine/hover';
+import { stringOf, valueOf } from '../engine/json';
+import { mediaTypeInfo } from '../engine/mediaTypes';
+import {
+  formatReference,
+  parseReference,
+  RegistryError,
+  validateReference,
+  type ImageReference,
+  type RegistryClient,
+} from '../registry';
+import { parseRemoteUri, remoteUri, withRaw, type RemoteKind, type RemoteTarget } from './remoteUri';
+
+/** JSON-RPC error code for registry failures; `data.kind` is the RegistryError kind. */
+export const REGISTRY_ERROR_CODE = -32050;
+
+export interface Fetched {
+  readonly target: RemoteTarget;
+  readonly reference: string;
+  readonly bytes: Uint8Array;
+  readonly contentType?: string;
+  readonly digest: string;
+  readonly verified: string;
+  readonly requests: number;
+  readonly warnings: readonly string[];
+}
+
+/** What the client shows for a fetched document. */
+export interface RemoteDocument {
+  readonly uri: string;
+  readonly rawUri: string;
+  readonly text: string;
+  readonly raw: boolean;
+  readonly reference: string;
+  readonly kind: RemoteKind;
+  readonly contentType?: string;
+  readonly digest: string;
+  readonly verified: string;
+  readonly size: number;
+  readonly requests: number;
+  readonly warnings: readonly string[];
+  /** True when the view is indented and so differs from the served bytes. */
+  readonly prettyPrinted: boolean;
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+export class RemoteService {
+  /** Keyed by the pretty URI (raw=false). Fetched content is immutable once verified. */
+  private readonly store = new Map<string, Fetched>();
+
+  constructor(private readonly client: () => RegistryClient, private readonly log: (line: string) => void) {}
+
+  validate(text: string): string | undefined {
+    return validateReference(text.trim());
+  }
+
+  /** Fetches the manifest a reference names (the command palette entry). */
+  async inspect(text: string, signal: AbortSignal): Promise<RemoteDocument> {
+    const ref = this.parse(text.trim());
+    const target: RemoteTarget = { registry: ref.registry, repository: ref.repository, ref: ref.digest ?? ref.tag ?? 'latest', kind: 'manifest', raw: false };
+    return this.describe(await this.fetch(target, ref, signal), false);
+  }
+
+  /** Fetches (or returns the kept copy of) the document behind a remote URI. */
+  async open(uri: string, signal: AbortSignal): Promise<RemoteDocument> {
+    const target = parseRemoteUri(uri);
+    if (!target) throw new ResponseError(REGISTRY_ERROR_CODE, `Not a Manifest Lens document URI: ${uri}`, { kind: 'invalid-reference' });
+    const key = remoteUri({ ...target, raw: false });
+    const kept = this.store.get(key);
+    if (kept) return this.describe(kept, target.raw);
+    const sep = target.ref.includes(':') ? '@' : ':';
+    const ref = this.parse(`${target.registry}/${target.repository}${sep}${target.ref}`);
+    return this.describe(await this.fetch({ ...target, raw: false }, ref, signal), target.raw);
+  }
+
+  /** What was served for a URI (raw or pretty), if it was fetched in this session. */
+  fetched(uri: string): Fetched | undefined {
+    const pretty = withRaw(uri, false);
+    return pretty ? this.store.get(pretty) : undefined;
+  }
+
+  /** The Content-Type to lint a fetched document with (manifests and referrers only). */
+  contentTypeFor(uri: string): string | undefined {
+    const f = this.fetched(uri);
+    return f && f.target.kind !== 'blob' ? f.contentType : undefined;
+  }
+
+  private parse(text: string): ImageReference {
+    try {
+      return parseReference(text);
+    } catch (err) {
+      throw toResponseError(err);
+    }
+  }
+
+  private async fetch(target: RemoteTarget, ref: ImageReference, signal: AbortSignal): Promise<Fetched> {
+    const key = remoteUri(target);
+    try {
+      const client = this.client();
+      let fetched: Fetched;
+      if (target.kind === 'blob') {
+        const blob = await client.getBlob(ref, target.ref, { signal });
+        fetched = { target, reference: formatReference(ref), bytes: blob.bytes, contentType: blob.contentType, digest: blob.digest, verified: 'requested-digest', requests: blob.requests, warnings: [] };
+      } else if (target.kind === 'referrers') {
+        const r = await client.getReferrers(ref, target.ref, { signal });
+        fetched = { target, reference: `referrers of ${formatReference(ref)}` + (r.fallback ? ' (fallback tag)' : ''), bytes: r.bytes, contentType: r.contentType, digest: r.digest, verified: r.verified, requests: r.requests, warnings: r.warnings };
+      } else {
+        const m = await client.getManifest(ref, { signal });
+        fetched = { target, reference: formatReference(m.reference), bytes: m.bytes, contentType: m.contentType, digest: m.digest, verified: m.verified, requests: m.requests, warnings: m.warnings };
+      }
+      this.store.set(key, fetched);
+      this.log(`fetched ${fetched.reference}: ${fetched.bytes.length} bytes, ${fetched.digest} (${fetched.verified}), ${fetched.requests} request(s)`);
+      return fetched;
+    } catch (err) {
+      throw toResponseError(err);
+    }
+  }
+
+  private describe(f: Fetched, raw: boolean): RemoteDocument {
+    const served = utf8.decode(f.bytes);
+    const pretty = raw ? { text: served, changed: false } : prettyPrint(served);
+    return {
+      uri: remoteUri({ ...f.target, raw }),
+      rawUri: remoteUri({ ...f.target, raw: true }),
+      text: pretty.text,
+      raw,
+      reference: f.reference,
+      kind: f.target.kind,
+      contentType: f.contentType,
+      digest: f.digest,
+      verified: f.verified,
+      size: f.bytes.length,
+      requests: f.requests,
+      warnings: f.warnings,
+      prettyPrinted: pretty.changed,
+    };
+  }
+
+  /** CodeLenses of a fetched document: its provenance on top, then links to walk the graph. */
+  codeLenses(doc: TextDocument, analysis: Analysis): CodeLens[] {
+    const f = this.fetched(doc.uri);
+    if (!f) return [];
+    const at = (offset: number) => {
+      const p = doc.positionAt(offset);
+      return { start: p, end: p };
+    };
+    const top = at(0);
+    const verified = f.verified === 'requested-digest' ? 'verified against the requested digest' : f.verified === 'docker-content-digest' ? 'verified against Docker-Content-Digest' : 'computed from the served bytes';
+    const lenses: CodeLens[] = [
+      { range: top, command: { title: `$(pass) ${f.digest.slice(0, 19)}… ${verified}`, command: 'manifestLens.copyDigest', arguments: [f.digest] } },
+      { range: top, command: { title: `${f.contentType ?? 'no Content-Type'} · ${formatSize(f.bytes.length)}`, command: '' } },
+      { range: top, command: { title: parseRemoteUri(doc.uri)?.raw ? 'Show pretty-printed' : 'Show raw bytes', command: 'manifestLens.openRemote', arguments: [withRaw(doc.uri, !parseRemoteUri(doc.uri)?.raw)] } },
+    ];
+    const base = { registry: f.target.registry, repository: f.target.repository, raw: false };
+    const root = analysis.root;
+    if (!root || f.target.kind === 'blob') return lenses;
+    if (f.target.kind === 'manifest') {
+      lenses.push({ range: top, command: { title: 'Show referrers', command: 'manifestLens.openRemote', arguments: [remoteUri({ ...base, ref: f.digest, kind: 'referrers' })] } });
+    }
+    for (const site of analysis.descriptors) {
+      const digest = stringOf(site.node, 'digest');
+      if (!digest || !/^sha256:[a-f0-9]{64}$/.test(digest)) continue;
+      const mt = stringOf(site.node, 'mediaType');
+      const role = mediaTypeInfo(mt)?.role;
+      if (site.role === 'config') {
+        lenses.push({ range: at(site.node.offset), command: { title: 'Open config', command: 'manifestLens.openRemote', arguments: [remoteUri({ ...base, ref: digest, kind: 'blob' })] } });
+      } else if (site.role === 'manifest' || site.role === 'subject') {
+        const platform = valueOf(site.node, 'platform');
+        const p = platform ? [stringOf(platform, 'os'), stringOf(platform, 'architecture'), stringOf(platform, 'variant')].filter(Boolean).join('/') : '';
+        const what = role === 'index' ? 'index' : 'manifest';
+        const title = site.role === 'subject' ? 'Open subject' : `Open ${p && p !== 'unknown/unknown' ? p + ' ' : ''}${stringOf(valueOf(site.node, 'annotations'), 'vnd.docker.reference.type') === 'attestation-manifest' ? 'attestation' : what}`;
+        lenses.push({ range: at(site.node.offset), command: { title, command: 'manifestLens.openRemote', arguments: [remoteUri({ ...base, ref: digest, kind: 'manifest' })] } });
+      }
+    }
+    return lenses;
+  }
+}
+
+export function toResponseError(err: unknown): ResponseError<{ kind: string }> {
+  if (err instanceof ResponseError) return err;
+  if (err instanceof RegistryError) return new ResponseError(REGISTRY_ERROR_CODE, err.message, { kind: err.kind });
+  return new ResponseError(REGISTRY_ERROR_CODE, `Unexpected failure: ${err instanceof Error ? err.message : String(err)}`, { kind: 'protocol' });
+}

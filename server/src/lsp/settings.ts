@@ -1,0 +1,57 @@
+/** The settings the server reads, with their defaults. Mirrors package.json "contributes.configuration". */
+import type { RuleSetting } from '../engine/analyze';
+
+export interface DocumentSettings {
+  readonly validateEnable: boolean;
+  readonly rules: Readonly<Record<string, RuleSetting>>;
+  /** Documents larger than this (in MiB) get one notice instead of a lint. */
+  readonly maxFileSizeMB: number;
+  readonly maxProblems: number;
+}
+
+export interface RegistrySettings {
+  readonly insecureHosts: readonly string[];
+  readonly timeoutSeconds: number;
+  readonly useCredentialHelpers: boolean;
+  readonly proxy?: string;
+}
+
+export const DEFAULT_DOCUMENT_SETTINGS: DocumentSettings = Object.freeze({
+  validateEnable: true,
+  rules: Object.freeze({}),
+  maxFileSizeMB: 32,
+  maxProblems: 1000,
+});
+
+export const DEFAULT_REGISTRY_SETTINGS: RegistrySettings = Object.freeze({
+  insecureHosts: Object.freeze([]),
+  timeoutSeconds: 30,
+  useCredentialHelpers: true,
+});
+
+const SEVERITIES = new Set(['off', 'hint', 'info', 'warning', 'error']);
+
+/** Reads the `manifestLens` section as the client sends it; anything malformed falls back to the default. */
+export function toDocumentSettings(raw: unknown): DocumentSettings {
+  const s = (raw ?? {}) as Record<string, any>;
+  const rules: Record<string, RuleSetting> = {};
+  if (s.rules && typeof s.rules === 'object') {
+    for (const [k, v] of Object.entries(s.rules)) if (typeof v === 'string' && SEVERITIES.has(v)) rules[k] = v as RuleSetting;
+  }
+  return {
+    validateEnable: s.validate?.enable !== false,
+    rules,
+    maxFileSizeMB: typeof s.validate?.maxFileSizeMB === 'number' && s.validate.maxFileSizeMB > 0 ? s.validate.maxFileSizeMB : DEFAULT_DOCUMENT_SETTINGS.maxFileSizeMB,
+    maxProblems: typeof s.validate?.maxProblems === 'number' && s.validate.maxProblems > 0 ? Math.floor(s.validate.maxProblems) : DEFAULT_DOCUMENT_SETTINGS.maxProblems,
+  };
+}
+
+export function toRegistrySettings(raw: unknown, proxy?: string): RegistrySettings {
+  const s = ((raw ?? {}) as Record<string, any>).registry ?? {};
+  return {
+    insecureHosts: Array.isArray(s.insecureHosts) ? s.insecureHosts.filter((h: unknown) => typeof h === 'string' && h.length > 0) : [],
+    timeoutSeconds: typeof s.timeoutSeconds === 'number' && s.timeoutSeconds > 0 ? s.timeoutSeconds : DEFAULT_REGISTRY_SETTINGS.timeoutSeconds,
+    useCredentialHelpers: s.useCredentialHelpers !== false,
+    proxy: proxy || undefined,
+  };
+}

@@ -1,0 +1,246 @@
+/**
+ * The language server: createConnection and wiring only. Speaks LSP over stdio, node IPC or
+ * sockets (`node dist/server.js --stdio`), so any editor can use it.
+ */
+import {
+  CodeActionKind,
+  CompletionItemKind,
+  createConnection,
+  DidChangeConfigurationNotification,
+  InsertTextFormat,
+  MarkupKind,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type CancellationToken,
+  type CodeAction,
+  type Diagnostic,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { completionsAt } from './engine/completion';
+import { conversionFix } from './engine/convert';
+import { hoverAt } from './engine/hover';
+import { MANIFEST_ACCEPT_TYPES } from './engine/mediaTypes';
+import { createRegistryClient, dockerConfigCredentials, type RegistryClient } from './registry';
+import { AnalysisService } from './lsp/analysisService';
+import { SOURCE, toCodeAction, toDiagnostic } from './lsp/convert';
+import { RemoteService } from './lsp/remote';
+import { isRemoteUri } from './lsp/remoteUri';
+import { DEFAULT_DOCUMENT_SETTINGS, toDocumentSettings, toRegistrySettings, type DocumentSettings, type RegistrySettings } from './lsp/settings';
+import { fetchedHoverSection, runSafe } from './lsp/util';
+
+const connection = createConnection(ProposedFeatures.all);
+const documents = new TextDocuments(TextDocument);
+
+let hasConfigurationCapability = false;
+let trusted = true;
+let proxy: string | undefined;
+const settingsCache = new Map<string, Promise<DocumentSettings>>();
+let registrySettings: RegistrySettings = toRegistrySettings({});
+let registryClient: RegistryClient | undefined;
+
+function log(line: string): void {
+  connection.console.log(line);
+}
+
+process.on('unhandledRejection', (reason) => connection.console.error(`unhandled rejection: ${String(reason)}`));
+
+function settingsFor(uri: string): Promise<DocumentSettings> {
+  if (!hasConfigurationCapability) return Promise.resolve(DEFAULT_DOCUMENT_SETTINGS);
+  let s = settingsCache.get(uri);
+  if (!s) {
+    s = connection.workspace.getConfiguration({ scopeUri: uri, section: 'manifestLens' }).then(toDocumentSettings, () => DEFAULT_DOCUMENT_SETTINGS);
+    settingsCache.set(uri, s);
+  }
+  return s;
+}
+
+async function refreshRegistrySettings(): Promise<void> {
+  if (!hasConfigurationCapability) return;
+  const raw = await connection.workspace.getConfiguration({ section: 'manifestLens' }).catch(() => ({}));
+  registrySettings = toRegistrySettings(raw, proxy);
+  registryClient = undefined;
+}
+
+function client(): RegistryClient {
+  if (!registryClient) {
+    const allowHelpers = trusted && registrySettings.useCredentialHelpers;
+    registryClient = createRegistryClient({
+      accept: MANIFEST_ACCEPT_TYPES,
+      insecureHosts: registrySettings.insecureHosts,
+      timeoutMs: registrySettings.timeoutSeconds * 1000,
+      proxy: registrySettings.proxy,
+      credentials: dockerConfigCredentials({ allowHelpers }),
+      userAgent: 'manifest-lens',
+      log,
+    });
+  }
+  return registryClient;
+}
+
+const remote = new RemoteService(client, log);
+const analyses = new AnalysisService(settingsFor, (uri) => remote.contentTypeFor(uri));
+
+connection.onInitialize((params) => {
+  const caps = params.capabilities;
+  hasConfigurationCapability = !!caps.workspace?.configuration;
+  const init = (params.initializationOptions ?? {}) as { trusted?: boolean; proxy?: string };
+  trusted = init.trusted !== false;
+  proxy = init.proxy;
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      hoverProvider: true,
+      completionProvider: { triggerCharacters: ['"', ':'] },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      codeLensProvider: { resolveProvider: false },
+    },
+    serverInfo: { name: 'manifest-lens' },
+  };
+});
+
+connection.onInitialized(() => {
+  if (hasConfigurationCapability) {
+    void connection.client.register(DidChangeConfigurationNotification.type, { section: 'manifestLens' });
+    void refreshRegistrySettings();
+  }
+});
+
+connection.onDidChangeConfiguration(() => {
+  settingsCache.clear();
+  analyses.clear();
+  void refreshRegistrySettings();
+  for (const doc of documents.all()) void validate(doc);
+});
+
+connection.onNotification('manifestLens/setTrust', (p: { trusted: boolean; proxy?: string }) => {
+  trusted = p.trusted;
+  proxy = p.proxy;
+  void refreshRegistrySettings();
+});
+
+async function validate(doc: TextDocument): Promise<void> {
+  await runSafe(log, 'validate', undefined, async () => {
+    const settings = await settingsFor(doc.uri);
+    const current = documents.get(doc.uri);
+    if (!current || current.version !== doc.version) return; // a newer version is on its way
+    if (!settings.validateEnable) {
+      void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: [] });
+      return;
+    }
+    const entry = analyses.compute(doc, settings);
+    const a = entry.analysis;
+    const diagnostics: Diagnostic[] = a.findings.map((f) => toDiagnostic(doc, f));
+    if (entry.skippedBytes !== undefined) {
+      diagnostics.push({
+        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } },
+        severity: 3,
+        source: SOURCE,
+        code: 'file-too-large',
+        message: `Not linted: ${(entry.skippedBytes / 1048576).toFixed(1)} MiB is over manifestLens.validate.maxFileSizeMB (${settings.maxFileSizeMB}). Registries refuse manifests over 4 MiB anyway.`,
+      });
+    }
+    if (a.truncated > 0) {
+      diagnostics.push({
+        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } },
+        severity: 3,
+        source: SOURCE,
+        code: 'too-many-problems',
+        message: `${a.truncated} more problems not shown (manifestLens.validate.maxProblems is ${settings.maxProblems}).`,
+      });
+    }
+    void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
+  });
+}
+
+documents.onDidChangeContent((e) => analyses.schedule(e.document, () => void validate(e.document)));
+documents.onDidClose((e) => {
+  analyses.forget(e.document.uri);
+  settingsCache.delete(e.document.uri);
+  void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+});
+
+connection.onHover((params) =>
+  runSafe(log, 'hover', null, async () => {
+    const doc = documents.get(params.textDocument.uri);
+    if (!doc) return null;
+    const { analysis } = await analyses.get(doc);
+    const h = hoverAt(analysis, doc.offsetAt(params.position));
+    if (!h) return null;
+    const extra = h.offset === analysis.root?.offset || h.length > 0 && doc.getText().slice(h.offset, h.offset + h.length).match(/^"(schemaVersion|mediaType)"$/) ? fetchedHoverSection(remote.fetched(doc.uri)) : '';
+    return {
+      contents: { kind: MarkupKind.Markdown, value: h.markdown + extra },
+      range: { start: doc.positionAt(h.offset), end: doc.positionAt(h.offset + h.length) },
+    };
+  }),
+);
+
+connection.onCompletion((params) =>
+  runSafe(log, 'completion', [], async () => {
+    const doc = documents.get(params.textDocument.uri);
+    if (!doc) return [];
+    const { analysis } = await analyses.get(doc);
+    return completionsAt(analysis, doc.offsetAt(params.position)).map((c) => ({
+      label: c.label,
+      kind: CompletionItemKind.Value,
+      detail: c.detail,
+      documentation: c.documentation,
+      sortText: c.sortText,
+      preselect: c.preselect,
+      filterText: JSON.stringify(c.label),
+      insertTextFormat: InsertTextFormat.PlainText,
+      textEdit: { range: { start: doc.positionAt(c.offset), end: doc.positionAt(c.offset + c.length) }, newText: c.insertText },
+    }));
+  }),
+);
+
+connection.onCodeAction((params) =>
+  runSafe(log, 'codeAction', [], async () => {
+    const doc = documents.get(params.textDocument.uri);
+    if (!doc || isRemoteUri(doc.uri)) return []; // fetched documents are read-only
+    const { analysis } = await analyses.get(doc);
+    const actions: CodeAction[] = [];
+    const conversions = new Set<'oci' | 'docker'>();
+    const conversionDiagnostics: Diagnostic[] = [];
+    for (const d of params.context.diagnostics) {
+      if (d.source !== SOURCE) continue;
+      const start = doc.offsetAt(d.range.start);
+      const end = doc.offsetAt(d.range.end);
+      // Re-derive from this version's analysis: edits are never stale, messages never matched.
+      const f = analysis.findings.find((x) => x.ruleId === d.code && x.offset === start && x.offset + x.length === end);
+      if (!f) continue;
+      for (const fix of f.fixes) actions.push(toCodeAction(doc, fix, [d]));
+      for (const c of f.conversions ?? []) { conversions.add(c); conversionDiagnostics.push(d); }
+    }
+    if (analysis.root) {
+      for (const target of conversions) {
+        const fix = conversionFix({ text: analysis.text, root: analysis.root, kind: analysis.kind }, target);
+        if (fix) actions.push(toCodeAction(doc, fix, conversionDiagnostics));
+      }
+    }
+    return actions;
+  }),
+);
+
+connection.onCodeLens((params) =>
+  runSafe(log, 'codeLens', [], async () => {
+    const doc = documents.get(params.textDocument.uri);
+    if (!doc || !isRemoteUri(doc.uri)) return [];
+    const { analysis } = await analyses.get(doc);
+    return remote.codeLenses(doc, analysis);
+  }),
+);
+
+function abortOn(token: CancellationToken): AbortSignal {
+  const ac = new AbortController();
+  if (token.isCancellationRequested) ac.abort();
+  token.onCancellationRequested(() => ac.abort());
+  return ac.signal;
+}
+
+connection.onRequest('manifestLens/validateReference', (p: { text: string }) => ({ message: remote.validate(p.text) ?? null }));
+connection.onRequest('manifestLens/inspect', (p: { reference: string }, token) => remote.inspect(p.reference, abortOn(token)));
+connection.onRequest('manifestLens/open', (p: { uri: string }, token) => remote.open(p.uri, abortOn(token)));
+
+documents.listen(connection);
+connection.listen();

@@ -1,0 +1,74 @@
+import { ruleCases } from './ruleCases';
+
+const D = 'sha256:' + 'a'.repeat(64);
+const ociManifest = (config: string, layer: string, extra = '') =>
+  `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",${extra}"config":{"mediaType":${config},"digest":"${D}","size":1469},"layers":[{"mediaType":${layer},"digest":"${D}","size":29}]}`;
+const dockerManifest = (config: string, layer: string, extra = '') =>
+  `{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",${extra}"config":{"mediaType":${config},"digest":"${D}","size":1469},"layers":[{"mediaType":${layer},"digest":"${D}","size":29}]}`;
+const index = (top: string, child: string, extra = '') =>
+  `{"schemaVersion":2,"mediaType":${top},"manifests":[{"mediaType":${child},"digest":"${D}","size":7,"platform":{"architecture":"amd64","os":"linux"${extra}}}]}`;
+
+const OCI_CONFIG = '"application/vnd.oci.image.config.v1+json"';
+const DOCKER_CONFIG = '"application/vnd.docker.container.image.v1+json"';
+const OCI_GZ = '"application/vnd.oci.image.layer.v1.tar+gzip"';
+const DOCKER_GZ = '"application/vnd.docker.image.rootfs.diff.tar.gzip"';
+
+ruleCases([
+  {
+    rule: 'mixed-config-media-type',
+    message: 'invalid mixed OCI image with Docker v2s2 config',
+    invalid: [ociManifest(`⟦${DOCKER_CONFIG}⟧`, DOCKER_GZ), ociManifest(`⟦${DOCKER_CONFIG}⟧`, OCI_GZ)],
+    valid: [ociManifest(OCI_CONFIG, OCI_GZ), dockerManifest(DOCKER_CONFIG, DOCKER_GZ)],
+  },
+  {
+    rule: 'mixed-layer-in-oci-manifest',
+    invalid: [ociManifest(OCI_CONFIG, `⟦${DOCKER_GZ}⟧`)],
+    valid: [ociManifest(OCI_CONFIG, OCI_GZ), dockerManifest(DOCKER_CONFIG, DOCKER_GZ)],
+  },
+  {
+    rule: 'mixed-layer-in-docker-manifest',
+    message: 'unsupported docker v2s2 media type',
+    invalid: [dockerManifest(DOCKER_CONFIG, `⟦${OCI_GZ}⟧`), dockerManifest(DOCKER_CONFIG, '⟦"text/plain"⟧')],
+    valid: [dockerManifest(DOCKER_CONFIG, DOCKER_GZ), dockerManifest(DOCKER_CONFIG, '"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"')],
+  },
+  {
+    rule: 'docker-config-media-type-unexpected',
+    invalid: [dockerManifest(`⟦${OCI_CONFIG}⟧`, DOCKER_GZ)],
+    valid: [dockerManifest(DOCKER_CONFIG, DOCKER_GZ), dockerManifest('"application/vnd.docker.plugin.v1+json"', DOCKER_GZ)],
+  },
+  {
+    rule: 'mixed-index-docker-children',
+    invalid: [index('"application/vnd.oci.image.index.v1+json"', '⟦"application/vnd.docker.distribution.manifest.v2+json"⟧')],
+    valid: [index('"application/vnd.oci.image.index.v1+json"', '"application/vnd.oci.image.manifest.v1+json"')],
+  },
+  {
+    rule: 'mixed-list-oci-children',
+    invalid: [index('"application/vnd.docker.distribution.manifest.list.v2+json"', '⟦"application/vnd.oci.image.manifest.v1+json"⟧')],
+    valid: [index('"application/vnd.docker.distribution.manifest.list.v2+json"', '"application/vnd.docker.distribution.manifest.v2+json"')],
+  },
+  {
+    rule: 'docker-zstd-layer-nonstandard',
+    invalid: [dockerManifest(DOCKER_CONFIG, '⟦"application/vnd.docker.image.rootfs.diff.tar.zstd"⟧'), dockerManifest(DOCKER_CONFIG, '⟦"application/vnd.oci.image.layer.v1.tar+zstd"⟧'), ociManifest(OCI_CONFIG, '⟦"application/vnd.docker.image.rootfs.diff.tar.zstd"⟧')],
+    valid: [ociManifest(OCI_CONFIG, '"application/vnd.oci.image.layer.v1.tar+zstd"')],
+  },
+  {
+    rule: 'docker-uncompressed-layer',
+    invalid: [dockerManifest(DOCKER_CONFIG, '⟦"application/vnd.docker.image.rootfs.diff.tar"⟧')],
+    valid: [dockerManifest(DOCKER_CONFIG, DOCKER_GZ)],
+  },
+  {
+    rule: 'oci-only-field-in-docker',
+    invalid: [dockerManifest(DOCKER_CONFIG, DOCKER_GZ, '⟦"annotations"⟧:{"a.b":"c"},'), dockerManifest(DOCKER_CONFIG, DOCKER_GZ, '⟦"artifactType"⟧:"application/x.y",')],
+    valid: [dockerManifest(DOCKER_CONFIG, DOCKER_GZ), ociManifest(OCI_CONFIG, OCI_GZ, '"annotations":{"a.b":"c"},')],
+  },
+  {
+    rule: 'docker-only-field-in-oci',
+    invalid: [index('"application/vnd.oci.image.index.v1+json"', '"application/vnd.oci.image.manifest.v1+json"', ',⟦"features"⟧:["sse4"]')],
+    valid: [index('"application/vnd.docker.distribution.manifest.list.v2+json"', '"application/vnd.docker.distribution.manifest.v2+json"', ',"features":["sse4"]')],
+  },
+  {
+    rule: 'oci-artifact-manifest-withdrawn',
+    invalid: [`{"mediaType":⟦"application/vnd.oci.artifact.manifest.v1+json"⟧,"artifactType":"application/x.sig","blobs":[{"mediaType":"application/x.sig","digest":"${D}","size":3}]}`],
+    valid: [ociManifest(OCI_CONFIG, OCI_GZ)],
+  },
+]);
