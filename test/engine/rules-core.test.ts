@@ -61,7 +61,7 @@ ruleCases([
   },
   {
     rule: 'descriptor-required-field',
-    invalid: [layer(`⟦{⟧"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","size":1}`), `{"schemaVersion":2,"mediaType":${MT_M},⟦"config"⟧:{"digest":"${D}","size":2},"layers":[]}`],
+    invalid: [layer(`⟦{⟧"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","size":1}`), `{"schemaVersion":2,"mediaType":${MT_M},⟦"config"⟧:{"digest":"${D}","size":2},"layers":[]}`, layer('').replace('"layers":[]', '"layers":[],"subject":⟦"nope"⟧')],
     valid: [desc(`"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"${D}","size":1`)],
   },
   {

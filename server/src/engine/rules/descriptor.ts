@@ -34,6 +34,9 @@ export const descriptorRules: Rule[] = [
     source: 'image-spec descriptor.md "mediaType … REQUIRED", "digest … REQUIRED", "size … REQUIRED"',
     specUrl: DESCRIPTOR_SPEC,
     check(ctx) {
+      for (const site of ctx.descriptors) {
+        if (site.node.type !== 'object') ctx.report(site.node, `${site.label} must be a descriptor object with mediaType, digest and size.`);
+      }
       eachDescriptor(ctx, (site) => {
         const missing = ['mediaType', 'digest', 'size'].filter((k) => !propertyOf(site.node, k));
         if (missing.length === 0) return;

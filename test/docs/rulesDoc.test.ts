@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { RULES } from '../../server/src/engine/ruleTable';
+import { renderRulesDoc } from '../../scripts/rulesDoc';
+
+test('docs/rules.md is generated from the current rule table', () => {
+  const committed = readFileSync(join(__dirname, '..', '..', 'docs', 'rules.md'), 'utf8');
+  assert.equal(committed, renderRulesDoc(), 'run: node --import tsx scripts/gen-docs.ts');
+});
+
+test('the rule table is well-formed: unique kebab-case ids, text for every rule', () => {
+  const ids = new Set<string>();
+  for (const r of RULES) {
+    assert.match(r.id, /^[a-z0-9]+(-[a-z0-9]+)*$/);
+    assert.ok(!ids.has(r.id), `duplicate id ${r.id}`);
+    ids.add(r.id);
+    assert.ok(r.description.length > 10 && r.why.length > 10 && r.source.length > 3, `${r.id} has description, why and source`);
+    assert.ok(r.appliesTo.length > 0, `${r.id} applies to some kind`);
+    assert.ok(Object.isFrozen(r), `${r.id} is frozen`);
+  }
+  assert.ok(Object.isFrozen(RULES));
+});

@@ -1,0 +1,155 @@
+/**
+ * The language server as an editor sees it: spawn dist/server.js --stdio, open the seed's
+ * mixed manifest, and check the diagnostic, its range, the hover and the quick-fixes.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { CodeAction, CompletionItem, Diagnostic, Hover, TextEdit } from 'vscode-languageserver-protocol';
+import { startServer, type TestServer } from './lspClient';
+
+const SAMPLE = join(__dirname, '..', '..', 'samples', 'podman-22196-child.json');
+const text = readFileSync(SAMPLE, 'utf8');
+const uri = 'file:///work/podman-22196-child.json';
+
+let server: TestServer;
+before(async () => { server = await startServer(); });
+after(async () => { await server?.stop(); });
+
+function applyEdits(src: string, edits: TextEdit[]): string {
+  return TextDocument.applyEdits(TextDocument.create('x:', 'json', 1, src), edits);
+}
+
+function rangeText(src: string, d: { range: Diagnostic['range'] }): string {
+  const doc = TextDocument.create('x:', 'json', 1, src);
+  return src.slice(doc.offsetAt(d.range.start), doc.offsetAt(d.range.end));
+}
+
+async function codeActions(docUri: string, diagnostics: Diagnostic[], range: Diagnostic['range']): Promise<CodeAction[]> {
+  return server.connection.sendRequest('textDocument/codeAction', { textDocument: { uri: docUri }, range, context: { diagnostics } });
+}
+
+test('the seed\'s mixed manifest: error on exactly the config mediaType, hover, quick-fixes', async (t) => {
+  const pending = server.diagnostics(uri, 1);
+  server.open(uri, text, 1);
+  const diags = await pending;
+  const mixed = diags.find((d) => d.code === 'mixed-config-media-type');
+  assert.ok(mixed, `mixed-config-media-type among ${diags.map((d) => d.code).join(', ')}`);
+  assert.equal(mixed.severity, 1);
+  assert.equal(mixed.source, 'manifest-lens');
+  assert.equal(rangeText(text, mixed), '"application/vnd.docker.container.image.v1+json"');
+  assert.deepEqual(mixed.range, { start: { line: 4, character: 19 }, end: { line: 4, character: 67 } });
+  assert.match(mixed.message, /invalid mixed OCI image with Docker v2s2 config/);
+  assert.match(mixed.codeDescription!.href, /#mixed-config-media-type$/);
+  const layer = diags.find((d) => d.code === 'mixed-layer-in-oci-manifest');
+  assert.ok(layer, 'the Docker layer is flagged too');
+  assert.equal(rangeText(text, layer), '"application/vnd.docker.image.rootfs.diff.tar.gzip"');
+
+  await t.test('hover explains what is inconsistent, who rejects it and why', async () => {
+    const hover: Hover = await server.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 4, character: 30 } });
+    const value = (hover.contents as { value: string }).value;
+    assert.match(value, /Docker image config/);
+    assert.match(value, /OCI equivalent: `application\/vnd\.oci\.image\.config\.v1\+json`/);
+    assert.match(value, /mixed-config-media-type/);
+    assert.match(value, /containers\/image \(podman, skopeo, buildah, CRI-O\) refuses it/);
+    assert.deepEqual(hover.range, mixed.range);
+  });
+
+  await t.test('hover on the document top names the kind and how it was detected', async () => {
+    const hover: Hover = await server.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: 0 } });
+    assert.match((hover.contents as { value: string }).value, /OCI image manifest\*\* — detected from its top-level `mediaType`/);
+  });
+
+  await t.test('the preferred quick-fix sets the OCI config type and clears the error', async () => {
+    const actions = await codeActions(uri, [mixed], mixed.range);
+    const fix = actions.find((a) => a.title.startsWith('Set config mediaType to application/vnd.oci.image.config.v1+json'));
+    assert.ok(fix, `fix offered among: ${actions.map((a) => a.title).join(' | ')}`);
+    assert.match(fix.title, /changes the manifest digest/);
+    assert.equal(fix.isPreferred, true);
+    const fixed = applyEdits(text, fix.edit!.changes![uri]);
+    assert.equal(fixed, text.replace('application/vnd.docker.container.image.v1+json', 'application/vnd.oci.image.config.v1+json'));
+    const next = server.diagnostics(uri, 2);
+    server.change(uri, fixed, 2);
+    const after = await next;
+    assert.equal(after.filter((d) => d.code === 'mixed-config-media-type').length, 0);
+    assert.equal(after.filter((d) => d.code === 'mixed-layer-in-oci-manifest').length, 1, 'the layer is still mixed');
+  });
+
+  await t.test('"Convert all media types to OCI" leaves no mixed-media-type finding', async () => {
+    const next = server.diagnostics(uri, 3);
+    server.change(uri, text, 3);
+    const again = await next;
+    const d = again.find((x) => x.code === 'mixed-config-media-type')!;
+    const actions = await codeActions(uri, [d], d.range);
+    const convert = actions.find((a) => a.title.startsWith('Convert all media types to OCI'));
+    assert.ok(convert, `conversion offered among: ${actions.map((a) => a.title).join(' | ')}`);
+    const converted = applyEdits(text, convert.edit!.changes![uri]);
+    assert.match(converted, /application\/vnd\.oci\.image\.layer\.v1\.tar\+gzip/);
+    const next2 = server.diagnostics(uri, 4);
+    server.change(uri, converted, 4);
+    const final = await next2;
+    assert.deepEqual(final.map((x) => x.code), []);
+  });
+});
+
+test('completion in config.mediaType offers the OCI config first in an OCI manifest', async () => {
+  const u = 'file:///work/complete.json';
+  const src = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"","digest":"sha256:' + 'a'.repeat(64) + '","size":2},"layers":[]}';
+  const p = server.diagnostics(u, 1);
+  server.open(u, src, 1);
+  await p;
+  const at = src.indexOf('"mediaType":""') + '"mediaType":"'.length;
+  const items: CompletionItem[] = await server.connection.sendRequest('textDocument/completion', { textDocument: { uri: u }, position: { line: 0, character: at } });
+  const sorted = [...items].sort((a, b) => (a.sortText ?? '').localeCompare(b.sortText ?? ''));
+  assert.equal(sorted[0].label, 'application/vnd.oci.image.config.v1+json');
+  assert.ok(items.some((i) => i.label === 'application/vnd.docker.container.image.v1+json'));
+  assert.ok(!items.some((i) => i.label.includes('layer')), 'no layer types for a config');
+});
+
+test('documents that are not manifests get no diagnostics', async () => {
+  const u = 'file:///work/package.json';
+  const p = server.diagnostics(u, 1);
+  server.open(u, readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'), 1);
+  assert.deepEqual(await p, []);
+});
+
+test('bad input: invalid JSON, empty text, binary bytes and a 50 MB document neither crash nor flood', async () => {
+  const cases: [string, string][] = [
+    ['file:///work/broken.json', '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{'],
+    ['file:///work/empty.json', ''],
+    ['file:///work/binary.json', '\u001f\u008b\u0008\u0000\u0000\u0000\u0000\u0000\u0000\u0003\u0000\ufffd\ufffd'],
+  ];
+  for (const [u, src] of cases) {
+    const p = server.diagnostics(u, 1);
+    server.open(u, src, 1);
+    const d = await p;
+    assert.ok(d.length <= 1, `${u}: at most one diagnostic, got ${d.length}`);
+  }
+  const big = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[' +
+    Array.from({ length: 270_000 }, (_, i) => `{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:${i.toString(16).padStart(64, '0')}","size":${i},"platform":{"architecture":"amd64","os":"linux"}}`).join(',\n') + ']}';
+  assert.ok(big.length > 50 * 1000 * 1000, `the big document is ${(big.length / 1048576).toFixed(1)} MiB`);
+  const bu = 'file:///work/huge.json';
+  const p = server.diagnostics(bu, 1);
+  server.open(bu, big, 1);
+  const d = await p;
+  assert.equal(d.length, 1);
+  assert.equal(d[0].code, 'file-too-large');
+  assert.match(d[0].message, /Not linted: \d+\.\d MiB/);
+  // The server still answers.
+  const hover: Hover | null = await server.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: 0 } });
+  assert.ok(hover);
+});
+
+test('a document with thousands of problems is capped at manifestLens.validate.maxProblems', async () => {
+  const src = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[' +
+    Array.from({ length: 3000 }, () => '{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:bad","size":1,"platform":{"architecture":"amd64","os":"linux"}}').join(',') + ']}';
+  const u = 'file:///work/many.json';
+  const p = server.diagnostics(u, 1);
+  server.open(u, src, 1);
+  const d = await p;
+  assert.equal(d.length, 1001);
+  assert.equal(d[1000].code, 'too-many-problems');
+  assert.match(d[1000].message, /2000 more problems not shown/);
+});
