@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { CodeAction, CompletionItem, Diagnostic, Hover, TextEdit } from 'vscode-languageserver-protocol';
+import { analyze } from '../../server/src/engine/analyze';
 import { startServer, type TestServer } from './lspClient';
 
 const SAMPLE = join(__dirname, '..', '..', 'samples', 'podman-22196-child.json');
@@ -125,7 +126,7 @@ test('bad input: invalid JSON, empty text, binary bytes and a 50 MB document nei
     const p = server.diagnostics(u, 1);
     server.open(u, src, 1);
     const d = await p;
-    assert.ok(d.length <= 1, `${u}: at most one diagnostic, got ${d.length}`);
+    assert.deepEqual(d, [], `${u}: syntax errors are the JSON language's to report; Manifest Lens stays quiet`);
   }
   const big = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[' +
     Array.from({ length: 270_000 }, (_, i) => `{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:${i.toString(16).padStart(64, '0')}","size":${i},"platform":{"architecture":"amd64","os":"linux"}}`).join(',\n') + ']}';
@@ -151,5 +152,7 @@ test('a document with thousands of problems is capped at manifestLens.validate.m
   const d = await p;
   assert.equal(d.length, 1001);
   assert.equal(d[1000].code, 'too-many-problems');
-  assert.match(d[1000].message, /2000 more problems not shown/);
+  const total = analyze(src).findings.length;
+  assert.ok(total > 1000, `the document has ${total} findings`);
+  assert.match(d[1000].message, new RegExp(`^${total - 1000} more problems not shown`));
 });

@@ -69,7 +69,9 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
   const kind = detection.kind;
   const root = parsed.root;
   const base = { text, root, syntaxErrors: parsed.errors, detection, kind };
-  if (!root || kind === 'unknown' && !options.contentType) {
+  // A document that does not parse is the JSON language's to report: linting a partial tree
+  // would report fields as missing that are only beyond the syntax error.
+  if (!root || parsed.errors.length > 0 || kind === 'unknown' && !options.contentType) {
     return { ...base, descriptors: [], findings: [], truncated: 0 };
   }
   const descriptors = collectDescriptors(root, kind);

@@ -3,6 +3,7 @@
  * Everything is offset based; nothing here knows about LSP positions.
  */
 import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { fastParseTree } from './fastJson';
 
 export type { Node };
 
@@ -40,8 +41,18 @@ const MESSAGES: Record<string, string> = {
 };
 
 export function parseJson(text: string): ParsedJson {
+  // Well-formed JSON (the common case, and the only one in large fetched documents) takes the
+  // fast path; anything else gets jsonc-parser's recovery and messages.
+  const fast = fastParseTree(text);
+  if (fast) return { text, root: fast, errors: [] };
   const raw: ParseError[] = [];
-  const root = parseTree(text, raw, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: true });
+  let root: Node | undefined;
+  try {
+    root = parseTree(text, raw, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: true });
+  } catch (err) {
+    if (err instanceof RangeError) return { text, root: undefined, errors: [{ message: 'nested too deeply to parse', offset: 0, length: 0 }] };
+    throw err;
+  }
   const errors = raw.map((e) => {
     const code = printParseErrorCode(e.error);
     return { message: MESSAGES[code] ?? code, offset: e.offset, length: e.length };
