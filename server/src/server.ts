@@ -15,11 +15,14 @@ import {
   type CancellationToken,
   type CodeAction,
   type Diagnostic,
+  type DocumentSymbol,
+  SymbolKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { completionsAt } from './engine/completion';
 import { conversionFix } from './engine/convert';
 import { hoverAt } from './engine/hover';
+import { outline, type OutlineSymbol } from './engine/symbols';
 import { MANIFEST_ACCEPT_TYPES } from './engine/mediaTypes';
 import { createRegistryClient, dockerConfigCredentials, type RegistryClient } from './registry';
 import { AnalysisService } from './lsp/analysisService';
@@ -94,6 +97,7 @@ connection.onInitialize((params) => {
       completionProvider: { triggerCharacters: ['"', ':'] },
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
       codeLensProvider: { resolveProvider: false },
+      documentSymbolProvider: true,
     },
     serverInfo: { name: 'manifest-lens' },
   };
@@ -219,6 +223,23 @@ connection.onCodeAction((params) =>
       }
     }
     return actions;
+  }),
+);
+
+connection.onDocumentSymbol((params) =>
+  runSafe(log, 'documentSymbol', [], async () => {
+    const doc = documents.get(params.textDocument.uri);
+    if (!doc) return [];
+    const { analysis } = await analyses.get(doc);
+    const toSymbol = (s: OutlineSymbol): DocumentSymbol => ({
+      name: s.name,
+      detail: s.detail,
+      kind: s.kind === 'document' ? SymbolKind.File : s.kind === 'descriptor' ? SymbolKind.Object : SymbolKind.Field,
+      range: { start: doc.positionAt(s.offset), end: doc.positionAt(s.offset + s.length) },
+      selectionRange: { start: doc.positionAt(s.selectionOffset), end: doc.positionAt(s.selectionOffset + s.selectionLength) },
+      children: s.children.map(toSymbol),
+    });
+    return outline(analysis).map(toSymbol);
   }),
 );
 
