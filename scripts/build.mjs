@@ -16,7 +16,12 @@ const common = {
   mainFields: ['module', 'main'],
 };
 
+const bench = process.argv.includes('--bench')
+  ? [esbuild.build({ ...common, entryPoints: ['bench/bench.ts'], outfile: 'dist/bench.js', minify: false })]
+  : [];
+
 await Promise.all([
+  ...bench,
   esbuild.build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
   esbuild.build({ ...common, entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js' }),
   esbuild.build({ ...common, entryPoints: ['server/src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
