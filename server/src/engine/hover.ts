@@ -9,6 +9,7 @@ import { sha256Hex, utf8 } from './encoding';
 import { keyOf, nodeAt, rawText, type Node } from './json';
 import { mediaTypeInfo, MT } from './mediaTypes';
 import { RULES_BY_ID } from './ruleTable';
+import { fieldHoverAt } from './fieldHover';
 
 export interface HoverResult {
   readonly markdown: string;
@@ -135,10 +136,10 @@ export function hoverAt(analysis: Analysis, offset: number): HoverResult | undef
   if (node.type === 'string' && node.parent?.type === 'property' && node.parent.children?.[0] === node && node.parent.parent === root) {
     const key = node.value as string;
     if (key === 'schemaVersion' || key === 'mediaType') return { markdown: topHover(analysis), offset: node.offset, length: node.length };
-    return undefined;
+    return fieldHoverAt(analysis, offset);
   }
   const key = keyOfValue(node);
-  if (!key) return undefined;
+  if (!key) return fieldHoverAt(analysis, offset);
   let markdown: string | undefined;
   if ((key === 'mediaType' || key === 'artifactType') && node.type === 'string') markdown = mediaTypeHover(analysis, node);
   else if (key === 'digest' && node.type === 'string') markdown = digestHover(analysis, node);
