@@ -1,0 +1,30 @@
+/** The registry layer's public API: references, the client, credentials and typed errors. */
+export { RegistryError, isRegistryError } from './errors';
+export type { RegistryErrorKind, RegistryErrorEntry, RegistryErrorDetails } from './errors';
+export {
+  parseReference,
+  validateReference,
+  formatReference,
+  referenceWithDigest,
+  referenceWithTag,
+  referrersFallbackTag,
+  digestProblem,
+  DOCKER_HUB_REGISTRY,
+  DOCKER_HUB_API_HOST,
+} from './reference';
+export type { ImageReference } from './reference';
+export { createRegistryClient, registryErrorsOf } from './client';
+export type {
+  Credentials,
+  CredentialLookup,
+  RegistryClientOptions,
+  FetchedManifest,
+  FetchedBlob,
+  RegistryClient,
+} from './client';
+export { dockerConfigCredentials, normaliseRegistryKey } from './credentials';
+export type { DockerConfigCredentialOptions } from './credentials';
+export { parseChallenges } from './challenge';
+export type { AuthChallenge } from './challenge';
+export { isLoopbackHost } from './hosts';
+export { digestOf } from './verify';

@@ -1,0 +1,372 @@
+// The only module that talks HTTP (through undici): one request at a time with a byte cap,
+// an inactivity timeout, real cancellation, manual redirects, and network errors mapped to
+// RegistryError. Authorization is decided by the caller; this module only makes sure it never
+// leaves the origin it was meant for.
+import { request, type Dispatcher } from 'undici';
+import { RegistryError, type RegistryErrorKind } from './errors';
+import { hostListed, isLoopbackHost } from './hosts';
+
+export type HttpHeaders = Record<string, string | string[] | undefined>;
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: HttpHeaders;
+  /** The body, at most the cap for 2xx; error bodies are truncated to a few KB. */
+  readonly body: Uint8Array;
+  /** The URL that produced this response (after redirects). */
+  readonly url: URL;
+  /** The URL first requested (before redirects). */
+  readonly requestedUrl: URL;
+}
+
+export interface TransportConfig {
+  readonly timeoutMs: number;
+  readonly userAgent: string;
+  readonly insecureHosts: readonly string[];
+  readonly log?: (line: string) => void;
+  readonly dispatcherFor: (url: URL) => Dispatcher | undefined;
+  /** Called once per HTTP request actually started (redirect hops included). */
+  readonly onRequest: () => void;
+}
+
+export interface SendOptions {
+  readonly method: 'GET' | 'HEAD' | 'POST';
+  readonly headers?: Record<string, string>;
+  /** Sent only to the origin of the first URL, never to a redirect target elsewhere. */
+  readonly authorization?: { readonly header: string; readonly carriesCredentials: boolean };
+  readonly body?: string;
+  readonly signal?: AbortSignal;
+  /** Cap for successful bodies; more is a 'too-large' error. */
+  readonly maxBytes: number;
+  /** Words for messages: 'manifest', 'config blob', 'token response'. */
+  readonly what: string;
+}
+
+const MAX_REDIRECTS = 5;
+/** Errors raised before any response byte on a connection that may have been a stale pooled one. */
+const staleConnection = new WeakSet<object>();
+const ERROR_BODY_CAP = 64 * 1024;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const SAFE_QUERY_KEYS = new Set(['service', 'scope', 'n', 'last', 'artifactType', 'grant_type', 'client_id']);
+
+/** Human size: '512 B', '1.2 KB', '3.4 MB'. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/**
+ * A URL fit for logs and messages: user-info dropped and any query parameter outside a short
+ * allowlist hidden (redirects to blob storage carry signatures in the query).
+ */
+export function redactUrl(url: URL): string {
+  const copy = new URL(url.href);
+  copy.username = '';
+  copy.password = '';
+  const params = [...copy.searchParams.entries()];
+  if (params.length > 0) {
+    const kept = params.map(([k, v]) => `${encodeURIComponent(k)}=${SAFE_QUERY_KEYS.has(k) ? encodeURIComponent(v) : '…'}`);
+    return `${copy.origin}${copy.pathname}?${kept.join('&')}`;
+  }
+  return `${copy.origin}${copy.pathname}`;
+}
+
+/** May this URL be contacted at all? Plain http only for loopback and listed insecure hosts. */
+export function checkUrlAllowed(url: URL, insecureHosts: readonly string[], purpose: string): void {
+  if (url.protocol === 'https:') return;
+  if (url.protocol !== 'http:') {
+    throw new RegistryError('protocol', `Refusing ${purpose} ${redactUrl(url)}: only https and http URLs are followed.`, {
+      host: url.host,
+    });
+  }
+  if (isLoopbackHost(url.host) || hostListed(url.host, insecureHosts)) return;
+  throw new RegistryError(
+    'insecure',
+    `Refusing ${purpose} ${redactUrl(url)} over plain http: ${url.host} is not a loopback host and not in the insecure hosts list. ` +
+      `Use https, or add ${url.host} to the insecure hosts setting if you trust the network path.`,
+    { host: url.host },
+  );
+}
+
+function headerString(headers: HttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Sends one logical request, following up to five redirects by hand. */
+export async function send(config: TransportConfig, initialUrl: URL, options: SendOptions): Promise<HttpResponse> {
+  let url = initialUrl;
+  let method = options.method;
+  let body = options.body;
+  const origin = initialUrl.origin;
+  for (let hops = 0; ; hops++) {
+    checkUrlAllowed(url, config.insecureHosts, hops === 0 ? `to request` : `to follow a redirect to`);
+    const headers: Record<string, string> = { 'user-agent': config.userAgent, ...options.headers };
+    if (options.authorization && url.origin === origin) {
+      if (options.authorization.carriesCredentials && url.protocol === 'http:' && !isLoopbackHost(url.host)) {
+        throw new RegistryError(
+          'insecure',
+          `${url.host} is reached over plain http, so credentials will not be sent to it. Serve the registry over https to use credentials with it.`,
+          { host: url.host },
+        );
+      }
+      headers['authorization'] = options.authorization.header;
+    }
+    if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    let response: Omit<HttpResponse, 'requestedUrl'>;
+    try {
+      response = await once(config, url, method, headers, body, options);
+    } catch (e) {
+      // A pooled keep-alive connection the server had already closed: safe to retry an idempotent request once.
+      if (!staleConnection.has(e as object) || method === 'POST') throw e;
+      response = await once(config, url, method, headers, body, options);
+    }
+    if (!REDIRECT_STATUSES.has(response.status)) return { ...response, requestedUrl: initialUrl };
+
+    const location = headerString(response.headers, 'location');
+    if (!location) {
+      throw new RegistryError('redirect', `${url.host} answered ${response.status} without a Location header for ${redactUrl(url)}.`, {
+        host: url.host,
+        status: response.status,
+      });
+    }
+    if (hops + 1 > MAX_REDIRECTS) {
+      throw new RegistryError(
+        'redirect',
+        `Gave up after ${MAX_REDIRECTS} redirects starting at ${redactUrl(initialUrl)}; the registry or a proxy is redirecting in a loop.`,
+        { host: initialUrl.host, status: response.status },
+      );
+    }
+    let next: URL;
+    try {
+      next = new URL(location, url);
+    } catch {
+      throw new RegistryError('redirect', `${url.host} redirected to an invalid URL.`, { host: url.host, status: response.status });
+    }
+    if (url.protocol === 'https:' && next.protocol === 'http:' && !isLoopbackHost(next.host)) {
+      throw new RegistryError(
+        'insecure',
+        `${url.host} redirected from https to plain http (${redactUrl(next)}); refusing the downgrade. Report this to the registry operator.`,
+        { host: url.host, status: response.status },
+      );
+    }
+    if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+      method = 'GET';
+      body = undefined;
+    }
+    url = next;
+  }
+}
+
+async function once(
+  config: TransportConfig,
+  url: URL,
+  method: 'GET' | 'HEAD' | 'POST',
+  headers: Record<string, string>,
+  body: string | undefined,
+  options: SendOptions,
+): Promise<Omit<HttpResponse, 'requestedUrl'>> {
+  const started = Date.now();
+  const outer = options.signal;
+  if (outer?.aborted) throw cancelled(url);
+  const controller = new AbortController();
+  let cause: 'cancelled' | 'timeout' | undefined;
+  const onAbort = (): void => {
+    cause ??= 'cancelled';
+    controller.abort();
+  };
+  outer?.addEventListener('abort', onAbort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  // An inactivity timer: re-armed whenever bytes arrive, so a stalled body times out too.
+  const arm = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      cause ??= 'timeout';
+      controller.abort();
+    }, config.timeoutMs);
+  };
+  let received = 0;
+  let phase: 'connect' | 'body' = 'connect';
+  const logLine = (outcome: string): void => {
+    config.log?.(`${method} ${redactUrl(url)} → ${outcome} (${formatBytes(received)}, ${Date.now() - started} ms)`);
+  };
+  config.onRequest();
+  arm();
+  try {
+    const dispatcher = config.dispatcherFor(url);
+    const res = await request(url, {
+      method,
+      headers,
+      body,
+      signal: controller.signal,
+      headersTimeout: config.timeoutMs,
+      bodyTimeout: config.timeoutMs,
+      ...(dispatcher ? { dispatcher } : {}),
+    });
+    phase = 'body';
+    arm();
+    const status = res.statusCode;
+    const ok = status >= 200 && status < 300;
+    const cap = ok ? options.maxBytes : ERROR_BODY_CAP;
+    const declared = Number(headerString(res.headers, 'content-length'));
+    if (ok && method !== 'HEAD' && Number.isFinite(declared) && declared > options.maxBytes) {
+      discard(res.body);
+      logLine(`${status}, refused: Content-Length ${formatBytes(declared)}`);
+      throw tooLarge(url, options, declared);
+    }
+    const chunks: Uint8Array[] = [];
+    let truncated = false;
+    if (method !== 'HEAD') {
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        arm();
+        received += chunk.length;
+        if (received > cap) {
+          discard(res.body);
+          if (ok) {
+            logLine(`${status}, aborted after ${formatBytes(received)}`);
+            throw tooLarge(url, options, undefined);
+          }
+          chunks.push(chunk.subarray(0, chunk.length - (received - cap)));
+          truncated = true;
+          break;
+        }
+        chunks.push(chunk);
+      }
+    } else {
+      await res.body.dump();
+    }
+    const bytes = new Uint8Array(truncated ? cap : received);
+    let offset = 0;
+    for (const c of chunks) {
+      bytes.set(c, offset);
+      offset += c.length;
+    }
+    logLine(String(status));
+    return { status, headers: res.headers as HttpHeaders, body: bytes, url };
+  } catch (e) {
+    if (e instanceof RegistryError) throw e;
+    if (cause === 'cancelled') {
+      logLine('cancelled');
+      throw cancelled(url);
+    }
+    if (cause === 'timeout') {
+      logLine('timed out');
+      throw timedOut(url, config.timeoutMs, phase, received, options.what);
+    }
+    const mapped = mapNetworkError(e, url, config.timeoutMs, phase, received, options.what);
+    const code = errorCode(e);
+    if (phase === 'connect' && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')) staleConnection.add(mapped);
+    logLine(`failed: ${mapped.kind}`);
+    throw mapped;
+  } finally {
+    if (timer) clearTimeout(timer);
+    outer?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Stops reading a body: the connection is dropped rather than drained. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+function tooLarge(url: URL, options: SendOptions, declared: number | undefined): RegistryError {
+  const size = declared !== undefined ? `is ${formatBytes(declared)}` : `grew past the limit`;
+  return new RegistryError(
+    'too-large',
+    `The ${options.what} at ${redactUrl(url)} ${size}, over the ${formatBytes(options.maxBytes)} limit; stopped reading it. ` +
+      `Raise the size limit only if you expect documents this big.`,
+    { host: url.host },
+  );
+}
+
+function cancelled(url: URL): RegistryError {
+  return new RegistryError('cancelled', `Cancelled the request to ${url.host}.`, { host: url.host });
+}
+
+function timedOut(url: URL, timeoutMs: number, phase: 'connect' | 'body', received: number, what: string): RegistryError {
+  const seconds = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 100) / 10} s` : `${timeoutMs} ms`;
+  const message =
+    phase === 'body'
+      ? `${url.host} stopped sending the ${what} after ${formatBytes(received)}; gave up after ${seconds} without data. Try again, or check the network or proxy.`
+      : `${url.host} did not answer within ${seconds} (${redactUrl(url)}). Check the network or proxy, or raise the timeout.`;
+  return new RegistryError('timeout', message, { host: url.host });
+}
+
+function errorCode(e: unknown): string | undefined {
+  let cur: unknown = e;
+  for (let depth = 0; depth < 4 && cur && typeof cur === 'object'; depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== '') return code;
+    const errors = (cur as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.length > 0) {
+      cur = errors[0];
+      continue;
+    }
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+const TLS_CODES = new Set([
+  'EPROTO',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'HOSTNAME_MISMATCH',
+]);
+
+/** Maps what undici / node:net / node:tls throw to a RegistryError with an actionable message. */
+export function mapNetworkError(
+  e: unknown,
+  url: URL,
+  timeoutMs: number,
+  phase: 'connect' | 'body',
+  received: number,
+  what: string,
+): RegistryError {
+  const code = errorCode(e) ?? '';
+  const host = url.host;
+  const make = (kind: RegistryErrorKind, message: string): RegistryError => new RegistryError(kind, message, { host });
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' || code === 'EAI_FAIL') {
+    return make(
+      'unknown-host',
+      `Could not resolve the host ${url.hostname} (${code}). Check the registry name in the reference, your DNS, or the proxy settings.`,
+    );
+  }
+  if (code === 'ECONNREFUSED') {
+    return make('connection-refused', `${host} refused the connection (${code}). Check that the registry is running and listening on that port.`);
+  }
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL') {
+    return make('connection-refused', `${host} is unreachable from this machine (${code}). Check the network, VPN or proxy settings.`);
+  }
+  if (
+    code === 'ETIMEDOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT'
+  ) {
+    return timedOut(url, timeoutMs, phase, received, what);
+  }
+  if (TLS_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || code.startsWith('CERT_')) {
+    const hint = isLoopbackHost(host)
+      ? `If this is a local test registry that serves plain http, add ${host} to the insecure hosts setting.`
+      : `If the registry uses a private certificate authority, point NODE_EXTRA_CA_CERTS at its certificate; a corporate proxy that intercepts TLS needs the same.`;
+    return make('tls', `The TLS connection to ${host} failed (${code}). ${hint}`);
+  }
+  if (code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR') {
+    return make('cancelled', `Cancelled the request to ${host}.`);
+  }
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+    const where = phase === 'body' ? `after ${formatBytes(received)} of the ${what}` : `before it answered`;
+    return make(
+      'protocol',
+      `The connection to ${host} was closed ${where} (${code}). Try again; if it keeps happening, check any proxy between you and the registry.`,
+    );
+  }
+  const proxyHint = /proxy/i.test(e instanceof Error ? e.message : '') ? ' The proxy refused or failed the connection; check the proxy settings.' : '';
+  return make('protocol', `The request to ${host} failed${code ? ` (${code})` : ''}.${proxyHint} Try again, or check the network.`);
+}
