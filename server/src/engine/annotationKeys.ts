@@ -24,6 +24,13 @@ export const WITHDRAWN_ARTIFACT_KEYS: readonly string[] = Object.freeze([
   'org.opencontainers.artifact.created', 'org.opencontainers.artifact.description',
 ]);
 
+/**
+ * Prefixes under org.opencontainers.image that other specifications use: ocicrypt keeps the
+ * wrapped keys of encrypted layers in `org.opencontainers.image.enc.keys.*` and
+ * `org.opencontainers.image.enc.pubopts` (containers/ocicrypt spec).
+ */
+export const KNOWN_PREFIXES: readonly string[] = Object.freeze([OCI_IMAGE_PREFIX + 'enc.']);
+
 export const PREDEFINED_KEYS: ReadonlySet<string> = new Set(PREDEFINED_SUFFIXES.map((s) => OCI_IMAGE_PREFIX + s));
 export const CONVERSION_KEYS: ReadonlySet<string> = new Set(CONVERSION_SUFFIXES.map((s) => OCI_IMAGE_PREFIX + s));
 
@@ -101,6 +108,17 @@ export function nearestImageKey(key: string, max: number): string | undefined {
  */
 export function suggestImageKey(key: string): string | undefined {
   if (PREDEFINED_KEYS.has(key) || CONVERSION_KEYS.has(key)) return undefined;
+  if (SUGGESTIONS.has(key)) return SUGGESTIONS.get(key);
+  const s = computeSuggestion(key);
+  if (SUGGESTIONS.size > 10_000) SUGGESTIONS.clear();
+  SUGGESTIONS.set(key, s);
+  return s;
+}
+
+/** Memo: the same few keys repeat on every entry of a large index. */
+const SUGGESTIONS = new Map<string, string | undefined>();
+
+function computeSuggestion(key: string): string | undefined {
   // A case-only difference is always a typo.
   const lower = key.toLowerCase();
   for (const k of [...PREDEFINED_KEYS, ...CONVERSION_KEYS]) if (k.toLowerCase() === lower) return k;

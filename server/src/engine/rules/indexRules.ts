@@ -1,0 +1,205 @@
+/** rules.md §7: the OCI image index (and what applies equally to Docker manifest lists). */
+import { ANNOTATION, ATTESTATION_MANIFEST, isReferenceEntry, referenceTypeOf } from '../annotationKeys';
+import { elements, propertyOf, rawText, stringOf, valueOf, type Node } from '../json';
+import { MEDIA_TYPE_SYNTAX, mediaTypeInfo, MT } from '../mediaTypes';
+import { platformKey, platformText } from '../platforms';
+import type { DescriptorSite, Rule, RuleContext } from '../types';
+import { fix, insertPropertyEdit, IS_SPEC } from './helpers';
+
+const INDEX_SPEC = IS_SPEC + 'image-index.md#image-index-property-descriptions';
+const BUILDX_INSPECT = 'https://github.com/docker/buildx/blob/master/docs/reference/buildx_imagetools_inspect.md';
+
+/** Object entries of manifests[]. */
+export function entrySites(ctx: RuleContext): DescriptorSite[] {
+  return ctx.descriptors.filter((s) => s.role === 'manifest' && s.node.type === 'object');
+}
+
+/** The string values of a platform object, when it has string os and architecture. */
+export function platformValuesOf(platform: Node | undefined): { os: string; architecture: string; variant: string; osVersion?: string; osFeatures?: string[] } | undefined {
+  if (platform?.type !== 'object') return undefined;
+  const os = stringOf(platform, 'os');
+  const architecture = stringOf(platform, 'architecture');
+  if (os === undefined || architecture === undefined) return undefined;
+  const features = valueOf(platform, 'os.features');
+  return {
+    os, architecture, variant: stringOf(platform, 'variant') ?? '',
+    osVersion: stringOf(platform, 'os.version'),
+    osFeatures: features?.type === 'array' ? elements(features).filter((f) => f.type === 'string').map((f) => f.value as string) : undefined,
+  };
+}
+
+/** "an OCI image manifest", "a Docker manifest list". */
+export function article(title: string): string {
+  return (/^[AEIOU]/i.test(title) ? 'an ' : 'a ') + title;
+}
+
+function shorten(value: string, max = 80): string {
+  return value.length > max ? value.slice(0, max) + '…' : value;
+}
+
+export const indexRules: Rule[] = [
+  {
+    id: 'index-manifests-missing',
+    severity: 'error',
+    appliesTo: ['oci-index', 'docker-list'],
+    description: 'An index or manifest list has no manifests array.',
+    why: 'manifests is REQUIRED ("While this property MUST be present, the size of the array MAY be zero"); the image-spec schema and distribution refuse an index without it.',
+    source: 'image-spec image-index.md "manifests … REQUIRED"; image-index-schema.json required [schemaVersion, manifests]',
+    specUrl: INDEX_SPEC,
+    fix: 'Insert "manifests": [].',
+    check(ctx) {
+      const prop = propertyOf(ctx.root, 'manifests');
+      // Fields of another kind (config/layers, fsLayers): media-type-wrong-for-shape says what the document is.
+      if (!prop && ctx.detection.keyGroups.length > 0) return;
+      if (!prop) {
+        ctx.reportAt(ctx.root.offset, 1, 'manifests is missing: an index REQUIRES a "manifests" array (it may be empty).', {
+          fixes: [fix('Insert "manifests": []', [insertPropertyEdit(ctx.text, ctx.root, 'manifests', [])], true, true)],
+        });
+        return;
+      }
+      const value = prop.children?.[1];
+      if (value && value.type !== 'array') ctx.report(value, `manifests is ${shorten(rawText(ctx.text, value), 40)}, not an array of descriptors; every parser refuses it.`);
+    },
+  },
+  {
+    id: 'index-entry-media-type',
+    severity: 'info',
+    appliesTo: ['oci-index'],
+    description: 'An index entry is neither an OCI manifest nor an OCI index. Warning when it is a layer, config or blob type.',
+    why: 'Implementations MUST support the OCI manifest type and SHOULD support nested indexes; "image indexes concerned with portability SHOULD use one of the above". Unknown types MUST NOT be an error, but clients skip them, and a layer or config listed directly in an index is a mistake (go-containerregistry carries a workaround for it).',
+    source: 'image-spec image-index.md manifests mediaType; go-containerregistry validate/index.go "Workaround for #819"',
+    specUrl: INDEX_SPEC,
+    check(ctx) {
+      for (const site of entrySites(ctx)) {
+        const node = valueOf(site.node, 'mediaType');
+        if (node?.type !== 'string') continue;
+        const mt = node.value as string;
+        if (!MEDIA_TYPE_SYNTAX.test(mt)) continue; // descriptor-media-type-syntax
+        const info = mediaTypeInfo(mt);
+        if (info?.family === 'docker') continue; // mixed-index-docker-children
+        if (info?.family === 'oci' && (info.role === 'manifest' || info.role === 'index')) continue;
+        if (info && ['layer', 'config', 'empty', 'layout', 'descriptor'].includes(info.role)) {
+          ctx.report(node, `${site.label} is ${article(info.title)} ("${mt}"), not a manifest: an index lists manifests, and clients cannot pull a ${info.role} as an image.`, { severity: 'warning' });
+        } else if (info) {
+          ctx.report(node, `${site.label} is ${article(info.title)} ("${mt}"); portable indexes list only "${MT.ociManifest}" or "${MT.ociIndex}".`);
+        } else {
+          ctx.report(node, `${site.label} has the media type "${shorten(mt)}", which image tools do not know; they will skip this entry. Portable indexes list only "${MT.ociManifest}" or "${MT.ociIndex}".`);
+        }
+      }
+    },
+  },
+  {
+    id: 'index-entry-platform-missing',
+    severity: 'warning',
+    appliesTo: ['oci-index'],
+    description: 'An index entry for an image manifest has no platform.',
+    why: 'platform SHOULD be present when the target is platform-specific. Without it clients cannot choose an instance, and containers/image converting to a Docker list substitutes the converting host\'s OS and architecture ("adding a schema2 list instance with no platform specified is not supported"). Entries named with org.opencontainers.image.ref.name (an image layout\'s index.json), artifacts and attestation entries are exempt.',
+    source: 'image-spec image-index.md platform; containers/image OCI1IndexPublic.ToSchema2List, Schema2List.editInstances',
+    specUrl: INDEX_SPEC,
+    check(ctx) {
+      for (const site of entrySites(ctx)) {
+        if (propertyOf(site.node, 'platform') || propertyOf(site.node, 'artifactType') || isReferenceEntry(site.node)) continue;
+        // An image layout's index.json names its entries (ref.name); they are chosen by name, not by platform.
+        if (valueOf(valueOf(site.node, 'annotations'), ANNOTATION.refName)) continue;
+        const node = valueOf(site.node, 'mediaType');
+        const info = mediaTypeInfo(node?.type === 'string' ? (node.value as string) : undefined);
+        if (info?.role !== 'manifest' || info.family === 'schema1') continue;
+        ctx.report(node!, `${site.label} is an image manifest without "platform": clients cannot select it for a platform, and converting tools fill in their own host's OS and architecture. Add "platform": {"architecture": …, "os": …} from the image's config.`);
+      }
+    },
+  },
+  {
+    id: 'index-nested-index',
+    severity: 'info',
+    appliesTo: ['oci-index'],
+    description: 'An index entry is itself an index.',
+    why: 'Nested indexes are allowed (consumers SHOULD support them), but containers/image copy fails ("Unexpectedly received a manifest list instead of a manifest for a single image", podman#25045) and docker manifest inspect answers "unsupported manifest type".',
+    source: 'image-spec image-index.md; containers/image copy/single.go; docker/cli internal/registryclient fetcher.go',
+    specUrl: INDEX_SPEC,
+    check(ctx) {
+      for (const site of entrySites(ctx)) {
+        const node = valueOf(site.node, 'mediaType');
+        if (node?.type !== 'string' || mediaTypeInfo(node.value as string)?.role !== 'index') continue;
+        ctx.report(node, `${site.label} is a nested index ("${node.value}"): allowed, but podman/skopeo ("Unexpectedly received a manifest list instead of a manifest for a single image") and docker manifest inspect cannot follow it.`);
+      }
+    },
+  },
+  {
+    id: 'index-duplicate-platform',
+    severity: 'info',
+    appliesTo: ['oci-index', 'docker-list'],
+    description: 'Two entries of an index claim the same platform.',
+    why: 'When several manifests match, "the first matching entry SHOULD be used", so later duplicates are never pulled by platform. Attestation entries and zstd instances marked with io.github.containers.compression.zstd are legitimate and ignored.',
+    source: 'image-spec image-index.md "If multiple manifests match … the first matching entry SHOULD be used"',
+    specUrl: INDEX_SPEC,
+    check(ctx) {
+      const first = new Map<string, DescriptorSite>();
+      for (const site of entrySites(ctx)) {
+        if (isReferenceEntry(site.node) || propertyOf(site.node, 'artifactType')) continue;
+        const platform = valueOf(site.node, 'platform');
+        const values = platformValuesOf(platform);
+        if (!values) continue;
+        const zstd = stringOf(valueOf(site.node, 'annotations'), ANNOTATION.containersZstd) === 'true';
+        const key = platformKey(values) + (zstd ? '|zstd' : '');
+        const earlier = first.get(key);
+        if (!earlier) { first.set(key, site); continue; }
+        ctx.report(platform!, `${site.label} has the same platform (${platformText(values)}${zstd ? ', zstd' : ''}) as ${earlier.label}; clients use the first match, so this entry is never selected by platform.`);
+      }
+    },
+  },
+  {
+    id: 'index-attestation-entry',
+    severity: 'hint',
+    appliesTo: ['oci-index', 'docker-list'],
+    description: 'An index entry is a BuildKit attestation manifest (provenance/SBOM) for another entry.',
+    why: 'BuildKit adds such entries with platform unknown/unknown; they are not runnable images. Tools that do not know them stumble: docker manifest inspect failed with "no such manifest" after buildx 0.10 (docker/buildx#1509).',
+    source: 'docker/buildx docs/reference/buildx_imagetools_inspect.md; docker/buildx#1509',
+    specUrl: BUILDX_INSPECT,
+    check(ctx) {
+      const sites = entrySites(ctx);
+      const byDigest = new Map<string, DescriptorSite>();
+      for (const s of sites) {
+        const d = stringOf(s.node, 'digest');
+        if (d !== undefined && !byDigest.has(d)) byDigest.set(d, s);
+      }
+      for (const site of sites) {
+        if (referenceTypeOf(site.node) !== ATTESTATION_MANIFEST) continue;
+        const annotations = valueOf(site.node, 'annotations');
+        const typeNode = valueOf(annotations, ANNOTATION.dockerReferenceType)!;
+        const target = byDigest.get(stringOf(annotations, ANNOTATION.dockerReferenceDigest) ?? '');
+        const p = target && platformValuesOf(valueOf(target.node, 'platform'));
+        const of = target ? ` for ${target.label}${p ? ` (${platformText(p)})` : ''}` : '';
+        ctx.report(typeNode, `${site.label} is a BuildKit attestation manifest${of} (provenance/SBOM), not a runnable image; its platform unknown/unknown is expected.`);
+      }
+    },
+  },
+  {
+    id: 'attestation-reference-dangling',
+    severity: 'warning',
+    appliesTo: ['oci-index', 'docker-list'],
+    description: 'A reference entry\'s vnd.docker.reference.digest names no entry of this index.',
+    why: 'BuildKit attestation (and other reference) entries point at the image they describe through vnd.docker.reference.digest; when that digest is not a sibling entry, the attestation describes nothing tools can find (a rebuilt or re-assembled index lost its image).',
+    source: 'docker/buildx buildx_imagetools_inspect.md; regclient mod/manifest.go annotation constants',
+    specUrl: BUILDX_INSPECT,
+    check(ctx) {
+      const sites = entrySites(ctx);
+      const digests = new Set<string>();
+      for (const s of sites) {
+        const d = stringOf(s.node, 'digest');
+        if (d !== undefined) digests.add(d);
+      }
+      for (const site of sites) {
+        const type = referenceTypeOf(site.node);
+        if (type === undefined) continue;
+        const annotations = valueOf(site.node, 'annotations');
+        const refNode = valueOf(annotations, ANNOTATION.dockerReferenceDigest);
+        if (!refNode) {
+          ctx.report(valueOf(annotations, ANNOTATION.dockerReferenceType)!, `${site.label} is a "${type}" reference entry without "${ANNOTATION.dockerReferenceDigest}": it does not say which image it belongs to.`);
+          continue;
+        }
+        if (refNode.type === 'string' && digests.has(refNode.value as string) && refNode.value !== stringOf(site.node, 'digest')) continue;
+        ctx.report(refNode, `${site.label}'s ${ANNOTATION.dockerReferenceDigest} ${shorten(rawText(ctx.text, refNode), 90)} is not the digest of any entry in this index: the ${type} describes an image that is not here.`);
+      }
+    },
+  },
+];

@@ -1,0 +1,106 @@
+/** rules.md §7: the OCI image index (and what applies equally to Docker manifest lists). */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { analyze } from '../../server/src/engine/analyze';
+import { MT } from '../../server/src/engine/mediaTypes';
+import { findingsOf, ruleCases } from './ruleCases';
+
+const d = (n: number) => 'sha256:' + n.toString(16).padStart(64, '0');
+const P = (arch: string, os = 'linux', extra = '') => `{"architecture":"${arch}","os":"${os}"${extra}}`;
+const entry = (n: number, fields = '', mt: string = MT.ociManifest) => `{"mediaType":"${mt}","digest":"${d(n)}","size":${500 + n}${fields}}`;
+const index = (entries: string[], extra = '', mt: string = MT.ociIndex) => `{"schemaVersion":2,"mediaType":"${mt}",${extra}"manifests":[${entries.join(',')}]}`;
+const attestation = (n: number, of: number) =>
+  entry(n, `,"annotations":{"vnd.docker.reference.digest":"${d(of)}","vnd.docker.reference.type":"attestation-manifest"},"platform":${P('unknown', 'unknown')}`);
+/** A BuildKit index: two images and their attestations. */
+const buildkit = index([entry(1, `,"platform":${P('amd64')}`), entry(2, `,"platform":${P('arm64')}`), attestation(3, 1), attestation(4, 2)]);
+
+ruleCases([
+  {
+    rule: 'index-manifests-missing',
+    invalid: [`⟦{⟧"schemaVersion":2,"mediaType":"${MT.ociIndex}"}`, `{"schemaVersion":2,"mediaType":"${MT.dockerList}","manifests":⟦{}⟧}`],
+    valid: [index([]), index([], '', MT.dockerList), `{"schemaVersion":2,"mediaType":"${MT.ociIndex}","layers":[]}`],
+  },
+  {
+    rule: 'index-entry-media-type',
+    invalid: [
+      index([`{"mediaType":⟦"${MT.ociLayerGzip}"⟧,"digest":"${d(1)}","size":1}`]),
+      index([`{"mediaType":⟦"application/vnd.example.thing+json"⟧,"digest":"${d(1)}","size":1}`]),
+      index([`{"mediaType":⟦"${MT.ociDescriptor}"⟧,"digest":"${d(1)}","size":1}`]),
+    ],
+    valid: [buildkit, index([entry(1, '', MT.ociIndex)]), index([entry(1, `,"platform":${P('amd64')}`, MT.dockerManifest)]), index(['{"mediaType":"invalid","digest":"' + d(1) + '","size":1}'])],
+  },
+  {
+    rule: 'index-entry-platform-missing',
+    invalid: [index([`{"mediaType":⟦"${MT.ociManifest}"⟧,"digest":"${d(1)}","size":1}`])],
+    valid: [
+      buildkit,
+      index([entry(1, ',"artifactType":"application/vnd.example.sbom.v1+json"')]),
+      index([entry(1, ',"annotations":{"org.opencontainers.image.ref.name":"latest"}')]),
+      index([entry(1, '', MT.ociIndex)]),
+      index([entry(1, ',"annotations":{"vnd.docker.reference.digest":"' + d(2) + '","vnd.docker.reference.type":"attestation-manifest"}'), entry(2, `,"platform":${P('amd64')}`)]),
+    ],
+  },
+  {
+    rule: 'index-nested-index',
+    invalid: [index([`{"mediaType":⟦"${MT.ociIndex}"⟧,"digest":"${d(1)}","size":1}`]), index([`{"mediaType":⟦"${MT.dockerList}"⟧,"digest":"${d(1)}","size":1}`])],
+    valid: [buildkit],
+  },
+  {
+    rule: 'index-duplicate-platform',
+    invalid: [
+      index([entry(1, `,"platform":${P('amd64')}`), entry(2, `,"platform":⟦${P('amd64')}⟧`)]),
+      index([entry(1, `,"platform":${P('arm64')}`), entry(2, `,"platform":⟦${P('aarch64')}⟧`)]),
+      index([entry(1, `,"platform":${P('amd64')}`), entry(2, `,"platform":⟦${P('amd64')}⟧`, MT.dockerManifest)], '', MT.dockerList),
+    ],
+    valid: [
+      buildkit,
+      // containers/image publishes a zstd instance next to the gzip one
+      index([entry(1, `,"platform":${P('amd64')}`), entry(2, `,"annotations":{"io.github.containers.compression.zstd":"true"},"platform":${P('amd64')}`)]),
+      index([entry(1, `,"platform":${P('arm', 'linux', ',"variant":"v6"')}`), entry(2, `,"platform":${P('arm', 'linux', ',"variant":"v7"')}`)]),
+      index([entry(1, `,"platform":${P('amd64', 'windows', ',"os.version":"10.0.17763.1"')}`), entry(2, `,"platform":${P('amd64', 'windows', ',"os.version":"10.0.20348.1"')}`)]),
+    ],
+  },
+  {
+    rule: 'index-attestation-entry',
+    message: 'manifests[0] (linux/amd64)',
+    invalid: [index([entry(1, `,"platform":${P('amd64')}`), entry(3, `,"annotations":{"vnd.docker.reference.digest":"${d(1)}","vnd.docker.reference.type":⟦"attestation-manifest"⟧},"platform":${P('unknown', 'unknown')}`)])],
+    valid: [index([entry(1, `,"platform":${P('amd64')}`)])],
+  },
+  {
+    rule: 'attestation-reference-dangling',
+    invalid: [
+      index([entry(1, `,"platform":${P('amd64')}`), entry(3, `,"annotations":{"vnd.docker.reference.digest":⟦"${d(9)}"⟧,"vnd.docker.reference.type":"attestation-manifest"},"platform":${P('unknown', 'unknown')}`)]),
+      index([entry(1, `,"platform":${P('amd64')}`), entry(3, `,"annotations":{"vnd.docker.reference.type":⟦"attestation-manifest"⟧},"platform":${P('unknown', 'unknown')}`)]),
+      index([entry(3, `,"annotations":{"vnd.docker.reference.digest":⟦"${d(3)}"⟧,"vnd.docker.reference.type":"attestation-manifest"}`)]),
+    ],
+    valid: [buildkit, index([entry(1, `,"platform":${P('amd64')}`), entry(2, `,"annotations":{"vnd.docker.reference.digest":"${d(1)}","vnd.docker.reference.type":"builder"},"platform":${P('unknown', 'unknown')}`)])],
+  },
+]);
+
+test('BuildKit attestation entries raise no platform or index warnings', () => {
+  const ids = analyze(buildkit).findings.filter((f) => f.severity !== 'hint').map((f) => `${f.ruleId}: ${f.message}`);
+  assert.deepEqual(ids, []);
+});
+
+test('index rules stay linear on a 20,000-entry index', () => {
+  const entries: string[] = [];
+  for (let i = 0; i < 20000; i += 2) {
+    entries.push(entry(i, `,"platform":${P(i % 4 === 0 ? 'amd64' : 'arm64', 'linux', `,"os.version":"${i}"`)}`));
+    entries.push(attestation(i + 1, i));
+  }
+  const text = index(entries);
+  const t0 = performance.now();
+  const a = analyze(text);
+  const ms = performance.now() - t0;
+  assert.deepEqual(a.findings.filter((f) => f.severity !== 'hint').map((f) => f.ruleId), []);
+  assert.equal(a.findings.filter((f) => f.ruleId === 'index-attestation-entry').length, 10000);
+  assert.ok(ms < 15000, `analyze took ${ms.toFixed(0)} ms`);
+});
+
+test('index-manifests-missing: the fix inserts an empty manifests array', () => {
+  const text = `{"schemaVersion":2,"mediaType":"${MT.ociIndex}"}`;
+  const [f] = findingsOf(text, 'index-manifests-missing');
+  const e = f.fixes[0].edits[0];
+  const fixed = text.slice(0, e.offset) + e.newText + text.slice(e.offset + e.length);
+  assert.deepEqual(JSON.parse(fixed).manifests, []);
+});
