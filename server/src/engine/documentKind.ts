@@ -98,11 +98,17 @@ function guessRegclient(root: Node): DocumentKind {
 }
 
 function looksLikeConfig(root: Node): boolean {
-  return valueOf(root, 'rootfs')?.type === 'object' || (has(root, 'architecture') && has(root, 'os') && has(root, 'config') === false && !has(root, 'schemaVersion'));
+  if (has(root, 'schemaVersion')) return false;
+  if (valueOf(root, 'rootfs')?.type === 'object') return true;
+  // Docker configs carry a "config" object too; a manifest's "config" is a descriptor (digest).
+  const config = valueOf(root, 'config');
+  return has(root, 'architecture') && has(root, 'os') && (config === undefined || !has(config, 'digest'));
 }
 
+/** A lone descriptor: at least two of mediaType, digest and size, and no manifest fields. */
 function looksLikeDescriptor(root: Node): boolean {
-  return !has(root, 'schemaVersion') && has(root, 'digest') && (has(root, 'mediaType') || has(root, 'size'));
+  if (has(root, 'schemaVersion') || keyGroupsOf(root).length > 0) return false;
+  return ['mediaType', 'digest', 'size'].filter((k) => has(root, k)).length >= 2;
 }
 
 /**

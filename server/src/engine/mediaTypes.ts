@@ -258,3 +258,6 @@ export const EMPTY_DESCRIPTOR = Object.freeze({
   size: 2,
   data: 'e30=',
 });
+
+/** The artifactType a rewrite proposes when the document names none: a placeholder to replace. */
+export const PLACEHOLDER_ARTIFACT_TYPE = 'application/vnd.unknown.artifact.v1';

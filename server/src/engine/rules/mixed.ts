@@ -1,6 +1,6 @@
 /** rules.md §9: mixed OCI / Docker media types, the headline rules. */
 import { propertyOf, stringOf, valueOf, type Node } from '../json';
-import { DOCKER_V2S2_CONFIG_TYPES, DOCKER_V2S2_LAYER_TYPES, EMPTY_DESCRIPTOR, mediaTypeInfo, MT, relabel } from '../mediaTypes';
+import { DOCKER_V2S2_CONFIG_TYPES, DOCKER_V2S2_LAYER_TYPES, EMPTY_DESCRIPTOR, mediaTypeInfo, MT, PLACEHOLDER_ARTIFACT_TYPE, relabel } from '../mediaTypes';
 import type { ConversionTarget, DescriptorSite, Rule, RuleContext } from '../types';
 import { deletePropertyEdit, DOCKER_V22, fix, IS_SPEC, replaceEdit } from './helpers';
 
@@ -255,7 +255,7 @@ function rewriteArtifact(ctx: RuleContext): string {
   const out: Record<string, unknown> = {
     schemaVersion: 2,
     mediaType: MT.ociManifest,
-    artifactType: json(valueOf(ctx.root, 'artifactType')) ?? 'application/vnd.unknown.artifact.v1',
+    artifactType: json(valueOf(ctx.root, 'artifactType')) ?? PLACEHOLDER_ARTIFACT_TYPE,
     config: emptyConfig,
     layers: blobs && blobs.length > 0 ? blobs : [EMPTY_DESCRIPTOR],
   };
