@@ -58,6 +58,8 @@ ruleCases([
       index([entry(1, `,"platform":${P('amd64')}`), entry(2, `,"annotations":{"io.github.containers.compression.zstd":"true"},"platform":${P('amd64')}`)]),
       index([entry(1, `,"platform":${P('arm', 'linux', ',"variant":"v6"')}`), entry(2, `,"platform":${P('arm', 'linux', ',"variant":"v7"')}`)]),
       index([entry(1, `,"platform":${P('amd64', 'windows', ',"os.version":"10.0.17763.1"')}`), entry(2, `,"platform":${P('amd64', 'windows', ',"os.version":"10.0.20348.1"')}`)]),
+      // an image layout's index.json: entries are picked by ref.name, not by platform
+      index([entry(1, `,"annotations":{"org.opencontainers.image.ref.name":"v1"},"platform":${P('amd64')}`), entry(2, `,"annotations":{"org.opencontainers.image.ref.name":"v2"},"platform":${P('amd64')}`)]),
     ],
   },
   {

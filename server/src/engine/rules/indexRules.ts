@@ -129,7 +129,7 @@ export const indexRules: Rule[] = [
     severity: 'info',
     appliesTo: ['oci-index', 'docker-list'],
     description: 'Two entries of an index claim the same platform.',
-    why: 'When several manifests match, "the first matching entry SHOULD be used", so later duplicates are never pulled by platform. Attestation entries and zstd instances marked with io.github.containers.compression.zstd are legitimate and ignored.',
+    why: 'When several manifests match, "the first matching entry SHOULD be used", so later duplicates are never pulled by platform. Attestation entries, zstd instances marked with io.github.containers.compression.zstd, and entries named by org.opencontainers.image.ref.name (selected by name in an image layout) are legitimate and ignored.',
     source: 'image-spec image-index.md "If multiple manifests match … the first matching entry SHOULD be used"',
     specUrl: INDEX_SPEC,
     check(ctx) {
@@ -139,8 +139,12 @@ export const indexRules: Rule[] = [
         const platform = valueOf(site.node, 'platform');
         const values = platformValuesOf(platform);
         if (!values) continue;
-        const zstd = stringOf(valueOf(site.node, 'annotations'), ANNOTATION.containersZstd) === 'true';
-        const key = platformKey(values) + (zstd ? '|zstd' : '');
+        const annotations = valueOf(site.node, 'annotations');
+        const zstd = stringOf(annotations, ANNOTATION.containersZstd) === 'true';
+        // Entries named by org.opencontainers.image.ref.name (an image layout's index.json) are
+        // selected by name, not by platform: the same platform under two names is no duplicate.
+        const name = stringOf(annotations, ANNOTATION.refName);
+        const key = platformKey(values) + (zstd ? '|zstd' : '') + (name !== undefined ? `|name=${name}` : '');
         const earlier = first.get(key);
         if (!earlier) { first.set(key, site); continue; }
         ctx.report(platform!, `${site.label} has the same platform (${platformText(values)}${zstd ? ', zstd' : ''}) as ${earlier.label}; clients use the first match, so this entry is never selected by platform.`);
