@@ -186,13 +186,13 @@ connection.onCompletion((params) =>
     const { analysis } = await analyses.get(doc);
     return completionsAt(analysis, doc.offsetAt(params.position)).map((c) => ({
       label: c.label,
-      kind: CompletionItemKind.Value,
+      kind: c.kind === 'snippet' ? CompletionItemKind.Snippet : c.kind === 'property' ? CompletionItemKind.Property : CompletionItemKind.Value,
       detail: c.detail,
-      documentation: c.documentation,
+      documentation: c.documentation ? { kind: MarkupKind.Markdown, value: c.documentation } : undefined,
       sortText: c.sortText,
       preselect: c.preselect,
-      filterText: JSON.stringify(c.label),
-      insertTextFormat: InsertTextFormat.PlainText,
+      filterText: c.kind === 'snippet' ? undefined : JSON.stringify(c.label),
+      insertTextFormat: c.snippet ? InsertTextFormat.Snippet : InsertTextFormat.PlainText,
       textEdit: { range: { start: doc.positionAt(c.offset), end: doc.positionAt(c.offset + c.length) }, newText: c.insertText },
     }));
   }),

@@ -66,3 +66,38 @@ test('outline: index entries by platform, layers by position and size', () => {
   assert.deepEqual(m.children.map((c) => c.name), ['config · 1.43 KiB', 'layer 0 · 31.9 KiB']);
   assert.deepEqual(outline(analyze('{"name":"x"}')), []);
 });
+
+test('completions: platform values fit the sibling fields', () => {
+  const idx = (platform: string) => `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"${D}","size":1,"platform":${platform}}]}`;
+  const arch = at(idx('{"os":"windows","architecture":"‸"}'));
+  const archItems = completionsAt(analyze(arch.text), arch.offset).map((i) => i.label);
+  assert.ok(archItems.includes('amd64') && archItems.includes('arm64'));
+  assert.ok(!archItems.includes('s390x'), 'windows/s390x is not a valid pair');
+  const os = at(idx('{"architecture":"s390x","os":"‸"}'));
+  assert.deepEqual(completionsAt(analyze(os.text), os.offset).map((i) => i.label), ['linux']);
+  const variant = at(idx('{"os":"linux","architecture":"arm","variant":"‸"}'));
+  assert.deepEqual(completionsAt(analyze(variant.text), variant.offset).map((i) => i.label), ['v5', 'v6', 'v7', 'v8']);
+});
+
+test('completions: predefined annotation keys not yet present, with their documentation', () => {
+  const { text, offset } = at(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"${D}","size":1},"layers":[],"annotations":{"org.opencontainers.image.created":"2026-01-01T00:00:00Z",‸}}`);
+  const items = completionsAt(analyze(text), offset);
+  const labels = items.map((i) => i.label);
+  assert.ok(labels.includes('org.opencontainers.image.source'));
+  assert.ok(!labels.includes('org.opencontainers.image.created'), 'already present');
+  const source = items.find((i) => i.label === 'org.opencontainers.image.source')!;
+  assert.ok(source.snippet && source.insertText.startsWith('"org.opencontainers.image.source": "$1"'));
+  assert.ok(source.documentation.length > 20, 'documented from the schema');
+});
+
+test('completions: snippets for a new layer and a new index entry', () => {
+  const layer = at(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"${D}","size":1},"layers":[‸]}`);
+  const items = completionsAt(analyze(layer.text), layer.offset);
+  assert.equal(items[0].label, 'New layer descriptor');
+  assert.match(items[0].insertText, /"mediaType": "\$\{1:application\/vnd\.oci\.image\.layer\.v1\.tar\+gzip\}"/);
+  assert.ok(items.some((i) => i.insertText === JSON.stringify({ mediaType: 'application/vnd.oci.empty.v1+json', digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', size: 2, data: 'e30=' })));
+  const entry = at('{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":[‸]}');
+  const e = completionsAt(analyze(entry.text), entry.offset);
+  assert.equal(e[0].label, 'New index entry');
+  assert.match(e[0].insertText, /application\/vnd\.docker\.distribution\.manifest\.v2\+json/);
+});
