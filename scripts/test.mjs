@@ -1,7 +1,13 @@
-// The test command: builds the bundles (the LSP and CLI tests spawn dist/), type-checks every
-// project, then runs each node:test suite under test/ (TypeScript through tsx).
-// Usage: node scripts/test.mjs [--no-build] [dir-or-file …]
-import { spawnSync } from 'node:child_process';
+// The test command (`npm test`, also what .ci/run calls). In order:
+//   1. installs what is missing (npm ci; Debian's docker-registry, skopeo, openssl, apache2-utils)
+//   2. builds the bundles (the LSP and CLI tests spawn dist/) and type-checks every project
+//   3. runs every node:test suite under test/ (engine, LSP, CLI, registry against a real
+//      docker-registry, corpus, schemas, docs), TypeScript through tsx
+//   4. runs the end-to-end suite in a real VS Code (code-server + Chromium): scripts/run-e2e.mjs
+//   5. the @vscode/test-electron suite when a VS Code build is given (VSCODE_EXECUTABLE)
+// and ends with one line: "tests: N passed, N failed, N skipped".
+// Usage: node scripts/test.mjs [--no-build] [--no-e2e] [dir-or-file …]
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDebian, ensureNpm } from './ensure-deps.mjs';
@@ -9,10 +15,42 @@ import { ensureDebian, ensureNpm } from './ensure-deps.mjs';
 const args = process.argv.slice(2);
 const noBuild = args.includes('--no-build');
 const targets = args.filter((a) => !a.startsWith('--'));
+const e2e = !args.includes('--no-e2e') && targets.length === 0;
+const totals = { passed: 0, failed: 0, skipped: 0 };
 
-function run(cmd, cmdArgs) {
-  const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit' });
-  if (r.status !== 0) process.exit(r.status ?? 1);
+function run(cmd, cmdArgs, opts = {}) {
+  const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', ...opts });
+  if (r.status !== 0) {
+    console.error(`\n${[cmd, ...cmdArgs].join(' ')} failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status || 1);
+  }
+}
+
+/** Runs a command, echoing its output, and adds up the pass/fail counts it reports. */
+function runCounting(cmd, cmdArgs, { e2eSummaryOnly = false } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let buffered = '';
+    const scan = (line) => {
+      let m;
+      if (e2eSummaryOnly) {
+        if ((m = /^\[e2e\] (\d+) passed, (\d+) failed or not run/.exec(line))) { totals.passed += Number(m[1]); totals.failed += Number(m[2]); }
+        return;
+      }
+      if ((m = /^ℹ pass (\d+)$/.exec(line))) totals.passed += Number(m[1]);
+      else if ((m = /^ℹ fail (\d+)$/.exec(line))) totals.failed += Number(m[1]);
+      else if ((m = /^ℹ (?:skipped|todo|cancelled) (\d+)$/.exec(line))) totals[line.includes('cancelled') ? 'failed' : 'skipped'] += Number(m[1]);
+    };
+    child.stdout.on('data', (d) => {
+      process.stdout.write(d);
+      buffered += d.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop();
+      lines.forEach(scan);
+    });
+    child.stderr.on('data', (d) => process.stderr.write(d));
+    child.on('close', (code) => { if (buffered) scan(buffered); resolve(code ?? 1); });
+  });
 }
 
 function collect(path, out) {
@@ -22,7 +60,7 @@ function collect(path, out) {
     return out;
   }
   for (const name of readdirSync(path).sort()) {
-    // The editor suites have their own runners (npm run test:e2e, npm run test:vscode).
+    // The editor suites have their own runners (step 4 and 5).
     if (name === 'node_modules' || name === 'integration' || name === 'e2e' || name === 'fixtures') continue;
     collect(join(path, name), out);
   }
@@ -31,14 +69,28 @@ function collect(path, out) {
 
 if (!noBuild) {
   ensureNpm();
-  // Missing Debian packages are reported by the registry suites themselves, loudly.
+  // A missing Debian package is reported by the registry suites themselves, loudly.
   ensureDebian();
   run('node', ['scripts/build.mjs']);
   run('npx', ['tsc', '-b']);
+  run('npx', ['tsc', '-p', 'test/e2e', '--noEmit']);
+  run('npx', ['tsc', '-p', 'test/integration', '--noEmit']);
 }
 const files = (targets.length ? targets : ['test']).flatMap((t) => collect(t, []));
 if (files.length === 0) {
   console.error('no test files found under ' + (targets.join(', ') || 'test'));
   process.exit(1);
 }
-run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files]);
+let failed = (await runCounting(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files])) !== 0;
+if (e2e) {
+  console.log('\n=== end-to-end: a real VS Code (code-server + Chromium) ===');
+  failed = (await runCounting(process.execPath, ['scripts/run-e2e.mjs'], { e2eSummaryOnly: true })) !== 0 || failed;
+  if (process.env.VSCODE_EXECUTABLE) {
+    console.log('\n=== @vscode/test-electron suite ===');
+    failed = (await runCounting('npm', ['run', 'test:vscode'], { e2eSummaryOnly: true })) !== 0 || failed;
+  } else {
+    console.log('test:vscode not run: no VS Code build here (set VSCODE_EXECUTABLE=/path/to/code to run it); its scenarios ran in code-server above (e2e h)');
+  }
+}
+console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(failed || totals.failed > 0 ? 1 : 0);

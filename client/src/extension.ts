@@ -45,7 +45,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const deps: InspectDeps = { context, client: () => client, provider, output };
   context.subscriptions.push(
     provider,
-    vscode.workspace.registerTextDocumentContentProvider(REMOTE_SCHEME, provider),
+    vscode.workspace.registerFileSystemProvider(REMOTE_SCHEME, provider, { isReadonly: true, isCaseSensitive: true }),
     registerInspectCommand(deps),
     vscode.commands.registerCommand(CommandIds.openRemote, async (uri?: string) => {
       if (typeof uri !== 'string') return;

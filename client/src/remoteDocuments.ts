@@ -1,43 +1,98 @@
 /**
- * Read-only documents for what a registry served, under the `oci-image` scheme. The content
+ * Read-only documents for what a registry served, under the `oci-image` scheme. They are
+ * served by a file system provider registered with `isReadonly: true` (no typing, no saving),
+ * and an edit another extension applies is undone at once, so the text stays what the CodeLens
+ * says was verified. The content
  * comes from the language server, which keeps the served bytes and their verified digest.
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { Requests, type RemoteDocument } from './ids';
 
-export class RemoteDocumentProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
-  private readonly contents = new Map<string, RemoteDocument>();
-  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.emitter.event;
+export class RemoteDocumentProvider implements vscode.FileSystemProvider, vscode.Disposable {
+  private readonly contents = new Map<string, { doc: RemoteDocument; bytes: Uint8Array; fetchedAt: number }>();
+  private readonly emitter = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
+  readonly onDidChangeFile = this.emitter.event;
+  private readonly encoder = new TextEncoder();
+
   private readonly subscriptions: vscode.Disposable[] = [];
+  private restoring = new Set<string>();
 
   constructor(private readonly client: () => LanguageClient | undefined) {
-    this.subscriptions.push(vscode.workspace.onDidCloseTextDocument((d) => this.contents.delete(d.uri.toString())));
+    // The editor refuses typing and the file system refuses writes, but VS Code still lets an
+    // extension's WorkspaceEdit change the open text. Put the served text back at once.
+    this.subscriptions.push(vscode.workspace.onDidChangeTextDocument((e) => void this.restore(e.document)));
+  }
+
+  private async restore(doc: vscode.TextDocument): Promise<void> {
+    const key = doc.uri.toString();
+    const kept = this.contents.get(key);
+    if (!kept || this.restoring.has(key) || doc.getText() === kept.doc.text) return;
+    this.restoring.add(key);
+    try {
+      const edit = new vscode.WorkspaceEdit();
+      edit.replace(doc.uri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), kept.doc.text);
+      await vscode.workspace.applyEdit(edit);
+    } finally {
+      this.restoring.delete(key);
+    }
   }
 
   /** Keeps a fetched document so that opening its URI shows exactly it. */
   remember(doc: RemoteDocument): void {
-    this.contents.set(vscode.Uri.parse(doc.uri).toString(), doc);
+    this.contents.set(vscode.Uri.parse(doc.uri).toString(), { doc, bytes: this.encoder.encode(doc.text), fetchedAt: Date.now() });
   }
 
   get(uri: vscode.Uri): RemoteDocument | undefined {
-    return this.contents.get(uri.toString());
+    return this.contents.get(uri.toString())?.doc;
   }
 
-  async provideTextDocumentContent(uri: vscode.Uri, token: vscode.CancellationToken): Promise<string> {
+  private async load(uri: vscode.Uri): Promise<{ bytes: Uint8Array; fetchedAt: number }> {
     const kept = this.contents.get(uri.toString());
-    if (kept) return kept.text;
-    // Restored editor after a reload, or a link followed without the command: ask the server.
+    if (kept) return kept;
+    // A restored editor after a reload, or a link followed without the command: ask the server.
     const c = this.client();
-    if (!c) throw new Error('Manifest Lens is not running.');
-    const doc = await c.sendRequest<RemoteDocument>(Requests.open, { uri: uri.toString() }, token);
+    if (!c) throw vscode.FileSystemError.Unavailable('Manifest Lens is not running.');
+    const doc = await c.sendRequest<RemoteDocument>(Requests.open, { uri: uri.toString() });
     this.remember(doc);
-    return doc.text;
+    return this.contents.get(vscode.Uri.parse(doc.uri).toString()) ?? { bytes: this.encoder.encode(doc.text), fetchedAt: Date.now() };
+  }
+
+  async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
+    const { bytes, fetchedAt } = await this.load(uri);
+    return { type: vscode.FileType.File, ctime: fetchedAt, mtime: fetchedAt, size: bytes.length, permissions: vscode.FilePermission.Readonly };
+  }
+
+  async readFile(uri: vscode.Uri): Promise<Uint8Array> {
+    return (await this.load(uri)).bytes;
+  }
+
+  watch(): vscode.Disposable {
+    return new vscode.Disposable(() => undefined);
+  }
+
+  readDirectory(): never {
+    throw vscode.FileSystemError.FileNotADirectory();
+  }
+
+  createDirectory(uri: vscode.Uri): never {
+    throw vscode.FileSystemError.NoPermissions(uri);
+  }
+
+  writeFile(uri: vscode.Uri): never {
+    throw vscode.FileSystemError.NoPermissions(uri);
+  }
+
+  delete(uri: vscode.Uri): never {
+    throw vscode.FileSystemError.NoPermissions(uri);
+  }
+
+  rename(uri: vscode.Uri): never {
+    throw vscode.FileSystemError.NoPermissions(uri);
   }
 
   dispose(): void {
     this.emitter.dispose();
-    for (const s of this.subscriptions) s.dispose();
+    for (const d of this.subscriptions) d.dispose();
   }
 }

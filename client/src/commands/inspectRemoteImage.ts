@@ -33,7 +33,6 @@ function askReference(client: LanguageClient, recent: string[]): Promise<string 
     const recentItems = recent.map((r) => ({ label: r, description: 'recent' }));
     input.items = recentItems;
     let seq = 0;
-    let lastValid: string | undefined;
     const refresh = async (value: string): Promise<void> => {
       const mine = ++seq;
       const text = value.trim();
@@ -43,7 +42,6 @@ function askReference(client: LanguageClient, recent: string[]): Promise<string 
       }
       const { message } = await client.sendRequest<{ message: string | null }>(Requests.validateReference, { text });
       if (mine !== seq) return;
-      lastValid = message ? undefined : text;
       const typed = message
         ? { label: text, description: `$(error) ${message}`, alwaysShow: true }
         : { label: text, description: 'Inspect', alwaysShow: true };
@@ -65,7 +63,6 @@ function askReference(client: LanguageClient, recent: string[]): Promise<string 
       input.hide();
     });
     input.onDidHide(() => { resolve(undefined); input.dispose(); });
-    void lastValid;
     input.show();
   });
 }

@@ -1,0 +1,123 @@
+/**
+ * End to end, in a real VS Code (code-server + Chromium): "Manifest Lens: Inspect Remote Image"
+ * against a real registry (Debian's docker-registry seeded by scripts/sample-registry.mjs) and
+ * against a registry that is not there.
+ *
+ * scripts/run-e2e.mjs starts the sample registry and passes its references in
+ * MANIFEST_LENS_E2E_REFS (the JSON of `sample-registry.mjs --write-refs`). Run alone, this file
+ * starts scripts/sample-registry.mjs itself on a free port.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { plain, sampleRegistry, waitFor, withFailureShot, Workbench, type SampleRegistry } from './workbench';
+
+interface Seeded { reference: string; digest: string; mediaType: string; platform?: { os: string; architecture: string } }
+interface Refs { host: string; podman22196: { index: Seeded; amd64: Seeded; arm64: Seeded } }
+
+const COMMAND = 'Manifest Lens: Inspect Remote Image';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+const RULE = 'mixed-config-media-type';
+
+let registry: SampleRegistry;
+let refs: Refs;
+const wb = new Workbench({ name: 'remote' });
+
+/** F1 → Inspect Remote Image → type the reference → Enter, as a person does. */
+async function inspect(reference: string): Promise<void> {
+  const page = wb.page;
+  await wb.runCommand(COMMAND);
+  const input = page.locator('.quick-input-widget input');
+  await waitFor('the reference input box', async () => (await input.getAttribute('placeholder'))?.includes('registry/repository'));
+  await input.fill(reference);
+  // The server validates as you type; the typed reference becomes the highlighted "Inspect" item.
+  await waitFor(`"${reference}" offered for inspection`, async () => {
+    const rows = (await page.locator('.quick-input-widget .monaco-list-row.focused').allInnerTexts()).map(plain);
+    return rows.length === 1 && rows[0].includes(reference) && rows[0].includes('Inspect');
+  });
+  await wb.shot(`inspect-typed-${reference.replace(/^127\.0\.0\.1:\d+\//, '')}`);
+  await page.keyboard.press('Enter');
+}
+
+/** The CodeLens titles shown in the active editor. */
+async function codeLenses(): Promise<string[]> {
+  return (await wb.page.locator('.editor-group-container.active .monaco-editor .codelens-decoration a').allInnerTexts()).map(plain);
+}
+
+describe('Manifest Lens in VS Code (code-server): Inspect Remote Image', { timeout: 240_000 }, () => {
+  before(async () => {
+    await wb.start();
+    registry = await sampleRegistry(wb.root);
+    refs = registry.refs as Refs;
+  }, { timeout: 150_000 });
+  after(async () => {
+    await wb.stop();
+    await registry?.stop();
+  });
+
+  it('(e) the served index opens read-only with its verified digest; its CodeLens opens the mixed child, which is linted', withFailureShot(wb, 'e', async () => {
+    const page = wb.page;
+    const { index, arm64, amd64 } = refs.podman22196;
+    await inspect(index.reference);
+
+    // A new editor tab with the served index, pretty-printed.
+    await wb.activeTab('mixed.json', 30_000);
+    const text = await waitFor('the index text', async () => {
+      const t = await wb.editorText();
+      return t.includes(OCI_INDEX) ? t : undefined;
+    });
+    assert.ok(text.includes(arm64.digest) && text.includes(amd64.digest), 'the index lists both children');
+
+    // The provenance CodeLens: the digest of the served bytes, verified.
+    const lenses = await waitFor('the digest CodeLens', async () => {
+      const l = await codeLenses();
+      return l.some((s) => s.includes('sha256:') && s.includes('verified')) ? l : undefined;
+    }, { timeoutMs: 30_000 });
+    await wb.shot('e-index-with-codelens');
+    const digestLens = lenses.find((s) => s.includes('sha256:') && s.includes('verified'))!;
+    assert.ok(digestLens.includes(index.digest.slice(0, 19)), `the lens shows the index digest ${index.digest.slice(0, 19)}…: "${digestLens}"`);
+
+    // Read-only: typing changes nothing, and the editor says why.
+    await page.locator('.editor-group-container.active .monaco-editor .view-lines').click();
+    await page.keyboard.press('Control+End');
+    const before = await wb.editorText();
+    await page.keyboard.type('x');
+    const message = await waitFor('the read-only notice', async () => {
+      const t = (await page.locator('.monaco-editor-overlaymessage').filter({ visible: true }).allInnerTexts()).map(plain);
+      return t.find((s) => /read-?only/i.test(s));
+    });
+    await wb.shot('e-read-only');
+    assert.equal(await wb.editorText(), before, 'typing did not change the document');
+    assert.match(message, /read-?only/i);
+    await page.keyboard.press('Control+Home');
+
+    // Walk the index: the CodeLens above a child opens it.
+    // The arm64 child carries variant v8, so its lens reads "Open linux/arm64/v8 manifest".
+    const childLens = lenses.map((s) => s.trim()).find((s) => /^Open linux\/arm64(\/v8)? manifest$/.test(s));
+    assert.ok(childLens, `an "Open linux/arm64… manifest" CodeLens (lenses: ${lenses.join(' | ')})`);
+    assert.ok(lenses.some((s) => s.trim() === 'Open linux/amd64 manifest'), 'and one for linux/amd64');
+    const child = arm64;
+    await page.locator('.editor-group-container.active .monaco-editor .codelens-decoration a', { hasText: childLens }).first().click();
+    await wb.activeTab(`${child.digest}.json`, 30_000);
+    await waitFor('the child manifest text', async () => (await wb.editorText()).includes('application/vnd.oci.image.manifest.v1+json'));
+    const rows = await waitFor(`${RULE} for the child in Problems`, async () => {
+      const r = await wb.problems();
+      return r.some((t) => t.includes(RULE)) ? r : undefined;
+    }, { timeoutMs: 30_000 });
+    await waitFor('the error squiggle in the child', () => page.locator('.editor-group-container.active .monaco-editor .squiggly-error').count());
+    await wb.shot('e-child-linted');
+    await waitFor('the "Fetching…" progress notification to close', async () => !(await wb.notifications()).some((t) => t.includes('Fetching')), { timeoutMs: 10_000 });
+    assert.ok(rows.some((t) => t.includes(`${child.digest}.json`)), `the Problems panel names the child document:\n${rows.join('\n')}`);
+    assert.ok(rows.some((t) => t.startsWith('Error:') && t.includes(RULE)), 'reported as an error');
+  }));
+
+  it('(f) an unreachable registry: an error notification says the connection was refused', withFailureShot(wb, 'f', async () => {
+    const reference = '127.0.0.1:1/x/y:z';
+    await inspect(reference);
+    const toast = await waitFor('the error notification', async () => (await wb.notifications()).find((t) => /refused/i.test(t)), { timeoutMs: 30_000 });
+    await wb.shot('f-connection-refused');
+    await waitFor('the "Fetching…" progress notification to close', async () => !(await wb.notifications()).some((t) => t.includes('Fetching')), { timeoutMs: 10_000 });
+    assert.ok(toast.includes('127.0.0.1:1'), `the notification names the host: "${toast}"`);
+    assert.match(toast, /refused the connection/);
+    assert.ok(!/\n\s+at /.test(toast), 'no stack trace');
+  }));
+});
