@@ -111,6 +111,12 @@ function looksLikeDescriptor(root: Node): boolean {
   return ['mediaType', 'digest', 'size'].filter((k) => has(root, k)).length >= 2;
 }
 
+/** A config, layer or manifest entry that carries a digest-shaped string: a manifest, however broken. */
+function hasDescriptorWithDigest(root: Node): boolean {
+  const digestLike = (n: Node | undefined): boolean => /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:/.test(stringOf(n, 'digest') ?? '');
+  return digestLike(valueOf(root, 'config')) || elements(valueOf(root, 'layers')).some(digestLike) || elements(valueOf(root, 'manifests')).some(digestLike);
+}
+
 /**
  * Decides what a document is. `contentType` is the registry's Content-Type for fetched documents.
  */
@@ -133,7 +139,8 @@ export function detectKind(root: Node | undefined, contentType?: string): Detect
 
   const manifestLike =
     (hasSchemaVersion && (keyGroups.length > 0 || mediaType !== undefined || (has(root, 'name') && has(root, 'tag')))) ||
-    keyGroups.length > 1;
+    keyGroups.length > 1 ||
+    hasDescriptorWithDigest(root);
   if (!manifestLike) return { kind: 'unknown', via: 'shape', keyGroups };
 
   const guesses = { containersImage: guessContainersImage(root), regclient: guessRegclient(root) };
