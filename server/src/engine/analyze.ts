@@ -79,6 +79,11 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
   const max = options.maxFindings ?? Infinity;
   let truncated = 0;
   const fetched = options.contentType !== undefined;
+  const memos = new Map<string, unknown>();
+  const memo = <T>(key: string, compute: () => T): T => {
+    if (!memos.has(key)) memos.set(key, compute());
+    return memos.get(key) as T;
+  };
 
   for (const rule of RULES) {
     const setting = options.rules?.[rule.id];
@@ -98,7 +103,7 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
       });
     };
     const ctx: RuleContext = {
-      text, root, detection, kind, descriptors, contentType: options.contentType,
+      text, root, detection, kind, descriptors, contentType: options.contentType, memo,
       report: (node, message, o) => push(node.offset, node.length, message, o),
       reportAt: push,
     };

@@ -3,7 +3,7 @@
  * Everything is offset based; nothing here knows about LSP positions.
  */
 import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
-import { fastParseTree } from './fastJson';
+import { TapeNode, tapeParseTree } from './tape';
 
 export type { Node };
 
@@ -43,7 +43,7 @@ const MESSAGES: Record<string, string> = {
 export function parseJson(text: string): ParsedJson {
   // Well-formed JSON (the common case, and the only one in large fetched documents) takes the
   // fast path; anything else gets jsonc-parser's recovery and messages.
-  const fast = fastParseTree(text);
+  const fast = tapeParseTree(text);
   if (fast) return { text, root: fast, errors: [] };
   const raw: ParseError[] = [];
   let root: Node | undefined;
@@ -65,9 +65,10 @@ export function parseJson(text: string): ParsedJson {
 
 /** The property node (key + value) named `key` of an object node. Last one wins, as in JSON.parse. */
 export function propertyOf(node: Node | undefined, key: string): Node | undefined {
-  if (!node || node.type !== 'object' || !node.children) return undefined;
+  if (!node || node.type !== 'object') return undefined;
+  if (node instanceof TapeNode) return node.property(key);
   let found: Node | undefined;
-  for (const p of node.children) {
+  for (const p of node.children ?? []) {
     if (p.children && p.children[0]?.value === key) found = p;
   }
   return found;
@@ -75,6 +76,7 @@ export function propertyOf(node: Node | undefined, key: string): Node | undefine
 
 /** The value node of property `key`. */
 export function valueOf(node: Node | undefined, key: string): Node | undefined {
+  if (node instanceof TapeNode) return node.type === 'object' ? node.propertyValue(key) : undefined;
   return propertyOf(node, key)?.children?.[1];
 }
 
@@ -99,7 +101,7 @@ export function elements(node: Node | undefined): Node[] {
 }
 
 export function keyOf(prop: Node): string {
-  return prop.children?.[0]?.value as string;
+  return prop instanceof TapeNode ? prop.keyString() : (prop.children?.[0]?.value as string);
 }
 
 /** Path from the root to a node, as JSON pointer segments. */

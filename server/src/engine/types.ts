@@ -64,6 +64,11 @@ export interface RuleContext {
   readonly descriptors: readonly DescriptorSite[];
   /** The registry's Content-Type, for fetched documents. */
   readonly contentType?: string;
+  /**
+   * A value computed once per analysis and shared by every rule that asks for it under the
+   * same key (e.g. the digest problems of all descriptors), so 20,000 entries are read once.
+   */
+  memo<T>(key: string, compute: () => T): T;
   /** Report on a node's whole range. */
   report(node: Node, message: string, options?: ReportOptions): void;
   /** Report on an explicit range. */

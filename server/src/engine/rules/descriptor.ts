@@ -1,6 +1,6 @@
 /** rules.md §4 (descriptors) and §5 (digests). */
 import { MANIFEST_KINDS, type DocumentKind } from '../documentKind';
-import { digestProblem, REGISTERED_ALGORITHMS } from '../digest';
+import { digestProblem, REGISTERED_ALGORITHMS, type DigestProblem } from '../digest';
 import { decodeBase64, sha256Hex } from '../encoding';
 import { elements, propertyOf, rawText, stringOf, valueOf, type Node } from '../json';
 import { MEDIA_TYPE_SYNTAX } from '../mediaTypes';
@@ -14,11 +14,21 @@ function eachDescriptor(ctx: RuleContext, fn: (site: DescriptorSite) => void): v
   for (const site of ctx.descriptors) if (site.node.type === 'object') fn(site);
 }
 
-/** Digest values to check: descriptor digests. */
-function eachDigest(ctx: RuleContext, fn: (node: Node, site: DescriptorSite) => void): void {
-  eachDescriptor(ctx, (site) => {
-    const d = valueOf(site.node, 'digest');
-    if (d?.type === 'string') fn(d, site);
+interface DigestSite {
+  readonly node: Node;
+  readonly site: DescriptorSite;
+  readonly problem: DigestProblem | undefined;
+}
+
+/** Every descriptor digest with its problem, worked out once per analysis for all digest rules. */
+function digestSites(ctx: RuleContext): readonly DigestSite[] {
+  return ctx.memo('descriptor-digests', () => {
+    const out: DigestSite[] = [];
+    eachDescriptor(ctx, (site) => {
+      const node = valueOf(site.node, 'digest');
+      if (node?.type === 'string') out.push({ node, site, problem: digestProblem(node.value as string) });
+    });
+    return out;
   });
 }
 
@@ -238,14 +248,14 @@ export const descriptorRules: Rule[] = [
     check(ctx) {
       eachDescriptor(ctx, (site) => {
         const d = valueOf(site.node, 'digest');
-        if (!d) return;
-        if (d.type !== 'string') { ctx.report(d, `${site.label}.digest must be a string "algorithm:encoded".`); return; }
-        const p = digestProblem(d.value as string);
-        if (p?.kind !== 'grammar') return;
+        if (d && d.type !== 'string') ctx.report(d, `${site.label}.digest must be a string "algorithm:encoded".`);
+      });
+      for (const { node: d, site, problem: p } of digestSites(ctx)) {
+        if (p?.kind !== 'grammar') continue;
         ctx.report(d, `${site.label}.digest "${d.value}" does not match the grammar algorithm:encoded (lowercase algorithm components joined by + . _ -).`, {
           fixes: p.fixed ? [fix('Lowercase the digest (same value)', [replaceEdit(d, p.fixed)], false, true)] : [],
         });
-      });
+      }
     },
   },
   ...(['sha256', 'sha512'] as const).map((algo): Rule => ({
@@ -258,13 +268,12 @@ export const descriptorRules: Rule[] = [
     specUrl: IS_SPEC + (algo === 'sha256' ? 'descriptor.md#sha-256' : 'descriptor.md#sha-512'),
     fix: 'Lowercase uppercase hex (same value).',
     check(ctx) {
-      eachDigest(ctx, (d, site) => {
-        const p = digestProblem(d.value as string);
-        if (p?.kind !== 'encoding' || p.algorithm !== algo) return;
+      for (const { node: d, site, problem: p } of digestSites(ctx)) {
+        if (p?.kind !== 'encoding' || p.algorithm !== algo) continue;
         ctx.report(d, `${site.label}.digest ${p.detail}.`, {
           fixes: p.fixed ? [fix('Lowercase the digest (same value)', [replaceEdit(d, p.fixed)], false, true)] : [],
         });
-      });
+      }
     },
   })),
   {
@@ -276,10 +285,9 @@ export const descriptorRules: Rule[] = [
     source: 'image-spec descriptor.md "Registered algorithms"; go-digest Validate',
     specUrl: IS_SPEC + 'descriptor.md#registered-algorithms',
     check(ctx) {
-      eachDigest(ctx, (d, site) => {
-        const p = digestProblem(d.value as string);
+      for (const { node: d, site, problem: p } of digestSites(ctx)) {
         if (p?.kind === 'unregistered') ctx.report(d, `${site.label}.digest uses "${p.algorithm}", which is not a registered algorithm (sha256, sha512); go-digest-based registries refuse it.`);
-      });
+      }
     },
   },
   {
@@ -291,10 +299,10 @@ export const descriptorRules: Rule[] = [
     source: 'image-spec descriptor.md "compliant implementations SHOULD use SHA-256"',
     specUrl: IS_SPEC + 'descriptor.md#registered-algorithms',
     check(ctx) {
-      eachDigest(ctx, (d, site) => {
+      for (const { node: d, site, problem: p } of digestSites(ctx)) {
         const algo = (d.value as string).split(':')[0];
-        if (algo !== 'sha256' && REGISTERED_ALGORITHMS.has(algo) && !digestProblem(d.value as string)) ctx.report(d, `${site.label}.digest uses ${algo}; sha256 is the portable choice.`);
-      });
+        if (algo !== 'sha256' && REGISTERED_ALGORITHMS.has(algo) && !p) ctx.report(d, `${site.label}.digest uses ${algo}; sha256 is the portable choice.`);
+      }
     },
   },
 ];

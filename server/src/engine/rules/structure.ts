@@ -1,6 +1,7 @@
 /** rules.md §2: structure and parse rules. */
 import { MANIFEST_KINDS } from '../documentKind';
 import { keyOf, propertyOf, valueOf, type Node } from '../json';
+import { TapeNode } from '../tape';
 import type { Rule, RuleContext } from '../types';
 import { deletePropertyEdit, fix, insertPropertyEdit, IS_SPEC, replaceEdit } from './helpers';
 
@@ -15,18 +16,26 @@ function allowedGroup(kind: string): keyof typeof GROUP_KEYS | undefined {
 }
 
 function checkDuplicateKeys(ctx: RuleContext): void {
+  if (ctx.root instanceof TapeNode) {
+    // The tape finds duplicates without making a node for every value of the document.
+    const tape = ctx.root.tape;
+    for (const [earlierSlot, laterSlot] of tape.duplicateKeys()) {
+      const earlier = tape.node(earlierSlot);
+      const later = tape.node(laterSlot);
+      const key = later.keyString();
+      const map = earlier.parent?.parent;
+      const inStringMap = map?.type === 'property' && ['annotations', 'Labels'].includes(keyOf(map));
+      reportDuplicate(ctx, earlier, later.children![0], key, inStringMap);
+    }
+    return;
+  }
   const walk = (node: Node, inStringMap: boolean): void => {
     if (node.type === 'object' && node.children) {
       const seen = new Map<string, Node>();
       for (const prop of node.children) {
         const key = keyOf(prop);
         const earlier = seen.get(key);
-        if (earlier) {
-          ctx.report(prop.children![0], `Duplicate key "${key}": JSON parsers disagree on which value wins, and the digest covers both.`, {
-            severity: inStringMap ? 'error' : 'warning',
-            fixes: [fix(`Delete the earlier "${key}"`, [deletePropertyEdit(ctx.text, earlier)])],
-          });
-        }
+        if (earlier) reportDuplicate(ctx, earlier, prop.children![0], key, inStringMap);
         seen.set(key, prop);
         const value = prop.children?.[1];
         if (value) walk(value, key === 'annotations' || key === 'Labels');
@@ -36,6 +45,13 @@ function checkDuplicateKeys(ctx: RuleContext): void {
     }
   };
   walk(ctx.root, false);
+}
+
+function reportDuplicate(ctx: RuleContext, earlier: Node, laterKey: Node, key: string, inStringMap: boolean): void {
+  ctx.report(laterKey, `Duplicate key "${key}": JSON parsers disagree on which value wins, and the digest covers both.`, {
+    severity: inStringMap ? 'error' : 'warning',
+    fixes: [fix(`Delete the earlier "${key}"`, [deletePropertyEdit(ctx.text, earlier)])],
+  });
 }
 
 export const structureRules: Rule[] = [
