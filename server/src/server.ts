@@ -168,7 +168,7 @@ connection.onHover((params) =>
   runSafe(log, 'hover', null, async () => {
     const doc = documents.get(params.textDocument.uri);
     if (!doc) return null;
-    const { analysis } = await analyses.get(doc);
+    const { analysis } = await analyses.forQuery(doc);
     const h = hoverAt(analysis, doc.offsetAt(params.position));
     if (!h) return null;
     const extra = h.offset === analysis.root?.offset || h.length > 0 && doc.getText().slice(h.offset, h.offset + h.length).match(/^"(schemaVersion|mediaType)"$/) ? fetchedHoverSection(remote.fetched(doc.uri)) : '';
@@ -183,7 +183,7 @@ connection.onCompletion((params) =>
   runSafe(log, 'completion', [], async () => {
     const doc = documents.get(params.textDocument.uri);
     if (!doc) return [];
-    const { analysis } = await analyses.get(doc);
+    const { analysis } = await analyses.forQuery(doc);
     return completionsAt(analysis, doc.offsetAt(params.position)).map((c) => ({
       label: c.label,
       kind: c.kind === 'snippet' ? CompletionItemKind.Snippet : c.kind === 'property' ? CompletionItemKind.Property : CompletionItemKind.Value,
@@ -230,7 +230,7 @@ connection.onDocumentSymbol((params) =>
   runSafe(log, 'documentSymbol', [], async () => {
     const doc = documents.get(params.textDocument.uri);
     if (!doc) return [];
-    const { analysis } = await analyses.get(doc);
+    const { analysis } = await analyses.forQuery(doc);
     const toSymbol = (s: OutlineSymbol): DocumentSymbol => ({
       name: s.name,
       detail: s.detail,

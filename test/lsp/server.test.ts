@@ -156,3 +156,29 @@ test('a document with thousands of problems is capped at manifestLens.validate.m
   assert.ok(total > 1000, `the document has ${total} findings`);
   assert.match(d[1000].message, new RegExp(`^${total - 1000} more problems not shown`));
 });
+
+test('while a large index waits for its relint, a hover is answered from a parse of the current text', async () => {
+  const entries = (n: number, arch: string) => Array.from({ length: n }, (_, i) => `{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:${i.toString(16).padStart(64, '0')}","size":${i + 1},"platform":{"architecture":"${arch}","os":"linux"},"annotations":{"org.opencontainers.image.ref.name":"v${i}"}}`).join(',\n');
+  const v1 = `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[\n${entries(8000, 'amd64')}]}`;
+  assert.ok(v1.length > 1024 * 1024, 'large enough to be debounced as a large document');
+  const u = 'file:///work/large-index.json';
+  const first = server.diagnostics(u, 1);
+  server.open(u, v1, 1);
+  await first;
+  // Edit: the relint is debounced; a hover asked at once must not wait for it, and must see the edit.
+  const v2 = v1.replace('"architecture":"amd64"', '"architecture":"arm64"');
+  const events: string[] = [];
+  const relinted = server.diagnostics(u, 2).then(() => events.push('diagnostics v2'));
+  server.change(u, v2, 2);
+  const hover: Hover = await server.connection.sendRequest('textDocument/hover', { textDocument: { uri: u }, position: { line: 0, character: 0 } });
+  events.push('hover');
+  const value = (hover.contents as { value: string }).value;
+  assert.match(value, /OCI image index/);
+  // Answered from a parse of version 2, not from a full lint: no problem counts yet.
+  assert.doesNotMatch(value, /\d+ errors?, \d+ warnings?/);
+  await relinted;
+  assert.deepEqual(events, ['hover', 'diagnostics v2']);
+  // Once linted, the same hover has the counts.
+  const after: Hover = await server.connection.sendRequest('textDocument/hover', { textDocument: { uri: u }, position: { line: 0, character: 0 } });
+  assert.match((after.contents as { value: string }).value, /0 errors, 0 warnings/);
+});

@@ -17,6 +17,8 @@ export interface AnalyzeOptions {
   readonly rules?: Readonly<Record<string, RuleSetting>>;
   /** Stop after this many findings (the rest are counted, not kept). */
   readonly maxFindings?: number;
+  /** Parse and classify only, no rules: for answering a hover while a large document is being relinted. */
+  readonly parseOnly?: boolean;
 }
 
 export interface Analysis {
@@ -29,6 +31,8 @@ export interface Analysis {
   readonly findings: readonly Finding[];
   /** Findings past maxFindings that were dropped. */
   readonly truncated: number;
+  /** Whether the rules ran (not for a document with syntax errors, nor a parse-only analysis). */
+  readonly linted: boolean;
 }
 
 /** The descriptors of a document with their roles. */
@@ -71,8 +75,9 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
   const base = { text, root, syntaxErrors: parsed.errors, detection, kind };
   // A document that does not parse is the JSON language's to report: linting a partial tree
   // would report fields as missing that are only beyond the syntax error.
-  if (!root || parsed.errors.length > 0 || kind === 'unknown' && !options.contentType) {
-    return { ...base, descriptors: [], findings: [], truncated: 0 };
+  if (!root || parsed.errors.length > 0 || kind === 'unknown' && !options.contentType || options.parseOnly) {
+    if (root && options.parseOnly && parsed.errors.length === 0) return { ...base, descriptors: collectDescriptors(root, kind), findings: [], truncated: 0, linted: false };
+    return { ...base, descriptors: [], findings: [], truncated: 0, linted: false };
   }
   const descriptors = collectDescriptors(root, kind);
   const findings: Finding[] = [];
@@ -110,7 +115,7 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
     runRule(rule, ctx);
   }
   findings.sort((a, b) => a.offset - b.offset || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
-  return { ...base, descriptors, findings, truncated };
+  return { ...base, descriptors, findings, truncated, linted: true };
 }
 
 /** A rule that throws must not take the others down; it becomes a finding of its own. */

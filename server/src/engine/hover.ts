@@ -119,9 +119,11 @@ function topHover(analysis: Analysis): string {
   if (analysis.text.length <= 4 * 1024 * 1024) {
     lines.push('', `Digest of this text as it stands: \`sha256:${sha256Hex(utf8(analysis.text))}\` — any edit, even whitespace, changes it.`);
   }
-  const errors = analysis.findings.filter((f) => f.severity === 'error').length;
-  const warnings = analysis.findings.filter((f) => f.severity === 'warning').length;
-  lines.push('', `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}.`);
+  if (analysis.linted) {
+    const errors = analysis.findings.filter((f) => f.severity === 'error').length;
+    const warnings = analysis.findings.filter((f) => f.severity === 'warning').length;
+    lines.push('', `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}.`);
+  }
   return lines.join('\n');
 }
 

@@ -13,6 +13,9 @@ export interface AnalysisEntry {
   readonly skippedBytes?: number;
 }
 
+/** From this size on (characters), queries do not wait for a pending relint. */
+export const LARGE_DOCUMENT = 1024 * 1024;
+
 export class AnalysisService {
   private readonly cache = new Map<string, AnalysisEntry>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -28,6 +31,21 @@ export class AnalysisService {
     if (hit && hit.version === doc.version) return hit;
     const settings = await this.settingsFor(doc.uri);
     return this.compute(doc, settings);
+  }
+
+  /**
+   * For hovers, completions and the outline: the full analysis when it is current; for a large
+   * document whose relint is still pending (the user is typing), a parse of the current text
+   * without rules, so the answer is not queued behind a full lint.
+   */
+  async forQuery(doc: TextDocument): Promise<AnalysisEntry> {
+    const hit = this.cache.get(doc.uri);
+    if (hit && hit.version === doc.version) return hit;
+    const text = doc.getText();
+    if (text.length >= LARGE_DOCUMENT && this.timers.has(doc.uri)) {
+      return { version: doc.version, analysis: analyze(text, { parseOnly: true, contentType: this.contentTypeFor(doc.uri) }) };
+    }
+    return this.get(doc);
   }
 
   /** Synchronous variant for callers that already hold the settings. */
@@ -57,7 +75,7 @@ export class AnalysisService {
     const old = this.timers.get(doc.uri);
     if (old) clearTimeout(old);
     const size = doc.getText().length;
-    const delay = size < 64 * 1024 ? 50 : size < 1024 * 1024 ? 200 : 500;
+    const delay = size < 64 * 1024 ? 50 : size < LARGE_DOCUMENT ? 200 : 500;
     this.timers.set(doc.uri, setTimeout(() => { this.timers.delete(doc.uri); fn(); }, delay));
   }
 
