@@ -72,9 +72,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       await context.globalState.update(HISTORY_KEY, []);
       vscode.window.setStatusBarMessage('Manifest Lens: cleared the list of recent references', 3000);
     }),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => void client?.sendNotification(Notifications.setTrust, { trusted: true, proxy: proxySetting() })),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void client?.sendNotification(Notifications.environment, { trusted: true, proxy: proxySetting() })),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('http.proxy')) void client?.sendNotification(Notifications.setTrust, { trusted: vscode.workspace.isTrusted, proxy: proxySetting() });
+      if (e.affectsConfiguration('http.proxy')) void client?.sendNotification(Notifications.environment, { trusted: vscode.workspace.isTrusted, proxy: proxySetting() });
     }),
   );
 

@@ -17,7 +17,8 @@ export const Requests = {
 } as const;
 
 export const Notifications = {
-  setTrust: 'manifestLens/setTrust',
+  /** Workspace trust (credential helpers) and VS Code's http.proxy changed. */
+  environment: 'manifestLens/environment',
 } as const;
 
 /** The server's JSON-RPC error code for registry failures. */

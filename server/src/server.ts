@@ -117,7 +117,7 @@ connection.onDidChangeConfiguration(() => {
   for (const doc of documents.all()) void validate(doc);
 });
 
-connection.onNotification('manifestLens/setTrust', (p: { trusted: boolean; proxy?: string }) => {
+connection.onNotification('manifestLens/environment', (p: { trusted: boolean; proxy?: string }) => {
   trusted = p.trusted;
   proxy = p.proxy;
   void refreshRegistrySettings();
@@ -171,7 +171,7 @@ connection.onHover((params) =>
     const { analysis } = await analyses.forQuery(doc);
     const h = hoverAt(analysis, doc.offsetAt(params.position));
     if (!h) return null;
-    const extra = h.offset === analysis.root?.offset || h.length > 0 && doc.getText().slice(h.offset, h.offset + h.length).match(/^"(schemaVersion|mediaType)"$/) ? fetchedHoverSection(remote.fetched(doc.uri)) : '';
+    const extra = h.document ? fetchedHoverSection(remote.fetched(doc.uri)) : '';
     return {
       contents: { kind: MarkupKind.Markdown, value: h.markdown + extra },
       range: { start: doc.positionAt(h.offset), end: doc.positionAt(h.offset + h.length) },

@@ -38,6 +38,7 @@ export async function startServer(settings: Record<string, unknown> = {}): Promi
   connection.onNotification('window/logMessage', (p: { message: string }) => logs.push(p.message));
   connection.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) => p.items.map(() => settings));
   connection.onRequest('client/registerCapability', () => null);
+  connection.onError(() => undefined);
   connection.listen();
   await connection.sendRequest('initialize', {
     processId: process.pid,
@@ -45,7 +46,7 @@ export async function startServer(settings: Record<string, unknown> = {}): Promi
     capabilities: { workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true } }, textDocument: { publishDiagnostics: { versionSupport: true } } },
     initializationOptions: { trusted: false },
   });
-  connection.sendNotification('initialized', {});
+  await connection.sendNotification('initialized', {});
   return {
     connection,
     process: child,
@@ -59,15 +60,17 @@ export async function startServer(settings: Record<string, unknown> = {}): Promi
       });
     },
     open(uri, text, version = 1) {
-      connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'json', version, text } });
+      void connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'json', version, text } });
     },
     change(uri, text, version) {
-      connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text }] });
+      void connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text }] });
     },
     async stop() {
+      // Every send is awaited or caught: a write to a server that already exited must not
+      // surface later as an unhandled rejection that fails the test file.
       try {
         await Promise.race([connection.sendRequest('shutdown'), new Promise((r) => setTimeout(r, 2000))]);
-        connection.sendNotification('exit');
+        await connection.sendNotification('exit').catch(() => undefined);
       } catch { /* already gone */ }
       connection.dispose();
       if (child.exitCode === null) child.kill();

@@ -64,6 +64,12 @@ test('inspect the seed\'s index, open a child from its CodeLens, see the mixed-m
   const diags: Diagnostic[] = await cp;
   assert.ok(diags.some((d) => d.code === 'mixed-config-media-type'), diags.map((d) => d.code).join());
 
+  // The top hover names what the registry served: Content-Type and the digest of the served bytes.
+  const top: { contents: { value: string } } = await server.connection.sendRequest('textDocument/hover', { textDocument: { uri: child.uri }, position: { line: 0, character: 0 } });
+  assert.match(top.contents.value, /Served by the registry/);
+  assert.ok(top.contents.value.includes(`Digest of the served bytes: \`${child.digest}\` (verified)`), top.contents.value);
+  assert.ok(top.contents.value.includes('Content-Type: `application/vnd.oci.image.manifest.v1+json`'));
+
   // Fetched documents are read-only: no quick-fixes are offered on them.
   const mixed = diags.find((d) => d.code === 'mixed-config-media-type')!;
   const actions = await server.connection.sendRequest('textDocument/codeAction', { textDocument: { uri: child.uri }, range: mixed.range, context: { diagnostics: [mixed] } });

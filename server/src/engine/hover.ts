@@ -15,6 +15,8 @@ export interface HoverResult {
   readonly markdown: string;
   readonly offset: number;
   readonly length: number;
+  /** Set when the hover describes the whole document (its top, schemaVersion or mediaType key). */
+  readonly document?: true;
 }
 
 /** Escapes text that came from a document (or a registry) before it goes into markdown. */
@@ -133,11 +135,11 @@ export function hoverAt(analysis: Analysis, offset: number): HoverResult | undef
   if (!root || analysis.kind === 'unknown') return undefined;
   const node = nodeAt(root, offset);
   if (!node) return undefined;
-  if (node === root && offset <= root.offset + 1) return { markdown: topHover(analysis), offset: root.offset, length: 1 };
+  if (node === root && offset <= root.offset + 1) return { markdown: topHover(analysis), offset: root.offset, length: 1, document: true };
   // A top-level key (schemaVersion, mediaType) explains the document.
   if (node.type === 'string' && node.parent?.type === 'property' && node.parent.children?.[0] === node && node.parent.parent === root) {
     const key = node.value as string;
-    if (key === 'schemaVersion' || key === 'mediaType') return { markdown: topHover(analysis), offset: node.offset, length: node.length };
+    if (key === 'schemaVersion' || key === 'mediaType') return { markdown: topHover(analysis), offset: node.offset, length: node.length, document: true };
     return fieldHoverAt(analysis, offset);
   }
   const key = keyOfValue(node);

@@ -53,7 +53,7 @@ export function insertPropertyEdit(text: string, obj: Node, key: string, value: 
 }
 
 /** An edit deleting a property with its separating comma. */
-export function deletePropertyEdit(text: string, prop: Node): Edit {
+export function deletePropertyEdit(_text: string, prop: Node): Edit {
   const obj = prop.parent!;
   const siblings = obj.children!;
   const i = siblings.indexOf(prop);
@@ -69,7 +69,6 @@ export function deletePropertyEdit(text: string, prop: Node): Edit {
     start = obj.offset + 1;
     end = obj.offset + obj.length - 1;
   }
-  void text;
   return { offset: start, length: end - start, newText: '' };
 }
 
