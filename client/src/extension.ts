@@ -40,8 +40,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     initializationOptions: { trusted: vscode.workspace.isTrusted, proxy: proxySetting() },
   };
   client = new LanguageClient('manifestLens', 'Manifest Lens', serverOptions, clientOptions);
+  let running: Promise<void> | undefined;
 
-  const provider = new RemoteDocumentProvider(() => client);
+  const provider = new RemoteDocumentProvider(async () => {
+    await running;
+    return client;
+  });
   const deps: InspectDeps = { context, client: () => client, provider, output };
   context.subscriptions.push(
     provider,
@@ -78,7 +82,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
 
-  await client.start();
+  running = client.start();
+  await running;
   output.appendLine(`Manifest Lens activated in ${Date.now() - started} ms (language server started).`);
 }
 

@@ -18,7 +18,8 @@ export class RemoteDocumentProvider implements vscode.FileSystemProvider, vscode
   private readonly subscriptions: vscode.Disposable[] = [];
   private restoring = new Set<string>();
 
-  constructor(private readonly client: () => LanguageClient | undefined) {
+  /** `client` resolves once the language server runs (an editor restored at startup asks before that). */
+  constructor(private readonly client: () => Promise<LanguageClient | undefined>) {
     // The editor refuses typing and the file system refuses writes, but VS Code still lets an
     // extension's WorkspaceEdit change the open text. Put the served text back at once.
     this.subscriptions.push(vscode.workspace.onDidChangeTextDocument((e) => void this.restore(e.document)));
@@ -51,7 +52,7 @@ export class RemoteDocumentProvider implements vscode.FileSystemProvider, vscode
     const kept = this.contents.get(uri.toString());
     if (kept) return kept;
     // A restored editor after a reload, or a link followed without the command: ask the server.
-    const c = this.client();
+    const c = await this.client();
     if (!c) throw vscode.FileSystemError.Unavailable('Manifest Lens is not running.');
     const doc = await c.sendRequest<RemoteDocument>(Requests.open, { uri: uri.toString() });
     this.remember(doc);
