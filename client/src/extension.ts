@@ -16,7 +16,7 @@ function proxySetting(): string | undefined {
   return p && p.trim() ? p.trim() : undefined;
 }
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+export function activate(context: vscode.ExtensionContext): void {
   const started = Date.now();
   const output = vscode.window.createOutputChannel('Manifest Lens');
   context.subscriptions.push(output);
@@ -42,11 +42,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   client = new LanguageClient('manifestLens', 'Manifest Lens', serverOptions, clientOptions);
   let running: Promise<void> | undefined;
 
-  const provider = new RemoteDocumentProvider(async () => {
+  const whenRunning = async (): Promise<LanguageClient | undefined> => {
     await running;
-    return client;
-  });
-  const deps: InspectDeps = { context, client: () => client, provider, output };
+    return client?.isRunning() ? client : undefined;
+  };
+  const provider = new RemoteDocumentProvider(whenRunning);
+  const deps: InspectDeps = { context, client: whenRunning, provider, output };
   context.subscriptions.push(
     provider,
     vscode.workspace.registerFileSystemProvider(REMOTE_SCHEME, provider, { isReadonly: true, isCaseSensitive: true }),
@@ -82,9 +83,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
 
-  running = client.start();
-  await running;
-  output.appendLine(`Manifest Lens activated in ${Date.now() - started} ms (language server started).`);
+  // Activation does not wait for the server: VS Code goes on at once, and everything that needs
+  // the server (the provider above, the commands through the client) waits for it instead.
+  const activated = Date.now() - started;
+  running = client.start().then(
+    () => output.appendLine(`Manifest Lens activated in ${activated} ms; language server ready after ${Date.now() - started} ms.`),
+    (err: unknown) => {
+      output.appendLine(`Manifest Lens: the language server did not start: ${err instanceof Error ? err.message : String(err)}`);
+      void vscode.window.showErrorMessage('Manifest Lens: the language server did not start; see the "Manifest Lens" output.', 'Show Log').then((a) => a && output.show(true));
+    },
+  );
 }
 
 export async function deactivate(): Promise<void> {

@@ -9,7 +9,8 @@ import type { RemoteDocumentProvider } from '../remoteDocuments';
 
 export interface InspectDeps {
   readonly context: vscode.ExtensionContext;
-  readonly client: () => LanguageClient | undefined;
+  /** Resolves once the language server runs. */
+  readonly client: () => Promise<LanguageClient | undefined>;
   readonly provider: RemoteDocumentProvider;
   readonly output: vscode.OutputChannel;
 }
@@ -73,7 +74,7 @@ export async function fetchWithProgress(
   title: string,
   request: { method: string; params: object },
 ): Promise<RemoteDocument | undefined> {
-  const client = deps.client();
+  const client = await deps.client();
   if (!client) {
     void vscode.window.showErrorMessage('Manifest Lens: the language server is not running; see the "Manifest Lens" output.');
     return undefined;
@@ -113,7 +114,7 @@ export async function showRemoteDocument(deps: InspectDeps, doc: RemoteDocument)
 
 export function registerInspectCommand(deps: InspectDeps): vscode.Disposable {
   return vscode.commands.registerCommand('manifestLens.inspectRemoteImage', async (reference?: string) => {
-    const client = deps.client();
+    const client = await deps.client();
     if (!client) {
       void vscode.window.showErrorMessage('Manifest Lens: the language server is not running; see the "Manifest Lens" output.');
       return;
