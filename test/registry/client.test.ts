@@ -2,9 +2,9 @@
 // verification, HEAD, blobs and referrers.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createRegistryClient, type Credentials, type RegistryClientOptions } from '../../server/src/registry/client';
-import { RegistryError } from '../../server/src/registry/errors';
+import type { Credentials, RegistryClientOptions } from '../../server/src/registry/client';
 import { parseReference, referenceWithDigest } from '../../server/src/registry/reference';
+import { rejects, testClient } from './clientHelpers';
 import { errorBody, sha256, startFakeRegistry, type FakeRegistry } from './fakeRegistry';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -13,22 +13,7 @@ const V2S2 = 'application/vnd.docker.distribution.manifest.v2+json';
 const ACCEPT = [OCI_MANIFEST, OCI_INDEX, V2S2, 'application/vnd.docker.distribution.manifest.list.v2+json'];
 const MANIFEST = '{\n  "schemaVersion": 2,\n  "mediaType": "application/vnd.oci.image.manifest.v1+json",\n  "config": {}, "layers": []\n}\n';
 
-function client(extra: Partial<RegistryClientOptions> = {}) {
-  const lines: string[] = [];
-  const c = createRegistryClient({ accept: ACCEPT, timeoutMs: 5000, log: (l) => lines.push(l), ...extra });
-  return { c, lines };
-}
-
-async function rejects(p: Promise<unknown>, kind: string): Promise<RegistryError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof RegistryError, `expected a RegistryError, got ${String(e)}`);
-    assert.equal(e.kind, kind, e.message);
-    return e;
-  }
-  assert.fail(`expected a '${kind}' rejection`);
-}
+const client = (extra: Partial<RegistryClientOptions> = {}) => testClient(ACCEPT, extra, 5000);
 
 describe('anonymous bearer token flow', () => {
   let reg: FakeRegistry;

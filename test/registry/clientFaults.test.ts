@@ -5,31 +5,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { Agent } from 'undici';
-import { createRegistryClient, type RegistryClientOptions } from '../../server/src/registry/client';
-import { RegistryError } from '../../server/src/registry/errors';
+import type { RegistryClientOptions } from '../../server/src/registry/client';
 import { parseReference } from '../../server/src/registry/reference';
+import { rejects, testClient } from './clientHelpers';
 import { errorBody, sha256, startFakeRegistry, type FakeRegistryOptions } from './fakeRegistry';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const MANIFEST = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{},"layers":[]}';
 
-function client(extra: Partial<RegistryClientOptions> = {}) {
-  const lines: string[] = [];
-  const c = createRegistryClient({ accept: [OCI_MANIFEST], timeoutMs: 3000, log: (l) => lines.push(l), ...extra });
-  return { c, lines };
-}
-
-async function rejects(p: Promise<unknown>, kind: string): Promise<RegistryError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof RegistryError, `expected a RegistryError, got ${String(e)}`);
-    assert.equal(e.kind, kind, e.message);
-    assert.ok(!/\n\s+at /.test(e.message), 'no stack trace in the message');
-    return e;
-  }
-  assert.fail(`expected a '${kind}' rejection`);
-}
+const client = (extra: Partial<RegistryClientOptions> = {}) => testClient([OCI_MANIFEST], extra, 3000);
 
 async function withRegistry<T>(options: FakeRegistryOptions, body: (reg: Awaited<ReturnType<typeof startFakeRegistry>>) => Promise<T>): Promise<T> {
   const reg = await startFakeRegistry(options);

@@ -10,31 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Agent } from 'undici';
-import { createRegistryClient, type RegistryClientOptions } from '../../server/src/registry/client';
+import type { RegistryClientOptions } from '../../server/src/registry/client';
 import { RegistryError } from '../../server/src/registry/errors';
 import { noProxyMatches } from '../../server/src/registry/hosts';
 import { parseReference } from '../../server/src/registry/reference';
+import { rejects, testClient } from './clientHelpers';
 import { errorBody, sha256, startFakeRegistry, type FakeRegistry } from './fakeRegistry';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const MANIFEST = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{},"layers":[]}';
 
-function client(extra: Partial<RegistryClientOptions> = {}) {
-  const lines: string[] = [];
-  const c = createRegistryClient({ accept: [OCI_MANIFEST], timeoutMs: 3000, log: (l) => lines.push(l), ...extra });
-  return { c, lines };
-}
-
-async function rejects(p: Promise<unknown>, kind: string): Promise<RegistryError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof RegistryError, `expected a RegistryError, got ${String(e)}`);
-    assert.equal(e.kind, kind, e.message);
-    return e;
-  }
-  assert.fail(`expected a '${kind}' rejection`);
-}
+const client = (extra: Partial<RegistryClientOptions> = {}) => testClient([OCI_MANIFEST], extra, 3000);
 
 /** A dispatcher that resolves made-up names to loopback and records every lookup. */
 function mappedDispatcher(names: Record<string, string>, lookups: string[], tls: { ca?: string } = {}): Agent {
