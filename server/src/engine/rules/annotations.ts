@@ -7,7 +7,7 @@ import { digestProblem } from '../digest';
 import { MANIFEST_KINDS, type DocumentKind } from '../documentKind';
 import { keyOf, propertyOf, properties, rawText, valueOf, type Node } from '../json';
 import type { Edit, Fix, Rule, RuleContext } from '../types';
-import { deletePropertyEdit, fix, IS_SPEC, replaceEdit } from './helpers';
+import { deletePropertyEdit, fix, IS_SPEC, replaceEdit, shorten } from './helpers';
 
 const ANNOTATIONS_SPEC = IS_SPEC + 'annotations.md';
 const PREDEFINED_SPEC = ANNOTATIONS_SPEC + '#pre-defined-annotation-keys';
@@ -94,9 +94,6 @@ function eachValue(ctx: RuleContext, key: string, fn: (e: Entry, value: string) 
   });
 }
 
-function shorten(value: string, max = 80): string {
-  return value.length > max ? value.slice(0, max) + '…' : value;
-}
 
 /**
  * A fix for the document being linted. helpers.fix() notes the manifest digest; an edit of an

@@ -3,7 +3,7 @@ import { digestProblem } from '../digest';
 import { elements, keyOf, propertyOf, properties, rawText, valueOf, type Node } from '../json';
 import type { Rule, RuleContext } from '../types';
 import { docFix, rfc3339Problem } from './annotations';
-import { IS_SPEC, replaceEdit } from './helpers';
+import { IS_SPEC, replaceEdit, shorten } from './helpers';
 
 const CONFIG_SPEC = IS_SPEC + 'config.md#properties';
 
@@ -63,9 +63,6 @@ const HISTORY: Readonly<Record<string, FieldSpec>> = {
 
 const RESERVED = ['Memory', 'MemorySwap', 'CpuShares', 'Healthcheck'];
 
-function shorten(value: string, max = 60): string {
-  return value.length > max ? value.slice(0, max) + '…' : value;
-}
 
 function execConfig(ctx: RuleContext): Node | undefined {
   const c = valueOf(ctx.root, 'config');
@@ -163,7 +160,7 @@ export const configRules: Rule[] = [
       const type = valueOf(objectAt(ctx.root, 'rootfs'), 'type');
       if (type?.type !== 'string' || type.value === 'layers') return;
       const close = (type.value as string).trim().toLowerCase() === 'layers';
-      ctx.report(type, `rootfs.type is "${shorten(type.value as string)}"; it MUST be "layers", and runtimes refuse anything else.`, {
+      ctx.report(type, `rootfs.type is "${shorten(type.value as string, 60)}"; it MUST be "layers", and runtimes refuse anything else.`, {
         fixes: close ? [docFix(ctx, 'Set rootfs.type to "layers"', [replaceEdit(type, 'layers')])] : [],
       });
     },
@@ -201,7 +198,7 @@ export const configRules: Rule[] = [
       const check = (node: Node | undefined, label: string): void => {
         if (node?.type !== 'string') return;
         const p = rfc3339Problem(node.value as string);
-        if (p) ctx.report(node, `${label} "${shorten(node.value as string)}" ${p}; it must be RFC 3339, e.g. "2024-05-01T12:00:00Z".`);
+        if (p) ctx.report(node, `${label} "${shorten(node.value as string, 60)}" ${p}; it must be RFC 3339, e.g. "2024-05-01T12:00:00Z".`);
       };
       check(valueOf(ctx.root, 'created'), 'created');
       elements(valueOf(ctx.root, 'history')).forEach((h, i) => check(valueOf(h, 'created'), `history[${i}].created`));
@@ -219,7 +216,7 @@ export const configRules: Rule[] = [
       elements(valueOf(execConfig(ctx), 'Env')).forEach((e, i) => {
         if (e.type !== 'string' || /^[^=]+=.*$/.test(e.value as string)) return;
         const v = e.value as string;
-        ctx.report(e, `config.Env[${i}] "${shorten(v)}" ${v.startsWith('=') ? 'has no variable name' : 'has no "="'}; entries must be VARNAME=VALUE.`);
+        ctx.report(e, `config.Env[${i}] "${shorten(v, 60)}" ${v.startsWith('=') ? 'has no variable name' : 'has no "="'}; entries must be VARNAME=VALUE.`);
       });
     },
   },
@@ -237,10 +234,10 @@ export const configRules: Rule[] = [
         const key = keyOf(prop);
         const m = /^(\d+)(?:\/(tcp|udp|sctp))?$/.exec(key);
         if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) {
-          ctx.report(prop.children![0], `config.ExposedPorts key "${shorten(key)}" is not "port", "port/tcp" or "port/udp" with a port between 1 and 65535.`);
+          ctx.report(prop.children![0], `config.ExposedPorts key "${shorten(key, 60)}" is not "port", "port/tcp" or "port/udp" with a port between 1 and 65535.`);
         }
         const value = prop.children?.[1];
-        if (value && value.type !== 'object') ctx.report(value, `config.ExposedPorts["${shorten(key)}"] must be an empty object {}.`);
+        if (value && value.type !== 'object') ctx.report(value, `config.ExposedPorts["${shorten(key, 60)}"] must be an empty object {}.`);
       }
     },
   },
@@ -255,7 +252,7 @@ export const configRules: Rule[] = [
     check(ctx) {
       for (const prop of properties(objectAt(execConfig(ctx), 'Volumes'))) {
         const value = prop.children?.[1];
-        if (value && value.type !== 'object') ctx.report(value, `config.Volumes["${shorten(keyOf(prop))}"] must be an empty object {}.`);
+        if (value && value.type !== 'object') ctx.report(value, `config.Volumes["${shorten(keyOf(prop), 60)}"] must be an empty object {}.`);
       }
     },
   },
@@ -274,7 +271,7 @@ export const configRules: Rule[] = [
         if (!value || value.type === 'string') continue;
         const raw = rawText(ctx.text, value);
         const quotable = value.type === 'number' || value.type === 'boolean';
-        ctx.report(value, `config.Labels["${shorten(keyOf(prop))}"] is ${shorten(raw, 40)}; label values must be strings.`, {
+        ctx.report(value, `config.Labels["${shorten(keyOf(prop), 60)}"] is ${shorten(raw, 40)}; label values must be strings.`, {
           fixes: quotable ? [docFix(ctx, `Quote the value as "${raw}"`, [replaceEdit(value, raw)])] : [],
         });
       }

@@ -72,6 +72,11 @@ export function deletePropertyEdit(_text: string, prop: Node): Edit {
   return { offset: start, length: end - start, newText: '' };
 }
 
+/** A value cut to `max` characters with an ellipsis, for messages. */
+export function shorten(value: string, max = 80): string {
+  return value.length > max ? value.slice(0, max) + '…' : value;
+}
+
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

@@ -4,7 +4,7 @@ import { elements, propertyOf, rawText, stringOf, valueOf, type Node } from '../
 import { MEDIA_TYPE_SYNTAX, mediaTypeInfo, MT } from '../mediaTypes';
 import { platformKey, platformText } from '../platforms';
 import type { DescriptorSite, Rule, RuleContext } from '../types';
-import { fix, insertPropertyEdit, IS_SPEC } from './helpers';
+import { fix, insertPropertyEdit, IS_SPEC, shorten } from './helpers';
 
 const INDEX_SPEC = IS_SPEC + 'image-index.md#image-index-property-descriptions';
 const BUILDX_INSPECT = 'https://github.com/docker/buildx/blob/master/docs/reference/buildx_imagetools_inspect.md';
@@ -33,9 +33,6 @@ export function article(title: string): string {
   return (/^[AEIOU]/i.test(title) ? 'an ' : 'a ') + title;
 }
 
-function shorten(value: string, max = 80): string {
-  return value.length > max ? value.slice(0, max) + '…' : value;
-}
 
 export const indexRules: Rule[] = [
   {

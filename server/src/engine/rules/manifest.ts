@@ -3,7 +3,7 @@ import { MANIFEST_KINDS, type DocumentKind } from '../documentKind';
 import { elements, propertyOf, rawText, stringOf, valueOf, type Node } from '../json';
 import { EMPTY_DESCRIPTOR, MEDIA_TYPES, mediaTypeInfo, MT, type MediaTypeInfo } from '../mediaTypes';
 import type { DescriptorSite, Rule, RuleContext } from '../types';
-import { fix, IS_SPEC, replaceEdit } from './helpers';
+import { fix, IS_SPEC, replaceEdit, shorten } from './helpers';
 import { article } from './indexRules';
 
 const MANIFEST_SPEC = IS_SPEC + 'manifest.md#image-manifest-property-descriptions';
@@ -48,9 +48,6 @@ function shapedOtherwise(ctx: RuleContext): boolean {
   return groups.length > 0 && !groups.includes('manifest');
 }
 
-function shorten(value: string, max = 80): string {
-  return value.length > max ? value.slice(0, max) + '…' : value;
-}
 
 export const manifestRules: Rule[] = [
   {

@@ -5,7 +5,7 @@ import { MANIFEST_KINDS, type DocumentKind } from '../documentKind';
 import { elements, propertyOf, rawText, valueOf, type Node } from '../json';
 import { KNOWN_ARCH, KNOWN_OS, normalizePlatform, platformText, VALID_PAIRS, variantExamples, variantKnown, type PlatformValues } from '../platforms';
 import type { Edit, Rule, RuleContext } from '../types';
-import { anchorOfObject, deletePropertyEdit, fix, insertPropertyEdit, IS_SPEC, replaceEdit } from './helpers';
+import { anchorOfObject, deletePropertyEdit, fix, insertPropertyEdit, IS_SPEC, replaceEdit, shorten } from './helpers';
 
 const PLATFORM_SPEC = IS_SPEC + 'image-index.md#image-index-property-descriptions';
 const DESCRIPTOR_KINDS: readonly DocumentKind[] = [...MANIFEST_KINDS, 'descriptor'];
@@ -85,9 +85,6 @@ function eachPlatform(ctx: RuleContext, fn: (site: PlatformSite, p: PlatformNode
   }
 }
 
-function shorten(value: string, max = 60): string {
-  return value.length > max ? value.slice(0, max) + '…' : value;
-}
 
 const SOME_OS = 'linux, windows, darwin, freebsd, …';
 const SOME_ARCH = 'amd64, arm64, arm, 386, ppc64le, s390x, riscv64, …';
@@ -182,7 +179,7 @@ export const platformRules: Rule[] = [
     check(ctx) {
       eachPlatform(ctx, (site, p, n) => {
         if (KNOWN_OS.has(n.os)) return;
-        ctx.report(p.os!, `${site.prefix}os "${shorten(p.values.os)}" is not a GOOS value (${SOME_OS}); no client will select this platform.`);
+        ctx.report(p.os!, `${site.prefix}os "${shorten(p.values.os, 60)}" is not a GOOS value (${SOME_OS}); no client will select this platform.`);
       });
     },
   },
@@ -197,7 +194,7 @@ export const platformRules: Rule[] = [
     check(ctx) {
       eachPlatform(ctx, (site, p, n) => {
         if (KNOWN_ARCH.has(n.architecture)) return;
-        ctx.report(p.architecture!, `${site.prefix}architecture "${shorten(p.values.architecture)}" is not a GOARCH value (${SOME_ARCH}); no client will select this platform.`);
+        ctx.report(p.architecture!, `${site.prefix}architecture "${shorten(p.values.architecture, 60)}" is not a GOARCH value (${SOME_ARCH}); no client will select this platform.`);
       });
     },
   },
@@ -232,8 +229,8 @@ export const platformRules: Rule[] = [
         if (known === true) return;
         const listed = variantExamples(n.architecture);
         ctx.report(p.variant, listed
-          ? `${site.prefix}variant "${shorten(p.values.variant)}" is not a ${n.architecture} variant image-spec lists (${listed}).`
-          : `${site.prefix}variant "${shorten(p.values.variant)}": image-spec defines no variants for ${n.architecture}, so clients will not match it.`);
+          ? `${site.prefix}variant "${shorten(p.values.variant, 60)}" is not a ${n.architecture} variant image-spec lists (${listed}).`
+          : `${site.prefix}variant "${shorten(p.values.variant, 60)}": image-spec defines no variants for ${n.architecture}, so clients will not match it.`);
       });
     },
   },
@@ -287,7 +284,7 @@ export const platformRules: Rule[] = [
         if (features?.type !== 'array') return;
         if (n.os === 'windows') {
           for (const e of elements(features)) {
-            if (e.type === 'string' && e.value !== 'win32k') ctx.report(e, `${site.prefix}os.features "${shorten(e.value as string)}": the only value image-spec defines for windows is "win32k".`);
+            if (e.type === 'string' && e.value !== 'win32k') ctx.report(e, `${site.prefix}os.features "${shorten(e.value as string, 60)}": the only value image-spec defines for windows is "win32k".`);
           }
         } else if (elements(features).length > 0) {
           ctx.report(features, `${site.prefix}os.features on ${n.os}: image-spec defines values only for windows ("win32k"); clients do not match on other values.`);

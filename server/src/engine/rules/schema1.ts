@@ -2,13 +2,11 @@
 import { elements, propertyOf, rawText, valueOf, type Node } from '../json';
 import { MT } from '../mediaTypes';
 import type { Rule, RuleContext } from '../types';
+import { shorten } from './helpers';
 
 const SCHEMA1_SPEC = 'https://github.com/distribution/distribution/blob/v2.8.3/docs/spec/manifest-v2-1.md';
 const DEPRECATION = 'https://github.com/distribution/distribution/blob/v2.8.3/docs/spec/deprecated-schema-v1.md';
 
-function shorten(value: string, max = 60): string {
-  return value.length > max ? value.slice(0, max) + '…' : value;
-}
 
 function arrayOf(ctx: RuleContext, key: string): Node | undefined {
   const n = valueOf(ctx.root, key);
@@ -138,7 +136,7 @@ export const schema1Rules: Rule[] = [
         const id = typeof o.id === 'string' ? o.id : undefined;
         const parent = typeof o.parent === 'string' ? o.parent : undefined;
         if (!id || !V1_ID.test(id)) {
-          ctx.report(v, `history[${index}].v1Compatibility id ${id === undefined ? 'is missing' : `"${shorten(id)}" is not 64 lowercase hex characters`} ("image ID … is invalid").`);
+          ctx.report(v, `history[${index}].v1Compatibility id ${id === undefined ? 'is missing' : `"${shorten(id, 60)}" is not 64 lowercase hex characters`} ("image ID … is invalid").`);
           broken = true;
           return;
         }
@@ -146,7 +144,7 @@ export const schema1Rules: Rule[] = [
       });
       if (broken || entries.length === 0) return;
       const last = entries[entries.length - 1];
-      if (last.parent) ctx.report(last.node, `history[${last.index}] is the base layer but names the parent "${shorten(last.parent)}"; containers/image refuses it ("Invalid parent ID in the base layer of the image").`);
+      if (last.parent) ctx.report(last.node, `history[${last.index}] is the base layer but names the parent "${shorten(last.parent, 60)}"; containers/image refuses it ("Invalid parent ID in the base layer of the image").`);
       const seen = new Set<string>();
       let previous: string | undefined;
       for (const e of entries) {
