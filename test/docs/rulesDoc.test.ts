@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RULES } from '../../server/src/engine/ruleTable';
@@ -24,4 +24,11 @@ test('the rule table is well-formed: unique kebab-case ids, text for every rule'
     assert.ok(Object.isFrozen(r), `${r.id} is frozen`);
   }
   assert.ok(Object.isFrozen(RULES));
+});
+
+test('every rule has table-driven cases (an invalid and a valid document) in test/engine', () => {
+  const dir = join(__dirname, '..', 'engine');
+  const sources = readdirSync(dir).filter((f) => f.endsWith('.test.ts')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+  const untested = RULES.filter((r) => !sources.includes(`rule: '${r.id}'`) && !sources.includes(`rule: \`${r.id}`)).map((r) => r.id);
+  assert.deepEqual(untested, []);
 });
