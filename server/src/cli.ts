@@ -10,7 +10,8 @@ const USAGE = `Usage:
       Lint OCI / Docker manifests, indexes and configs. Exit 1 when any error is found,
       2 on a usage error.
   manifest-lens inspect [--platform OS/ARCH[/VARIANT]] [--lint] [--insecure HOST]… REFERENCE
-      Fetch a manifest from a registry and print the bytes it served, unchanged.
+      Fetch a manifest from a registry and print the bytes it served, unchanged. With --lint,
+      lint it (and, for an index, every child manifest); exit 1 on an error, 3 on a registry error.
 `;
 
 async function main(argv: string[]): Promise<number> {

@@ -79,10 +79,22 @@ if (skip) {
       assert.match(r.stderr, /2 documents checked/);
     });
 
-    test('exit 0: --lint on clean OCI content', async () => {
+    test('exit 1: --lint on the mixed index alone lints its children too, printing only the index', async () => {
+      const r = await inspect('--lint', seeds.podman22196.index.reference);
+      assert.equal(r.code, 1, r.stderr);
+      assert.ok(r.stdout.equals(Buffer.from(seeds.podman22196.index.bytes)), 'stdout carries the index bytes only');
+      assert.match(r.stderr, /3 documents checked/);
+      for (const child of [seeds.podman22196.amd64, seeds.podman22196.arm64]) {
+        const line = r.stderr.split('\n').find((l) => l.includes(child.digest) && l.includes(' error mixed-config-media-type '));
+        assert.ok(line, `the ${child.platform?.architecture} child is linted:\n${r.stderr}`);
+      }
+    });
+
+    test('exit 0: --lint on clean OCI content (the index and both children)', async () => {
       const r = await inspect('--lint', seeds.cleanOci.index.reference);
       assert.equal(r.code, 0, r.stderr);
       assert.doesNotMatch(r.stderr, / error /);
+      assert.match(r.stderr, /3 documents checked/);
     });
 
     test('--platform linux/arm64 resolves the index to the arm64 child (variant optional)', async () => {

@@ -1,7 +1,8 @@
 /**
  * `manifest-lens inspect REFERENCE`: fetch a manifest and print the bytes the registry served,
  * unchanged, so `sha256sum` of stdout is the digest. What was fetched (digest, Content-Type,
- * size, verification) goes to stderr; with --lint the same engine as `lint` checks it.
+ * size, verification) goes to stderr; with --lint the same engine as `lint` checks it, and
+ * for an index (without --platform) every child manifest too.
  *
  *   inspect [--platform OS/ARCH[/VARIANT]] [--lint] [--insecure HOST]… [--no-creds]
  *           [--timeout SECONDS] [--format raw|json] REFERENCE
@@ -233,9 +234,52 @@ export async function runInspect(args: string[], out: NodeJS.WritableStream, err
   });
 
   const fetched: Fetched[] = [];
-  const code = await fetchAll(client, ref, options, fetched, err).finally(() => client.close().catch(() => undefined));
+  const children: Fetched[] = [];
+  const code = await fetchAll(client, ref, options, fetched, err)
+    .then((c) => (c === 0 && options.lint && !options.platform ? fetchChildrenForLint(client, ref, fetched[0], children, err) : c))
+    .finally(() => client.close().catch(() => undefined));
   if (code !== 0) return code;
-  return report(options, fetched, out, err);
+  return report(options, fetched, out, err, children);
+}
+
+/** The most children `--lint` fetches from one index: a pipeline gate, not a crawler. */
+const MAX_LINTED_CHILDREN = 64;
+
+/**
+ * With --lint and no --platform, an index is only as good as its children (podman#22196 was an
+ * index whose children were mixed): fetch each child manifest by digest (never a layer or a
+ * config) so they are linted too. Nothing of theirs goes to stdout.
+ */
+async function fetchChildrenForLint(client: RegistryClient, ref: ImageReference, index: Fetched, children: Fetched[], err: NodeJS.WritableStream): Promise<number> {
+  const entries = indexEntries(index.bytes);
+  if (!entries) return 0;
+  if (entries.length > MAX_LINTED_CHILDREN) err.write(`${index.label}: linting the first ${MAX_LINTED_CHILDREN} of ${entries.length} children\n`);
+  try {
+    for (const entry of entries.slice(0, MAX_LINTED_CHILDREN)) {
+      const childRef = referenceWithDigest(ref, entry.digest);
+      const m = await client.getManifest(childRef, {});
+      const what = entry.attestation ? 'attestation' : entry.platform ? platformText(entry.platform) : `manifests[${entry.position}]`;
+      const child: Fetched = {
+        label: `${formatReference(childRef)} (${what})`,
+        bytes: m.bytes,
+        contentType: m.contentType,
+        mediaType: m.mediaType,
+        digest: m.digest,
+        verified: m.verified,
+        dockerContentDigest: m.dockerContentDigest,
+        warnings: m.warnings ?? [],
+      };
+      if (entry.size !== undefined && entry.size !== m.bytes.length) {
+        err.write(`${child.label}: warning: the index entry says ${entry.size} bytes, the registry served ${m.bytes.length}\n`);
+      }
+      err.write(`${child.label}: ${child.digest} ${child.contentType || '(no Content-Type)'} ${child.bytes.length} bytes, ${verificationText(child)}\n`);
+      children.push(child);
+    }
+  } catch (e) {
+    err.write(`inspect: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
+    return isRegistryError(e) && e.kind === 'invalid-reference' ? 2 : 3;
+  }
+  return 0;
 }
 
 /** Fetches the reference and, with --platform, the matching child; fills `fetched`. */
@@ -295,10 +339,10 @@ async function fetchAll(client: RegistryClient, ref: ImageReference, options: In
 }
 
 /** Writes the bytes (or the JSON envelope) and the lint findings; the exit code. */
-function report(options: InspectOptions, fetched: readonly Fetched[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
+function report(options: InspectOptions, fetched: readonly Fetched[], out: NodeJS.WritableStream, err: NodeJS.WritableStream, children: readonly Fetched[] = []): number {
   const final = fetched[fetched.length - 1];
   let lintResults: LintFileResult[] = [];
-  if (options.lint) lintResults = fetched.map((f) => lintBytes(f.label, f.bytes, { contentType: f.contentType }));
+  if (options.lint) lintResults = [...fetched, ...children].map((f) => lintBytes(f.label, f.bytes, { contentType: f.contentType }));
 
   if (options.format === 'json') {
     let manifest: unknown = null;
