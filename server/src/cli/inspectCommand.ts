@@ -257,22 +257,8 @@ async function fetchChildrenForLint(client: RegistryClient, ref: ImageReference,
   try {
     for (const entry of entries.slice(0, MAX_LINTED_CHILDREN)) {
       const childRef = referenceWithDigest(ref, entry.digest);
-      const m = await client.getManifest(childRef, {});
       const what = entry.attestation ? 'attestation' : entry.platform ? platformText(entry.platform) : `manifests[${entry.position}]`;
-      const child: Fetched = {
-        label: `${formatReference(childRef)} (${what})`,
-        bytes: m.bytes,
-        contentType: m.contentType,
-        mediaType: m.mediaType,
-        digest: m.digest,
-        verified: m.verified,
-        dockerContentDigest: m.dockerContentDigest,
-        warnings: m.warnings ?? [],
-      };
-      if (entry.size !== undefined && entry.size !== m.bytes.length) {
-        err.write(`${child.label}: warning: the index entry says ${entry.size} bytes, the registry served ${m.bytes.length}\n`);
-      }
-      err.write(`${child.label}: ${child.digest} ${child.contentType || '(no Content-Type)'} ${child.bytes.length} bytes, ${verificationText(child)}\n`);
+      const child = await fetchOne(client, childRef, `${formatReference(childRef)} (${what})`, entry.size, err);
       children.push(child);
     }
   } catch (e) {
@@ -282,31 +268,40 @@ async function fetchChildrenForLint(client: RegistryClient, ref: ImageReference,
   return 0;
 }
 
+/**
+ * Fetches one manifest and says on stderr what was served (digest, Content-Type, size,
+ * verification, registry warnings, a size that differs from the index entry's).
+ */
+async function fetchOne(client: RegistryClient, ref: ImageReference, label: string, expectedSize: number | undefined, err: NodeJS.WritableStream): Promise<Fetched> {
+  const m = await client.getManifest(ref, {});
+  const doc: Fetched = {
+    label,
+    bytes: m.bytes,
+    contentType: m.contentType,
+    mediaType: m.mediaType,
+    digest: m.digest,
+    verified: m.verified,
+    dockerContentDigest: m.dockerContentDigest,
+    warnings: m.warnings ?? [],
+  };
+  if (expectedSize !== undefined && expectedSize !== m.bytes.length) {
+    err.write(`${label}: warning: the index entry says ${expectedSize} bytes, the registry served ${m.bytes.length}\n`);
+  }
+  err.write(`${label}: ${doc.digest} ${doc.contentType || '(no Content-Type)'} ${doc.bytes.length} bytes, ${verificationText(doc)}\n`);
+  for (const w of doc.warnings) err.write(`${label}: warning: ${oneLine(w)}\n`);
+  return doc;
+}
+
 /** Fetches the reference and, with --platform, the matching child; fills `fetched`. */
 async function fetchAll(client: RegistryClient, ref: ImageReference, options: InspectOptions, fetched: Fetched[], err: NodeJS.WritableStream): Promise<number> {
   try {
     let current = ref;
     let expectedSize: number | undefined;
     for (let depth = 0; ; depth++) {
-      const m = await client.getManifest(current, {});
-      const doc: Fetched = {
-        label: formatReference(current),
-        bytes: m.bytes,
-        contentType: m.contentType,
-        mediaType: m.mediaType,
-        digest: m.digest,
-        verified: m.verified,
-        dockerContentDigest: m.dockerContentDigest,
-        warnings: m.warnings ?? [],
-      };
+      const doc = await fetchOne(client, current, formatReference(current), expectedSize, err);
       fetched.push(doc);
-      if (expectedSize !== undefined && expectedSize !== m.bytes.length) {
-        err.write(`${doc.label}: warning: the index entry says ${expectedSize} bytes, the registry served ${m.bytes.length}\n`);
-      }
-      err.write(`${doc.label}: ${doc.digest} ${doc.contentType || '(no Content-Type)'} ${doc.bytes.length} bytes, ${verificationText(doc)}\n`);
-      for (const w of doc.warnings) err.write(`${doc.label}: warning: ${oneLine(w)}\n`);
       if (!options.platform) break;
-      const entries = indexEntries(m.bytes);
+      const entries = indexEntries(doc.bytes);
       if (!entries) {
         if (depth === 0) err.write(`${doc.label}: not an index or manifest list; --platform ${platformText(options.platform)} ignored\n`);
         break;
