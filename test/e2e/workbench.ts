@@ -272,8 +272,8 @@ export class Workbench {
     return (await this.page.locator('.notifications-toasts .notification-toast').allInnerTexts()).map(plain);
   }
 
-  /** The extension host log (remote extension host of code-server). */
-  exthostLog(): string {
+  /** The text of every log file under the user-data logs folder whose name matches. */
+  private logsNamed(match: (name: string) => boolean): string {
     const logs = join(this.userData, 'logs');
     if (!existsSync(logs)) return '';
     const out: string[] = [];
@@ -281,27 +281,21 @@ export class Workbench {
       for (const name of readdirSync(dir)) {
         const p = join(dir, name);
         if (statSync(p).isDirectory()) walk(p);
-        else if (name === 'remoteexthost.log' || name === 'exthost.log') out.push(readFileSync(p, 'utf8'));
+        else if (match(name)) out.push(readFileSync(p, 'utf8'));
       }
     };
     walk(logs);
     return out.join('\n');
   }
 
+  /** The extension host log (remote extension host of code-server). */
+  exthostLog(): string {
+    return this.logsNamed((name) => name === 'remoteexthost.log' || name === 'exthost.log');
+  }
+
   /** The "Manifest Lens" output channel's log file, if the server wrote one. */
   outputChannelLog(): string {
-    const logs = join(this.userData, 'logs');
-    if (!existsSync(logs)) return '';
-    const out: string[] = [];
-    const walk = (dir: string): void => {
-      for (const name of readdirSync(dir)) {
-        const p = join(dir, name);
-        if (statSync(p).isDirectory()) walk(p);
-        else if (/Manifest Lens\.log$/.test(name)) out.push(readFileSync(p, 'utf8'));
-      }
-    };
-    walk(logs);
-    return out.join('\n');
+    return this.logsNamed((name) => /Manifest Lens\.log$/.test(name));
   }
 
   /** Closes Chromium and stops code-server (its whole process group); removes the temp folder. */
