@@ -63,6 +63,11 @@ export function ruleCases(cases: readonly RuleCase[]): void {
           assert.deepEqual(findingsOf(doc, c.rule, c.options).map((f) => f.message), []);
         });
       }
+      await t.test('same findings with and without the plain-entry fast path', () => {
+        for (const doc of [...c.invalid.map((d) => unmark(d).text), ...c.valid]) {
+          assert.deepEqual(analyze(doc, c.options).findings, analyze(doc, { ...c.options, plainEntries: false }).findings, doc);
+        }
+      });
     });
   }
 }

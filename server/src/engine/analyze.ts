@@ -5,6 +5,8 @@
 import { detectKind, type Detection, type DocumentKind } from './documentKind';
 import { elements, parseJson, valueOf, type Node, type SyntaxError } from './json';
 import { RULES, RULES_BY_ID } from './ruleTable';
+import { PlainDetector } from './plain';
+import { TapeNode } from './tape';
 import type { DescriptorSite, Finding, ReportOptions, Rule, RuleContext, Severity } from './types';
 import { SEVERITY_ORDER } from './types';
 
@@ -19,6 +21,11 @@ export interface AnalyzeOptions {
   readonly maxFindings?: number;
   /** Parse and classify only, no rules: for answering a hover while a large document is being relinted. */
   readonly parseOnly?: boolean;
+  /**
+   * Let per-entry rules skip plain descriptors (engine/plain.ts). On by default; the
+   * equivalence test turns it off to compare.
+   */
+  readonly plainEntries?: boolean;
 }
 
 export interface Analysis {
@@ -38,14 +45,16 @@ export interface Analysis {
 /** The descriptors of a document with their roles. */
 export function collectDescriptors(root: Node, kind: DocumentKind): DescriptorSite[] {
   const out: DescriptorSite[] = [];
+  // Every site has the same fields in the same order (one object shape for the rules' loops).
+  const site = (node: Node, role: DescriptorSite['role'], label: string, index?: number): DescriptorSite => ({ node, role, index, label, plain: undefined });
   const list = (key: string, role: DescriptorSite['role']): void => {
-    elements(valueOf(root, key)).forEach((node, index) => out.push({ node, role, index, label: `${key}[${index}]` }));
+    elements(valueOf(root, key)).forEach((node, index) => out.push(site(node, role, `${key}[${index}]`, index)));
   };
   switch (kind) {
     case 'oci-manifest':
     case 'docker-manifest': {
       const config = valueOf(root, 'config');
-      if (config) out.push({ node: config, role: 'config', label: 'config' });
+      if (config) out.push(site(config, 'config', 'config'));
       list('layers', 'layer');
       break;
     }
@@ -57,13 +66,13 @@ export function collectDescriptors(root: Node, kind: DocumentKind): DescriptorSi
       list('manifests', 'manifest');
       break;
     case 'descriptor':
-      out.push({ node: root, role: 'self', label: 'descriptor' });
+      out.push(site(root, 'self', 'descriptor'));
       break;
     default:
       break;
   }
   const subject = kind === 'descriptor' ? undefined : valueOf(root, 'subject');
-  if (subject) out.push({ node: subject, role: 'subject', label: 'subject' });
+  if (subject) out.push(site(subject, 'subject', 'subject'));
   return out;
 }
 
@@ -79,16 +88,20 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
     if (root && options.parseOnly && parsed.errors.length === 0) return { ...base, descriptors: collectDescriptors(root, kind), findings: [], truncated: 0, linted: false };
     return { ...base, descriptors: [], findings: [], truncated: 0, linted: false };
   }
-  const descriptors = collectDescriptors(root, kind);
+  const { all: descriptors, notPlain } = markPlain(collectDescriptors(root, kind), root, kind, options.plainEntries !== false);
   const findings: Finding[] = [];
   const max = options.maxFindings ?? Infinity;
   let truncated = 0;
   const fetched = options.contentType !== undefined;
-  const memos = new Map<string, unknown>();
-  const memo = <T>(key: string, compute: () => T): T => {
-    if (!memos.has(key)) memos.set(key, compute());
-    return memos.get(key) as T;
+  // Values computed from the descriptors are shared among the rules that see the same ones.
+  const memos = new Map<readonly DescriptorSite[], Map<string, unknown>>([[descriptors, new Map()], [notPlain, new Map()]]);
+  const memoFor = (view: readonly DescriptorSite[]) => <T>(key: string, compute: () => T): T => {
+    const m = memos.get(view)!;
+    if (!m.has(key)) m.set(key, compute());
+    return m.get(key) as T;
   };
+  const memoAll = memoFor(descriptors);
+  const memoNotPlain = memoFor(notPlain);
 
   for (const rule of RULES) {
     const setting = options.rules?.[rule.id];
@@ -107,8 +120,9 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
         conversions: o.conversions,
       });
     };
+    const cross = rule.crossEntry === true;
     const ctx: RuleContext = {
-      text, root, detection, kind, descriptors, contentType: options.contentType, memo,
+      text, root, detection, kind, descriptors: cross ? descriptors : notPlain, contentType: options.contentType, memo: cross ? memoAll : memoNotPlain,
       report: (node, message, o) => push(node.offset, node.length, message, o),
       reportAt: push,
     };
@@ -116,6 +130,26 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
   }
   findings.sort((a, b) => a.offset - b.offset || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
   return { ...base, descriptors, findings, truncated, linted: true };
+}
+
+/**
+ * Marks the plain descriptors (engine/plain.ts) and returns all of them and the others. Only a
+ * document parsed onto the tape has them; the jsonc-parser fallback only runs for documents
+ * with syntax errors, which are not linted.
+ */
+function markPlain(sites: DescriptorSite[], root: Node, kind: DocumentKind, enabled: boolean): { all: DescriptorSite[]; notPlain: DescriptorSite[] } {
+  if (!enabled || !(root instanceof TapeNode)) return { all: sites, notPlain: sites };
+  const detector = new PlainDetector(root.tape, kind);
+  const notPlain: DescriptorSite[] = [];
+  for (let i = 0; i < sites.length; i++) {
+    const site = sites[i];
+    const plain = site.node instanceof TapeNode ? detector.facts(site.node, site.role) : undefined;
+    // The sites were made by collectDescriptors for this analysis: setting the field in place
+    // keeps their shape.
+    if (plain) (site as { plain?: typeof plain }).plain = plain;
+    else notPlain.push(site);
+  }
+  return { all: sites, notPlain };
 }
 
 /** A rule that throws must not take the others down; it becomes a finding of its own. */

@@ -132,3 +132,15 @@ export function platformKey(p: PlatformValues & { readonly osVersion?: string; r
 export function platformText(p: PlatformValues): string {
   return `${p.os}/${p.architecture}${p.variant ? '/' + p.variant : ''}`;
 }
+
+/**
+ * Whether no platform rule has anything to say about os/architecture/variant: normalised,
+ * a known os and architecture that Go pairs, and a variant image-spec lists (arm needs one;
+ * an architecture without a variant table takes none). For engine/plain.ts.
+ */
+export function platformIsPlain(os: string, architecture: string, variant: string): boolean {
+  if (normalizePlatform({ os, architecture, variant })) return false;
+  if (!KNOWN_OS.has(os) || !KNOWN_ARCH.has(architecture) || !VALID_PAIRS.get(os)?.has(architecture)) return false;
+  if (variant === '') return architecture !== 'arm';
+  return variantKnown(architecture, variant) === true;
+}

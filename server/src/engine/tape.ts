@@ -12,16 +12,18 @@ import type { Node } from 'jsonc-parser';
 
 type NodeType = Node['type'];
 
-const OBJECT = 1;
-const ARRAY = 2;
-const PROPERTY = 3;
-const STRING = 4;
-const NUMBER = 5;
+export const OBJECT = 1;
+export const ARRAY = 2;
+export const PROPERTY = 3;
+export const STRING = 4;
+export const NUMBER = 5;
 const TRUE = 6;
 const FALSE = 7;
 const NULL = 8;
 /** Flag on STRING: the literal has escapes, so its value needs decoding. */
-const ESCAPED = 16;
+export const ESCAPED = 16;
+/** The type bits of a slot's type byte (without ESCAPED). */
+export const TYPE_MASK = 15;
 
 const TYPE_NAMES: readonly NodeType[] = ['null', 'object', 'array', 'property', 'string', 'number', 'boolean', 'boolean', 'null'];
 
@@ -42,7 +44,7 @@ export class Tape {
   nodes: (TapeNode | undefined)[] = [];
 
   constructor(readonly text: string) {
-    const capacity = Math.max(64, text.length >> 2);
+    const capacity = Math.max(64, text.length >> 3);
     this.type = new Uint8Array(capacity);
     this.start = new Int32Array(capacity);
     this.end = new Int32Array(capacity);
@@ -229,49 +231,68 @@ export function tapeParseTree(text: string): Node | undefined {
   const len = text.length;
   let pos = 0;
 
+  // The scanning loops work on a local copy of `pos`: a captured variable would be loaded
+  // and stored on every character.
   const ws = (): void => {
-    while (pos < len) {
-      const c = text.charCodeAt(pos);
-      if (c === 32 || c === 10 || c === 13 || c === 9) pos++;
+    let p = pos;
+    while (p < len) {
+      const c = text.charCodeAt(p);
+      if (c === 32 || c === 10 || c === 13 || c === 9) p++;
       else break;
     }
+    pos = p;
   };
 
   const str = (parent: number): number => {
     const i = tape.add(STRING, pos, parent);
-    pos++;
+    let p = pos + 1;
+    // Most strings have no escapes: find the closing quote natively, then check that nothing
+    // before it is a backslash or a control character.
+    const q = text.indexOf('"', p);
+    if (q < 0) throw FAIL;
+    let plain = true;
+    for (let k = p; k < q; k++) {
+      const c = text.charCodeAt(k);
+      if (c < 32 || c === 92) { plain = false; break; }
+    }
+    if (plain) {
+      pos = q + 1;
+      tape.end[i] = pos;
+      return i;
+    }
     let escaped = false;
     for (;;) {
-      if (pos >= len) throw FAIL;
-      const c = text.charCodeAt(pos);
+      if (p >= len) throw FAIL;
+      const c = text.charCodeAt(p);
       if (c === 34) break;
       if (c === 92) {
         escaped = true;
-        const e = text.charCodeAt(pos + 1);
+        const e = text.charCodeAt(p + 1);
         if (e === 117) {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(pos + 2, pos + 6))) throw FAIL;
-          pos += 6;
-        } else if (e === 34 || e === 92 || e === 47 || e === 98 || e === 102 || e === 110 || e === 114 || e === 116) pos += 2;
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(p + 2, p + 6))) throw FAIL;
+          p += 6;
+        } else if (e === 34 || e === 92 || e === 47 || e === 98 || e === 102 || e === 110 || e === 114 || e === 116) p += 2;
         else throw FAIL;
         continue;
       }
       if (c < 32) throw FAIL;
-      pos++;
+      p++;
     }
-    pos++;
+    pos = p + 1;
     tape.end[i] = pos;
     if (escaped) tape.type[i] |= ESCAPED;
     return i;
   };
 
   const digits = (): void => {
-    const s = pos;
-    while (pos < len) {
-      const c = text.charCodeAt(pos);
+    let p = pos;
+    while (p < len) {
+      const c = text.charCodeAt(p);
       if (c < 48 || c > 57) break;
-      pos++;
+      p++;
     }
-    if (pos === s) throw FAIL;
+    if (p === pos) throw FAIL;
+    pos = p;
   };
 
   const num = (parent: number): number => {

@@ -47,6 +47,29 @@ export interface DescriptorSite {
   readonly index?: number;
   /** Human path, e.g. `layers[2]`, used in messages. */
   readonly label: string;
+  /**
+   * Set when the descriptor is plain (engine/plain.ts): no per-entry rule can find anything
+   * in it, so only the rules that compare entries see it, and they read these facts.
+   */
+  readonly plain?: PlainFacts;
+}
+
+export interface PlainPlatform {
+  readonly os: string;
+  readonly architecture: string;
+  /** '' when absent. */
+  readonly variant: string;
+  readonly osVersion?: string;
+}
+
+/** What the entry-comparing rules need from a plain descriptor, read once from the tape. */
+export interface PlainFacts {
+  readonly mediaType: string;
+  readonly digest: string;
+  /** Index and list entries: the platform, already in normal form. */
+  readonly platform?: PlainPlatform;
+  /** The org.opencontainers.image.ref.name annotation, when there is one. */
+  readonly refName?: string;
 }
 
 /** What a check may report, beyond message and location. */
@@ -61,6 +84,10 @@ export interface RuleContext {
   readonly root: Node;
   readonly detection: Detection;
   readonly kind: DocumentKind;
+  /**
+   * The descriptors this rule looks at: for a per-entry rule, those that are not plain; for a
+   * rule with `crossEntry`, all of them (plain ones carry their facts in `plain`).
+   */
   readonly descriptors: readonly DescriptorSite[];
   /** The registry's Content-Type, for fetched documents. */
   readonly contentType?: string;
@@ -92,5 +119,10 @@ export interface Rule {
   readonly fix?: string;
   /** Only for documents fetched from a registry. */
   readonly fetchedOnly?: boolean;
+  /**
+   * The rule compares entries with each other, so it must see plain descriptors too. Every
+   * other rule judges one descriptor at a time and never reports on a plain one.
+   */
+  readonly crossEntry?: boolean;
   check(ctx: RuleContext): void;
 }

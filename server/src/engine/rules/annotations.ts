@@ -6,7 +6,7 @@ import {
 import { digestProblem } from '../digest';
 import { MANIFEST_KINDS, type DocumentKind } from '../documentKind';
 import { keyOf, propertyOf, properties, rawText, valueOf, type Node } from '../json';
-import type { Edit, Fix, Rule, RuleContext } from '../types';
+import type { DescriptorSite, Edit, Fix, Rule, RuleContext } from '../types';
 import { deletePropertyEdit, fix, IS_SPEC, replaceEdit, shorten } from './helpers';
 
 const ANNOTATIONS_SPEC = IS_SPEC + 'annotations.md';
@@ -26,12 +26,15 @@ export interface AnnotationMap {
   readonly role?: string;
 }
 
-/** Per analysis (keyed by the root node), the maps and entries the eleven annotation rules share. */
-const MAPS = new WeakMap<Node, { maps: Map<boolean, AnnotationMap[]>; entries: Map<boolean, Entry[]> }>();
+/**
+ * Per analysis (keyed by the descriptors the rule sees, which belong to one analysis), the maps
+ * and entries the eleven annotation rules share.
+ */
+const MAPS = new WeakMap<readonly DescriptorSite[], { maps: Map<boolean, AnnotationMap[]>; entries: Map<boolean, Entry[]> }>();
 
 function cacheOf(ctx: RuleContext): { maps: Map<boolean, AnnotationMap[]>; entries: Map<boolean, Entry[]> } {
-  let c = MAPS.get(ctx.root);
-  if (!c) { c = { maps: new Map(), entries: new Map() }; MAPS.set(ctx.root, c); }
+  let c = MAPS.get(ctx.descriptors);
+  if (!c) { c = { maps: new Map(), entries: new Map() }; MAPS.set(ctx.descriptors, c); }
   return c;
 }
 
@@ -163,6 +166,11 @@ export function referenceProblem(value: string, qualified: boolean): string | un
 
 /** image-spec annotations.md ref.name grammar. */
 const REF_NAME = /^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:\/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$/;
+
+/** Whether a ref.name value follows the grammar. */
+export function refNameValid(value: string): boolean {
+  return REF_NAME.test(value);
+}
 
 /** A light SPDX license expression check: tokens, operators, balanced parentheses. */
 export function spdxProblem(value: string): string | undefined {
@@ -327,7 +335,7 @@ export const annotationRules: Rule[] = [
     specUrl: PREDEFINED_SPEC,
     check(ctx) {
       eachValue(ctx, ANNOTATION.refName, (e, value) => {
-        if (!REF_NAME.test(value)) {
+        if (!refNameValid(value)) {
           ctx.report(e.value, `${e.map.label} "${ANNOTATION.refName}" value "${shorten(value)}" does not follow the ref grammar (alphanumeric components joined by - . _ : @ + or --, separated by /).`);
         } else if (!(ctx.kind === 'oci-index' && e.map.where === 'descriptor' && e.map.role === 'manifest') && ctx.kind !== 'descriptor') {
           ctx.report(e.keyNode, `"${ANNOTATION.refName}" SHOULD only be used on the manifests of an image layout's index.json; here it names nothing.`, { severity: 'hint' });

@@ -11,7 +11,22 @@ const BUILDX_INSPECT = 'https://github.com/docker/buildx/blob/master/docs/refere
 
 /** Object entries of manifests[]. */
 export function entrySites(ctx: RuleContext): DescriptorSite[] {
-  return ctx.descriptors.filter((s) => s.role === 'manifest' && s.node.type === 'object');
+  return ctx.memo('index-entry-sites', () => ctx.descriptors.filter((s) => s.role === 'manifest' && (s.plain !== undefined || s.node.type === 'object')));
+}
+
+/** An entry's digest string, from its plain facts when it has them. */
+function entryDigest(site: DescriptorSite): string | undefined {
+  return site.plain ? site.plain.digest : stringOf(site.node, 'digest');
+}
+
+/** An entry's platform values, from its plain facts when it has them. */
+function entryPlatform(site: DescriptorSite): ReturnType<typeof platformValuesOf> {
+  return site.plain ? site.plain.platform : platformValuesOf(valueOf(site.node, 'platform'));
+}
+
+/** Whether an entry is a BuildKit/regclient reference entry (a plain entry never is). */
+function isReference(site: DescriptorSite): boolean {
+  return site.plain === undefined && isReferenceEntry(site.node);
 }
 
 /** The string values of a platform object, when it has string os and architecture. */
@@ -129,22 +144,22 @@ export const indexRules: Rule[] = [
     why: 'When several manifests match, "the first matching entry SHOULD be used", so later duplicates are never pulled by platform. Attestation entries, zstd instances marked with io.github.containers.compression.zstd, and entries named by org.opencontainers.image.ref.name (selected by name in an image layout) are legitimate and ignored.',
     source: 'image-spec image-index.md "If multiple manifests match … the first matching entry SHOULD be used"',
     specUrl: INDEX_SPEC,
+    crossEntry: true,
     check(ctx) {
       const first = new Map<string, DescriptorSite>();
       for (const site of entrySites(ctx)) {
-        if (isReferenceEntry(site.node) || propertyOf(site.node, 'artifactType')) continue;
-        const platform = valueOf(site.node, 'platform');
-        const values = platformValuesOf(platform);
+        if (isReference(site) || (!site.plain && propertyOf(site.node, 'artifactType'))) continue;
+        const values = entryPlatform(site);
         if (!values) continue;
-        const annotations = valueOf(site.node, 'annotations');
+        const annotations = site.plain ? undefined : valueOf(site.node, 'annotations');
         const zstd = stringOf(annotations, ANNOTATION.containersZstd) === 'true';
         // Entries named by org.opencontainers.image.ref.name (an image layout's index.json) are
         // selected by name, not by platform: the same platform under two names is no duplicate.
-        const name = stringOf(annotations, ANNOTATION.refName);
+        const name = site.plain ? site.plain.refName : stringOf(annotations, ANNOTATION.refName);
         const key = platformKey(values) + (zstd ? '|zstd' : '') + (name !== undefined ? `|name=${name}` : '');
         const earlier = first.get(key);
         if (!earlier) { first.set(key, site); continue; }
-        ctx.report(platform!, `${site.label} has the same platform (${platformText(values)}${zstd ? ', zstd' : ''}) as ${earlier.label}; clients use the first match, so this entry is never selected by platform.`);
+        ctx.report(valueOf(site.node, 'platform')!, `${site.label} has the same platform (${platformText(values)}${zstd ? ', zstd' : ''}) as ${earlier.label}; clients use the first match, so this entry is never selected by platform.`);
       }
     },
   },
@@ -156,19 +171,22 @@ export const indexRules: Rule[] = [
     why: 'BuildKit adds such entries with platform unknown/unknown; they are not runnable images. Tools that do not know them stumble: docker manifest inspect failed with "no such manifest" after buildx 0.10 (docker/buildx#1509).',
     source: 'docker/buildx docs/reference/buildx_imagetools_inspect.md; docker/buildx#1509',
     specUrl: BUILDX_INSPECT,
+    crossEntry: true,
     check(ctx) {
       const sites = entrySites(ctx);
+      const references = sites.filter(isReference);
+      if (references.length === 0) return;
       const byDigest = new Map<string, DescriptorSite>();
       for (const s of sites) {
-        const d = stringOf(s.node, 'digest');
+        const d = entryDigest(s);
         if (d !== undefined && !byDigest.has(d)) byDigest.set(d, s);
       }
-      for (const site of sites) {
+      for (const site of references) {
         if (referenceTypeOf(site.node) !== ATTESTATION_MANIFEST) continue;
         const annotations = valueOf(site.node, 'annotations');
         const typeNode = valueOf(annotations, ANNOTATION.dockerReferenceType)!;
         const target = byDigest.get(stringOf(annotations, ANNOTATION.dockerReferenceDigest) ?? '');
-        const p = target && platformValuesOf(valueOf(target.node, 'platform'));
+        const p = target && entryPlatform(target);
         const of = target ? ` for ${target.label}${p ? ` (${platformText(p)})` : ''}` : '';
         ctx.report(typeNode, `${site.label} is a BuildKit attestation manifest${of} (provenance/SBOM), not a runnable image; its platform unknown/unknown is expected.`);
       }
@@ -182,14 +200,17 @@ export const indexRules: Rule[] = [
     why: 'BuildKit attestation (and other reference) entries point at the image they describe through vnd.docker.reference.digest; when that digest is not a sibling entry, the attestation describes nothing tools can find (a rebuilt or re-assembled index lost its image).',
     source: 'docker/buildx buildx_imagetools_inspect.md; regclient mod/manifest.go annotation constants',
     specUrl: BUILDX_INSPECT,
+    crossEntry: true,
     check(ctx) {
       const sites = entrySites(ctx);
+      const references = sites.filter(isReference);
+      if (references.length === 0) return;
       const digests = new Set<string>();
       for (const s of sites) {
-        const d = stringOf(s.node, 'digest');
+        const d = entryDigest(s);
         if (d !== undefined) digests.add(d);
       }
-      for (const site of sites) {
+      for (const site of references) {
         const type = referenceTypeOf(site.node);
         if (type === undefined) continue;
         const annotations = valueOf(site.node, 'annotations');
@@ -198,7 +219,7 @@ export const indexRules: Rule[] = [
           ctx.report(valueOf(annotations, ANNOTATION.dockerReferenceType)!, `${site.label} is a "${type}" reference entry without "${ANNOTATION.dockerReferenceDigest}": it does not say which image it belongs to.`);
           continue;
         }
-        if (refNode.type === 'string' && digests.has(refNode.value as string) && refNode.value !== stringOf(site.node, 'digest')) continue;
+        if (refNode.type === 'string' && digests.has(refNode.value as string) && refNode.value !== entryDigest(site)) continue;
         ctx.report(refNode, `${site.label}'s ${ANNOTATION.dockerReferenceDigest} ${shorten(rawText(ctx.text, refNode), 90)} is not the digest of any entry in this index: the ${type} describes an image that is not here.`);
       }
     },

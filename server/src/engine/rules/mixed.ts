@@ -115,9 +115,11 @@ export const mixedRules: Rule[] = [
     source: 'image-spec image-index.md manifests; Quay index schema',
     specUrl: IS_SPEC + 'image-index.md#image-index-property-descriptions',
     fix: 'When every child is Docker and no OCI-only field is used, make the index a Docker manifest list.',
+    crossEntry: true,
     check(ctx) {
       const children = ctx.descriptors.filter((s) => s.role === 'manifest');
-      const docker = children.filter((s) => mediaTypeInfo(stringOf(s.node, 'mediaType'))?.family === 'docker');
+      // Plain entries of an OCI index are OCI manifests.
+      const docker = children.filter((s) => !s.plain && mediaTypeInfo(stringOf(s.node, 'mediaType'))?.family === 'docker');
       if (docker.length === 0) return;
       const top = valueOf(ctx.root, 'mediaType');
       const allDocker = docker.length === children.length && !OCI_ONLY_TOP.some((k) => propertyOf(ctx.root, k)) && children.every((c) => !propertyOf(c.node, 'annotations'));

@@ -4,7 +4,7 @@ import { docFix } from './annotations';
 import { MANIFEST_KINDS, type DocumentKind } from '../documentKind';
 import { elements, propertyOf, rawText, valueOf, type Node } from '../json';
 import { KNOWN_ARCH, KNOWN_OS, normalizePlatform, platformText, VALID_PAIRS, variantExamples, variantKnown, type PlatformValues } from '../platforms';
-import type { Edit, Rule, RuleContext } from '../types';
+import type { DescriptorSite, Edit, Rule, RuleContext } from '../types';
 import { anchorOfObject, deletePropertyEdit, fix, insertPropertyEdit, IS_SPEC, replaceEdit, shorten } from './helpers';
 
 const PLATFORM_SPEC = IS_SPEC + 'image-index.md#image-index-property-descriptions';
@@ -22,14 +22,14 @@ interface PlatformSite {
   readonly descriptorRole?: string;
 }
 
-/** Per analysis (keyed by the root node): the sites, and the nodes of each, shared by the platform rules. */
-const SITES = new WeakMap<Node, Map<boolean, PlatformSite[]>>();
+/** Per analysis (keyed by the descriptors the rule sees): the sites, and the nodes of each, shared by the platform rules. */
+const SITES = new WeakMap<readonly DescriptorSite[], Map<boolean, PlatformSite[]>>();
 const NODES = new WeakMap<PlatformSite, PlatformNodes | null>();
 
 /** Every platform object of the document, with reference (attestation) entries left out. */
 function platformSites(ctx: RuleContext, includeReferences = false): PlatformSite[] {
-  let byFlag = SITES.get(ctx.root);
-  if (!byFlag) { byFlag = new Map(); SITES.set(ctx.root, byFlag); }
+  let byFlag = SITES.get(ctx.descriptors);
+  if (!byFlag) { byFlag = new Map(); SITES.set(ctx.descriptors, byFlag); }
   let sites = byFlag.get(includeReferences);
   if (!sites) { sites = collectSites(ctx, includeReferences); byFlag.set(includeReferences, sites); }
   return sites;
