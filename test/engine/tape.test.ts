@@ -78,3 +78,21 @@ test('the tape parser agrees with jsonc-parser on single-character corruptions o
   }
   assert.ok(refused > base.length, `refused ${refused} corruptions`);
 });
+
+test('nesting past MAX_DEPTH is refused with its own message, and nothing downstream overflows', async () => {
+  const { MAX_DEPTH, TOO_DEEP, tapeParse } = await import('../../server/src/engine/tape');
+  const { parseJson } = await import('../../server/src/engine/json');
+  const { analyze } = await import('../../server/src/engine/analyze');
+  const { hoverAt } = await import('../../server/src/engine/hover');
+  const { outline } = await import('../../server/src/engine/symbols');
+  const nest = (n: number) => '['.repeat(n) + ']'.repeat(n);
+  assert.notEqual(tapeParse(nest(MAX_DEPTH)), TOO_DEEP);
+  assert.equal(tapeParse(nest(MAX_DEPTH + 1)), TOO_DEEP);
+  assert.match(parseJson(nest(MAX_DEPTH + 1)).errors[0].message, /nested more than 500 levels/);
+  for (const text of [nest(200_000), `{"schemaVersion":2,"manifests":[{"annotations":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}]}`]) {
+    const a = analyze(text);
+    assert.equal(a.linted, false);
+    hoverAt(a, text.length >> 1);
+    outline(a);
+  }
+});

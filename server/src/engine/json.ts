@@ -3,7 +3,7 @@
  * Everything is offset based; nothing here knows about LSP positions.
  */
 import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
-import { TapeNode, tapeParseTree } from './tape';
+import { MAX_DEPTH, TapeNode, TOO_DEEP, tapeParse } from './tape';
 
 export type { Node };
 
@@ -43,7 +43,8 @@ const MESSAGES: Record<string, string> = {
 export function parseJson(text: string): ParsedJson {
   // Well-formed JSON (the common case, and the only one in large fetched documents) takes the
   // fast path; anything else gets jsonc-parser's recovery and messages.
-  const fast = tapeParseTree(text);
+  const fast = tapeParse(text);
+  if (fast === TOO_DEEP) return { text, root: undefined, errors: [{ message: `nested more than ${MAX_DEPTH} levels deep; not parsed`, offset: 0, length: 0 }] };
   if (fast) return { text, root: fast, errors: [] };
   const raw: ParseError[] = [];
   let root: Node | undefined;

@@ -75,7 +75,7 @@ function keyVerdict(key: string, refNameAllowed: boolean): KeyVerdict {
 export class PlainDetector {
   private readonly keys = new Map<string, KeyVerdict>();
   private readonly platforms = new Map<string, PlainPlatform | null>();
-  private readonly created = new Map<string, boolean>();
+  private lastCreated: string | undefined;
   private readonly text: string;
 
   constructor(private readonly tape: Tape, private readonly kind: DocumentKind) {
@@ -93,6 +93,7 @@ export class PlainDetector {
     let digest: string | undefined;
     let size = false;
     let platform: PlainPlatform | undefined | null;
+    let platformSlot = -1;
     let annotations = -1;
     const index = role === 'manifest';
     for (let p = t.first[o]; p !== -1; p = t.next[p]) {
@@ -111,6 +112,7 @@ export class PlainDetector {
           break;
         case 'platform':
           if (!index || platform !== undefined || !(platform = this.plainPlatform(v))) return undefined;
+          platformSlot = v;
           break;
         case 'annotations':
           // Docker lists and manifests have no annotations (oci-only-field-in-docker).
@@ -130,7 +132,12 @@ export class PlainDetector {
       if (r === false) return undefined;
       refName = r;
     }
-    return { mediaType, digest, platform: platform ?? undefined, refName };
+    // Every key above was seen once (a repeat returns early), and the platform and annotations
+    // checks refuse repeated keys too: none of these objects has a duplicate key.
+    const objectSlots = [o];
+    if (platformSlot !== -1) objectSlots.push(platformSlot);
+    if (annotations !== -1) objectSlots.push(annotations);
+    return { mediaType, digest, platform: platform ?? undefined, refName, objectSlots };
   }
 
   /** The name of a key slot among the five a plain descriptor may have, or ''. */
@@ -240,7 +247,6 @@ export class PlainDetector {
     const t = this.tape;
     if (t.type[v] !== OBJECT) return false;
     let refName: string | undefined;
-    const seen: string[] = [];
     for (let p = t.first[v]; p !== -1; p = t.next[p]) {
       const k = t.first[p];
       const val = t.next[k];
@@ -260,16 +266,19 @@ export class PlainDetector {
           this.keys.set(cacheKey, verdict);
         }
       }
-      if (verdict === false || seen.includes(key)) return false;
-      seen.push(key);
+      if (verdict === false) return false;
+      // A key repeated in the same map (compared in place, nearly always by length alone).
+      for (let q = t.first[v]; q !== p; q = t.next[q]) if (t.sameKey(t.first[q], k)) return false;
       if (verdict === 'any') continue;
-      const value = this.stringAt(val);
       if (verdict === 'created') {
-        // One build stamps every entry with the same time.
-        let ok = this.created.get(value);
-        if (ok === undefined) { ok = rfc3339Problem(value) === undefined; this.created.set(value, ok); }
-        if (!ok) return false;
+        // One build stamps every entry with the same time: compare with the last valid one first.
+        const last = this.lastCreated;
+        if (last !== undefined && t.end[val] - t.start[val] - 2 === last.length && textAt(this.text, t.start[val] + 1, last)) continue;
+        const value = this.stringAt(val);
+        if (rfc3339Problem(value) !== undefined) return false;
+        this.lastCreated = value;
       } else {
+        const value = this.stringAt(val);
         if (!refNameValid(value)) return false;
         refName = value;
       }

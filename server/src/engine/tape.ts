@@ -29,8 +29,6 @@ const TYPE_NAMES: readonly NodeType[] = ['null', 'object', 'array', 'property', 
 
 const UNSET = Symbol('unset');
 
-class Fail extends Error {}
-const FAIL = new Fail();
 
 export class Tape {
   count = 0;
@@ -40,8 +38,12 @@ export class Tape {
   parent: Int32Array;
   first: Int32Array;
   next: Int32Array;
-  /** Node objects by slot, sized once parsing is done (a dense array, not a growing sparse one). */
-  nodes: (TapeNode | undefined)[] = [];
+  /**
+   * Node objects by slot, in chunks of 1,024 made when a slot in them is first asked for: rules
+   * touch a small part of a large document, and one array of a slot per node would cost more
+   * to allocate than the nodes it ends up holding.
+   */
+  private chunks: ((TapeNode | undefined)[] | undefined)[] = [];
 
   constructor(readonly text: string) {
     const capacity = Math.max(64, text.length >> 3);
@@ -51,6 +53,11 @@ export class Tape {
     this.parent = new Int32Array(capacity);
     this.first = new Int32Array(capacity);
     this.next = new Int32Array(capacity);
+  }
+
+  /** Called once parsing is done: one (empty) chunk place per 1,024 slots. */
+  finish(): void {
+    this.chunks = new Array<(TapeNode | undefined)[] | undefined>((this.count >> 10) + 1).fill(undefined);
   }
 
   /** Appends a node and returns its index. */
@@ -82,7 +89,8 @@ export class Tape {
 
   /** The node object for slot `i`, created once. */
   node(i: number): TapeNode {
-    return (this.nodes[i] ??= new TapeNode(this, i));
+    const chunk = (this.chunks[i >> 10] ??= new Array<TapeNode | undefined>(1024).fill(undefined));
+    return (chunk[i & 1023] ??= new TapeNode(this, i));
   }
 
   /** The decoded string of a STRING slot. */
@@ -101,7 +109,7 @@ export class Tape {
   }
 
   /** Whether two key slots hold the same key, compared in the source text. */
-  private sameKey(a: number, b: number): boolean {
+  sameKey(a: number, b: number): boolean {
     if ((this.type[a] | this.type[b]) & ESCAPED) return this.stringAt(a) === this.stringAt(b);
     const sa = this.start[a];
     const sb = this.start[b];
@@ -112,12 +120,15 @@ export class Tape {
     return true;
   }
 
-  /** Pairs [earlier, later] of property slots with the same key in the same object. */
-  duplicateKeys(): [number, number][] {
+  /**
+   * Pairs [earlier, later] of property slots with the same key in the same object. Objects
+   * marked in `skip` are known to have none (engine/plain.ts checked them).
+   */
+  duplicateKeys(skip?: Uint8Array): [number, number][] {
     const out: [number, number][] = [];
     const props: number[] = [];
     for (let o = 0; o < this.count; o++) {
-      if ((this.type[o] & 15) !== OBJECT) continue;
+      if ((this.type[o] & 15) !== OBJECT || (skip && skip[o] === 1)) continue;
       const first = this.first[o];
       if (first === -1 || this.next[first] === -1) continue;
       props.length = 0;
@@ -225,182 +236,206 @@ export class TapeNode implements Node {
   }
 }
 
-/** Parses strict JSON into a tape; undefined at the first syntax error. */
+/** Position after the whitespace at `pos`. */
+function skipWs(text: string, pos: number, len: number): number {
+  while (pos < len) {
+    const c = text.charCodeAt(pos);
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) break;
+    pos++;
+  }
+  return pos;
+}
+
+/**
+ * Scans the string literal whose opening quote is at `pos`: returns twice the position after
+ * its closing quote, plus 1 when it has escapes; -1 when it is not valid JSON.
+ */
+function scanString(text: string, pos: number, len: number): number {
+  let p = pos + 1;
+  // Most strings have no escapes: find the closing quote natively, then check that nothing
+  // before it is a backslash or a control character.
+  const q = text.indexOf('"', p);
+  if (q < 0) return -1;
+  let k = p;
+  for (; k < q; k++) {
+    const c = text.charCodeAt(k);
+    if (c < 32 || c === 92) break;
+  }
+  if (k === q) return (q + 1) * 2;
+  p = k;
+  for (;;) {
+    if (p >= len) return -1;
+    const c = text.charCodeAt(p);
+    if (c === 34) return (p + 1) * 2 + 1;
+    if (c === 92) {
+      const e = text.charCodeAt(p + 1);
+      if (e === 117) {
+        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(p + 2, p + 6))) return -1;
+        p += 6;
+      } else if (e === 34 || e === 92 || e === 47 || e === 98 || e === 102 || e === 110 || e === 114 || e === 116) p += 2;
+      else return -1;
+      continue;
+    }
+    if (c < 32) return -1;
+    p++;
+  }
+}
+
+/** Position after the digits at `pos`, or -1 when there is none. */
+function scanDigits(text: string, pos: number, len: number): number {
+  let p = pos;
+  while (p < len) {
+    const c = text.charCodeAt(p);
+    if (c < 48 || c > 57) break;
+    p++;
+  }
+  return p === pos ? -1 : p;
+}
+
+/** Position after the number literal at `pos`, or -1 when it is not a JSON number. */
+function scanNumber(text: string, pos: number, len: number): number {
+  let p = pos;
+  if (text.charCodeAt(p) === 45) p++;
+  if (text.charCodeAt(p) === 48) p++;
+  else if ((p = scanDigits(text, p, len)) < 0) return -1;
+  if (text.charCodeAt(p) === 46 && (p = scanDigits(text, p + 1, len)) < 0) return -1;
+  const e = text.charCodeAt(p);
+  if (e === 101 || e === 69) {
+    p++;
+    const sign = text.charCodeAt(p);
+    if (sign === 43 || sign === 45) p++;
+    if ((p = scanDigits(text, p, len)) < 0) return -1;
+  }
+  return p;
+}
+
+/**
+ * Parses strict JSON into a tape; undefined at the first syntax error.
+ *
+ * One loop with an explicit stack of open containers, no recursion and no closures: the
+ * position and the text stay in local variables (a variable captured by a closure is loaded
+ * and stored through memory on every character), and nesting depth is limited only by memory.
+ */
 export function tapeParseTree(text: string): Node | undefined {
+  const r = tapeParse(text);
+  return r === TOO_DEEP ? undefined : r;
+}
+
+/**
+ * Nesting deeper than this is refused: no manifest comes near it (they nest about six deep),
+ * and the tree's consumers (hover paths, the outline, jsonc-parser itself) recurse.
+ */
+export const MAX_DEPTH = 500;
+export const TOO_DEEP = 'too-deep';
+
+/** tapeParseTree, telling a document nested deeper than MAX_DEPTH apart from a syntax error. */
+export function tapeParse(text: string): TapeNode | typeof TOO_DEEP | undefined {
   const tape = new Tape(text);
   const len = text.length;
   let pos = 0;
+  /** The open container (-1 at the top level) and its last property or element (-1 for none). */
+  let cur = -1;
+  let last = -1;
+  const stack: number[] = [];
+  let root = -1;
 
-  // The scanning loops work on a local copy of `pos`: a captured variable would be loaded
-  // and stored on every character.
-  const ws = (): void => {
-    let p = pos;
-    while (p < len) {
-      const c = text.charCodeAt(p);
-      if (c === 32 || c === 10 || c === 13 || c === 9) p++;
-      else break;
-    }
-    pos = p;
-  };
-
-  const str = (parent: number): number => {
-    const i = tape.add(STRING, pos, parent);
-    let p = pos + 1;
-    // Most strings have no escapes: find the closing quote natively, then check that nothing
-    // before it is a backslash or a control character.
-    const q = text.indexOf('"', p);
-    if (q < 0) throw FAIL;
-    let plain = true;
-    for (let k = p; k < q; k++) {
-      const c = text.charCodeAt(k);
-      if (c < 32 || c === 92) { plain = false; break; }
-    }
-    if (plain) {
-      pos = q + 1;
-      tape.end[i] = pos;
-      return i;
-    }
-    let escaped = false;
-    for (;;) {
-      if (p >= len) throw FAIL;
-      const c = text.charCodeAt(p);
-      if (c === 34) break;
-      if (c === 92) {
-        escaped = true;
-        const e = text.charCodeAt(p + 1);
-        if (e === 117) {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(p + 2, p + 6))) throw FAIL;
-          p += 6;
-        } else if (e === 34 || e === 92 || e === 47 || e === 98 || e === 102 || e === 110 || e === 114 || e === 116) p += 2;
-        else throw FAIL;
-        continue;
-      }
-      if (c < 32) throw FAIL;
-      p++;
-    }
-    pos = p + 1;
-    tape.end[i] = pos;
-    if (escaped) tape.type[i] |= ESCAPED;
-    return i;
-  };
-
-  const digits = (): void => {
-    let p = pos;
-    while (p < len) {
-      const c = text.charCodeAt(p);
-      if (c < 48 || c > 57) break;
-      p++;
-    }
-    if (p === pos) throw FAIL;
-    pos = p;
-  };
-
-  const num = (parent: number): number => {
-    const i = tape.add(NUMBER, pos, parent);
-    if (text.charCodeAt(pos) === 45) pos++;
-    if (text.charCodeAt(pos) === 48) pos++;
-    else digits();
-    if (text.charCodeAt(pos) === 46) { pos++; digits(); }
-    const e = text.charCodeAt(pos);
-    if (e === 101 || e === 69) {
-      pos++;
-      const s = text.charCodeAt(pos);
-      if (s === 43 || s === 45) pos++;
-      digits();
-    }
-    tape.end[i] = pos;
-    return i;
-  };
-
-  const literal = (word: string, type: number, parent: number): number => {
-    if (!text.startsWith(word, pos)) throw FAIL;
-    const i = tape.add(type, pos, parent);
-    pos += word.length;
-    tape.end[i] = pos;
-    return i;
-  };
-
-  const value = (parent: number): number => {
-    ws();
+  outer: for (;;) {
+    // A value at pos; it belongs to the open property (objects) or array.
+    pos = skipWs(text, pos, len);
+    const parent = cur === -1 ? -1 : tape.type[cur] === OBJECT ? last : cur;
     const c = text.charCodeAt(pos);
-    if (c === 123) return obj(parent);
-    if (c === 91) return arr(parent);
-    if (c === 34) return str(parent);
-    if (c === 116) return literal('true', TRUE, parent);
-    if (c === 102) return literal('false', FALSE, parent);
-    if (c === 110) return literal('null', NULL, parent);
-    if (c === 45 || (c >= 48 && c <= 57)) return num(parent);
-    throw FAIL;
-  };
-
-  const obj = (parent: number): number => {
-    const i = tape.add(OBJECT, pos, parent);
-    pos++;
-    ws();
-    if (text.charCodeAt(pos) === 125) {
-      pos++;
-      tape.end[i] = pos;
-      return i;
+    let v: number;
+    if (c === 123 || c === 91) {
+      // The stack holds two slots per open container; this one would be level length/2 + 1.
+      if (stack.length >= 2 * MAX_DEPTH) return TOO_DEEP;
+      v = tape.add(c === 123 ? OBJECT : ARRAY, pos, parent);
+      pos = skipWs(text, pos + 1, len);
+      if (text.charCodeAt(pos) === c + 2) {
+        // {} or []: closed at once.
+        pos++;
+        tape.end[v] = pos;
+      } else {
+        stack.push(cur, last);
+        cur = v;
+        last = -1;
+        if (c === 123 && (pos = key(tape, text, pos, len, cur, -1)) < 0) return undefined;
+        if (c === 123) last = tape.count - 2;
+        continue outer;
+      }
+    } else if (c === 34) {
+      const r = scanString(text, pos, len);
+      if (r < 0) return undefined;
+      v = tape.add(STRING, pos, parent);
+      pos = r >> 1;
+      tape.end[v] = pos;
+      if (r & 1) tape.type[v] |= ESCAPED;
+    } else if (c === 45 || (c >= 48 && c <= 57)) {
+      const e = scanNumber(text, pos, len);
+      if (e < 0) return undefined;
+      v = tape.add(NUMBER, pos, parent);
+      tape.end[v] = pos = e;
+    } else {
+      const word = c === 116 ? 'true' : c === 102 ? 'false' : c === 110 ? 'null' : undefined;
+      if (!word || !text.startsWith(word, pos)) return undefined;
+      v = tape.add(c === 116 ? TRUE : c === 102 ? FALSE : NULL, pos, parent);
+      tape.end[v] = pos += word.length;
     }
-    let last = -1;
+    // After a value: attach it, then a comma, or the close of its container (which is then
+    // the value just finished, one level up).
     for (;;) {
-      ws();
-      if (text.charCodeAt(pos) !== 34) throw FAIL;
-      const p = tape.add(PROPERTY, pos, i);
-      const k = str(p);
-      tape.first[p] = k;
-      ws();
-      if (text.charCodeAt(pos) !== 58) throw FAIL;
+      if (cur === -1) { root = v; break outer; }
+      const inObject = tape.type[cur] === OBJECT;
+      if (inObject) {
+        tape.next[tape.first[last]] = v;
+        tape.end[last] = tape.end[v];
+      } else {
+        if (last === -1) tape.first[cur] = v;
+        else tape.next[last] = v;
+        last = v;
+      }
+      pos = skipWs(text, pos, len);
+      const d = text.charCodeAt(pos);
+      if (d === 44) {
+        if (inObject) {
+          if ((pos = key(tape, text, pos + 1, len, cur, last)) < 0) return undefined;
+          last = tape.count - 2;
+        } else {
+          pos++;
+        }
+        continue outer;
+      }
+      if (d !== (inObject ? 125 : 93)) return undefined;
       pos++;
-      const v = value(p);
-      tape.next[k] = v;
-      tape.end[p] = tape.end[v];
-      if (last === -1) tape.first[i] = p;
-      else tape.next[last] = p;
-      last = p;
-      ws();
-      const c = text.charCodeAt(pos);
-      if (c === 44) { pos++; continue; }
-      if (c === 125) { pos++; break; }
-      throw FAIL;
+      tape.end[cur] = pos;
+      v = cur;
+      last = stack.pop()!;
+      cur = stack.pop()!;
     }
-    tape.end[i] = pos;
-    return i;
-  };
-
-  const arr = (parent: number): number => {
-    const i = tape.add(ARRAY, pos, parent);
-    pos++;
-    ws();
-    if (text.charCodeAt(pos) === 93) {
-      pos++;
-      tape.end[i] = pos;
-      return i;
-    }
-    let last = -1;
-    for (;;) {
-      const v = value(i);
-      if (last === -1) tape.first[i] = v;
-      else tape.next[last] = v;
-      last = v;
-      ws();
-      const c = text.charCodeAt(pos);
-      if (c === 44) { pos++; continue; }
-      if (c === 93) { pos++; break; }
-      throw FAIL;
-    }
-    tape.end[i] = pos;
-    return i;
-  };
-
-  try {
-    const root = value(-1);
-    ws();
-    if (pos !== len) return undefined;
-    tape.nodes = new Array<TapeNode | undefined>(tape.count).fill(undefined);
-    return tape.node(root);
-  } catch (err) {
-    if (err === FAIL || err instanceof RangeError) return undefined;
-    throw err;
   }
+  if (skipWs(text, pos, len) !== len) return undefined;
+  tape.finish();
+  return tape.node(root);
+}
+
+/**
+ * Reads `"key":` at `pos` (after whitespace) in object `obj` whose last property is `prev`:
+ * adds the property and its key, links the property, and returns the position after the
+ * colon, or -1. The property is slot count-2, its key count-1.
+ */
+function key(tape: Tape, text: string, pos: number, len: number, obj: number, prev: number): number {
+  pos = skipWs(text, pos, len);
+  if (text.charCodeAt(pos) !== 34) return -1;
+  const r = scanString(text, pos, len);
+  if (r < 0) return -1;
+  const p = tape.add(PROPERTY, pos, obj);
+  const k = tape.add(STRING, pos, p);
+  pos = r >> 1;
+  tape.end[k] = pos;
+  if (r & 1) tape.type[k] |= ESCAPED;
+  tape.first[p] = k;
+  if (prev === -1) tape.first[obj] = p;
+  else tape.next[prev] = p;
+  pos = skipWs(text, pos, len);
+  if (text.charCodeAt(pos) !== 58) return -1;
+  return pos + 1;
 }

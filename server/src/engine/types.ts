@@ -70,6 +70,11 @@ export interface PlainFacts {
   readonly platform?: PlainPlatform;
   /** The org.opencontainers.image.ref.name annotation, when there is one. */
   readonly refName?: string;
+  /**
+   * Parser slots of the objects the plain check found free of duplicate keys (the entry, its
+   * platform, its annotations), so json-duplicate-key need not look at them again.
+   */
+  readonly objectSlots: readonly number[];
 }
 
 /** What a check may report, beyond message and location. */

@@ -146,7 +146,10 @@ export const indexRules: Rule[] = [
     specUrl: INDEX_SPEC,
     crossEntry: true,
     check(ctx) {
-      const first = new Map<string, DescriptorSite>();
+      // platform key (+ zstd) → entry name → first entry. Plain entries share platform objects,
+      // so their keys are worked out once per distinct platform.
+      const first = new Map<string, Map<string | undefined, DescriptorSite>>();
+      const keys = new Map<object, string>();
       for (const site of entrySites(ctx)) {
         if (isReference(site) || (!site.plain && propertyOf(site.node, 'artifactType'))) continue;
         const values = entryPlatform(site);
@@ -156,9 +159,13 @@ export const indexRules: Rule[] = [
         // Entries named by org.opencontainers.image.ref.name (an image layout's index.json) are
         // selected by name, not by platform: the same platform under two names is no duplicate.
         const name = site.plain ? site.plain.refName : stringOf(annotations, ANNOTATION.refName);
-        const key = platformKey(values) + (zstd ? '|zstd' : '') + (name !== undefined ? `|name=${name}` : '');
-        const earlier = first.get(key);
-        if (!earlier) { first.set(key, site); continue; }
+        let key = keys.get(values);
+        if (key === undefined) { key = platformKey(values); keys.set(values, key); }
+        if (zstd) key += '|zstd';
+        let byName = first.get(key);
+        if (!byName) { byName = new Map(); first.set(key, byName); }
+        const earlier = byName.get(name);
+        if (!earlier) { byName.set(name, site); continue; }
         ctx.report(valueOf(site.node, 'platform')!, `${site.label} has the same platform (${platformText(values)}${zstd ? ', zstd' : ''}) as ${earlier.label}; clients use the first match, so this entry is never selected by platform.`);
       }
     },

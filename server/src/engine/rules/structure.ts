@@ -17,9 +17,16 @@ function allowedGroup(kind: string): keyof typeof GROUP_KEYS | undefined {
 
 function checkDuplicateKeys(ctx: RuleContext): void {
   if (ctx.root instanceof TapeNode) {
-    // The tape finds duplicates without making a node for every value of the document.
+    // The tape finds duplicates without making a node for every value of the document, and
+    // skips the objects of plain entries, which the plain check found free of duplicates.
     const tape = ctx.root.tape;
-    for (const [earlierSlot, laterSlot] of tape.duplicateKeys()) {
+    let skip: Uint8Array | undefined;
+    for (const site of ctx.descriptors) {
+      if (!site.plain) continue;
+      skip ??= new Uint8Array(tape.count);
+      for (const slot of site.plain.objectSlots) skip[slot] = 1;
+    }
+    for (const [earlierSlot, laterSlot] of tape.duplicateKeys(skip)) {
       const earlier = tape.node(earlierSlot);
       const later = tape.node(laterSlot);
       const key = later.keyString();
@@ -64,6 +71,7 @@ export const structureRules: Rule[] = [
     source: 'image-spec annotations.md "Keys MUST be unique within this map"',
     specUrl: IS_SPEC + 'annotations.md#rules',
     fix: 'Delete the earlier duplicate.',
+    crossEntry: true,
     check: checkDuplicateKeys,
   },
   {
