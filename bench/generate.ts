@@ -19,10 +19,14 @@ const PLATFORMS = [
   { architecture: 'amd64', os: 'windows', 'os.version': '10.0.17763.1879' },
 ];
 
-/** A pretty-printed OCI index of `entries` manifests (about 400 bytes each). */
-export function makeIndex(entries: number): string {
+/**
+ * A pretty-printed OCI index of `entries` manifests (about 400 bytes each). With `artifactType`,
+ * every entry also names an artifact type, as a referrers response does.
+ */
+export function makeIndex(entries: number, options: { artifactType?: boolean } = {}): string {
   const manifests = Array.from({ length: entries }, (_, i) => ({
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    ...(options.artifactType ? { artifactType: 'application/vnd.example.sbom.v1+json' } : {}),
     digest: `sha256:${hex(i, 1)}`,
     size: 1000 + (i % 5000),
     platform: PLATFORMS[i % PLATFORMS.length],

@@ -102,6 +102,7 @@ function entry(r: () => number, kind: string, digests: string[]): string {
     if (r() < 0.1 && digests.length) pairs.push(['vnd.docker.reference.digest', JSON.stringify(pick(r, digests))], ['vnd.docker.reference.type', '"attestation-manifest"']);
     fields.push(`"annotations": {${pairs.map(([k, v]) => `${JSON.stringify(k)}: ${v}`).join(', ')}}`);
   }
+  if (r() < 0.15) fields.push(`"artifactType": ${pick(r, ['"application/vnd.example.sbom.v1+json"', '"application/example; x=1"', '""', '1', '"application\\/example"'])}`);
   if (r() < 0.05) fields.push(pick(r, ['"urls": ["https://example.com/blob"]', '"data": "e30="', '"artifactType": "application/example"', '"foo": 1', '"mediaType": "text/plain"', '"annotations": null']));
   // Reorder sometimes: key order must not matter.
   if (r() < 0.2) fields.reverse();
@@ -189,10 +190,12 @@ test('every platform the tables accept as plain gives no platform finding, and e
 });
 
 test('an ordinary large index and manifest take the fast path for every entry', () => {
-  const index = analyze(makeIndex(300));
-  assert.equal(index.descriptors.length, 300);
-  assert.equal(index.descriptors.filter((d) => d.plain).length, 300);
-  assert.deepEqual(index.findings, []);
+  for (const text of [makeIndex(300), makeIndex(300, { artifactType: true })]) {
+    const index = analyze(text);
+    assert.equal(index.descriptors.length, 300);
+    assert.equal(index.descriptors.filter((d) => d.plain).length, 300);
+    assert.deepEqual(index.findings, []);
+  }
   const manifest = analyze(makeManifest(20_000));
   const layers = manifest.descriptors.filter((d) => d.role === 'layer');
   assert.ok(layers.length > 10);

@@ -6,8 +6,8 @@ import { detectKind, type Detection, type DocumentKind } from './documentKind';
 import { elements, parseJson, valueOf, type Node, type SyntaxError } from './json';
 import { RULES, RULES_BY_ID } from './ruleTable';
 import { PlainDetector } from './plain';
-import { TapeNode } from './tape';
-import type { DescriptorSite, Finding, ReportOptions, Rule, RuleContext, Severity } from './types';
+import { TapeNode, type Tape } from './tape';
+import type { DescriptorRole, DescriptorSite, Finding, PlainFacts, ReportOptions, Rule, RuleContext, Severity } from './types';
 import { SEVERITY_ORDER } from './types';
 
 export type RuleSetting = Severity | 'off';
@@ -42,19 +42,62 @@ export interface Analysis {
   readonly linted: boolean;
 }
 
+/**
+ * A descriptor's place in the document. Sites of a document parsed onto the tape make their
+ * node and label when first asked: a 20,000-entry index has 20,000 sites, and the rules read
+ * the nodes of only the entries that are not plain.
+ */
+class Site implements DescriptorSite {
+  plain: PlainFacts | undefined = undefined;
+  private n: Node | undefined;
+  private l: string | undefined;
+
+  constructor(
+    node: Node | undefined,
+    /** The tape and slot of the node, when it is made on demand (slot -1 otherwise). */
+    readonly tape: Tape | undefined,
+    readonly slot: number,
+    readonly role: DescriptorRole,
+    readonly index: number | undefined,
+    /** `layers` for `layers[2]`; undefined when the label is given. */
+    private readonly listKey: string | undefined,
+    label: string | undefined,
+  ) {
+    this.n = node;
+    this.l = label;
+  }
+
+  get node(): Node {
+    return (this.n ??= this.tape!.node(this.slot));
+  }
+
+  get label(): string {
+    return (this.l ??= `${this.listKey}[${this.index}]`);
+  }
+}
+
 /** The descriptors of a document with their roles. */
 export function collectDescriptors(root: Node, kind: DocumentKind): DescriptorSite[] {
   const out: DescriptorSite[] = [];
-  // Every site has the same fields in the same order (one object shape for the rules' loops).
-  const site = (node: Node, role: DescriptorSite['role'], label: string, index?: number): DescriptorSite => ({ node, role, index, label, plain: undefined });
-  const list = (key: string, role: DescriptorSite['role']): void => {
-    elements(valueOf(root, key)).forEach((node, index) => out.push(site(node, role, `${key}[${index}]`, index)));
+  const one = (node: Node, role: DescriptorRole, label: string): void => {
+    out.push(new Site(node, undefined, -1, role, undefined, undefined, label));
+  };
+  const list = (key: string, role: DescriptorRole): void => {
+    const array = valueOf(root, key);
+    if (array instanceof TapeNode) {
+      if (array.type !== 'array') return;
+      const tape = array.tape;
+      let index = 0;
+      for (let k = tape.first[array.index]; k !== -1; k = tape.next[k]) out.push(new Site(undefined, tape, k, role, index++, key, undefined));
+      return;
+    }
+    elements(array).forEach((node, index) => out.push(new Site(node, undefined, -1, role, index, key, undefined)));
   };
   switch (kind) {
     case 'oci-manifest':
     case 'docker-manifest': {
       const config = valueOf(root, 'config');
-      if (config) out.push(site(config, 'config', 'config'));
+      if (config) one(config, 'config', 'config');
       list('layers', 'layer');
       break;
     }
@@ -66,13 +109,13 @@ export function collectDescriptors(root: Node, kind: DocumentKind): DescriptorSi
       list('manifests', 'manifest');
       break;
     case 'descriptor':
-      out.push(site(root, 'self', 'descriptor'));
+      one(root, 'self', 'descriptor');
       break;
     default:
       break;
   }
   const subject = kind === 'descriptor' ? undefined : valueOf(root, 'subject');
-  if (subject) out.push(site(subject, 'subject', 'subject'));
+  if (subject) one(subject, 'subject', 'subject');
   return out;
 }
 
@@ -141,12 +184,9 @@ function markPlain(sites: DescriptorSite[], root: Node, kind: DocumentKind, enab
   if (!enabled || !(root instanceof TapeNode)) return { all: sites, notPlain: sites };
   const detector = new PlainDetector(root.tape, kind);
   const notPlain: DescriptorSite[] = [];
-  for (let i = 0; i < sites.length; i++) {
-    const site = sites[i];
-    const plain = site.node instanceof TapeNode ? detector.facts(site.node, site.role) : undefined;
-    // The sites were made by collectDescriptors for this analysis: setting the field in place
-    // keeps their shape.
-    if (plain) (site as { plain?: typeof plain }).plain = plain;
+  for (const site of sites) {
+    const plain = site instanceof Site && site.slot >= 0 ? detector.facts(site.slot, site.role) : undefined;
+    if (plain) (site as Site).plain = plain;
     else notPlain.push(site);
   }
   return { all: sites, notPlain };

@@ -18,10 +18,10 @@
  */
 import { ANNOTATION, CONVERSION_KEYS, KNOWN_PREFIXES, LABEL_SCHEMA_PREFIX, OCI_PREFIX, PREDEFINED_KEYS, suggestImageKey, WITHDRAWN_ARTIFACT_KEYS } from './annotationKeys';
 import type { DocumentKind } from './documentKind';
-import { EMPTY_DESCRIPTOR, MT } from './mediaTypes';
+import { EMPTY_DESCRIPTOR, MEDIA_TYPE_SYNTAX, MT } from './mediaTypes';
 import { platformIsPlain } from './platforms';
 import { refNameValid, rfc3339Problem } from './rules/annotations';
-import { ESCAPED, NUMBER, OBJECT, STRING, TapeNode, TYPE_MASK, type Tape } from './tape';
+import { ESCAPED, NUMBER, OBJECT, STRING, TYPE_MASK, type Tape } from './tape';
 import type { DescriptorRole, PlainFacts, PlainPlatform } from './types';
 
 /** The one media type a plain descriptor may have, per document kind and descriptor role. */
@@ -82,12 +82,11 @@ export class PlainDetector {
     this.text = tape.text;
   }
 
-  /** The facts of a plain descriptor, or undefined when the full rules must look at it. */
-  facts(node: TapeNode, role: DescriptorRole): PlainFacts | undefined {
+  /** The facts of the plain descriptor at tape slot `o`, or undefined when the full rules must look at it. */
+  facts(o: number, role: DescriptorRole): PlainFacts | undefined {
     const types = plainMediaTypes(this.kind, role);
     if (!types) return undefined;
     const t = this.tape;
-    const o = node.index;
     if ((t.type[o] & TYPE_MASK) !== OBJECT) return undefined;
     let mediaType: string | undefined;
     let digest: string | undefined;
@@ -95,6 +94,7 @@ export class PlainDetector {
     let platform: PlainPlatform | undefined | null;
     let platformSlot = -1;
     let annotations = -1;
+    let artifactType = false;
     const index = role === 'manifest';
     for (let p = t.first[o]; p !== -1; p = t.next[p]) {
       const k = t.first[p];
@@ -114,6 +114,11 @@ export class PlainDetector {
           if (!index || platform !== undefined || !(platform = this.plainPlatform(v))) return undefined;
           platformSlot = v;
           break;
+        case 'artifactType':
+          // OCI index entries may name an artifact type (referrers responses do); Docker lists may not.
+          if (!index || this.kind !== 'oci-index' || artifactType || !this.plainMediaTypeSyntax(v)) return undefined;
+          artifactType = true;
+          break;
         case 'annotations':
           // Docker lists and manifests have no annotations (oci-only-field-in-docker).
           if (annotations !== -1 || this.kind === 'docker-list' || this.kind === 'docker-manifest') return undefined;
@@ -124,8 +129,9 @@ export class PlainDetector {
       }
     }
     if (mediaType === undefined || digest === undefined || !size) return undefined;
-    // Index entries need a platform: without one, three rules have something to say.
-    if (index && !platform) return undefined;
+    // Index entries need a platform (without one, three rules have something to say), unless
+    // they are artifacts, which are exempt.
+    if (index && !platform && !artifactType) return undefined;
     let refName: string | undefined;
     if (annotations !== -1) {
       const r = this.plainAnnotations(annotations, index);
@@ -137,10 +143,10 @@ export class PlainDetector {
     const objectSlots = [o];
     if (platformSlot !== -1) objectSlots.push(platformSlot);
     if (annotations !== -1) objectSlots.push(annotations);
-    return { mediaType, digest, platform: platform ?? undefined, refName, objectSlots };
+    return { mediaType, digest, platform: platform ?? undefined, refName, artifactType, objectSlots };
   }
 
-  /** The name of a key slot among the five a plain descriptor may have, or ''. */
+  /** The name of a key slot among the six a plain descriptor may have, or ''. */
   private keyName(k: number): string {
     const t = this.tape;
     const s = t.start[k] + 1;
@@ -150,8 +156,14 @@ export class PlainDetector {
       case 4: return textAt(this.text, s, 'size') ? 'size' : '';
       case 8: return textAt(this.text, s, 'platform') ? 'platform' : '';
       case 11: return textAt(this.text, s, 'annotations') ? 'annotations' : '';
+      case 12: return textAt(this.text, s, 'artifactType') ? 'artifactType' : '';
       default: return '';
     }
+  }
+
+  /** An unescaped string that is an RFC 6838 media type (descriptor-media-type-syntax). */
+  private plainMediaTypeSyntax(v: number): boolean {
+    return this.tape.type[v] === STRING && MEDIA_TYPE_SYNTAX.test(this.stringAt(v));
   }
 
   /** Which of `values` slot `v` holds as an unescaped string, if any. */

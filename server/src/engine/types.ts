@@ -70,6 +70,8 @@ export interface PlainFacts {
   readonly platform?: PlainPlatform;
   /** The org.opencontainers.image.ref.name annotation, when there is one. */
   readonly refName?: string;
+  /** Whether the entry names an artifactType (index-duplicate-platform passes over artifacts). */
+  readonly artifactType: boolean;
   /**
    * Parser slots of the objects the plain check found free of duplicate keys (the entry, its
    * platform, its annotations), so json-duplicate-key need not look at them again.

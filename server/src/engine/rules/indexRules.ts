@@ -151,7 +151,7 @@ export const indexRules: Rule[] = [
       const first = new Map<string, Map<string | undefined, DescriptorSite>>();
       const keys = new Map<object, string>();
       for (const site of entrySites(ctx)) {
-        if (isReference(site) || (!site.plain && propertyOf(site.node, 'artifactType'))) continue;
+        if (isReference(site) || (site.plain ? site.plain.artifactType : propertyOf(site.node, 'artifactType'))) continue;
         const values = entryPlatform(site);
         if (!values) continue;
         const annotations = site.plain ? undefined : valueOf(site.node, 'annotations');
