@@ -1,5 +1,6 @@
 /** rules.md §2: structure and parse rules. */
-import { MANIFEST_KINDS } from '../documentKind';
+import { KIND_TITLES, MANIFEST_KINDS } from '../documentKind';
+import { article } from './indexRules';
 import { keyOf, propertyOf, valueOf, type Node } from '../json';
 import { TapeNode } from '../tape';
 import type { Rule, RuleContext } from '../types';
@@ -87,7 +88,7 @@ export const structureRules: Rule[] = [
       if (groups.length < 2) return; // one foreign group alone is media-type-wrong-for-shape
       const allowed = allowedGroup(ctx.kind);
       const foreign = groups.filter((g) => g !== allowed);
-      const what = allowed ? `a ${ctx.kind.replace('-', ' ')}` : 'this document';
+      const what = allowed ? article(KIND_TITLES[ctx.kind]) : 'this document';
       for (const g of foreign) {
         for (const key of GROUP_KEYS[g]) {
           const prop = propertyOf(ctx.root, key);
