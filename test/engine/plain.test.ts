@@ -76,6 +76,11 @@ const ANNOTATION_VALUES: [string, string][] = [
   ['vnd.docker.reference.digest', '"sha256:0000000000000000000000000000000000000000000000000000000000000000"'],
   ['io.github.containers.compression.zstd', '"true"'], ['com.example.build', '"42"'], ['com.example.build', '42'], ['Foo', '"bar"'],
   ['org.opencontainers.artifact.created', '"2026-11-27T12:00:00Z"'], ['org.opencontainers.image.enc.keys.jwe', '"x"'], ['com.example.nul', 'null'],
+  ['org.opencontainers.image.licenses', '"MIT OR Apache-2.0"'], ['org.opencontainers.image.licenses', '"mit or apache"'],
+  ['org.opencontainers.image.source', '"https://github.com/example/app"'], ['org.opencontainers.image.documentation', '"docs"'],
+  ['org.opencontainers.image.base.name', '"docker.io/library/alpine:3.20"'], ['org.opencontainers.image.base.name', '"alpine:3.20"'],
+  ['org.opencontainers.image.base.digest', '"sha256:' + '1'.repeat(64) + '"'], ['org.opencontainers.image.base.digest', '"md5:' + '1'.repeat(32) + '"'],
+  ['org.opencontainers.image.base.digest', '"SHA256:' + '1'.repeat(64) + '"'], ['org.opencontainers.image.url', '"https://example.com/\\u0041"'],
 ];
 
 function pick<T>(r: () => number, xs: readonly T[]): T {

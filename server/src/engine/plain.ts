@@ -20,7 +20,7 @@ import { ANNOTATION, CONVERSION_KEYS, KNOWN_PREFIXES, LABEL_SCHEMA_PREFIX, OCI_P
 import type { DocumentKind } from './documentKind';
 import { EMPTY_DESCRIPTOR, MEDIA_TYPE_SYNTAX, MT } from './mediaTypes';
 import { platformIsPlain } from './platforms';
-import { refNameValid, rfc3339Problem } from './rules/annotations';
+import { refNameValid, rfc3339Problem, VALUE_PROBLEMS } from './rules/annotations';
 import { ESCAPED, NUMBER, OBJECT, STRING, TYPE_MASK, type Tape } from './tape';
 import type { DescriptorRole, PlainFacts, PlainPlatform } from './types';
 
@@ -54,8 +54,11 @@ for (const c of '0123456789abcdef') LOWER_HEX[c.charCodeAt(0)] = 1;
 
 const KEY_STYLE = /^[a-z0-9][a-z0-9-]*\.[A-Za-z0-9]/;
 
-/** How a plain entry's annotation value is checked, by key; false: the key is never plain. */
-type KeyVerdict = false | 'any' | 'created' | 'refName';
+/**
+ * How a plain entry's annotation value is checked, by key: any string, a value check of
+ * VALUE_PROBLEMS, ref.name's grammar; false: the key is never plain.
+ */
+type KeyVerdict = false | 'any' | 'created' | 'refName' | ((value: string) => string | undefined);
 
 /** Custom keys that other rules read (BuildKit references, the containers/image zstd marker). */
 const READ_PREFIXES = ['vnd.docker.', 'io.github.containers.', LABEL_SCHEMA_PREFIX];
@@ -63,8 +66,9 @@ const READ_PREFIXES = ['vnd.docker.', 'io.github.containers.', LABEL_SCHEMA_PREF
 function keyVerdict(key: string, refNameAllowed: boolean): KeyVerdict {
   if (key === ANNOTATION.created) return 'created';
   if (key === ANNOTATION.refName) return refNameAllowed ? 'refName' : false;
-  // Keys whose values other rules check (urls, licenses, base image) stay with the full rules.
-  if (key === ANNOTATION.url || key === ANNOTATION.documentation || key === ANNOTATION.source || key === ANNOTATION.licenses || key === ANNOTATION.baseDigest || key === ANNOTATION.baseName) return false;
+  // Keys with a value rule (urls, licenses, base image): the rule's own check.
+  const check = VALUE_PROBLEMS.get(key);
+  if (check) return check;
   if (PREDEFINED_KEYS.has(key)) return 'any';
   if (CONVERSION_KEYS.has(key) || key.startsWith(OCI_PREFIX) || KNOWN_PREFIXES.some((p) => key.startsWith(p))) return false;
   if (!KEY_STYLE.test(key) || READ_PREFIXES.some((p) => key.startsWith(p)) || WITHDRAWN_ARTIFACT_KEYS.includes(key)) return false;
@@ -76,6 +80,7 @@ export class PlainDetector {
   private readonly keys = new Map<string, KeyVerdict>();
   private readonly platforms = new Map<string, PlainPlatform | null>();
   private lastCreated: string | undefined;
+  private readonly values = new Map<string, boolean>();
   private readonly text: string;
 
   constructor(private readonly tape: Tape, private readonly kind: DocumentKind) {
@@ -289,10 +294,17 @@ export class PlainDetector {
         const value = this.stringAt(val);
         if (rfc3339Problem(value) !== undefined) return false;
         this.lastCreated = value;
-      } else {
+      } else if (verdict === 'refName') {
         const value = this.stringAt(val);
         if (!refNameValid(value)) return false;
         refName = value;
+      } else {
+        // The same source URL or license on every entry: each value is checked once.
+        const value = this.stringAt(val);
+        const id = key + '\0' + value;
+        let ok = this.values.get(id);
+        if (ok === undefined) { ok = verdict(value) === undefined; this.values.set(id, ok); }
+        if (!ok) return false;
       }
     }
     return refName;

@@ -201,6 +201,30 @@ function isUrl(value: string): boolean {
   return /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/?#]+[^\s]*$/.test(value);
 }
 
+function baseDigestProblem(value: string): string | undefined {
+  const p = digestProblem(value);
+  if (!p || p.kind === 'unregistered') return undefined;
+  return p.kind === 'grammar' ? 'is not a digest of the form algorithm:encoded' : `is not a valid ${p.algorithm} digest: it ${p.detail}`;
+}
+
+function urlProblem(value: string): string | undefined {
+  return isUrl(value) ? undefined : 'is not a URL (scheme://host/…)';
+}
+
+/**
+ * The value check of every pre-defined key that has one, as its rule applies it (ref.name is
+ * not here: its rule also depends on where the key sits). engine/plain.ts uses the same table.
+ */
+export const VALUE_PROBLEMS: ReadonlyMap<string, (value: string) => string | undefined> = new Map([
+  [ANNOTATION.created, rfc3339Problem],
+  [ANNOTATION.baseDigest, baseDigestProblem],
+  [ANNOTATION.baseName, (v: string) => referenceProblem(v, true)],
+  [ANNOTATION.licenses, spdxProblem],
+  [ANNOTATION.url, urlProblem],
+  [ANNOTATION.documentation, urlProblem],
+  [ANNOTATION.source, urlProblem],
+]);
+
 function valueRule(id: string, key: string, severity: Rule['severity'], description: string, why: string, problem: (value: string, e: Entry, ctx: RuleContext) => string | undefined, specUrl = PREDEFINED_SPEC): Rule {
   return {
     id, severity, appliesTo: WITH_LABELS, description, why,
@@ -312,19 +336,15 @@ export const annotationRules: Rule[] = [
   valueRule('annotation-created-format', ANNOTATION.created, 'warning',
     'org.opencontainers.image.created is not an RFC 3339 date-time.',
     'The value MUST be a date and time formatted as defined by RFC 3339 §5.6; tools parse it with time.RFC3339 and show nothing (or fail) otherwise.',
-    (v) => rfc3339Problem(v)),
+    VALUE_PROBLEMS.get(ANNOTATION.created)!),
   valueRule('annotation-base-digest-format', ANNOTATION.baseDigest, 'warning',
     'org.opencontainers.image.base.digest is not a valid digest.',
     'base.digest is the digest of the base image manifest; it must follow the descriptor digest grammar (algorithm:hex) for tools to find the base image.',
-    (v) => {
-      const p = digestProblem(v);
-      if (!p || p.kind === 'unregistered') return undefined;
-      return p.kind === 'grammar' ? 'is not a digest of the form algorithm:encoded' : `is not a valid ${p.algorithm} digest: it ${p.detail}`;
-    }),
+    VALUE_PROBLEMS.get(ANNOTATION.baseDigest)!),
   valueRule('annotation-base-name-reference', ANNOTATION.baseName, 'warning',
     'org.opencontainers.image.base.name is not a fully qualified image reference.',
     'base.name SHOULD be a fully qualified reference to the base image (registry.example.com/my-org/my-image:tag); a short name depends on the reader\'s default registry.',
-    (v) => referenceProblem(v, true)),
+    VALUE_PROBLEMS.get(ANNOTATION.baseName)!),
   {
     id: 'annotation-ref-name-grammar',
     severity: 'warning',
@@ -346,7 +366,7 @@ export const annotationRules: Rule[] = [
   valueRule('annotation-licenses-spdx', ANNOTATION.licenses, 'hint',
     'org.opencontainers.image.licenses is not an SPDX license expression.',
     'licenses is an SPDX License Expression; scanners read it as one (e.g. "MIT OR Apache-2.0").',
-    (v) => spdxProblem(v)),
+    VALUE_PROBLEMS.get(ANNOTATION.licenses)!),
   {
     id: 'annotation-url-like',
     severity: 'hint',
@@ -358,7 +378,8 @@ export const annotationRules: Rule[] = [
     check(ctx) {
       for (const key of [ANNOTATION.url, ANNOTATION.documentation, ANNOTATION.source]) {
         eachValue(ctx, key, (e, value) => {
-          if (!isUrl(value)) ctx.report(e.value, `${e.map.label} "${key}" value "${shorten(value)}" is not a URL (scheme://host/…).`);
+          const p = VALUE_PROBLEMS.get(key)!(value);
+          if (p) ctx.report(e.value, `${e.map.label} "${key}" value "${shorten(value)}" ${p}.`);
         });
       }
     },
