@@ -2,6 +2,7 @@
  * The command line: the same engine and registry client as the language server.
  *   node dist/cli.js lint [--format text|json] [--rule id=severity…] FILE…
  *   node dist/cli.js inspect [--platform os/arch[/variant]] [--lint] REFERENCE
+ *   node dist/cli.js rules [ID…]
  */
 import { runLint } from './cli/lintCommand';
 
@@ -12,6 +13,8 @@ const USAGE = `Usage:
   manifest-lens inspect [--platform OS/ARCH[/VARIANT]] [--lint] [--insecure HOST]… REFERENCE
       Fetch a manifest from a registry and print the bytes it served, unchanged. With --lint,
       lint it (and, for an index, every child manifest); exit 1 on an error, 3 on a registry error.
+  manifest-lens rules [--format text|json] [ID…]
+      List the rules, or explain the given ones: what, why, source, spec link, quick-fix.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -22,6 +25,10 @@ async function main(argv: string[]): Promise<number> {
     case 'inspect': {
       const { runInspect } = await import('./cli/inspectCommand');
       return runInspect(rest, process.stdout, process.stderr);
+    }
+    case 'rules': {
+      const { runRules } = await import('./cli/rulesCommand');
+      return runRules(rest, process.stdout, process.stderr);
     }
     case '--help':
     case '-h':

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { CodeAction, CompletionItem, Diagnostic, Hover, TextEdit } from 'vscode-languageserver-protocol';
@@ -43,7 +44,10 @@ test('the seed\'s mixed manifest: error on exactly the config mediaType, hover, 
   assert.equal(rangeText(text, mixed), '"application/vnd.docker.container.image.v1+json"');
   assert.deepEqual(mixed.range, { start: { line: 4, character: 19 }, end: { line: 4, character: 67 } });
   assert.match(mixed.message, /invalid mixed OCI image with Docker v2s2 config/);
-  assert.match(mixed.codeDescription!.href, /#mixed-config-media-type$/);
+  // The link opens the shipped rule reference at the rule's heading (offline, this version).
+  const link = /^(file:\/\/.+\/docs\/rules\.md)#L(\d+)$/.exec(mixed.codeDescription!.href);
+  assert.ok(link, `a file link with a line: ${mixed.codeDescription!.href}`);
+  assert.equal(readFileSync(fileURLToPath(link[1]), 'utf8').split('\n')[Number(link[2]) - 1], '## mixed-config-media-type');
   const layer = diags.find((d) => d.code === 'mixed-layer-in-oci-manifest');
   assert.ok(layer, 'the Docker layer is flagged too');
   assert.equal(rangeText(text, layer), '"application/vnd.docker.image.rootfs.diff.tar.gzip"');

@@ -114,6 +114,14 @@ const scenarios: Array<{ id: string; title: string; run: () => Promise<void> }> 
       assert.ok(d.range.isEqual(expected), `range ${JSON.stringify(d.range)} is the quoted value ${JSON.stringify(expected)}`);
       assert.match(d.message, /invalid mixed OCI image with Docker v2s2 config/);
       assert.equal(diags.filter((x) => x.severity === vscode.DiagnosticSeverity.Error).length, 1, 'exactly one error');
+      // The rule link opens the rule reference shipped in the extension, at the rule's heading.
+      const target = typeof d.code === 'object' ? d.code.target : undefined;
+      assert.ok(target, 'the diagnostic code links somewhere');
+      assert.equal(target.scheme, 'file', `the link is the installed docs/rules.md (${target.toString()})`);
+      assert.ok(target.path.startsWith(ext.extensionUri.path + '/docs/rules.md'), `${target.path} is inside the extension (${ext.extensionUri.path})`);
+      const line = Number(/^L(\d+)$/.exec(target.fragment)?.[1]);
+      const doc = await vscode.workspace.openTextDocument(target.with({ fragment: '' }));
+      assert.equal(doc.lineAt(line - 1).text, `## ${RULE}`, `line ${line} of the rule reference is the rule's heading`);
     },
   },
   {

@@ -1,0 +1,60 @@
+/**
+ * `manifest-lens rules [--format text|json] [ID…]`: the rule reference in the terminal, from the
+ * same table the language server and docs/rules.md use. Without ids, one line per rule; with
+ * ids, each rule in full (what, why, source, spec link, fix, where it applies).
+ */
+import { KIND_TITLES } from '../engine/documentKind';
+import { RULES, RULES_BY_ID } from '../engine/ruleTable';
+import type { Rule } from '../engine/types';
+
+function full(rule: Rule): string {
+  const lines = [
+    `${rule.id} (${rule.severity})`,
+    `  ${rule.description}`,
+    `  Why: ${rule.why}`,
+    `  Source: ${rule.source}`,
+  ];
+  if (rule.specUrl) lines.push(`  Spec: ${rule.specUrl}`);
+  if (rule.fix) lines.push(`  Quick-fix: ${rule.fix}`);
+  lines.push(`  Applies to: ${rule.appliesTo.map((k) => KIND_TITLES[k]).join(', ')}${rule.fetchedOnly ? ' (documents fetched from a registry)' : ''}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Ids that share a word with an unknown id, for the error message. */
+function similar(id: string): string[] {
+  const words = id.split('-').filter((w) => w.length > 2);
+  return RULES.filter((r) => words.some((w) => r.id.includes(w))).map((r) => r.id).slice(0, 8);
+}
+
+export function runRules(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
+  let format = 'text';
+  const ids: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--format') format = args[++i] ?? '';
+    else if (args[i].startsWith('--format=')) format = args[i].slice('--format='.length);
+    else if (args[i].startsWith('-')) { err.write(`rules: unknown option ${args[i]}\n`); return 2; }
+    else ids.push(args[i]);
+  }
+  if (format !== 'text' && format !== 'json') { err.write(`rules: --format must be text or json, not "${format}"\n`); return 2; }
+  const unknown = ids.filter((id) => !RULES_BY_ID.has(id));
+  if (unknown.length > 0) {
+    for (const id of unknown) {
+      const near = similar(id);
+      err.write(`rules: no rule "${id}"${near.length ? `; similar: ${near.join(', ')}` : ''}. \`manifest-lens rules\` lists them all.\n`);
+    }
+    return 2;
+  }
+  const chosen = ids.length ? ids.map((id) => RULES_BY_ID.get(id)!) : [...RULES];
+  if (format === 'json') {
+    out.write(JSON.stringify(chosen.map(({ check: _check, ...rest }) => rest), null, 2) + '\n');
+    return 0;
+  }
+  if (ids.length) {
+    out.write(chosen.map(full).join('\n'));
+    return 0;
+  }
+  const width = Math.max(...chosen.map((r) => r.id.length));
+  for (const r of chosen) out.write(`${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${r.description}\n`);
+  out.write(`\n${chosen.length} rules. \`manifest-lens rules ID\` explains one; \`lint --rule ID=off\` turns one off.\n`);
+  return 0;
+}
