@@ -2,6 +2,7 @@
  * The command line: the same engine and registry client as the language server.
  *   node dist/cli.js lint [--format text|json] [--rule id=severity…] FILE…
  *   node dist/cli.js inspect [--platform os/arch[/variant]] [--lint] REFERENCE
+ *   node dist/cli.js digest [--platform os/arch[/variant]] [--verify] REFERENCE
  *   node dist/cli.js rules [ID…]
  */
 import { runLint } from './cli/lintCommand';
@@ -13,6 +14,9 @@ const USAGE = `Usage:
   manifest-lens inspect [--platform OS/ARCH[/VARIANT]] [--lint] [--insecure HOST]… REFERENCE
       Fetch a manifest from a registry and print the bytes it served, unchanged. With --lint,
       lint it (and, for an index, every child manifest); exit 1 on an error, 3 on a registry error.
+  manifest-lens digest [--platform OS/ARCH[/VARIANT]] [--verify] [--insecure HOST]… REFERENCE
+      Print the manifest digest a reference resolves to (with --platform, the matching child's):
+      HEAD's Docker-Content-Digest, or the sha256 of the fetched bytes with --verify.
   manifest-lens rules [--format text|json] [ID…]
       List the rules, or explain the given ones: what, why, source, spec link, quick-fix.
 `;
@@ -25,6 +29,10 @@ async function main(argv: string[]): Promise<number> {
     case 'inspect': {
       const { runInspect } = await import('./cli/inspectCommand');
       return runInspect(rest, process.stdout, process.stderr);
+    }
+    case 'digest': {
+      const { runDigest } = await import('./cli/digestCommand');
+      return runDigest(rest, process.stdout, process.stderr);
     }
     case 'rules': {
       const { runRules } = await import('./cli/rulesCommand');

@@ -1,0 +1,116 @@
+/**
+ * `manifest-lens digest REFERENCE`: the manifest digest a reference resolves to, on one line
+ * (what `crane digest`, `regctl image digest` and `skopeo inspect --format {{.Digest}}` print),
+ * with where it came from on stderr.
+ *
+ *   digest [--platform OS/ARCH[/VARIANT]] [--verify] [--insecure HOST]… [--no-creds]
+ *          [--timeout SECONDS] REFERENCE
+ *
+ * Without --platform one HEAD request: the registry's Docker-Content-Digest, checked against the
+ * requested digest for a digest reference. When the registry sends no Docker-Content-Digest, or
+ * with --verify, the manifest is fetched and its bytes hashed instead. With --platform the index
+ * is fetched and the digest is the matching child's (the list's own digest is what skopeo#1075
+ * and containers/image#1246 users did not want); --verify fetches the child too.
+ *
+ * Exit codes: 0 printed, 2 usage, 3 the registry could not give it (or contradicted itself).
+ */
+import { setFlagsFromString } from 'node:v8';
+import { MANIFEST_ACCEPT_TYPES } from '../engine/mediaTypes';
+import { platformText } from '../engine/platforms';
+import {
+  createRegistryClient,
+  dockerConfigCredentials,
+  formatReference,
+  isRegistryError,
+  parseReference,
+  referenceWithDigest,
+  type ImageReference,
+  type RegistryClient,
+} from '../registry';
+import { indexEntries, parseInspectArgs, selectPlatform } from './inspectCommand';
+
+const USAGE = 'usage: manifest-lens digest [--platform OS/ARCH[/VARIANT]] [--verify] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE\n';
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+
+class DigestError extends Error {}
+
+export async function runDigest(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  const verify = args.includes('--verify');
+  const options = parseInspectArgs(args.filter((a) => a !== '--verify'));
+  if (typeof options === 'string' || options.lint || options.format !== 'raw') {
+    err.write(`${typeof options === 'string' ? options.replace(/^inspect:/, 'digest:') : 'digest: --lint and --format belong to inspect'}\n${USAGE}`);
+    return 2;
+  }
+  let ref: ImageReference;
+  try {
+    ref = parseReference(options.reference);
+  } catch (e) {
+    err.write(`digest: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
+    return 2;
+  }
+  try {
+    // See inspectCommand: a one-shot process need not wait for undici's optimised parser.
+    setFlagsFromString('--liftoff-only');
+  } catch {
+    // only slower
+  }
+  const client = createRegistryClient({
+    accept: MANIFEST_ACCEPT_TYPES,
+    insecureHosts: options.insecureHosts,
+    credentials: options.noCreds ? undefined : dockerConfigCredentials({ allowHelpers: true }),
+    timeoutMs: options.timeoutSeconds !== undefined ? Math.round(options.timeoutSeconds * 1000) : undefined,
+  });
+  try {
+    const digest = options.platform ? await platformDigest(client, ref, options.platform, verify, err) : await ownDigest(client, ref, verify, err);
+    out.write(digest + '\n');
+    return 0;
+  } catch (e) {
+    err.write(`digest: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
+    return isRegistryError(e) && e.kind === 'invalid-reference' ? 2 : 3;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+/** The digest of the manifest the reference names: HEAD, or GET when HEAD cannot tell (or --verify). */
+async function ownDigest(client: RegistryClient, ref: ImageReference, verify: boolean, err: NodeJS.WritableStream): Promise<string> {
+  const label = formatReference(ref);
+  if (!verify) {
+    const head = await client.headManifest(ref);
+    if (head.digest) {
+      if (ref.digest && head.digest !== ref.digest) {
+        throw new DigestError(`${label}: the registry answered HEAD with Docker-Content-Digest ${head.digest}, not the requested digest`);
+      }
+      err.write(`${label}: ${head.digest} from the Docker-Content-Digest of a HEAD request (${head.mediaType ?? 'no Content-Type'}${head.size !== undefined ? `, ${head.size} bytes` : ''}); --verify fetches and hashes the bytes\n`);
+      return head.digest;
+    }
+    err.write(`${label}: HEAD gave no Docker-Content-Digest; fetching the manifest to hash it\n`);
+  }
+  const m = await client.getManifest(ref);
+  err.write(`${label}: ${m.digest} is the sha256 of the ${m.bytes.length} bytes served${m.verified === 'requested-digest' ? ', as requested' : m.verified === 'docker-content-digest' ? ', matching Docker-Content-Digest' : ''}\n`);
+  return m.digest;
+}
+
+/** The digest of the index entry for `platform` (first match), fetched and hashed with --verify. */
+async function platformDigest(client: RegistryClient, ref: ImageReference, platform: { os: string; architecture: string; variant: string }, verify: boolean, err: NodeJS.WritableStream): Promise<string> {
+  const label = formatReference(ref);
+  const index = await client.getManifest(ref);
+  const entries = indexEntries(index.bytes);
+  if (!entries) {
+    throw new DigestError(`${label} (${index.digest}) is not an index or manifest list, so it has no per-platform digests; drop --platform`);
+  }
+  const match = selectPlatform(entries, platform);
+  if (!match) {
+    const available = entries.filter((e) => e.platform && !e.attestation).map((e) => platformText(e.platform!));
+    throw new DigestError(`${label} has no manifest for platform ${platformText(platform)} (it lists: ${available.length ? available.join(', ') : 'no platforms'})`);
+  }
+  err.write(`${label}: index ${index.digest}; platform ${platformText(platform)} → manifests[${match.position}] ${match.digest}\n`);
+  if (verify) {
+    const child = await client.getManifest(referenceWithDigest(ref, match.digest));
+    err.write(`${label}@${match.digest}: fetched, ${child.bytes.length} bytes, sha256 matches\n`);
+  }
+  return match.digest;
+}

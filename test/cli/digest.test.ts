@@ -1,0 +1,118 @@
+/**
+ * `node dist/cli.js digest`: against the real registry (and skopeo's answer for the same
+ * reference), and against a fake one whose HEAD leaves out Docker-Content-Digest or contradicts
+ * the requested digest.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { assertCliBuilt, isolatedEnv, runCli, runProgram, type IsolatedEnv } from '../harness/cli';
+import { startRegistry, type RunningRegistry } from '../harness/registry';
+import { seedSamples, type SeededImages } from '../harness/seed';
+import { skipUnlessTools, skopeoBinary } from '../harness/tools';
+import { sha256, startFakeRegistry, type FakeRegistry } from '../registry/fakeRegistry';
+
+const skip = skipUnlessTools({ registry: true });
+
+if (skip) {
+  test('digest CLI against a real registry', { skip }, () => {});
+} else {
+  describe('manifest-lens digest against docker-registry', () => {
+    let registry: RunningRegistry;
+    let seeds: SeededImages;
+    let home: IsolatedEnv;
+    const digest = (...args: string[]) => runCli(['digest', ...args], { env: home.env });
+
+    before(async () => {
+      assertCliBuilt();
+      home = isolatedEnv();
+      registry = await startRegistry({ auth: 'none' });
+      seeds = await seedSamples(registry.url);
+    });
+    after(async () => {
+      await registry?.stop();
+      home?.cleanup();
+    });
+
+    test('a tag: one line on stdout, the index digest from a HEAD request; --verify hashes the bytes', async () => {
+      const r = await digest(seeds.cleanOci.index.reference);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.toString(), seeds.cleanOci.index.digest + '\n');
+      assert.match(r.stderr, /Docker-Content-Digest of a HEAD request/);
+      const v = await digest('--verify', seeds.cleanOci.index.reference);
+      assert.equal(v.code, 0, v.stderr);
+      assert.equal(v.stdout.toString(), seeds.cleanOci.index.digest + '\n');
+      assert.match(v.stderr, /is the sha256 of the \d+ bytes served, matching Docker-Content-Digest/);
+    });
+
+    test('--platform gives the child\'s digest, not the index\'s; --verify fetches the child', async () => {
+      const r = await digest('--platform', 'linux/arm64', seeds.cleanOci.index.reference);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.toString(), seeds.cleanOci.arm64.digest + '\n');
+      assert.notEqual(seeds.cleanOci.arm64.digest, seeds.cleanOci.index.digest);
+      const v = await digest('--platform', 'linux/amd64', '--verify', seeds.cleanOci.index.reference);
+      assert.equal(v.stdout.toString(), seeds.cleanOci.amd64.digest + '\n');
+      assert.match(v.stderr, /sha256 matches/);
+    });
+
+    test('no such platform, a missing tag: exit 3 with one readable line; --lint is inspect\'s: exit 2', async () => {
+      const none = await digest('--platform', 'windows/amd64', seeds.cleanOci.index.reference);
+      assert.equal(none.code, 3);
+      assert.match(none.stderr, /no manifest for platform windows\/amd64 \(it lists: linux\/amd64, linux\/arm64\/v8\)/);
+      const missing = await digest(`${seeds.host}/samples/clean-oci:no-such-tag`);
+      assert.equal(missing.code, 3);
+      assert.equal(missing.stdout.length, 0);
+      assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
+      const usage = await digest('--lint', seeds.cleanOci.index.reference);
+      assert.equal(usage.code, 2);
+    });
+
+    test('the same digest skopeo reports for the reference', { skip: skopeoBinary() ? false : 'SKIPPED: skopeo is not installed' }, async () => {
+      for (const m of [seeds.cleanOci.index, seeds.dockerV2s2.manifest, seeds.podman22196.index]) {
+        const ours = await digest(m.reference);
+        const peer = await runProgram(skopeoBinary()!, ['inspect', '--tls-verify=false', '--no-creds', '--retry-times', '0', '--raw', `docker://${m.reference}`], { env: home.env });
+        assert.equal(peer.code, 0, peer.stderr);
+        assert.equal(ours.stdout.toString().trim(), sha256(peer.stdout), m.reference);
+      }
+    });
+  });
+}
+
+describe('manifest-lens digest when HEAD does not tell the truth', () => {
+  let reg: FakeRegistry;
+  let mode: 'no-header' | 'wrong-header' = 'no-header';
+  const body = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256('{}'), size: 2 }, layers: [] });
+  let digestOfBody = '';
+
+  before(async () => {
+    assertCliBuilt();
+    reg = await startFakeRegistry({
+      intercept: (_req, res, rec) => {
+        if (rec.method !== 'HEAD' || !rec.path.includes('/manifests/')) return false;
+        const headers: Record<string, string> = { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': String(Buffer.byteLength(body)) };
+        if (mode === 'wrong-header') headers['docker-content-digest'] = sha256('something else');
+        res.writeHead(200, headers);
+        res.end();
+        return true;
+      },
+    });
+    digestOfBody = reg.putManifest('app', 'v1', body, 'application/vnd.oci.image.manifest.v1+json');
+  });
+  after(async () => reg?.close());
+
+  test('no Docker-Content-Digest on HEAD: the manifest is fetched and hashed', async () => {
+    mode = 'no-header';
+    const r = await runCli(['digest', `${reg.hostPort}/app:v1`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.toString(), digestOfBody + '\n');
+    assert.match(r.stderr, /HEAD gave no Docker-Content-Digest; fetching the manifest to hash it/);
+    assert.deepEqual(reg.requests.filter((q) => q.path.includes('/manifests/')).map((q) => q.method).slice(-2), ['HEAD', 'GET']);
+  });
+
+  test('a HEAD that names another digest than the one asked for: exit 3, nothing on stdout', async () => {
+    mode = 'wrong-header';
+    const r = await runCli(['digest', `${reg.hostPort}/app@${digestOfBody}`]);
+    assert.equal(r.code, 3);
+    assert.equal(r.stdout.length, 0);
+    assert.match(r.stderr, /not the requested digest/);
+  });
+});
