@@ -88,10 +88,12 @@ export async function fetchWithProgress(
     if (err instanceof ResponseError && (err.code === REGISTRY_ERROR_CODE || err.code === -32800 /* RequestCancelled */)) {
       const kind = (err.data as { kind?: string } | undefined)?.kind;
       if (err.code === -32800 || kind === 'cancelled') return undefined; // the user cancelled: silent
-      const actions = kind === 'unauthorized' || kind === 'tls' || kind === 'insecure' ? ['Open Settings', 'Show Log'] : ['Show Log'];
+      const actions = kind === 'unauthorized' || kind === 'tls' || kind === 'insecure' ? ['Open Settings', 'Show Log']
+        : kind === 'proxy' ? ['Open Proxy Settings', 'Show Log'] : ['Show Log'];
       void vscode.window.showErrorMessage(`Manifest Lens: ${err.message}`, ...actions).then((a) => {
         if (a === 'Show Log') deps.output.show(true);
         if (a === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'manifestLens.registry');
+        if (a === 'Open Proxy Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'http.proxy');
       });
       return undefined;
     }

@@ -203,6 +203,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     insecureHosts,
     log,
     dispatcherFor,
+    proxyFor: (url) => (options.dispatcher ? undefined : proxyFor(url)),
     onRequest: () => {
       ctx.requests++;
       stats.requests++;

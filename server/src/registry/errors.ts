@@ -15,6 +15,7 @@ export type RegistryErrorKind =
   | 'insecure'
   | 'redirect'
   | 'cancelled'
+  | 'proxy'
   | 'protocol';
 
 /** One entry of a distribution-spec error body: `{"errors":[{"code","message","detail"}]}`. */

@@ -25,6 +25,8 @@ export interface TransportConfig {
   readonly insecureHosts: readonly string[];
   readonly log?: (line: string) => void;
   readonly dispatcherFor: (url: URL) => Dispatcher | undefined;
+  /** The proxy a request for this URL goes through, if any (for error messages; never logged with credentials). */
+  readonly proxyFor?: (url: URL) => string | undefined;
   /** Called once per HTTP request actually started (redirect hops included). */
   readonly onRequest: () => void;
 }
@@ -254,7 +256,7 @@ async function once(
       logLine('timed out');
       throw timedOut(url, config.timeoutMs, phase, received, options.what);
     }
-    const mapped = mapNetworkError(e, url, config.timeoutMs, phase, received, options.what);
+    const mapped = mapNetworkError(e, url, config.timeoutMs, phase, received, options.what, config.proxyFor?.(url));
     const code = errorCode(e);
     if (phase === 'connect' && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')) staleConnection.add(mapped);
     logLine(`failed: ${mapped.kind}`);
@@ -319,6 +321,36 @@ const TLS_CODES = new Set([
   'HOSTNAME_MISMATCH',
 ]);
 
+const PROXY_SETTINGS = 'HTTPS_PROXY / HTTP_PROXY / NO_PROXY, or VS Code\'s http.proxy';
+
+/**
+ * Failures that are the proxy's, not the registry's: the proxy cannot be reached (through a
+ * proxy, the only connection this process opens is to it), or it answers the tunnel request
+ * (CONNECT) with something else than 200 — undici reports that as an aborted request.
+ */
+function proxyError(e: unknown, code: string, host: string, proxy: string): RegistryError | undefined {
+  let proxyHost = proxy;
+  try {
+    proxyHost = new URL(proxy).host;
+  } catch {
+    // keep the text as given, minus anything that looks like credentials
+    proxyHost = proxy.replace(/\/\/[^@/]*@/, '//');
+  }
+  const make = (message: string, status?: number): RegistryError => new RegistryError('proxy', message, { host, status });
+  const m = /Proxy response \((\d{3})\)/.exec(e instanceof Error ? e.message : '');
+  if (m) {
+    const status = Number(m[1]);
+    if (status === 407) {
+      return make(`The proxy ${proxyHost} wants credentials to connect to ${host} (407 Proxy Authentication Required). Put them in the proxy URL (http://user:password@${proxyHost}) in ${PROXY_SETTINGS}.`, status);
+    }
+    return make(`The proxy ${proxyHost} answered ${status} when asked to connect to ${host}; it may not reach the registry, or refuse it. Check ${PROXY_SETTINGS} (or add ${host} to NO_PROXY).`, status);
+  }
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
+    return make(`Could not reach the proxy ${proxyHost} (${code}) to connect to ${host}. Check ${PROXY_SETTINGS}.`);
+  }
+  return undefined;
+}
+
 /** Maps what undici / node:net / node:tls throw to a RegistryError with an actionable message. */
 export function mapNetworkError(
   e: unknown,
@@ -327,10 +359,15 @@ export function mapNetworkError(
   phase: 'connect' | 'body',
   received: number,
   what: string,
+  proxy?: string,
 ): RegistryError {
   const code = errorCode(e) ?? '';
   const host = url.host;
   const make = (kind: RegistryErrorKind, message: string): RegistryError => new RegistryError(kind, message, { host });
+  if (proxy) {
+    const viaProxy = proxyError(e, code, host, proxy);
+    if (viaProxy) return viaProxy;
+  }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' || code === 'EAI_FAIL') {
     return make(
       'unknown-host',
