@@ -5,9 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { assertCliBuilt, isolatedEnv, runCli, runProgram, type IsolatedEnv } from '../harness/cli';
-import { startRegistry, type RunningRegistry } from '../harness/registry';
-import { seedSamples, type SeededImages } from '../harness/seed';
+import { assertCliBuilt, runCli, runProgram } from '../harness/cli';
+import { useSeededRegistry, type SeededImages } from '../harness/seed';
 import { skipUnlessTools, skopeoBinary } from '../harness/tools';
 import { sha256, startFakeRegistry, type FakeRegistry } from '../registry/fakeRegistry';
 
@@ -17,21 +16,10 @@ if (skip) {
   test('digest CLI against a real registry', { skip }, () => {});
 } else {
   describe('manifest-lens digest against docker-registry', () => {
-    let registry: RunningRegistry;
+    const ctx = useSeededRegistry({ cli: true });
+    const digest = (...args: string[]) => runCli(['digest', ...args], { env: ctx.home.env });
     let seeds: SeededImages;
-    let home: IsolatedEnv;
-    const digest = (...args: string[]) => runCli(['digest', ...args], { env: home.env });
-
-    before(async () => {
-      assertCliBuilt();
-      home = isolatedEnv();
-      registry = await startRegistry({ auth: 'none' });
-      seeds = await seedSamples(registry.url);
-    });
-    after(async () => {
-      await registry?.stop();
-      home?.cleanup();
-    });
+    before(() => { seeds = ctx.seeds; });
 
     test('a tag: one line on stdout, the index digest from a HEAD request; --verify hashes the bytes', async () => {
       const r = await digest(seeds.cleanOci.index.reference);
@@ -69,7 +57,7 @@ if (skip) {
     test('the same digest skopeo reports for the reference', { skip: skopeoBinary() ? false : 'SKIPPED: skopeo is not installed' }, async () => {
       for (const m of [seeds.cleanOci.index, seeds.dockerV2s2.manifest, seeds.podman22196.index]) {
         const ours = await digest(m.reference);
-        const peer = await runProgram(skopeoBinary()!, ['inspect', '--tls-verify=false', '--no-creds', '--retry-times', '0', '--raw', `docker://${m.reference}`], { env: home.env });
+        const peer = await runProgram(skopeoBinary()!, ['inspect', '--tls-verify=false', '--no-creds', '--retry-times', '0', '--raw', `docker://${m.reference}`], { env: ctx.home.env });
         assert.equal(peer.code, 0, peer.stderr);
         assert.equal(ours.stdout.toString().trim(), sha256(peer.stdout), m.reference);
       }

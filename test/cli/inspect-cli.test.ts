@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { sha256Digest } from '../harness/blobs';
-import { assertCliBuilt, isolatedEnv, runCli, type IsolatedEnv, type RunResult } from '../harness/cli';
-import { freePort, startRegistry, type RunningRegistry } from '../harness/registry';
-import { seedSamples, type SeededImages, type SeededManifest } from '../harness/seed';
+import { runCli, type RunResult } from '../harness/cli';
+import { freePort, type RunningRegistry } from '../harness/registry';
+import { useSeededRegistry, type SeededImages, type SeededManifest } from '../harness/seed';
 import { skipUnlessTools } from '../harness/tools';
 
 const skip = skipUnlessTools({ registry: true });
@@ -22,21 +22,11 @@ if (skip) {
   test('inspect CLI against a real registry', { skip }, () => {});
 } else {
   describe('manifest-lens inspect (CLI)', () => {
-    let registry: RunningRegistry;
+    const ctx = useSeededRegistry({ cli: true });
+    const inspect = (...args: string[]) => runCli(['inspect', ...args], { env: ctx.home.env });
     let seeds: SeededImages;
-    let home: IsolatedEnv;
-    const inspect = (...args: string[]) => runCli(['inspect', ...args], { env: home.env });
-
-    before(async () => {
-      assertCliBuilt();
-      home = isolatedEnv();
-      registry = await startRegistry({ auth: 'none' });
-      seeds = await seedSamples(registry.url);
-    });
-    after(async () => {
-      await registry?.stop();
-      home?.cleanup();
-    });
+    let registry: RunningRegistry;
+    before(() => { ({ seeds, registry } = ctx); });
 
     const assertPrints = (r: RunResult, m: SeededManifest): void => {
       assert.equal(r.code, 0, r.stderr);

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { CORPUS } from '../harness/corpus';
 import { lintBytes } from '../../server/src/cli/lint';
 
-const CORPUS = process.env.MANIFEST_LENS_CORPUS ?? join(__dirname, '..', '..', '..', 'shared', 'corpus');
 
 interface Row { file: string; kind: string; expected: string; why: string }
 

@@ -4,39 +4,13 @@
  * lie inside the text, every fix must apply, and each run must stay within a time bound.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
+import { corpusDocuments, rng } from '../harness/corpus';
 import { analyze } from '../../server/src/engine/analyze';
 import { completionsAt } from '../../server/src/engine/completion';
 import { conversionFix } from '../../server/src/engine/convert';
 import { hoverAt } from '../../server/src/engine/hover';
 import { outline } from '../../server/src/engine/symbols';
-
-const CORPUS = process.env.MANIFEST_LENS_CORPUS ?? join(__dirname, '..', '..', '..', 'shared', 'corpus');
-const SAMPLES = join(__dirname, '..', '..', 'samples');
-
-/** mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function documents(): string[] {
-  const texts: string[] = readdirSync(SAMPLES).filter((f) => f.endsWith('.json')).map((f) => readFileSync(join(SAMPLES, f), 'utf8'));
-  if (existsSync(join(CORPUS, 'SOURCES.tsv'))) {
-    for (const line of readFileSync(join(CORPUS, 'SOURCES.tsv'), 'utf8').trim().split('\n').slice(1)) {
-      texts.push(readFileSync(join(CORPUS, line.split('\t')[0]), 'latin1'));
-    }
-  }
-  return texts;
-}
 
 const REPLACEMENTS = ['null', '0', '-1', '1e400', '"x"', '""', '[]', '{}', 'true', '"sha256:"', '"application/vnd.oci.image.manifest.v1+json"',
   '"application/vnd.docker.container.image.v1+json"', '{"mediaType":1}', '[{"platform":null}]', '"\\u0000"', '9007199254740993', '"e30"'];
@@ -90,7 +64,7 @@ function applyEdits(text: string, edits: readonly { offset: number; length: numb
 }
 
 test('5,000 mutated documents: no throw, findings inside the text, fixes apply, bounded time', () => {
-  const docs = documents();
+  const docs = corpusDocuments();
   assert.ok(docs.length >= 7);
   const r = rng(0x5eed);
   let slowest = 0;

@@ -6,26 +6,11 @@
  * a large ordinary index is linted with its entries plain.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
+import { corpusDocuments, rng } from '../harness/corpus';
 import { analyze, type AnalyzeOptions } from '../../server/src/engine/analyze';
 import { KNOWN_ARCH, KNOWN_OS, platformIsPlain } from '../../server/src/engine/platforms';
 import { makeIndex, makeManifest } from '../../bench/generate';
-
-const CORPUS = process.env.MANIFEST_LENS_CORPUS ?? join(__dirname, '..', '..', '..', 'shared', 'corpus');
-const SAMPLES = join(__dirname, '..', '..', 'samples');
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Asserts identical findings with and without the fast path; returns how many descriptors were plain. */
 function same(text: string, options: AnalyzeOptions = {}): number {
@@ -34,16 +19,6 @@ function same(text: string, options: AnalyzeOptions = {}): number {
   assert.deepEqual(fast.findings, slow.findings, `findings differ with the fast path for:\n${text.slice(0, 2000)}`);
   assert.equal(slow.descriptors.filter((d) => d.plain).length, 0, 'plainEntries: false marks nothing plain');
   return fast.descriptors.filter((d) => d.plain).length;
-}
-
-function corpusTexts(): string[] {
-  const texts = readdirSync(SAMPLES).filter((f) => f.endsWith('.json')).map((f) => readFileSync(join(SAMPLES, f), 'utf8'));
-  if (existsSync(join(CORPUS, 'SOURCES.tsv'))) {
-    for (const line of readFileSync(join(CORPUS, 'SOURCES.tsv'), 'utf8').trim().split('\n').slice(1)) {
-      texts.push(readFileSync(join(CORPUS, line.split('\t')[0]), 'latin1'));
-    }
-  }
-  return texts;
 }
 
 const HEX = (r: () => number): string => Array.from({ length: 64 }, () => '0123456789abcdef'[Math.floor(r() * 16)]).join('');
@@ -136,14 +111,14 @@ function document(r: () => number, kind: string): string {
 }
 
 test('the fast path changes no finding on the corpus and the samples', () => {
-  const texts = corpusTexts();
+  const texts = corpusDocuments();
   assert.ok(texts.length > 10, 'documents to check');
   for (const text of texts) same(text);
 });
 
 test('the fast path changes no finding on mutated corpus documents (fixed seed)', () => {
   const r = rng(20261128);
-  const texts = corpusTexts().filter((t) => /"(manifests|layers)"/.test(t));
+  const texts = corpusDocuments().filter((t) => /"(manifests|layers)"/.test(t));
   const replacements = ['null', '0', '"x"', '{}', '"sha256:"', '"application/vnd.oci.image.manifest.v1+json"', '"aarch64"', '"arm"', '"v8"', '"2026-11-27"', '1.5'];
   for (let i = 0; i < 1500; i++) {
     const text = texts[i % texts.length];

@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { CORPUS } from '../harness/corpus';
 import { parseTree, type Node, type ParseError } from 'jsonc-parser';
 import { tapeParseTree } from '../../server/src/engine/tape';
 import { makeIndex } from '../../bench/generate';
 
-const CORPUS = process.env.MANIFEST_LENS_CORPUS ?? join(__dirname, '..', '..', '..', 'shared', 'corpus');
 
 function sameTree(a: Node, b: Node, path: string): void {
   assert.equal(a.type, b.type, `${path}: type`);

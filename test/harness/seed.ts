@@ -17,6 +17,9 @@
 import { MT } from '../../server/src/engine/mediaTypes';
 import { headerValue, httpCall, type HttpResult } from './http';
 import { makeConfig, makeLayer, sha256Digest, type LayerBlob, type Platform } from './blobs';
+import { after, before } from 'node:test';
+import { assertCliBuilt, isolatedEnv, type IsolatedEnv } from './cli';
+import { startRegistry, type RunningRegistry } from './registry';
 
 export interface SeedAuth {
   readonly username: string;
@@ -373,4 +376,31 @@ export function describeSeeds(seeds: SeededImages): Record<string, unknown> {
     artifact: { manifest: one(seeds.artifact.manifest), subject: one(seeds.artifact.subject), fallbackIndex: one(seeds.artifact.fallbackIndex) },
     attested: { index: one(seeds.attested.index), amd64: one(seeds.attested.amd64), attestation: one(seeds.attested.attestation) },
   };
+}
+
+/** The registry, its seeded images and an isolated HOME, filled in by the hooks of {@link useSeededRegistry}. */
+export interface SeededRegistry {
+  readonly registry: RunningRegistry;
+  readonly seeds: SeededImages;
+  readonly home: IsolatedEnv;
+}
+
+/**
+ * In a describe(): start a plain docker-registry on 127.0.0.1 before its tests, seed it, give
+ * them an isolated HOME, and stop and clean up after them. The fields are set once the before
+ * hook has run.
+ */
+export function useSeededRegistry(options: { cli?: boolean } = {}): SeededRegistry {
+  const ctx = {} as { registry: RunningRegistry; seeds: SeededImages; home: IsolatedEnv };
+  before(async () => {
+    if (options.cli) assertCliBuilt();
+    ctx.home = isolatedEnv();
+    ctx.registry = await startRegistry({ auth: 'none' });
+    ctx.seeds = await seedSamples(ctx.registry.url);
+  });
+  after(async () => {
+    await ctx.registry?.stop();
+    ctx.home?.cleanup();
+  });
+  return ctx;
 }

@@ -4,11 +4,11 @@
  * both side by side (median of 5) and prints one table line for the lead; times are not asserted.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { sha256Digest } from '../harness/blobs';
-import { assertCliBuilt, isolatedEnv, median, runCli, runProgram, type IsolatedEnv } from '../harness/cli';
-import { startRegistry, type RunningRegistry } from '../harness/registry';
-import { seedSamples, type SeededImages, type SeededManifest } from '../harness/seed';
+import { median, runCli, runProgram, type IsolatedEnv } from '../harness/cli';
+import type { RunningRegistry } from '../harness/registry';
+import { useSeededRegistry, type SeededImages, type SeededManifest } from '../harness/seed';
 import { skipUnlessTools, skopeoBinary } from '../harness/tools';
 
 const skip = skipUnlessTools({ registry: true, skopeo: true });
@@ -17,21 +17,12 @@ if (skip) {
   test('skopeo peer: byte-identical raw manifests', { skip }, () => {});
 } else {
   describe('skopeo inspect --raw vs manifest-lens inspect', () => {
-    let registry: RunningRegistry;
+    const ctx = useSeededRegistry({ cli: true });
+    const skopeo = skopeoBinary()!;
     let seeds: SeededImages;
     let home: IsolatedEnv;
-    const skopeo = skopeoBinary()!;
-
-    before(async () => {
-      assertCliBuilt();
-      home = isolatedEnv();
-      registry = await startRegistry({ auth: 'none' });
-      seeds = await seedSamples(registry.url);
-    });
-    after(async () => {
-      await registry?.stop();
-      home?.cleanup();
-    });
+    let registry: RunningRegistry;
+    before(() => { ({ seeds, home, registry } = ctx); });
 
     const skopeoRaw = (ref: string) =>
       runProgram(skopeo, ['inspect', '--raw', '--tls-verify=false', '--no-creds', '--retry-times', '0', `docker://${ref}`], { env: home.env });

@@ -10,13 +10,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { CORPUS } from '../harness/corpus';
 import { DiagnosticSeverity, getLanguageService, TextDocument, type Diagnostic } from 'vscode-json-languageservice';
 import { PREDEFINED_KEYS } from '../../server/src/engine/annotationKeys';
 import { REGISTERED_ALGORITHMS } from '../../server/src/engine/digest';
 import { MEDIA_TYPES, MT, mediaTypeInfo, type MediaTypeInfo } from '../../server/src/engine/mediaTypes';
 
 const SCHEMAS = join(__dirname, '..', '..', 'schemas');
-const CORPUS = process.env.MANIFEST_LENS_CORPUS ?? join(__dirname, '..', '..', '..', 'shared', 'corpus');
 const BASE = 'https://manifest-lens.dev/schemas/';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

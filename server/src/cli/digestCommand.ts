@@ -14,26 +14,12 @@
  *
  * Exit codes: 0 printed, 2 usage, 3 the registry could not give it (or contradicted itself).
  */
-import { setFlagsFromString } from 'node:v8';
-import { MANIFEST_ACCEPT_TYPES } from '../engine/mediaTypes';
 import { platformText } from '../engine/platforms';
-import {
-  createRegistryClient,
-  dockerConfigCredentials,
-  formatReference,
-  isRegistryError,
-  parseReference,
-  referenceWithDigest,
-  type ImageReference,
-  type RegistryClient,
-} from '../registry';
+import { formatReference, isRegistryError, referenceWithDigest, type ImageReference, type RegistryClient } from '../registry';
 import { indexEntries, parseInspectArgs, selectPlatform } from './inspectCommand';
+import { oneLine, openSession } from './registrySession';
 
 const USAGE = 'usage: manifest-lens digest [--platform OS/ARCH[/VARIANT]] [--verify] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE\n';
-
-function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-}
 
 class DigestError extends Error {}
 
@@ -44,25 +30,9 @@ export async function runDigest(args: string[], out: NodeJS.WritableStream, err:
     err.write(`${typeof options === 'string' ? options.replace(/^inspect:/, 'digest:') : 'digest: --lint and --format belong to inspect'}\n${USAGE}`);
     return 2;
   }
-  let ref: ImageReference;
-  try {
-    ref = parseReference(options.reference);
-  } catch (e) {
-    err.write(`digest: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
-    return 2;
-  }
-  try {
-    // See inspectCommand: a one-shot process need not wait for undici's optimised parser.
-    setFlagsFromString('--liftoff-only');
-  } catch {
-    // only slower
-  }
-  const client = createRegistryClient({
-    accept: MANIFEST_ACCEPT_TYPES,
-    insecureHosts: options.insecureHosts,
-    credentials: options.noCreds ? undefined : dockerConfigCredentials({ allowHelpers: true }),
-    timeoutMs: options.timeoutSeconds !== undefined ? Math.round(options.timeoutSeconds * 1000) : undefined,
-  });
+  const session = openSession('digest', options, err);
+  if (session === 2) return 2;
+  const { ref, client } = session;
   try {
     const digest = options.platform ? await platformDigest(client, ref, options.platform, verify, err) : await ownDigest(client, ref, verify, err);
     out.write(digest + '\n');

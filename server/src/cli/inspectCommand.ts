@@ -10,21 +10,10 @@
  * Exit codes: 0 fetched, 1 lint found an error, 2 usage (including an invalid reference),
  * 3 the registry could not give what was asked (network, auth, not found, no such platform).
  */
-import { setFlagsFromString } from 'node:v8';
-import { MANIFEST_ACCEPT_TYPES } from '../engine/mediaTypes';
 import { normalizePlatform, platformText, type PlatformValues } from '../engine/platforms';
-import {
-  createRegistryClient,
-  dockerConfigCredentials,
-  formatReference,
-  isRegistryError,
-  parseReference,
-  referenceWithDigest,
-  type FetchedManifest,
-  type ImageReference,
-  type RegistryClient,
-} from '../registry';
+import { formatReference, isRegistryError, referenceWithDigest, type FetchedManifest, type ImageReference, type RegistryClient } from '../registry';
 import { lintBytes, type LintFileResult } from './lint';
+import { oneLine, openSession } from './registrySession';
 
 const USAGE = 'usage: manifest-lens inspect [--platform OS/ARCH[/VARIANT]] [--lint] [--insecure HOST]… [--no-creds] [--timeout SECONDS] [--format raw|json] REFERENCE\n';
 
@@ -195,10 +184,6 @@ function verificationText(f: Fetched): string {
   }
 }
 
-function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-}
-
 /**
  * Runs `inspect` with its arguments (after the command name). Writes the served bytes to `out`
  * and everything else to `err`; never throws. Resolves to the exit code.
@@ -209,29 +194,9 @@ export async function runInspect(args: string[], out: NodeJS.WritableStream, err
     err.write(`${options}\n${USAGE}`);
     return 2;
   }
-  let ref: ImageReference;
-  try {
-    ref = parseReference(options.reference);
-  } catch (e) {
-    err.write(`inspect: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
-    return 2;
-  }
-
-  // undici parses HTTP with a WebAssembly llhttp; V8 compiles it with Liftoff, then tiers it up
-  // with TurboFan on a background thread, and a one-shot process waits for that job at exit
-  // (measured: 60-150 ms of a ~300 ms run). One request never needs the optimised code.
-  try {
-    setFlagsFromString('--liftoff-only');
-  } catch {
-    // an engine without the flag: only slower
-  }
-
-  const client = createRegistryClient({
-    accept: MANIFEST_ACCEPT_TYPES,
-    insecureHosts: options.insecureHosts,
-    credentials: options.noCreds ? undefined : dockerConfigCredentials({ allowHelpers: true }),
-    timeoutMs: options.timeoutSeconds !== undefined ? Math.round(options.timeoutSeconds * 1000) : undefined,
-  });
+  const session = openSession('inspect', options, err);
+  if (session === 2) return 2;
+  const { ref, client } = session;
 
   const fetched: Fetched[] = [];
   const children: Fetched[] = [];

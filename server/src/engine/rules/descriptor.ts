@@ -2,7 +2,7 @@
 import { MANIFEST_KINDS, type DocumentKind } from '../documentKind';
 import { digestProblem, REGISTERED_ALGORITHMS, type DigestProblem } from '../digest';
 import { decodeBase64, sha256Hex } from '../encoding';
-import { elements, propertyOf, rawText, stringOf, valueOf, type Node } from '../json';
+import { elements, propertyOf, rawText, valueOf, type Node } from '../json';
 import { MEDIA_TYPE_SYNTAX } from '../mediaTypes';
 import type { DescriptorSite, Rule, RuleContext } from '../types';
 import { anchorOfObject, fix, IS_SPEC, replaceEdit } from './helpers';
