@@ -1,6 +1,7 @@
 /** Document kinds by content (rules.md §1), never by file name. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { analyze } from '../../server/src/engine/analyze';
 import { detectKind } from '../../server/src/engine/documentKind';
 import { parseJson } from '../../server/src/engine/json';
 
@@ -40,4 +41,19 @@ test('the registry Content-Type wins over the body', () => {
 test('both tools\' guesses are kept for a mediaType-less document', () => {
   const d = detectKind(parseJson(`{"schemaVersion":2,"config":{"mediaType":"application/x.custom","digest":"${D}","size":1},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","digest":"${D}","size":1}]}`).root);
   assert.deepEqual(d.guesses, { containersImage: 'oci-manifest', regclient: 'docker-manifest' });
+});
+
+test('without a mediaType, fields of one kind decide: schema 1 whatever schemaVersion says; Docker list only when nothing is OCI', () => {
+  const d = 'sha256:' + 'a'.repeat(64);
+  const schema1 = analyze(`{"schemaVersion":2,"name":"a/b","tag":"t","fsLayers":[{"blobSum":"${d}"}],"history":[{"v1Compatibility":"{}"}]}`);
+  assert.equal(schema1.kind, 'schema1');
+  assert.ok(schema1.findings.some((f) => f.ruleId === 'schema-version-invalid'), 'schemaVersion 2 on a schema 1 manifest is the error');
+  assert.ok(!schema1.findings.some((f) => f.ruleId === 'oci-media-type-missing'), 'not taken for an OCI manifest');
+  const entry = (extra = '') => `{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":"${d}","size":1,"platform":{"architecture":"amd64","os":"linux"}${extra}}`;
+  const list = analyze(`{"schemaVersion":2,"manifests":[${entry()}]}`);
+  assert.equal(list.kind, 'docker-list');
+  assert.deepEqual(list.findings.map((f) => f.ruleId), ['docker-media-type-missing']);
+  // An OCI layout's index.json pointing at a Docker image: annotations make it OCI.
+  assert.equal(analyze(`{"schemaVersion":2,"manifests":[${entry(',"annotations":{"org.opencontainers.image.ref.name":"latest"}')}]}`).kind, 'oci-index');
+  assert.equal(analyze('{"schemaVersion":2,"manifests":[]}').kind, 'oci-index');
 });

@@ -44,8 +44,13 @@ ruleCases([
     invalid: [
       `{"schemaVersion":2,"mediaType":⟦"application/vnd.oci.image.index.v1+json"⟧,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"${D}","size":2},"layers":[]}`,
       `{"schemaVersion":2,"mediaType":⟦"application/vnd.oci.image.manifest.v1+jsonXXX"⟧,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"${D}","size":2},"layers":[]}`,
+      // moby detectManifestBlobMediaType: a v2s2 type on schema 1 fields.
+      '{"schemaVersion":2,"mediaType":⟦"application/vnd.docker.distribution.manifest.v2+json"⟧,"fsLayers":[]}',
     ],
-    valid: [layer(''), '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}'],
+    valid: [
+      layer(''), '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}',
+      '{"schemaVersion":1,"mediaType":"application/vnd.docker.distribution.manifest.v1+json","name":"a/b","tag":"t","architecture":"amd64","fsLayers":[{"blobSum":"' + D + '"}],"history":[{"v1Compatibility":"{}"}]}',
+    ],
   },
   {
     rule: 'content-type-media-type-mismatch',

@@ -117,6 +117,13 @@ function hasDescriptorWithDigest(root: Node): boolean {
   return digestLike(valueOf(root, 'config')) || elements(valueOf(root, 'layers')).some(digestLike) || elements(valueOf(root, 'manifests')).some(digestLike);
 }
 
+/** Entries all of Docker types, and no field only OCI has (annotations, subject, artifactType). */
+function looksLikeDockerList(root: Node): boolean {
+  const entries = elements(valueOf(root, 'manifests'));
+  const ociOnly = (n: Node): boolean => has(n, 'annotations') || has(n, 'subject') || has(n, 'artifactType');
+  return entries.length > 0 && !ociOnly(root) && entries.every((e) => mediaTypeInfo(stringOf(e, 'mediaType'))?.family === 'docker' && !ociOnly(e));
+}
+
 /**
  * Decides what a document is. `contentType` is the registry's Content-Type for fetched documents.
  */
@@ -151,6 +158,15 @@ export function detectKind(root: Node | undefined, contentType?: string): Detect
     else if (keyGroups.includes('schema1') || (has(root, 'name') && has(root, 'tag'))) kind = 'schema1';
     else if (keyGroups.includes('manifest')) kind = guesses.regclient !== 'unknown' ? guesses.regclient : 'oci-manifest';
     else kind = 'oci-manifest';
+  }
+  // Without a mediaType, fields of exactly one kind decide: a document with only fsLayers/history
+  // is a schema 1 manifest whatever its schemaVersion says (schema-version-invalid then tells),
+  // and one with only manifests is an index; a Docker list when every entry is a Docker type and
+  // nothing OCI-only is there (an OCI layout's index.json may point at Docker lists, with
+  // annotations). containers/image would call an empty one an OCI manifest.
+  if (mediaType === undefined && keyGroups.length === 1) {
+    if (keyGroups[0] === 'schema1') kind = 'schema1';
+    else if (keyGroups[0] === 'index') kind = looksLikeDockerList(root) ? 'docker-list' : 'oci-index';
   }
   if (mediaTypeInfo(mediaType)?.role === 'index' && kind !== 'schema1') kind = mediaType === MT.dockerList ? 'docker-list' : 'oci-index';
   return { kind, via: 'shape', guesses, keyGroups };

@@ -1,6 +1,6 @@
 /** rules.md §3: the top-level mediaType. */
 import { kindOfMediaType, KIND_TITLES, MANIFEST_KINDS, type KeyGroup } from '../documentKind';
-import { elements, stringOf, valueOf } from '../json';
+import { elements, has, stringOf, valueOf } from '../json';
 import { mediaTypeInfo, MT, type MediaTypeInfo } from '../mediaTypes';
 import type { Rule, RuleContext } from '../types';
 import { DIST_SPEC, DOCKER_V22, fix, insertPropertyEdit, IS_SPEC, replaceEdit } from './helpers';
@@ -19,6 +19,7 @@ function expectedMediaType(ctx: RuleContext, group: KeyGroup, given: string | un
     const docker = mediaTypeInfo(configType)?.family === 'docker' || (givenFamily === 'docker' && configType === undefined);
     return docker ? MT.dockerManifest : MT.ociManifest;
   }
+  if (group === 'schema1') return has(ctx.root, 'signatures') ? MT.schema1Signed : MT.schema1;
   if (group === 'index') {
     const children = elements(valueOf(ctx.root, 'manifests'));
     const dockerChildren = children.length > 0 && children.every((c) => mediaTypeInfo(stringOf(c, 'mediaType'))?.family === 'docker');
@@ -78,7 +79,8 @@ export const topLevelRules: Rule[] = [
       const given = node.type === 'string' ? (node.value as string) : undefined;
       const info = mediaTypeInfo(given);
       const group = groups[0];
-      if (info && ROLE_OF_GROUP[group].includes(info.role)) return;
+      // The role must fit, and the family: a Docker v2s2 type on fsLayers is as wrong as an index type.
+      if (info && ROLE_OF_GROUP[group].includes(info.role) && (group === 'schema1') === (info.family === 'schema1')) return;
       const expected = expectedMediaType(ctx, group, given);
       const shown = given === undefined ? ctx.text.slice(node.offset, node.offset + node.length) : `"${given}"`;
       const shape = group === 'index' ? 'an index (it has "manifests")' : group === 'manifest' ? 'a manifest (it has "config"/"layers")' : 'a schema 1 manifest (it has "fsLayers")';
