@@ -35,6 +35,8 @@ ruleCases([
     valid: [
       buildkit,
       index([entry(1, ',"artifactType":"application/vnd.example.sbom.v1+json"')]),
+      // An artifact index (regclient's index of artifacts): its entries are not platform images.
+      `{"schemaVersion":2,"mediaType":"${MT.ociIndex}","artifactType":"application/example.artifacts","manifests":[${entry(1)}]}`,
       index([entry(1, ',"annotations":{"org.opencontainers.image.ref.name":"latest"}')]),
       index([entry(1, '', MT.ociIndex)]),
       index([entry(1, ',"annotations":{"vnd.docker.reference.digest":"' + d(2) + '","vnd.docker.reference.type":"attestation-manifest"}'), entry(2, `,"platform":${P('amd64')}`)]),

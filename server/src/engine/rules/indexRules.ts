@@ -105,10 +105,12 @@ export const indexRules: Rule[] = [
     severity: 'warning',
     appliesTo: ['oci-index'],
     description: 'An index entry for an image manifest has no platform.',
-    why: 'platform SHOULD be present when the target is platform-specific. Without it clients cannot choose an instance, and containers/image converting to a Docker list substitutes the converting host\'s OS and architecture ("adding a schema2 list instance with no platform specified is not supported"). Entries named with org.opencontainers.image.ref.name (an image layout\'s index.json), artifacts and attestation entries are exempt.',
+    why: 'platform SHOULD be present when the target is platform-specific. Without it clients cannot choose an instance, and containers/image converting to a Docker list substitutes the converting host\'s OS and architecture ("adding a schema2 list instance with no platform specified is not supported"). Entries named with org.opencontainers.image.ref.name (an image layout\'s index.json), artifacts (an entry with artifactType, or every entry of an index that has one) and attestation entries are exempt.',
     source: 'image-spec image-index.md platform; containers/image OCI1IndexPublic.ToSchema2List, Schema2List.editInstances',
     specUrl: INDEX_SPEC,
     check(ctx) {
+      // An index with an artifactType is an artifact: its entries are its parts, not platform images.
+      if (propertyOf(ctx.root, 'artifactType')) return;
       for (const site of entrySites(ctx)) {
         if (propertyOf(site.node, 'platform') || propertyOf(site.node, 'artifactType') || isReferenceEntry(site.node)) continue;
         // An image layout's index.json names its entries (ref.name); they are chosen by name, not by platform.
