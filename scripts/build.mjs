@@ -1,6 +1,9 @@
 // Bundles the extension, the language server and the CLI with esbuild, so the .vsix
 // carries no node_modules. `--production` minifies and drops source maps.
 import * as esbuild from 'esbuild';
+import { readFileSync } from 'node:fs';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 const production = process.argv.includes('--production');
 const common = {
@@ -14,6 +17,8 @@ const common = {
   // jsonc-parser's package.json "module" field points at an ESM build that esbuild handles;
   // prefer it over the UMD build, whose dynamic requires esbuild cannot follow.
   mainFields: ['module', 'main'],
+  // The version the CLI reports (--version, SARIF's tool.driver.version).
+  define: { MANIFEST_LENS_VERSION: JSON.stringify(version) },
 };
 
 const bench = process.argv.includes('--bench')

@@ -7,10 +7,16 @@
  */
 import { runLint } from './cli/lintCommand';
 
+/** Set by the bundler from package.json (scripts/build.mjs); the sources run under tsx say 'dev'. */
+declare const MANIFEST_LENS_VERSION: string | undefined;
+const VERSION = typeof MANIFEST_LENS_VERSION === 'string' ? MANIFEST_LENS_VERSION : 'dev';
+
 const USAGE = `Usage:
-  manifest-lens lint [--format text|json] [--rule ID=off|hint|info|warning|error]… FILE…
-      Lint OCI / Docker manifests, indexes and configs. Exit 1 when any error is found,
-      2 on a usage error.
+  manifest-lens lint [--format text|json|sarif|github] [--rule ID=off|hint|info|warning|error]…
+                     [--fail-on error|warning|info|hint|never] FILE…
+      Lint OCI / Docker manifests, indexes and configs. Exit 1 when a finding is at least as
+      severe as --fail-on (default: error), 2 on a usage error. sarif is for code scanning,
+      github prints GitHub Actions annotations.
   manifest-lens inspect [--platform OS/ARCH[/VARIANT]] [--lint] [--insecure HOST]… REFERENCE
       Fetch a manifest from a registry and print the bytes it served, unchanged. With --lint,
       lint it (and, for an index, every child manifest); exit 1 on an error, 3 on a registry error.
@@ -25,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'lint':
-      return runLint(rest, process.stdout, process.stderr);
+      return runLint(rest, process.stdout, process.stderr, VERSION);
     case 'inspect': {
       const { runInspect } = await import('./cli/inspectCommand');
       return runInspect(rest, process.stdout, process.stderr);
@@ -38,6 +44,10 @@ async function main(argv: string[]): Promise<number> {
       const { runRules } = await import('./cli/rulesCommand');
       return runRules(rest, process.stdout, process.stderr);
     }
+    case '--version':
+    case '-v':
+      process.stdout.write(`manifest-lens ${VERSION}\n`);
+      return 0;
     case '--help':
     case '-h':
     case 'help':

@@ -72,3 +72,55 @@ test('a non-manifest JSON file is not linted', () => {
   assert.equal(r.code, 0);
   assert.equal(r.stdout, '');
 });
+
+test('--format sarif: a SARIF 2.1.0 log whose results point at the rule, the level and the exact region', () => {
+  const file = join(SAMPLES, 'podman-22196-child.json');
+  const r = cli('lint', '--format', 'sarif', file, join(SAMPLES, 'clean-oci-manifest.json'));
+  assert.equal(r.code, 1, r.stderr);
+  const log = JSON.parse(r.stdout);
+  assert.equal(log.version, '2.1.0');
+  const run = log.runs[0];
+  assert.equal(run.tool.driver.name, 'manifest-lens');
+  assert.match(run.tool.driver.version, /^\d+\.\d+\.\d+/);
+  const mixed = run.results.find((x: { ruleId: string }) => x.ruleId === 'mixed-config-media-type');
+  assert.equal(mixed.level, 'error');
+  assert.deepEqual(mixed.locations[0].physicalLocation.region, { startLine: 5, startColumn: 20, endLine: 5, endColumn: 68 });
+  assert.equal(mixed.locations[0].physicalLocation.artifactLocation.uri, file);
+  assert.equal(run.tool.driver.rules[mixed.ruleIndex].id, 'mixed-config-media-type');
+  assert.match(run.tool.driver.rules[mixed.ruleIndex].helpUri, /^https:\/\/github\.com\/opencontainers\/image-spec\//);
+  const layer = run.results.find((x: { ruleId: string }) => x.ruleId === 'mixed-layer-in-oci-manifest');
+  assert.equal(layer.level, 'warning');
+  // Every result's ruleIndex names its own rule; the clean file adds none.
+  for (const x of run.results) assert.equal(run.tool.driver.rules[x.ruleIndex].id, x.ruleId);
+  assert.ok(run.results.every((x: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }) => x.locations[0].physicalLocation.artifactLocation.uri === file));
+});
+
+test('--format github: one workflow command per finding, with escaped properties and message', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ml-gh-'));
+  const file = join(dir, 'a,b:c.json');
+  writeFileSync(file, '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"sha256:' + 'a'.repeat(64) + '","size":2},"layers":[]}');
+  const r = cli('lint', '--format', 'github', file);
+  assert.equal(r.code, 1);
+  const lines = r.stdout.trim().split('\n');
+  const mixed = lines.find((l) => l.includes('mixed-config-media-type'));
+  assert.ok(mixed, r.stdout);
+  assert.ok(mixed.startsWith(`::error file=${join(dir, 'a%2Cb%3Ac.json')},line=1,col=`), mixed);
+  assert.match(mixed, /,title=mixed-config-media-type \(manifest-lens\)::Mixed media types/);
+  assert.ok(lines.every((l) => /^::(error|warning|notice) /.test(l)), r.stdout);
+});
+
+test('--fail-on sets the exit threshold: warning fails on a warning-only file, never never fails', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ml-failon-'));
+  const file = join(dir, 'warn.json');
+  // Only a warning: the OCI manifest has no top-level mediaType.
+  writeFileSync(file, '{"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:' + 'a'.repeat(64) + '","size":2},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:' + 'b'.repeat(64) + '","size":3}]}');
+  const plain = cli('lint', file);
+  assert.equal(plain.code, 0, plain.stdout);
+  assert.match(plain.stdout, / warning oci-media-type-missing /);
+  assert.equal(cli('lint', '--fail-on', 'warning', file).code, 1);
+  assert.equal(cli('lint', '--fail-on=info', file).code, 1);
+  assert.equal(cli('lint', '--fail-on', 'never', join(SAMPLES, 'podman-22196-child.json')).code, 0);
+  const bad = cli('lint', '--fail-on', 'sometimes', file);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--fail-on expects error\|warning\|info\|hint\|never/);
+});

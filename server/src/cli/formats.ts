@@ -1,0 +1,77 @@
+/**
+ * Output formats of `lint` for build pipelines besides text and JSON: SARIF 2.1.0 (GitHub code
+ * scanning, GitLab, Azure DevOps read it) and GitHub Actions workflow commands (annotations on
+ * the pull request's diff).
+ */
+import { KIND_TITLES } from '../engine/documentKind';
+import { RULES_BY_ID } from '../engine/ruleTable';
+import type { Severity } from '../engine/types';
+import type { LintFileResult } from './lint';
+
+/** Ids the CLI reports that are not rules of the table (the file could not be linted). */
+const FILE_PROBLEMS: Readonly<Record<string, string>> = {
+  'json-invalid': 'The file is not JSON (or not UTF-8 text), so it cannot be a manifest.',
+  'file-unreadable': 'The file could not be read.',
+  'file-too-large': 'The file is larger than the linter reads.',
+};
+
+const SARIF_LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = { error: 'error', warning: 'warning', info: 'note', hint: 'note' };
+
+/** A SARIF 2.1.0 log with one run: the rules that fired, and a result per finding. */
+export function toSarif(results: readonly LintFileResult[], version: string): object {
+  const ids = [...new Set(results.flatMap((r) => r.findings.map((f) => f.ruleId)))].sort();
+  const rules = ids.map((id) => {
+    const rule = RULES_BY_ID.get(id);
+    if (!rule) return { id, shortDescription: { text: FILE_PROBLEMS[id] ?? id }, defaultConfiguration: { level: 'error' } };
+    return {
+      id,
+      shortDescription: { text: rule.description },
+      fullDescription: { text: rule.why },
+      ...(rule.specUrl ? { helpUri: rule.specUrl } : {}),
+      help: { text: `${rule.why}\nSource: ${rule.source}${rule.fix ? `\nQuick-fix in the editor: ${rule.fix}` : ''}` },
+      defaultConfiguration: { level: SARIF_LEVEL[rule.severity] },
+      properties: { appliesTo: rule.appliesTo.map((k) => KIND_TITLES[k]), severity: rule.severity },
+    };
+  });
+  const index = new Map(ids.map((id, i) => [id, i]));
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [{
+      tool: { driver: { name: 'manifest-lens', version, informationUri: 'https://github.com/opencontainers/image-spec', rules } },
+      columnKind: 'utf16CodeUnits',
+      results: results.flatMap((r) => r.findings.map((f) => ({
+        ruleId: f.ruleId,
+        ruleIndex: index.get(f.ruleId),
+        level: SARIF_LEVEL[f.severity],
+        message: { text: f.message },
+        locations: [{
+          physicalLocation: {
+            artifactLocation: { uri: r.file.split('\\').join('/') },
+            region: { startLine: f.line, startColumn: f.column, endLine: f.endLine, endColumn: f.endColumn },
+          },
+        }],
+        properties: { severity: f.severity, documentKind: r.kind },
+      }))),
+    }],
+  };
+}
+
+const GITHUB_COMMAND: Readonly<Record<Severity, string>> = { error: 'error', warning: 'warning', info: 'notice', hint: 'notice' };
+
+/** Escapes for a workflow command's message and for its property values. */
+function escapeData(s: string): string {
+  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+function escapeProperty(s: string): string {
+  return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+/** One `::error file=…,line=…::message` line per finding. */
+export function toGithub(results: readonly LintFileResult[]): string {
+  return results.flatMap((r) => r.findings.map((f) => {
+    const props = [`file=${escapeProperty(r.file)}`, `line=${f.line}`, `col=${f.column}`, `endLine=${f.endLine}`, `endColumn=${f.endColumn}`, `title=${escapeProperty(`${f.ruleId} (manifest-lens)`)}`];
+    return `::${GITHUB_COMMAND[f.severity]} ${props.join(',')}::${escapeData(f.message)}\n`;
+  })).join('');
+}
