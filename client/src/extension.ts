@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { fetchWithProgress, registerInspectCommand, showRemoteDocument, type InspectDeps } from './commands/inspectRemoteImage';
-import { CommandIds, HISTORY_KEY, Notifications, REMOTE_SCHEME, Requests } from './ids';
+import { CommandIds, HISTORY_KEY, Notifications, REMOTE_SCHEME, Requests, type TagCheck } from './ids';
 import { RemoteDocumentProvider } from './remoteDocuments';
 
 let client: LanguageClient | undefined;
@@ -71,6 +71,23 @@ export function activate(context: vscode.ExtensionContext): void {
       if (typeof digest !== 'string') return;
       await vscode.env.clipboard.writeText(digest);
       vscode.window.setStatusBarMessage(`Copied ${digest}`, 3000);
+    }),
+    vscode.commands.registerCommand(CommandIds.checkTag, async (uri?: string) => {
+      const target = typeof uri === 'string' ? uri : vscode.window.activeTextEditor?.document.uri.toString();
+      if (!target?.startsWith(`${REMOTE_SCHEME}:`)) {
+        void vscode.window.showInformationMessage('Check Tag works on manifests opened by tag with "Inspect Remote Image".');
+        return;
+      }
+      const r = await fetchWithProgress<TagCheck>(deps, 'Asking the registry where the tag points…', { method: Requests.checkTag, params: { uri: target } });
+      if (!r) return;
+      const how = r.via === 'head' ? 'Docker-Content-Digest of one HEAD request' : 'the sha256 of the fetched manifest (the registry sent no Docker-Content-Digest)';
+      if (!r.moved) {
+        void vscode.window.showInformationMessage(`${r.reference} still points at ${r.current} (${how}).`, 'Copy Digest').then((a) => a && vscode.commands.executeCommand(CommandIds.copyDigest, r.current));
+        return;
+      }
+      const action = await vscode.window.showWarningMessage(`${r.reference} has moved: it now points at ${r.current}; this document is ${r.shown} (${how}).`, 'Open the Current One', 'Copy Digest');
+      if (action === 'Open the Current One' && r.currentUri) await vscode.commands.executeCommand(CommandIds.openRemote, r.currentUri);
+      if (action === 'Copy Digest') await vscode.commands.executeCommand(CommandIds.copyDigest, r.current);
     }),
     vscode.commands.registerCommand(CommandIds.showOutput, () => output.show(true)),
     vscode.commands.registerCommand(CommandIds.clearHistory, async () => {

@@ -4,6 +4,7 @@ export const CommandIds = {
   openRemote: 'manifestLens.openRemote',
   showRaw: 'manifestLens.showRaw',
   copyDigest: 'manifestLens.copyDigest',
+  checkTag: 'manifestLens.checkTag',
   showOutput: 'manifestLens.showOutput',
   clearHistory: 'manifestLens.clearInspectHistory',
 } as const;
@@ -14,6 +15,7 @@ export const Requests = {
   validateReference: 'manifestLens/validateReference',
   inspect: 'manifestLens/inspect',
   open: 'manifestLens/open',
+  checkTag: 'manifestLens/checkTag',
 } as const;
 
 export const Notifications = {
@@ -26,6 +28,17 @@ export const REGISTRY_ERROR_CODE = -32050;
 
 export const HISTORY_KEY = 'manifestLens.inspectHistory';
 export const HISTORY_MAX = 20;
+
+/** What the server answers to a tag check. */
+export interface TagCheck {
+  readonly reference: string;
+  readonly shown: string;
+  readonly current: string;
+  readonly moved: boolean;
+  readonly via: 'head' | 'get';
+  readonly requests: number;
+  readonly currentUri?: string;
+}
 
 /** What the server answers for a fetched document. */
 export interface RemoteDocument {

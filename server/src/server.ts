@@ -262,6 +262,7 @@ function abortOn(token: CancellationToken): AbortSignal {
 connection.onRequest('manifestLens/validateReference', (p: { text: string }) => ({ message: remote.validate(p.text) ?? null }));
 connection.onRequest('manifestLens/inspect', (p: { reference: string }, token) => remote.inspect(p.reference, abortOn(token)));
 connection.onRequest('manifestLens/open', (p: { uri: string }, token) => remote.open(p.uri, abortOn(token)));
+connection.onRequest('manifestLens/checkTag', (p: { uri: string }, token) => remote.checkTag(p.uri, abortOn(token)));
 
 documents.listen(connection);
 connection.listen();

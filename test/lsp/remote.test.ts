@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
 import type { CodeLens, Diagnostic } from 'vscode-languageserver-protocol';
+import { httpCall } from '../harness/http';
 import { startRegistry, type RunningRegistry } from '../harness/registry';
 import { seedSamples, type SeededImages } from '../harness/seed';
 import { skipUnlessTools } from '../harness/tools';
@@ -130,3 +131,35 @@ test('cancelling the request aborts it', { skip }, async () => {
     stall.close();
   }
 });
+
+test('Check Tag: one HEAD says whether the tag a document was opened by has moved, and where to', { skip }, async () => {
+  const repo = `${registry.host}/samples/clean-oci`;
+  const putAs = async (tag: string, m: { bytes: Uint8Array; mediaType: string }) => {
+    const res = await httpCall(`${registry.url}/v2/samples/clean-oci/manifests/${tag}`, { method: 'PUT', headers: { 'content-type': m.mediaType }, body: m.bytes });
+    assert.equal(res.status, 201, res.body.toString());
+  };
+  await putAs('moving', seeds.cleanOci.index);
+  const doc: RemoteDocument = await server.connection.sendRequest('manifestLens/inspect', { reference: `${repo}:moving` });
+  server.open(doc.uri, doc.text, 1);
+  const lenses: CodeLens[] = await server.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: doc.uri } });
+  const lens = lenses.find((l) => l.command?.title === 'Check :moving for a newer digest');
+  assert.ok(lens, lenses.map((l) => l.command?.title).join(' | '));
+  assert.equal(lens.command!.command, 'manifestLens.checkTag');
+
+  const same = await server.connection.sendRequest<{ moved: boolean; current: string; via: string; requests: number; currentUri?: string }>('manifestLens/checkTag', { uri: lens.command!.arguments![0] });
+  assert.deepEqual({ moved: same.moved, current: same.current, via: same.via, currentUri: same.currentUri }, { moved: false, current: seeds.cleanOci.index.digest, via: 'head', currentUri: undefined });
+  assert.equal(same.requests, 1, 'one HEAD');
+
+  await putAs('moving', seeds.cleanOci.amd64);
+  const moved = await server.connection.sendRequest<{ moved: boolean; shown: string; current: string; currentUri?: string }>('manifestLens/checkTag', { uri: doc.uri });
+  assert.equal(moved.moved, true);
+  assert.equal(moved.shown, seeds.cleanOci.index.digest, 'the document on screen is unchanged');
+  assert.equal(moved.current, seeds.cleanOci.amd64.digest);
+  const now: RemoteDocument = await server.connection.sendRequest('manifestLens/open', { uri: moved.currentUri });
+  assert.equal(now.digest, seeds.cleanOci.amd64.digest);
+  assert.equal(now.verified, 'requested-digest');
+
+  // A document opened by digest has nothing to check.
+  await assert.rejects(server.connection.sendRequest('manifestLens/checkTag', { uri: now.uri }), (e: unknown) => e instanceof ResponseError && /opened by digest/.test(e.message));
+});
+

@@ -69,11 +69,11 @@ function askReference(client: LanguageClient, recent: string[]): Promise<string 
 }
 
 /** Fetches through the server under a cancellable progress notification. Undefined when cancelled. */
-export async function fetchWithProgress(
+export async function fetchWithProgress<T = RemoteDocument>(
   deps: InspectDeps,
   title: string,
   request: { method: string; params: object },
-): Promise<RemoteDocument | undefined> {
+): Promise<T | undefined> {
   const client = await deps.client();
   if (!client) {
     void vscode.window.showErrorMessage('Manifest Lens: the language server is not running; see the "Manifest Lens" output.');
@@ -82,7 +82,7 @@ export async function fetchWithProgress(
   try {
     return await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title, cancellable: true },
-      (_progress, token) => client.sendRequest<RemoteDocument>(request.method, request.params, token),
+      (_progress, token) => client.sendRequest<T>(request.method, request.params, token),
     );
   } catch (err) {
     if (err instanceof ResponseError && (err.code === REGISTRY_ERROR_CODE || err.code === -32800 /* RequestCancelled */)) {

@@ -34,6 +34,21 @@ export interface Fetched {
   readonly warnings: readonly string[];
 }
 
+/** Where a tag points now, compared with the digest of the document opened by it. */
+export interface TagCheck {
+  readonly reference: string;
+  /** The digest of the document on screen. */
+  readonly shown: string;
+  /** The digest the tag names now. */
+  readonly current: string;
+  readonly moved: boolean;
+  /** 'head': Docker-Content-Digest of a HEAD request; 'get': the sha256 of the fetched bytes. */
+  readonly via: 'head' | 'get';
+  readonly requests: number;
+  /** When moved: the URI that opens the manifest the tag names now. */
+  readonly currentUri?: string;
+}
+
 /** What the client shows for a fetched document. */
 export interface RemoteDocument {
   readonly uri: string;
@@ -81,6 +96,39 @@ export class RemoteService {
     const sep = target.ref.includes(':') ? '@' : ':';
     const ref = this.parse(`${target.registry}/${target.repository}${sep}${target.ref}`);
     return this.describe(await this.fetch({ ...target, raw: false }, ref, signal), target.raw);
+  }
+
+  /**
+   * Asks the registry where the tag a manifest was opened by points now: one HEAD request for
+   * Docker-Content-Digest (a GET only when the registry sends none). Nothing is replaced: the
+   * document keeps showing what was served then; a moved tag comes with the URI of the new one.
+   */
+  async checkTag(uri: string, signal: AbortSignal): Promise<TagCheck> {
+    const f = this.fetched(uri);
+    if (!f || f.target.kind !== 'manifest') throw new ResponseError(REGISTRY_ERROR_CODE, 'Check Tag works on manifests opened with "Inspect Remote Image".', { kind: 'invalid-reference' });
+    if (f.target.ref.includes(':')) throw new ResponseError(REGISTRY_ERROR_CODE, `This manifest was opened by digest (${f.target.ref}); a digest always names the same bytes.`, { kind: 'invalid-reference' });
+    const ref = this.parse(`${f.target.registry}/${f.target.repository}:${f.target.ref}`);
+    try {
+      const client = this.client();
+      const head = await client.headManifest(ref, { signal });
+      let current = head.digest;
+      let via: TagCheck['via'] = 'head';
+      let requests = head.requests;
+      if (!current) {
+        const m = await client.getManifest(ref, { signal });
+        current = m.digest;
+        via = 'get';
+        requests += m.requests;
+      }
+      const moved = current !== f.digest;
+      this.log(`checked ${formatReference(ref)}: ${moved ? `now ${current}, was ${f.digest}` : `still ${current}`} (${via === 'head' ? 'HEAD' : 'GET'}, ${requests} request(s))`);
+      return {
+        reference: formatReference(ref), shown: f.digest, current, moved, via, requests,
+        currentUri: moved ? remoteUri({ registry: f.target.registry, repository: f.target.repository, ref: current, kind: 'manifest', raw: false }) : undefined,
+      };
+    } catch (err) {
+      throw toResponseError(err);
+    }
   }
 
   /** What was served for a URI (raw or pretty), if it was fetched in this session. */
@@ -166,6 +214,8 @@ export class RemoteService {
     if (!root || f.target.kind === 'blob') return lenses;
     if (f.target.kind === 'manifest') {
       lenses.push({ range: top, command: { title: 'Show referrers', command: 'manifestLens.openRemote', arguments: [remoteUri({ ...base, ref: f.digest, kind: 'referrers' })] } });
+      // Opened by tag: the tag may have moved since.
+      if (!f.target.ref.includes(':')) lenses.push({ range: top, command: { title: `Check :${f.target.ref} for a newer digest`, command: 'manifestLens.checkTag', arguments: [withRaw(doc.uri, false)] } });
     }
     for (const site of analysis.descriptors) {
       const digest = stringOf(site.node, 'digest');
