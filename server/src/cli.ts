@@ -13,10 +13,10 @@ const VERSION = typeof MANIFEST_LENS_VERSION === 'string' ? MANIFEST_LENS_VERSIO
 
 const USAGE = `Usage:
   manifest-lens lint [--format text|json|sarif|github] [--rule ID=off|hint|info|warning|error]…
-                     [--fail-on error|warning|info|hint|never] FILE…
+                     [--fail-on error|warning|info|hint|never] [--stdin-name NAME] FILE…|-
       Lint OCI / Docker manifests, indexes and configs. Exit 1 when a finding is at least as
       severe as --fail-on (default: error), 2 on a usage error. sarif is for code scanning,
-      github prints GitHub Actions annotations.
+      github prints GitHub Actions annotations. - reads standard input.
   manifest-lens inspect [--platform OS/ARCH[/VARIANT]] [--lint] [--insecure HOST]… REFERENCE
       Fetch a manifest from a registry and print the bytes it served, unchanged. With --lint,
       lint it (and, for an index, every child manifest); exit 1 on an error, 3 on a registry error.

@@ -1,7 +1,7 @@
 /** The CLI as a build pipeline runs it: exit codes and output formats. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -123,4 +123,16 @@ test('--fail-on sets the exit threshold: warning fails on a warning-only file, n
   const bad = cli('lint', '--fail-on', 'sometimes', file);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--fail-on expects error\|warning\|info\|hint\|never/);
+});
+
+test('- lints standard input (a pipeline: crane manifest REF | manifest-lens lint -), named by --stdin-name', () => {
+  const text = readFileSync(join(SAMPLES, 'podman-22196-child.json'), 'utf8');
+  const r = spawnSync(process.execPath, [CLI, 'lint', '--stdin-name', 'child.json', '-'], { input: text, encoding: 'utf8' });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout, /^child\.json:5:20 error mixed-config-media-type /m);
+  const anon = spawnSync(process.execPath, [CLI, 'lint', '-'], { input: '{"schemaVersion":2', encoding: 'utf8' });
+  assert.equal(anon.status, 1);
+  assert.match(anon.stdout, /^<stdin>:1:\d+ error json-invalid not valid JSON/m);
+  const twice = cli('lint', '-', '-');
+  assert.equal(twice.code, 2);
 });

@@ -38,6 +38,20 @@ export function lintFile(file: string, options: AnalyzeOptions = {}): LintFileRe
   return lintBytes(file, bytes, options);
 }
 
+/** Lints what arrives on standard input, reported under `name`. */
+export function lintStdin(name: string, options: AnalyzeOptions = {}): LintFileResult {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(0);
+  } catch (err) {
+    return { file: name, kind: 'unknown', findings: [{ ruleId: 'file-unreadable', severity: 'error', message: `standard input cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, line: 1, column: 1, endLine: 1, endColumn: 1 }] };
+  }
+  if (bytes.length > MAX_LINT_BYTES) {
+    return { file: name, kind: 'unknown', findings: [{ ruleId: 'file-too-large', severity: 'error', message: `is ${(bytes.length / 1048576).toFixed(1)} MiB; the linter reads at most ${MAX_LINT_BYTES / 1048576} MiB`, line: 1, column: 1, endLine: 1, endColumn: 1 }] };
+  }
+  return lintBytes(name, bytes, options);
+}
+
 export function lintBytes(file: string, bytes: Uint8Array, options: AnalyzeOptions = {}): LintFileResult {
   let text: string;
   try {

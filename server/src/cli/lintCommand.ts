@@ -2,7 +2,7 @@
 import { RULES_BY_ID } from '../engine/ruleTable';
 import type { RuleSetting } from '../engine/analyze';
 import { toGithub, toSarif } from './formats';
-import { lintFile, worstSeverity } from './lint';
+import { lintFile, lintStdin, worstSeverity } from './lint';
 import { SEVERITY_ORDER } from '../engine/types';
 
 const SETTINGS = new Set(['off', 'hint', 'info', 'warning', 'error']);
@@ -14,12 +14,15 @@ type FailOn = (typeof FAIL_ON)[number];
 export function runLint(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream, version = '0.0.0'): number {
   let format = 'text';
   let failOn: FailOn = 'error';
+  let stdinName = '<stdin>';
   const rules: Record<string, RuleSetting> = {};
   const files: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--format') format = args[++i] ?? '';
     else if (a.startsWith('--format=')) format = a.slice(9);
+    else if (a === '--stdin-name') stdinName = args[++i] ?? stdinName;
+    else if (a.startsWith('--stdin-name=')) stdinName = a.slice('--stdin-name='.length);
     else if (a === '--fail-on' || a.startsWith('--fail-on=')) {
       const v = a === '--fail-on' ? args[++i] ?? '' : a.slice('--fail-on='.length);
       if (!(FAIL_ON as readonly string[]).includes(v)) {
@@ -50,7 +53,12 @@ export function runLint(args: string[], out: NodeJS.WritableStream, err: NodeJS.
     err.write('lint: no files given\n');
     return 2;
   }
-  const results = files.map((f) => lintFile(f, { rules }));
+  if (files.filter((f) => f === '-').length > 1) {
+    err.write('lint: standard input (-) can be given once\n');
+    return 2;
+  }
+  // `-` is standard input: `crane manifest REF | manifest-lens lint -`.
+  const results = files.map((f) => (f === '-' ? lintStdin(stdinName, { rules }) : lintFile(f, { rules })));
   if (format === 'json') {
     out.write(JSON.stringify(results, null, 2) + '\n');
   } else if (format === 'sarif') {
