@@ -16,7 +16,8 @@ const USAGE = `Usage:
                      [--fail-on error|warning|info|hint|never] [--stdin-name NAME] FILE…|-
       Lint OCI / Docker manifests, indexes and configs. Exit 1 when a finding is at least as
       severe as --fail-on (default: error), 2 on a usage error. sarif is for code scanning,
-      github prints GitHub Actions annotations. - reads standard input.
+      github prints GitHub Actions annotations. - reads standard input. --fail-on never always
+      exits 0, even for a file that cannot be read.
   manifest-lens inspect [--platform OS/ARCH[/VARIANT]] [--lint] [--insecure HOST]… REFERENCE
       Fetch a manifest from a registry and print the bytes it served, unchanged. With --lint,
       lint it (and, for an index, every child manifest); exit 1 on an error, 3 on a registry error.

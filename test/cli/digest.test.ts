@@ -39,7 +39,7 @@ if (skip) {
       assert.notEqual(seeds.cleanOci.arm64.digest, seeds.cleanOci.index.digest);
       const v = await digest('--platform', 'linux/amd64', '--verify', seeds.cleanOci.index.reference);
       assert.equal(v.stdout.toString(), seeds.cleanOci.amd64.digest + '\n');
-      assert.match(v.stderr, /sha256 matches/);
+      assert.match(v.stderr, /fetched, \d+ bytes; its digest matches the index entry/);
     });
 
     test('no such platform, a missing tag: exit 3 with one readable line; --lint is inspect\'s: exit 2', async () => {
@@ -104,3 +104,71 @@ describe('manifest-lens digest when HEAD does not tell the truth', () => {
     assert.match(r.stderr, /not the requested digest/);
   });
 });
+
+/** A signed schema 1 manifest as libtrust writes it: the payload, then the signatures; the digest covers the payload. */
+function signedSchema1(): { signed: string; payloadDigest: string; bytesDigest: string } {
+  const payload = '{\n   "schemaVersion": 1,\n   "name": "app",\n   "tag": "old",\n   "architecture": "amd64",\n   "fsLayers": [],\n   "history": []\n}';
+  const formatLength = payload.length - 2;
+  const protectedHeader = Buffer.from(JSON.stringify({ formatLength, formatTail: Buffer.from('\n}').toString('base64url'), time: '2020-01-01T00:00:00Z' })).toString('base64url');
+  const signed = payload.slice(0, formatLength) + `,\n   "signatures": [{"header": {"alg": "ES256"}, "signature": "x", "protected": "${protectedHeader}"}]\n}`;
+  return { signed, payloadDigest: sha256(payload), bytesDigest: sha256(signed) };
+}
+
+describe('manifest-lens digest: signed schema 1, a useless header, nested indexes', () => {
+  let reg: FakeRegistry;
+  const s1 = signedSchema1();
+  const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+  const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+  let child = '';
+  before(async () => {
+    assertCliBuilt();
+    reg = await startFakeRegistry({
+      intercept: (_req, res, rec) => {
+        if (rec.path === '/v2/app/manifests/old') {
+          // What a registry does for signed schema 1: Docker-Content-Digest is the payload's.
+          res.writeHead(200, { 'content-type': 'application/vnd.docker.distribution.manifest.v1+prettyjws', 'docker-content-digest': s1.payloadDigest, 'content-length': String(Buffer.byteLength(s1.signed)) });
+          res.end(rec.method === 'HEAD' ? undefined : s1.signed);
+          return true;
+        }
+        if (rec.path === '/v2/app/manifests/junk-header' && rec.method === 'HEAD') {
+          res.writeHead(200, { 'content-type': OCI_MANIFEST, 'docker-content-digest': 'md5:zzz' });
+          res.end();
+          return true;
+        }
+        return false;
+      },
+    });
+    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256('{}'), size: 2 }, layers: [] });
+    child = reg.putManifest('app', 'junk-header', manifest, OCI_MANIFEST);
+    const inner = JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ mediaType: OCI_MANIFEST, digest: child, size: manifest.length, platform: { os: 'linux', architecture: 'amd64' } }] });
+    const innerDigest = reg.putManifest('app', undefined, inner, OCI_INDEX);
+    reg.putManifest('app', 'nested', JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ mediaType: OCI_INDEX, digest: innerDigest, size: inner.length, platform: { os: 'linux', architecture: 'amd64' } }] }), OCI_INDEX);
+  });
+  after(async () => reg?.close());
+
+  test('signed schema 1: HEAD and --verify give the same digest, the payload\'s, and --verify says why the bytes hash otherwise', async () => {
+    const head = await runCli(['digest', `${reg.hostPort}/app:old`]);
+    const verify = await runCli(['digest', '--verify', `${reg.hostPort}/app:old`]);
+    assert.equal(head.stdout.toString(), s1.payloadDigest + '\n', head.stderr);
+    assert.equal(verify.stdout.toString(), s1.payloadDigest + '\n', verify.stderr);
+    assert.match(verify.stderr, new RegExp(`payload without its signatures \\(the \\d+ bytes served hash to ${s1.bytesDigest}\\)`));
+    const inspect = await runCli(['inspect', `${reg.hostPort}/app:old`]);
+    assert.equal(sha256(inspect.stdout), s1.bytesDigest, 'inspect still prints the served bytes');
+    assert.match(inspect.stderr, new RegExp(`the bytes on stdout hash to ${s1.bytesDigest}`));
+  });
+
+  test('a Docker-Content-Digest that is not a digest is no answer: the manifest is fetched and hashed', async () => {
+    const r = await runCli(['digest', `${reg.hostPort}/app:junk-header`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.toString(), child + '\n');
+    assert.doesNotMatch(r.stdout.toString(), /md5/);
+  });
+
+  test('--platform follows an entry that is itself an index to the manifest inside', async () => {
+    const r = await runCli(['digest', '--platform', 'linux/amd64', `${reg.hostPort}/app:nested`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.toString(), child + '\n');
+    assert.equal(r.stderr.trim().split('\n').length, 2, r.stderr);
+  });
+});
+

@@ -136,3 +136,10 @@ test('- lints standard input (a pipeline: crane manifest REF | manifest-lens lin
   const twice = cli('lint', '-', '-');
   assert.equal(twice.code, 2);
 });
+test('--format sarif: artifact URIs are URI references (a space is %20)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ml-sarif-'));
+  const file = join(dir, 'my manifest.json');
+  writeFileSync(file, readFileSync(join(SAMPLES, 'podman-22196-child.json')));
+  const log = JSON.parse(cli('lint', '--format', 'sarif', file).stdout);
+  assert.equal(log.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri, join(dir, 'my%20manifest.json'));
+});

@@ -96,3 +96,9 @@ test('nesting past MAX_DEPTH is refused with its own message, and nothing downst
     outline(a);
   }
 });
+test('the CLI says a document nested too deep was not linted, not that it is invalid JSON', async () => {
+  const { lintBytes } = await import('../../server/src/cli/lint');
+  const r = lintBytes('deep.json', Buffer.from('['.repeat(600) + ']'.repeat(600)));
+  assert.equal(r.findings.length, 1);
+  assert.match(r.findings[0].message, /^not linted: the JSON is nested more than 500 levels deep/);
+});

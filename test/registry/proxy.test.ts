@@ -85,4 +85,12 @@ describe('through a forward proxy', () => {
     await c2.close();
     assert.match(unrouted.message, /answered 502 when asked to connect to elsewhere\.example\.test:5000/);
   });
+
+  test('a proxy setting that is not a URL: the message says so, names the host part, and never shows the credentials', async () => {
+    const { c, lines } = testClient([OCI_MANIFEST], { proxy: 'user:s3cret@proxy.example:3128', insecureHosts: [NAME] });
+    const e = await rejects(c.getManifest(parseReference(`${NAME}/team/app:v1`)), 'proxy');
+    await c.close();
+    assert.match(e.message, /The proxy setting "proxy\.example:3128" is not a usable URL/);
+    assert.ok(!e.message.includes('s3cret') && !lines.join('\n').includes('s3cret'));
+  });
 });

@@ -14,6 +14,7 @@
  *
  * Exit codes: 0 printed, 2 usage, 3 the registry could not give it (or contradicted itself).
  */
+import { mediaTypeInfo } from '../engine/mediaTypes';
 import { platformText } from '../engine/platforms';
 import { formatReference, isRegistryError, referenceWithDigest, type ImageReference, type RegistryClient } from '../registry';
 import { indexEntries, parseInspectArgs, selectPlatform } from './inspectCommand';
@@ -60,27 +61,44 @@ async function ownDigest(client: RegistryClient, ref: ImageReference, verify: bo
     err.write(`${label}: HEAD gave no Docker-Content-Digest; fetching the manifest to hash it\n`);
   }
   const m = await client.getManifest(ref);
-  err.write(`${label}: ${m.digest} is the sha256 of the ${m.bytes.length} bytes served${m.verified === 'requested-digest' ? ', as requested' : m.verified === 'docker-content-digest' ? ', matching Docker-Content-Digest' : ''}\n`);
+  const what = m.digest === m.bytesDigest
+    ? `the sha256 of the ${m.bytes.length} bytes served`
+    : `the sha256 of the signed schema 1 manifest's payload without its signatures (the ${m.bytes.length} bytes served hash to ${m.bytesDigest})`;
+  err.write(`${label}: ${m.digest} is ${what}${m.verified === 'requested-digest' ? ', as requested' : m.verified === 'docker-content-digest' ? ', matching Docker-Content-Digest' : ''}\n`);
   return m.digest;
 }
 
-/** The digest of the index entry for `platform` (first match), fetched and hashed with --verify. */
+/** How deep --platform follows an index whose matching entry is itself an index (as inspect does). */
+const MAX_INDEX_DEPTH = 4;
+
+/**
+ * The digest of the index entry for `platform` (the first match, image-index.md), following an
+ * entry that is itself an index; with --verify the manifest is fetched and checked against it.
+ */
 async function platformDigest(client: RegistryClient, ref: ImageReference, platform: { os: string; architecture: string; variant: string }, verify: boolean, err: NodeJS.WritableStream): Promise<string> {
-  const label = formatReference(ref);
-  const index = await client.getManifest(ref);
-  const entries = indexEntries(index.bytes);
-  if (!entries) {
-    throw new DigestError(`${label} (${index.digest}) is not an index or manifest list, so it has no per-platform digests; drop --platform`);
+  let current = ref;
+  for (let depth = 0; ; depth++) {
+    const label = formatReference(current);
+    const index = await client.getManifest(current);
+    const entries = indexEntries(index.bytes);
+    if (!entries) {
+      if (depth === 0) throw new DigestError(`${label} (${index.digest}) is not an index or manifest list, so it has no per-platform digests; drop --platform`);
+      return index.digest;
+    }
+    if (depth >= MAX_INDEX_DEPTH) throw new DigestError(`gave up after ${MAX_INDEX_DEPTH} nested indexes at ${label}`);
+    const match = selectPlatform(entries, platform);
+    if (!match) {
+      const available = entries.filter((e) => e.platform && !e.attestation).map((e) => platformText(e.platform!));
+      throw new DigestError(`${label} has no manifest for platform ${platformText(platform)} (it lists: ${available.length ? available.join(', ') : 'no platforms'})`);
+    }
+    err.write(`${label}: index ${index.digest}; platform ${platformText(platform)} → manifests[${match.position}] ${match.digest}\n`);
+    const nested = mediaTypeInfo(match.mediaType)?.role === 'index';
+    if (!nested && !verify) return match.digest;
+    current = referenceWithDigest(ref, match.digest);
+    if (!nested) {
+      const child = await client.getManifest(current);
+      err.write(`${formatReference(current)}: fetched, ${child.bytes.length} bytes; its digest matches the index entry\n`);
+      return match.digest;
+    }
   }
-  const match = selectPlatform(entries, platform);
-  if (!match) {
-    const available = entries.filter((e) => e.platform && !e.attestation).map((e) => platformText(e.platform!));
-    throw new DigestError(`${label} has no manifest for platform ${platformText(platform)} (it lists: ${available.length ? available.join(', ') : 'no platforms'})`);
-  }
-  err.write(`${label}: index ${index.digest}; platform ${platformText(platform)} → manifests[${match.position}] ${match.digest}\n`);
-  if (verify) {
-    const child = await client.getManifest(referenceWithDigest(ref, match.digest));
-    err.write(`${label}@${match.digest}: fetched, ${child.bytes.length} bytes, sha256 matches\n`);
-  }
-  return match.digest;
 }

@@ -47,7 +47,8 @@ export function toSarif(results: readonly LintFileResult[], version: string): ob
         message: { text: f.message },
         locations: [{
           physicalLocation: {
-            artifactLocation: { uri: r.file.split('\\').join('/') },
+            // A URI reference: forward slashes, and spaces or <stdin> percent-encoded.
+            artifactLocation: { uri: encodeURI(r.file.split('\\').join('/')) },
             region: { startLine: f.line, startColumn: f.column, endLine: f.endLine, endColumn: f.endColumn },
           },
         }],

@@ -168,6 +168,7 @@ interface Fetched {
   readonly contentType: string;
   readonly mediaType?: string;
   readonly digest: string;
+  readonly bytesDigest: string;
   readonly verified: FetchedManifest['verified'];
   readonly dockerContentDigest?: string;
   readonly warnings: readonly string[];
@@ -245,6 +246,7 @@ async function fetchOne(client: RegistryClient, ref: ImageReference, label: stri
     contentType: m.contentType,
     mediaType: m.mediaType,
     digest: m.digest,
+    bytesDigest: m.bytesDigest,
     verified: m.verified,
     dockerContentDigest: m.dockerContentDigest,
     warnings: m.warnings ?? [],
@@ -253,6 +255,9 @@ async function fetchOne(client: RegistryClient, ref: ImageReference, label: stri
     err.write(`${label}: warning: the index entry says ${expectedSize} bytes, the registry served ${m.bytes.length}\n`);
   }
   err.write(`${label}: ${doc.digest} ${doc.contentType || '(no Content-Type)'} ${doc.bytes.length} bytes, ${verificationText(doc)}\n`);
+  if (doc.bytesDigest !== doc.digest) {
+    err.write(`${label}: a signed schema 1 manifest: its digest covers the payload without the signatures; the bytes on stdout hash to ${doc.bytesDigest}\n`);
+  }
   for (const w of doc.warnings) err.write(`${label}: warning: ${oneLine(w)}\n`);
   return doc;
 }
@@ -312,7 +317,7 @@ function report(options: InspectOptions, fetched: readonly Fetched[], out: NodeJ
       // not JSON: leave null; the text is still there
     }
     const describe = (f: Fetched): Record<string, unknown> => ({
-      reference: f.label, digest: f.digest, contentType: f.contentType, mediaType: f.mediaType ?? null,
+      reference: f.label, digest: f.digest, bytesDigest: f.bytesDigest, contentType: f.contentType, mediaType: f.mediaType ?? null,
       size: f.bytes.length, verified: f.verified, dockerContentDigest: f.dockerContentDigest ?? null, warnings: f.warnings,
     });
     const body = {

@@ -67,7 +67,8 @@ export function lintBytes(file: string, bytes: Uint8Array, options: AnalyzeOptio
     const e = a.syntaxErrors[0];
     const p = positionAt(starts, e.offset);
     const more = a.syntaxErrors.length > 1 ? ` (and ${a.syntaxErrors.length - 1} more syntax errors)` : '';
-    return { file, kind: a.kind, findings: [{ ruleId: 'json-invalid', severity: 'error', message: `not valid JSON: ${e.message}${more}`, line: p.line + 1, column: p.character + 1, endLine: p.line + 1, endColumn: p.character + 1 }] };
+    const message = e.tooDeep ? `not linted: the JSON is ${e.message}` : `not valid JSON: ${e.message}${more}`;
+    return { file, kind: a.kind, findings: [{ ruleId: 'json-invalid', severity: 'error', message, line: p.line + 1, column: p.character + 1, endLine: p.line + 1, endColumn: p.character + 1 }] };
   }
   return {
     file,

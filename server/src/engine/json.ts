@@ -11,6 +11,8 @@ export interface SyntaxError {
   readonly message: string;
   readonly offset: number;
   readonly length: number;
+  /** Not a syntax error: the document nests deeper than the parser follows (valid JSON, not read). */
+  readonly tooDeep?: boolean;
 }
 
 export interface ParsedJson {
@@ -44,14 +46,14 @@ export function parseJson(text: string): ParsedJson {
   // Well-formed JSON (the common case, and the only one in large fetched documents) takes the
   // fast path; anything else gets jsonc-parser's recovery and messages.
   const fast = tapeParse(text);
-  if (fast === TOO_DEEP) return { text, root: undefined, errors: [{ message: `nested more than ${MAX_DEPTH} levels deep; not parsed`, offset: 0, length: 0 }] };
+  if (fast === TOO_DEEP) return { text, root: undefined, errors: [{ message: `nested more than ${MAX_DEPTH} levels deep (manifests nest about six); not read`, offset: 0, length: 0, tooDeep: true }] };
   if (fast) return { text, root: fast, errors: [] };
   const raw: ParseError[] = [];
   let root: Node | undefined;
   try {
     root = parseTree(text, raw, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: true });
   } catch (err) {
-    if (err instanceof RangeError) return { text, root: undefined, errors: [{ message: 'nested too deeply to parse', offset: 0, length: 0 }] };
+    if (err instanceof RangeError) return { text, root: undefined, errors: [{ message: 'nested too deeply to parse', offset: 0, length: 0, tooDeep: true }] };
     throw err;
   }
   const errors = raw.map((e) => {

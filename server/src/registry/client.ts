@@ -60,8 +60,14 @@ export interface FetchedManifest {
   readonly contentType: string;
   /** contentType without parameters. */
   readonly mediaType: string;
-  /** 'sha256:' + hex of bytes. */
+  /**
+   * The digest the manifest goes by: 'sha256:' + hex of the bytes, except for a signed schema 1
+   * manifest, whose digest (for registries, docker, skopeo and crane alike) covers its payload
+   * without the signatures (libtrust); `bytesDigest` then differs.
+   */
   readonly digest: string;
+  /** 'sha256:' + hex of the bytes as served (`inspect REF | sha256sum`). */
+  readonly bytesDigest: string;
   readonly verified: 'requested-digest' | 'docker-content-digest' | 'computed-only';
   readonly dockerContentDigest?: string;
   /** `Warning: 299` texts, deduplicated. */
@@ -485,12 +491,13 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     const bytes = res.body;
     const contentType = header(res.headers, 'content-type') ?? '';
     const mediaType = contentType.split(';')[0]!.trim();
-    const digest = digestOf(bytes)!;
+    const bytesDigest = digestOf(bytes)!;
+    // Signed schema1: registries digest the payload without signatures (libtrust).
+    const signedPayload = mediaType === SCHEMA1_SIGNED ? schema1SignedPayload(bytes) : undefined;
+    const digest = signedPayload ? digestOf(signedPayload)! : bytesDigest;
     const dockerContentDigest = header(res.headers, 'docker-content-digest')?.trim() || undefined;
     let verified: FetchedManifest['verified'] = 'computed-only';
     if (verifyDigests) {
-      // Signed schema1: registries digest the payload without signatures (libtrust).
-      const signedPayload = mediaType === SCHEMA1_SIGNED ? schema1SignedPayload(bytes) : undefined;
       // For signed schema1 either form is accepted: registries digest the payload, tools may digest the raw bytes.
       const matches = (expected: string): { ok: boolean; actual: string | undefined } => {
         const algorithm = digestAlgorithm(expected);
@@ -538,6 +545,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       contentType,
       mediaType,
       digest,
+      bytesDigest,
       verified,
       warnings: warningsOf(res.headers),
       requests: ctx.requests,
@@ -574,7 +582,9 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         }
         const out: { digest?: string; mediaType?: string; size?: number; requests: number } = { requests: ctx.requests };
         const digest = header(res.headers, 'docker-content-digest')?.trim();
-        if (digest) out.digest = digest;
+        // A value that is not a digest is no answer (the GET path ignores it the same way).
+        if (digest && !digestProblem(digest)) out.digest = digest;
+        else if (digest) log?.(`ignoring unusable Docker-Content-Digest header from ${ref.apiHost}`);
         const contentType = header(res.headers, 'content-type');
         if (contentType) out.mediaType = contentType.split(';')[0]!.trim();
         const size = Number(header(res.headers, 'content-length'));
@@ -646,6 +656,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
           contentType: OCI_INDEX,
           mediaType: OCI_INDEX,
           digest: digestOf(bytes)!,
+          bytesDigest: digestOf(bytes)!,
           verified: 'computed-only' as const,
           warnings: [],
           requests: ctx.requests,

@@ -329,12 +329,13 @@ const PROXY_SETTINGS = 'HTTPS_PROXY / HTTP_PROXY / NO_PROXY, or VS Code\'s http.
  * (CONNECT) with something else than 200 — undici reports that as an aborted request.
  */
 function proxyError(e: unknown, code: string, host: string, proxy: string): RegistryError | undefined {
-  let proxyHost = proxy;
+  // Not an http(s) URL with a host: keep what follows the last @ (anything before it may be credentials).
+  let proxyHost = proxy.slice(proxy.lastIndexOf('@') + 1);
   try {
-    proxyHost = new URL(proxy).host;
+    const u = new URL(proxy);
+    if ((u.protocol === 'http:' || u.protocol === 'https:') && u.host) proxyHost = u.host;
   } catch {
-    // keep the text as given, minus anything that looks like credentials
-    proxyHost = proxy.replace(/\/\/[^@/]*@/, '//');
+    // keep the stripped text
   }
   const make = (message: string, status?: number): RegistryError => new RegistryError('proxy', message, { host, status });
   const m = /Proxy response \((\d{3})\)/.exec(e instanceof Error ? e.message : '');
@@ -347,6 +348,9 @@ function proxyError(e: unknown, code: string, host: string, proxy: string): Regi
   }
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
     return make(`Could not reach the proxy ${proxyHost} (${code}) to connect to ${host}. Check ${PROXY_SETTINGS}.`);
+  }
+  if (code === 'ERR_INVALID_URL' || code === 'UND_ERR_INVALID_ARG') {
+    return make(`The proxy setting "${proxyHost}" is not a usable URL (${code}); write it as http://host:port (credentials, if any, as http://user:password@host:port) in ${PROXY_SETTINGS}.`);
   }
   return undefined;
 }
