@@ -204,6 +204,11 @@ const scenarios: Array<{ id: string; title: string; run: () => Promise<void> }> 
       const titles = lenses.map((l) => l.command?.title ?? '');
       const digest = titles.find((t) => t.includes('sha256:') && t.includes('verified'));
       assert.ok(digest?.includes(index.digest.slice(0, 19)), `a digest lens for ${index.digest} (lenses: ${titles.join(' | ')})`);
+      // Opened by tag: the tag can be checked for a newer digest (one HEAD; answers in a notification).
+      const checkLens = lenses.find((l) => /^Check :\S+ for a newer digest$/.test(l.command?.title ?? ''));
+      assert.equal(checkLens?.command?.command, 'manifestLens.checkTag', `a "Check :tag" lens (lenses: ${titles.join(' | ')})`);
+      await vscode.commands.executeCommand(checkLens!.command!.command, ...(checkLens!.command!.arguments ?? []));
+      await until('the tag check in the Manifest Lens output', () => /checked \S+: still sha256:[a-f0-9]{64} \(HEAD, 1 request\(s\)\)/.test(outputLog()), 15_000);
       const openLens = lenses.find((l) => /^Open linux\/arm64(\/v8)? manifest$/.test(l.command?.title ?? ''));
       assert.ok(openLens?.command, `an "Open linux/arm64 manifest" lens (lenses: ${titles.join(' | ')})`);
       await vscode.commands.executeCommand(openLens.command.command, ...(openLens.command.arguments ?? []));
