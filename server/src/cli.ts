@@ -6,26 +6,42 @@
  *   node dist/cli.js rules [ID…]
  */
 import { runLint } from './cli/lintCommand';
+import { programName, quietOnClosedPipe } from './cli/program';
 
 /** Set by the bundler from package.json (scripts/build.mjs); the sources run under tsx say 'dev'. */
 declare const MANIFEST_LENS_VERSION: string | undefined;
 const VERSION = typeof MANIFEST_LENS_VERSION === 'string' ? MANIFEST_LENS_VERSION : 'dev';
 
+const PROG = programName();
+
 const USAGE = `Usage:
-  manifest-lens lint [--format text|json|sarif|github] [--rule ID=off|hint|info|warning|error]…
-                     [--fail-on error|warning|info|hint|never] [--stdin-name NAME] FILE…|-
-      Lint OCI / Docker manifests, indexes and configs. Exit 1 when a finding is at least as
-      severe as --fail-on (default: error), 2 on a usage error. sarif is for code scanning,
-      github prints GitHub Actions annotations. - reads standard input. --fail-on never always
-      exits 0, even for a file that cannot be read.
-  manifest-lens inspect [--platform OS/ARCH[/VARIANT]] [--lint] [--insecure HOST]… REFERENCE
-      Fetch a manifest from a registry and print the bytes it served, unchanged. With --lint,
-      lint it (and, for an index, every child manifest); exit 1 on an error, 3 on a registry error.
-  manifest-lens digest [--platform OS/ARCH[/VARIANT]] [--verify] [--insecure HOST]… REFERENCE
-      Print the manifest digest a reference resolves to (with --platform, the matching child's):
-      HEAD's Docker-Content-Digest, or the sha256 of the fetched bytes with --verify.
-  manifest-lens rules [--format text|json] [ID…]
+  ${PROG} lint [options] FILE|FOLDER|- …
+      Lint OCI / Docker manifests, indexes and configs (a folder: the .json files under it;
+      -: standard input). Exit 1 when a finding is at least as severe as --fail-on, 2 on a
+      usage error.
+        --format text|json|sarif|github   sarif for code scanning, github for Actions annotations
+        --rule ID=off|hint|info|warning|error   change one rule's severity (repeatable)
+        --fail-on error|warning|info|hint|never   default error; never always exits 0
+        --stdin-name NAME                 the name findings on standard input are reported under
+  ${PROG} inspect [options] REFERENCE
+      Fetch a manifest from a registry and print the bytes it served, unchanged (what was
+      fetched and verified goes to stderr). Exit 3 when the registry cannot give what was asked
+      (network, auth, not found, no such platform).
+        --platform OS/ARCH[/VARIANT]      follow the index to the matching child
+        --lint [--fail-on SEVERITY]       lint it, and for an index every child; exit 1 on a finding
+        --format raw|json                 json: digest, Content-Type, verification, text, findings
+        --insecure HOST                   plain HTTP to this registry (loopback always may)
+        --no-creds                        do not read docker/podman credentials
+        --timeout SECONDS                 give up on a stalled request (default 30)
+  ${PROG} digest [options] REFERENCE
+      Print the manifest digest a reference resolves to: HEAD's Docker-Content-Digest, or the
+      sha256 of the fetched bytes. Same --insecure, --no-creds, --timeout as inspect.
+        --platform OS/ARCH[/VARIANT]      the matching child's digest (a single manifest is an
+                                          error: it may be another platform's)
+        --verify                          fetch and hash the manifest instead of trusting HEAD
+  ${PROG} rules [--format text|json] [ID …]
       List the rules, or explain the given ones: what, why, source, spec link, quick-fix.
+  ${PROG} --version
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -59,6 +75,8 @@ async function main(argv: string[]): Promise<number> {
       return 2;
   }
 }
+
+quietOnClosedPipe(process.stdout, () => (typeof process.exitCode === 'number' ? process.exitCode : 0));
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },

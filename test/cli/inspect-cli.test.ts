@@ -119,6 +119,18 @@ if (skip) {
       assert.equal(body.manifest.mediaType, m.mediaType);
     });
 
+    test('--lint --fail-on: a list with only warnings passes by default and fails at --fail-on warning', async () => {
+      const m = seeds.dockerListOciChildren.list;
+      const plain = await inspect('--lint', m.reference);
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.match(plain.stderr, / warning mixed-list-oci-children /);
+      assert.match(plain.stderr, /documents checked: 0 errors, \d+ warnings?,/);
+      assert.equal((await inspect('--lint', '--fail-on', 'warning', m.reference)).code, 1);
+      const noLint = await inspect('--fail-on', 'warning', m.reference);
+      assert.equal(noLint.code, 2);
+      assert.match(noLint.stderr, /--fail-on sets when --lint fails; add --lint/);
+    });
+
     test('exit 2: usage errors', async () => {
       const ref = seeds.cleanOci.index.reference;
       const cases: string[][] = [

@@ -1,7 +1,7 @@
 /** The CLI as a build pipeline runs it: exit codes and output formats. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -142,4 +142,31 @@ test('--format sarif: artifact URIs are URI references (a space is %20)', () => 
   writeFileSync(file, readFileSync(join(SAMPLES, 'podman-22196-child.json')));
   const log = JSON.parse(cli('lint', '--format', 'sarif', file).stdout);
   assert.equal(log.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri, join(dir, 'my%20manifest.json'));
+});
+
+test('a folder stands for the .json files under it (not node_modules, not dot-folders)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ml-dir-'));
+  for (const [rel, text] of [['a.json', '{}'], ['sub/b.json', readFileSync(join(SAMPLES, 'podman-22196-child.json'), 'utf8')], ['node_modules/c.json', '{'], ['.git/d.json', '{'], ['e.txt', '{']] as const) {
+    mkdirSync(join(dir, rel, '..'), { recursive: true });
+    writeFileSync(join(dir, rel), text);
+  }
+  const r = cli('lint', dir);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^2 files checked: 1 error, 1 warning, 0 infos, 0 hints$/m);
+  assert.match(r.stdout, new RegExp(`^${join(dir, 'sub', 'b.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:20 error mixed-config-media-type`, 'm'));
+  const empty = mkdtempSync(join(tmpdir(), 'ml-empty-'));
+  const none = cli('lint', empty);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /no \.json files under/);
+});
+
+test('a reader that goes away (| head) ends the CLI quietly, exit 0, no stack trace', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [CLI, 'rules'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  await new Promise<void>((resolve) => child.stdout.once('data', () => { child.stdout.destroy(); resolve(); }));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /EPIPE|at .+:\d+:\d+/);
 });

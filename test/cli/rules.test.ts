@@ -34,3 +34,12 @@ test('rules --format json gives the table without code; an unknown id exits 2 na
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /no rule "mixed-config"; similar: mixed-config-media-type/);
 });
+
+test('the ids lint reports for files it cannot lint are explained too, not "no rule"', async () => {
+  const r = await runCli(['rules', 'json-invalid', 'file-unreadable']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout.toString(), /^json-invalid \(error\)$/m);
+  assert.match(r.stdout.toString(), /Not a rule of the engine/);
+  assert.match((await runCli(['rules'])).stdout.toString(), /Not rules: .*json-invalid, file-unreadable, file-too-large/);
+});
+

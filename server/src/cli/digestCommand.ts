@@ -18,17 +18,23 @@ import { mediaTypeInfo } from '../engine/mediaTypes';
 import { platformText } from '../engine/platforms';
 import { formatReference, isRegistryError, referenceWithDigest, type ImageReference, type RegistryClient } from '../registry';
 import { indexEntries, parseInspectArgs, selectPlatform } from './inspectCommand';
+import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
 
-const USAGE = 'usage: manifest-lens digest [--platform OS/ARCH[/VARIANT]] [--verify] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE\n';
+const USAGE = (): string => `usage: ${programName()} digest [--platform OS/ARCH[/VARIANT]] [--verify] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE\n`;
 
 class DigestError extends Error {}
 
 export async function runDigest(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   const verify = args.includes('--verify');
+  const inspectOnly = args.find((a) => /^--(lint|format|fail-on)(=|$)/.test(a));
+  if (inspectOnly) {
+    err.write(`digest: ${inspectOnly.split('=')[0]} belongs to inspect\n${USAGE()}`);
+    return 2;
+  }
   const options = parseInspectArgs(args.filter((a) => a !== '--verify'));
-  if (typeof options === 'string' || options.lint || options.format !== 'raw') {
-    err.write(`${typeof options === 'string' ? options.replace(/^inspect:/, 'digest:') : 'digest: --lint and --format belong to inspect'}\n${USAGE}`);
+  if (typeof options === 'string') {
+    err.write(`${options.replace(/^inspect:/, 'digest:')}\n${USAGE()}`);
     return 2;
   }
   const session = openSession('digest', options, err);

@@ -9,7 +9,7 @@ import type { Severity } from '../engine/types';
 import type { LintFileResult } from './lint';
 
 /** Ids the CLI reports that are not rules of the table (the file could not be linted). */
-const FILE_PROBLEMS: Readonly<Record<string, string>> = {
+export const FILE_PROBLEMS: Readonly<Record<string, string>> = {
   'json-invalid': 'The file is not JSON (or not UTF-8 text), so it cannot be a manifest.',
   'file-unreadable': 'The file could not be read.',
   'file-too-large': 'The file is larger than the linter reads.',

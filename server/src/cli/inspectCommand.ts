@@ -12,10 +12,12 @@
  */
 import { normalizePlatform, platformText, type PlatformValues } from '../engine/platforms';
 import { formatReference, isRegistryError, referenceWithDigest, type FetchedManifest, type ImageReference, type RegistryClient } from '../registry';
-import { lintBytes, type LintFileResult } from './lint';
+import { SEVERITY_ORDER, type Severity } from '../engine/types';
+import { countsText, lintBytes, type LintFileResult } from './lint';
+import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
 
-const USAGE = 'usage: manifest-lens inspect [--platform OS/ARCH[/VARIANT]] [--lint] [--insecure HOST]… [--no-creds] [--timeout SECONDS] [--format raw|json] REFERENCE\n';
+const USAGE = (): string => `usage: ${programName()} inspect [--platform OS/ARCH[/VARIANT]] [--lint [--fail-on SEVERITY]] [--insecure HOST]… [--no-creds] [--timeout SECONDS] [--format raw|json] REFERENCE\n`;
 
 /** How deep --platform follows an index whose entry is itself an index. */
 const MAX_INDEX_DEPTH = 4;
@@ -29,6 +31,8 @@ export interface InspectOptions {
   readonly noCreds: boolean;
   readonly timeoutSeconds?: number;
   readonly format: 'raw' | 'json';
+  /** With --lint: the least severe finding that makes the exit code 1 ('never': none). */
+  readonly failOn?: Severity | 'never';
 }
 
 /** `linux/arm64/v8` → platform values, or undefined when it is not OS/ARCH[/VARIANT]. */
@@ -45,6 +49,7 @@ export function parseInspectArgs(args: readonly string[]): InspectOptions | stri
   let noCreds = false;
   let timeoutSeconds: number | undefined;
   let format: 'raw' | 'json' = 'raw';
+  let failOn: Severity | 'never' | undefined;
   const insecureHosts: string[] = [];
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -79,6 +84,12 @@ export function parseInspectArgs(args: readonly string[]): InspectOptions | stri
         timeoutSeconds = n;
         break;
       }
+      case '--fail-on': {
+        const v = value();
+        if (v !== 'error' && v !== 'warning' && v !== 'info' && v !== 'hint' && v !== 'never') return `--fail-on expects error|warning|info|hint|never, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
+        failOn = v;
+        break;
+      }
       case '--format': {
         const v = value();
         if (v !== 'raw' && v !== 'json') return `--format must be raw or json, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
@@ -96,7 +107,8 @@ export function parseInspectArgs(args: readonly string[]): InspectOptions | stri
   }
   if (positional.length === 0) return 'inspect: no reference given';
   if (positional.length > 1) return `inspect: one reference at a time, got ${positional.length}: ${positional.join(' ')}`;
-  return { reference: positional[0], platform, lint, insecureHosts, noCreds, timeoutSeconds, format };
+  if (failOn && !lint) return '--fail-on sets when --lint fails; add --lint';
+  return { reference: positional[0], platform, lint, insecureHosts, noCreds, timeoutSeconds, format, failOn };
 }
 
 /** containerd's defaults: an entry without a variant means arm64/v8, amd64/v1, arm/v7. */
@@ -192,7 +204,7 @@ function verificationText(f: Fetched): string {
 export async function runInspect(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   const options = parseInspectArgs(args);
   if (typeof options === 'string') {
-    err.write(`${options}\n${USAGE}`);
+    err.write(`${options}\n${USAGE()}`);
     return 2;
   }
   const session = openSession('inspect', options, err);
@@ -330,6 +342,8 @@ function report(options: InspectOptions, fetched: readonly Fetched[], out: NodeJ
     out.write(JSON.stringify(body, null, 2) + '\n');
   } else {
     out.write(final.bytes);
+    // On a terminal (never in a pipe, where the bytes must stay exact) end the line for the prompt.
+    if ((out as NodeJS.WriteStream).isTTY && final.bytes[final.bytes.length - 1] !== 0x0a) out.write('\n');
   }
 
   if (!options.lint) return 0;
@@ -340,6 +354,8 @@ function report(options: InspectOptions, fetched: readonly Fetched[], out: NodeJ
       err.write(`${r.file}:${f.line}:${f.column} ${f.severity} ${f.ruleId} ${f.message}\n`);
     }
   }
-  err.write(`${lintResults.length} document${lintResults.length === 1 ? '' : 's'} checked: ${counts.error} errors, ${counts.warning} warnings, ${counts.info} infos, ${counts.hint} hints\n`);
-  return counts.error > 0 ? 1 : 0;
+  err.write(`${lintResults.length} document${lintResults.length === 1 ? '' : 's'} checked: ${countsText(counts)}\n`);
+  const failOn = options.failOn ?? 'error';
+  if (failOn === 'never') return 0;
+  return (Object.keys(counts) as Severity[]).some((s) => counts[s] > 0 && SEVERITY_ORDER[s] <= SEVERITY_ORDER[failOn]) ? 1 : 0;
 }

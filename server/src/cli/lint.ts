@@ -86,3 +86,9 @@ export function worstSeverity(results: readonly LintFileResult[]): Severity | un
   for (const r of results) for (const f of r.findings) if (!worst || SEVERITY_ORDER[f.severity] < SEVERITY_ORDER[worst]) worst = f.severity;
   return worst;
 }
+
+/** "1 error, 2 warnings, 0 infos, 0 hints". */
+export function countsText(counts: Readonly<Record<Severity, number>>): string {
+  const one = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  return `${one(counts.error, 'error')}, ${one(counts.warning, 'warning')}, ${one(counts.info, 'info')}, ${one(counts.hint, 'hint')}`;
+}

@@ -1,11 +1,43 @@
+import { readdirSync, statSync, type Dirent } from 'node:fs';
+import { join } from 'node:path';
 /** Argument handling and output of `lint`. */
 import { RULES_BY_ID } from '../engine/ruleTable';
 import type { RuleSetting } from '../engine/analyze';
 import { toGithub, toSarif } from './formats';
-import { lintFile, lintStdin, worstSeverity } from './lint';
+import { countsText, lintFile, lintStdin, worstSeverity } from './lint';
 import { SEVERITY_ORDER } from '../engine/types';
 
 const SETTINGS = new Set(['off', 'hint', 'info', 'warning', 'error']);
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The .json files under a folder, sorted, leaving out node_modules and dot-folders (.git, …). */
+function jsonFilesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (e.isDirectory()) {
+        if (e.name !== 'node_modules' && !e.name.startsWith('.')) walk(join(d, e.name));
+      } else if (e.isFile() && e.name.toLowerCase().endsWith('.json')) {
+        out.push(join(d, e.name));
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
 
 const FORMATS = new Set(['text', 'json', 'sarif', 'github']);
 const FAIL_ON = ['error', 'warning', 'info', 'hint', 'never'] as const;
@@ -50,15 +82,24 @@ export function runLint(args: string[], out: NodeJS.WritableStream, err: NodeJS.
     return 2;
   }
   if (files.length === 0) {
-    err.write('lint: no files given\n');
+    err.write('lint: no files given (a file, a folder, or - for standard input)\n');
     return 2;
   }
   if (files.filter((f) => f === '-').length > 1) {
     err.write('lint: standard input (-) can be given once\n');
     return 2;
   }
-  // `-` is standard input: `crane manifest REF | manifest-lens lint -`.
-  const results = files.map((f) => (f === '-' ? lintStdin(stdinName, { rules }) : lintFile(f, { rules })));
+  // `-` is standard input (`crane manifest REF | manifest-lens lint -`); a folder stands for the
+  // .json files under it.
+  const expanded: string[] = [];
+  for (const f of files) {
+    if (f === '-' || !isDirectory(f)) { expanded.push(f); continue; }
+    const found = jsonFilesUnder(f);
+    if (found.length === 0) err.write(`lint: no .json files under ${f}\n`);
+    expanded.push(...found);
+  }
+  if (expanded.length === 0) return 2;
+  const results = expanded.map((f) => (f === '-' ? lintStdin(stdinName, { rules }) : lintFile(f, { rules })));
   if (format === 'json') {
     out.write(JSON.stringify(results, null, 2) + '\n');
   } else if (format === 'sarif') {
@@ -71,7 +112,7 @@ export function runLint(args: string[], out: NodeJS.WritableStream, err: NodeJS.
     }
     const counts = { error: 0, warning: 0, info: 0, hint: 0 };
     for (const r of results) for (const f of r.findings) counts[f.severity]++;
-    err.write(`${results.length} file${results.length === 1 ? '' : 's'} checked: ${counts.error} errors, ${counts.warning} warnings, ${counts.info} infos, ${counts.hint} hints\n`);
+    err.write(`${results.length} file${results.length === 1 ? '' : 's'} checked: ${countsText(counts)}\n`);
   }
   // Exit 1 when a finding is at least as severe as --fail-on (default: error).
   if (failOn === 'never') return 0;

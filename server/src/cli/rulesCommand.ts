@@ -6,6 +6,8 @@
 import { KIND_TITLES } from '../engine/documentKind';
 import { RULES, RULES_BY_ID } from '../engine/ruleTable';
 import type { Rule } from '../engine/types';
+import { FILE_PROBLEMS } from './formats';
+import { programName } from './program';
 
 function full(rule: Rule): string {
   const lines = [
@@ -18,6 +20,10 @@ function full(rule: Rule): string {
   if (rule.fix) lines.push(`  Quick-fix: ${rule.fix}`);
   lines.push(`  Applies to: ${rule.appliesTo.map((k) => KIND_TITLES[k]).join(', ')}${rule.fetchedOnly ? ' (documents fetched from a registry)' : ''}`);
   return lines.join('\n') + '\n';
+}
+
+function fileProblem(id: string): string {
+  return `${id} (error)\n  ${FILE_PROBLEMS[id]}\n  Not a rule of the engine: lint reports it for the file as a whole, and it cannot be turned off.\n`;
 }
 
 /** Ids that share a word with an unknown id, for the error message. */
@@ -36,25 +42,27 @@ export function runRules(args: string[], out: NodeJS.WritableStream, err: NodeJS
     else ids.push(args[i]);
   }
   if (format !== 'text' && format !== 'json') { err.write(`rules: --format must be text or json, not "${format}"\n`); return 2; }
-  const unknown = ids.filter((id) => !RULES_BY_ID.has(id));
+  const unknown = ids.filter((id) => !RULES_BY_ID.has(id) && !(id in FILE_PROBLEMS));
   if (unknown.length > 0) {
     for (const id of unknown) {
       const near = similar(id);
-      err.write(`rules: no rule "${id}"${near.length ? `; similar: ${near.join(', ')}` : ''}. \`manifest-lens rules\` lists them all.\n`);
+      err.write(`rules: no rule "${id}"${near.length ? `; similar: ${near.join(', ')}` : ''}. \`${programName()} rules\` lists them all.\n`);
     }
     return 2;
   }
-  const chosen = ids.length ? ids.map((id) => RULES_BY_ID.get(id)!) : [...RULES];
+  const fileProblems = ids.filter((id) => id in FILE_PROBLEMS);
+  const chosen = ids.length ? ids.filter((id) => RULES_BY_ID.has(id)).map((id) => RULES_BY_ID.get(id)!) : [...RULES];
   if (format === 'json') {
     out.write(JSON.stringify(chosen.map(({ check: _check, ...rest }) => rest), null, 2) + '\n');
     return 0;
   }
   if (ids.length) {
-    out.write(chosen.map(full).join('\n'));
+    out.write([...chosen.map(full), ...fileProblems.map(fileProblem)].join('\n'));
     return 0;
   }
   const width = Math.max(...chosen.map((r) => r.id.length));
   for (const r of chosen) out.write(`${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${r.description}\n`);
-  out.write(`\n${chosen.length} rules. \`manifest-lens rules ID\` explains one; \`lint --rule ID=off\` turns one off.\n`);
+  out.write(`\nNot rules: what lint reports for a file it cannot lint (always an error): ${Object.keys(FILE_PROBLEMS).join(', ')}.\n`);
+  out.write(`\n${chosen.length} rules. \`${programName()} rules ID\` explains one; \`lint --rule ID=off\` turns one off.\n`);
   return 0;
 }
