@@ -57,4 +57,6 @@ test('parsePlatform and parseInspectArgs', () => {
   assert.deepEqual(o, { reference: 'x/y:z', platform: undefined, lint: true, insecureHosts: ['a:5000', 'b'], noCreds: true, timeoutSeconds: 2.5, format: 'json' });
   assert.equal(typeof parseInspectArgs([]), 'string');
   assert.equal(typeof parseInspectArgs(['--nope', 'x']), 'string');
+  assert.equal((parseInspectArgs(['--lint', '--fail-on=warning', 'x/y:z']) as { failOn?: string }).failOn, 'warning');
+  assert.match(String(parseInspectArgs(['--lint', '--fail-on', 'sometimes', 'x/y:z'])), /--fail-on expects/);
 });

@@ -108,7 +108,7 @@ export function parseInspectArgs(args: readonly string[]): InspectOptions | stri
   if (positional.length === 0) return 'inspect: no reference given';
   if (positional.length > 1) return `inspect: one reference at a time, got ${positional.length}: ${positional.join(' ')}`;
   if (failOn && !lint) return '--fail-on sets when --lint fails; add --lint';
-  return { reference: positional[0], platform, lint, insecureHosts, noCreds, timeoutSeconds, format, failOn };
+  return { reference: positional[0], platform, lint, insecureHosts, noCreds, timeoutSeconds, format, ...(failOn ? { failOn } : {}) };
 }
 
 /** containerd's defaults: an entry without a variant means arm64/v8, amd64/v1, arm/v7. */
