@@ -20,6 +20,9 @@ import {
 } from '../registry';
 import { parseRemoteUri, remoteUri, withRaw, type RemoteKind, type RemoteTarget } from './remoteUri';
 
+/** The most index entries that get an "Open …" CodeLens each. */
+export const MAX_ENTRY_LENSES = 200;
+
 /** JSON-RPC error code for registry failures; `data.kind` is the RegistryError kind. */
 export const REGISTRY_ERROR_CODE = -32050;
 
@@ -217,7 +220,15 @@ export class RemoteService {
       // Opened by tag: the tag may have moved since.
       if (!f.target.ref.includes(':')) lenses.push({ range: top, command: { title: `Check :${f.target.ref} for a newer digest`, command: 'manifestLens.checkTag', arguments: [withRaw(doc.uri, false)] } });
     }
+    // An image layout's index can list thousands of entries: lenses for the first ones, and one
+    // that opens Go to Symbol (the outline lists every entry by platform) for the rest.
+    const entries = analysis.descriptors.filter((s) => s.role === 'manifest').length;
+    if (entries > MAX_ENTRY_LENSES) {
+      lenses.push({ range: top, command: { title: `Go to one of ${entries.toLocaleString('en-US')} entries… (Open lenses on the first ${MAX_ENTRY_LENSES} only)`, command: 'workbench.action.gotoSymbol' } });
+    }
+    let entryLenses = 0;
     for (const site of analysis.descriptors) {
+      if (site.role === 'manifest' && ++entryLenses > MAX_ENTRY_LENSES) continue;
       const digest = stringOf(site.node, 'digest');
       if (!digest || !/^sha256:[a-f0-9]{64}$/.test(digest)) continue;
       const mt = stringOf(site.node, 'mediaType');
