@@ -29,6 +29,25 @@ function isReference(site: DescriptorSite): boolean {
   return site.plain === undefined && isReferenceEntry(site.node);
 }
 
+/**
+ * The reference entries of an index and the first entry of each digest, worked out once for
+ * the two attestation rules (no map is built for an index without reference entries).
+ */
+function referenceEntries(ctx: RuleContext): { references: DescriptorSite[]; byDigest: ReadonlyMap<string, DescriptorSite> } {
+  return ctx.memo('index-reference-entries', () => {
+    const sites = entrySites(ctx);
+    const references = sites.filter(isReference);
+    const byDigest = new Map<string, DescriptorSite>();
+    if (references.length > 0) {
+      for (const s of sites) {
+        const d = entryDigest(s);
+        if (d !== undefined && !byDigest.has(d)) byDigest.set(d, s);
+      }
+    }
+    return { references, byDigest };
+  });
+}
+
 /** The string values of a platform object, when it has string os and architecture. */
 export function platformValuesOf(platform: Node | undefined): { os: string; architecture: string; variant: string; osVersion?: string; osFeatures?: string[] } | undefined {
   if (platform?.type !== 'object') return undefined;
@@ -182,14 +201,7 @@ export const indexRules: Rule[] = [
     specUrl: BUILDX_INSPECT,
     crossEntry: true,
     check(ctx) {
-      const sites = entrySites(ctx);
-      const references = sites.filter(isReference);
-      if (references.length === 0) return;
-      const byDigest = new Map<string, DescriptorSite>();
-      for (const s of sites) {
-        const d = entryDigest(s);
-        if (d !== undefined && !byDigest.has(d)) byDigest.set(d, s);
-      }
+      const { references, byDigest } = referenceEntries(ctx);
       for (const site of references) {
         if (referenceTypeOf(site.node) !== ATTESTATION_MANIFEST) continue;
         const annotations = valueOf(site.node, 'annotations');
@@ -211,14 +223,7 @@ export const indexRules: Rule[] = [
     specUrl: BUILDX_INSPECT,
     crossEntry: true,
     check(ctx) {
-      const sites = entrySites(ctx);
-      const references = sites.filter(isReference);
-      if (references.length === 0) return;
-      const digests = new Set<string>();
-      for (const s of sites) {
-        const d = entryDigest(s);
-        if (d !== undefined) digests.add(d);
-      }
+      const { references, byDigest: digests } = referenceEntries(ctx);
       for (const site of references) {
         const type = referenceTypeOf(site.node);
         if (type === undefined) continue;
