@@ -17,7 +17,7 @@
 import { mediaTypeInfo } from '../engine/mediaTypes';
 import { platformText } from '../engine/platforms';
 import { formatReference, isRegistryError, referenceWithDigest, type ImageReference, type RegistryClient } from '../registry';
-import { indexEntries, parseInspectArgs, selectPlatform } from './inspectCommand';
+import { indexEntries, MAX_INDEX_DEPTH, noPlatformMessage, parseInspectArgs, selectPlatform } from './inspectCommand';
 import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
 
@@ -74,9 +74,6 @@ async function ownDigest(client: RegistryClient, ref: ImageReference, verify: bo
   return m.digest;
 }
 
-/** How deep --platform follows an index whose matching entry is itself an index (as inspect does). */
-const MAX_INDEX_DEPTH = 4;
-
 /**
  * The digest of the index entry for `platform` (the first match, image-index.md), following an
  * entry that is itself an index; with --verify the manifest is fetched and checked against it.
@@ -93,10 +90,7 @@ async function platformDigest(client: RegistryClient, ref: ImageReference, platf
     }
     if (depth >= MAX_INDEX_DEPTH) throw new DigestError(`gave up after ${MAX_INDEX_DEPTH} nested indexes at ${label}`);
     const match = selectPlatform(entries, platform);
-    if (!match) {
-      const available = entries.filter((e) => e.platform && !e.attestation).map((e) => platformText(e.platform!));
-      throw new DigestError(`${label} has no manifest for platform ${platformText(platform)} (it lists: ${available.length ? available.join(', ') : 'no platforms'})`);
-    }
+    if (!match) throw new DigestError(noPlatformMessage(label, entries, platform));
     err.write(`${label}: index ${index.digest}; platform ${platformText(platform)} → manifests[${match.position}] ${match.digest}\n`);
     const nested = mediaTypeInfo(match.mediaType)?.role === 'index';
     if (!nested && !verify) return match.digest;

@@ -12,15 +12,14 @@
  */
 import { normalizePlatform, platformText, type PlatformValues } from '../engine/platforms';
 import { formatReference, isRegistryError, referenceWithDigest, type FetchedManifest, type ImageReference, type RegistryClient } from '../registry';
-import { SEVERITY_ORDER, type Severity } from '../engine/types';
-import { countsText, lintBytes, type LintFileResult } from './lint';
+import { countsText, failExitCode, FAIL_ON, isFailOn, lintBytes, writeFindings, type FailOn, type LintFileResult } from './lint';
 import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
 
 const USAGE = (): string => `usage: ${programName()} inspect [--platform OS/ARCH[/VARIANT]] [--lint [--fail-on SEVERITY]] [--insecure HOST]… [--no-creds] [--timeout SECONDS] [--format raw|json] REFERENCE\n`;
 
 /** How deep --platform follows an index whose entry is itself an index. */
-const MAX_INDEX_DEPTH = 4;
+export const MAX_INDEX_DEPTH = 4;
 
 /** The parsed arguments of `inspect`. */
 export interface InspectOptions {
@@ -32,7 +31,7 @@ export interface InspectOptions {
   readonly timeoutSeconds?: number;
   readonly format: 'raw' | 'json';
   /** With --lint: the least severe finding that makes the exit code 1 ('never': none). */
-  readonly failOn?: Severity | 'never';
+  readonly failOn?: FailOn;
 }
 
 /** `linux/arm64/v8` → platform values, or undefined when it is not OS/ARCH[/VARIANT]. */
@@ -49,7 +48,7 @@ export function parseInspectArgs(args: readonly string[]): InspectOptions | stri
   let noCreds = false;
   let timeoutSeconds: number | undefined;
   let format: 'raw' | 'json' = 'raw';
-  let failOn: Severity | 'never' | undefined;
+  let failOn: FailOn | undefined;
   const insecureHosts: string[] = [];
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -86,7 +85,7 @@ export function parseInspectArgs(args: readonly string[]): InspectOptions | stri
       }
       case '--fail-on': {
         const v = value();
-        if (v !== 'error' && v !== 'warning' && v !== 'info' && v !== 'hint' && v !== 'never') return `--fail-on expects error|warning|info|hint|never, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
+        if (!isFailOn(v)) return `--fail-on expects ${FAIL_ON.join('|')}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
         failOn = v;
         break;
       }
@@ -155,6 +154,12 @@ export function indexEntries(bytes: Uint8Array): IndexEntry[] | undefined {
       || (platform?.os === 'unknown' && platform.architecture === 'unknown');
     return [{ position, digest, mediaType: str(e.mediaType), size: typeof e.size === 'number' ? e.size : undefined, platform, attestation }];
   });
+}
+
+/** "REF has no manifest for platform P (it lists: …)", for inspect and digest alike. */
+export function noPlatformMessage(label: string, entries: readonly IndexEntry[], wanted: PlatformValues): string {
+  const available = entries.filter((e) => e.platform && !e.attestation).map((e) => platformText(e.platform!));
+  return `${label} has no manifest for platform ${platformText(wanted)} (it lists: ${available.length ? available.join(', ') : 'no platforms'})`;
 }
 
 /**
@@ -294,9 +299,7 @@ async function fetchAll(client: RegistryClient, ref: ImageReference, options: In
       }
       const match = selectPlatform(entries, options.platform);
       if (!match) {
-        const available = entries.filter((e) => e.platform && !e.attestation).map((e) => platformText(e.platform!));
-        err.write(`inspect: ${doc.label} has no manifest for platform ${platformText(options.platform)}` +
-          ` (it lists: ${available.length ? available.join(', ') : 'no platforms'})\n`);
+        err.write(`inspect: ${noPlatformMessage(doc.label, entries, options.platform)}\n`);
         return 3;
       }
       err.write(`${doc.label}: platform ${platformText(options.platform)} → manifests[${match.position}] ${match.digest}\n`);
@@ -347,15 +350,7 @@ function report(options: InspectOptions, fetched: readonly Fetched[], out: NodeJ
   }
 
   if (!options.lint) return 0;
-  const counts = { error: 0, warning: 0, info: 0, hint: 0 };
-  for (const r of lintResults) {
-    for (const f of r.findings) {
-      counts[f.severity]++;
-      err.write(`${r.file}:${f.line}:${f.column} ${f.severity} ${f.ruleId} ${f.message}\n`);
-    }
-  }
+  const counts = writeFindings(lintResults, err);
   err.write(`${lintResults.length} document${lintResults.length === 1 ? '' : 's'} checked: ${countsText(counts)}\n`);
-  const failOn = options.failOn ?? 'error';
-  if (failOn === 'never') return 0;
-  return (Object.keys(counts) as Severity[]).some((s) => counts[s] > 0 && SEVERITY_ORDER[s] <= SEVERITY_ORDER[failOn]) ? 1 : 0;
+  return failExitCode(lintResults, options.failOn ?? 'error');
 }

@@ -21,16 +21,23 @@ export interface LintFileResult {
 /** Files larger than this are reported, not read (the CLI has no reason to lint a 50 MB blob). */
 export const MAX_LINT_BYTES = 64 * 1024 * 1024;
 
+/** A file that could not be linted: one error finding for it as a whole (formats.ts FILE_PROBLEMS). */
+function fileProblem(file: string, ruleId: 'file-unreadable' | 'file-too-large', message: string): LintFileResult {
+  return { file, kind: 'unknown', findings: [{ ruleId, severity: 'error', message, line: 1, column: 1, endLine: 1, endColumn: 1 }] };
+}
+
+function tooLarge(file: string, bytes: number): LintFileResult {
+  return fileProblem(file, 'file-too-large', `is ${(bytes / 1048576).toFixed(1)} MiB; the linter reads at most ${MAX_LINT_BYTES / 1048576} MiB`);
+}
+
 /** Lints one file. Never throws: unreadable, binary or non-JSON files become one finding. */
 export function lintFile(file: string, options: AnalyzeOptions = {}): LintFileResult {
-  const fail = (ruleId: string, message: string, line = 1, column = 1): LintFileResult => ({
-    file, kind: 'unknown', findings: [{ ruleId, severity: 'error', message, line, column, endLine: line, endColumn: column }],
-  });
+  const fail = (ruleId: 'file-unreadable', message: string): LintFileResult => fileProblem(file, ruleId, message);
   let bytes: Buffer;
   try {
     const st = statSync(file);
     if (st.isDirectory()) return fail('file-unreadable', 'is a directory');
-    if (st.size > MAX_LINT_BYTES) return fail('file-too-large', `is ${(st.size / 1048576).toFixed(1)} MiB; the linter reads at most ${MAX_LINT_BYTES / 1048576} MiB`);
+    if (st.size > MAX_LINT_BYTES) return tooLarge(file, st.size);
     bytes = readFileSync(file);
   } catch (err) {
     return fail('file-unreadable', (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
@@ -44,11 +51,9 @@ export function lintStdin(name: string, options: AnalyzeOptions = {}): LintFileR
   try {
     bytes = readFileSync(0);
   } catch (err) {
-    return { file: name, kind: 'unknown', findings: [{ ruleId: 'file-unreadable', severity: 'error', message: `standard input cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, line: 1, column: 1, endLine: 1, endColumn: 1 }] };
+    return fileProblem(name, 'file-unreadable', `standard input cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  if (bytes.length > MAX_LINT_BYTES) {
-    return { file: name, kind: 'unknown', findings: [{ ruleId: 'file-too-large', severity: 'error', message: `is ${(bytes.length / 1048576).toFixed(1)} MiB; the linter reads at most ${MAX_LINT_BYTES / 1048576} MiB`, line: 1, column: 1, endLine: 1, endColumn: 1 }] };
-  }
+  if (bytes.length > MAX_LINT_BYTES) return tooLarge(name, bytes.length);
   return lintBytes(name, bytes, options);
 }
 
@@ -85,6 +90,33 @@ export function worstSeverity(results: readonly LintFileResult[]): Severity | un
   let worst: Severity | undefined;
   for (const r of results) for (const f of r.findings) if (!worst || SEVERITY_ORDER[f.severity] < SEVERITY_ORDER[worst]) worst = f.severity;
   return worst;
+}
+
+/** The values of --fail-on (lint, inspect --lint): the least severe finding that fails, or never. */
+export const FAIL_ON = ['error', 'warning', 'info', 'hint', 'never'] as const;
+export type FailOn = (typeof FAIL_ON)[number];
+
+export function isFailOn(value: string | undefined): value is FailOn {
+  return (FAIL_ON as readonly (string | undefined)[]).includes(value);
+}
+
+/** 1 when a finding is at least as severe as `failOn`, else 0 ('never': always 0). */
+export function failExitCode(results: readonly LintFileResult[], failOn: FailOn): 0 | 1 {
+  if (failOn === 'never') return 0;
+  const worst = worstSeverity(results);
+  return worst !== undefined && SEVERITY_ORDER[worst] <= SEVERITY_ORDER[failOn] ? 1 : 0;
+}
+
+/** Writes `file:line:col severity rule-id message` lines; returns the counts per severity. */
+export function writeFindings(results: readonly LintFileResult[], out: NodeJS.WritableStream): Record<Severity, number> {
+  const counts = { error: 0, warning: 0, info: 0, hint: 0 };
+  for (const r of results) {
+    for (const f of r.findings) {
+      counts[f.severity]++;
+      out.write(`${r.file}:${f.line}:${f.column} ${f.severity} ${f.ruleId} ${f.message}\n`);
+    }
+  }
+  return counts;
 }
 
 /** "1 error, 2 warnings, 0 infos, 0 hints". */

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { RULES_BY_ID } from '../engine/ruleTable';
 import type { RuleSetting } from '../engine/analyze';
 import { toGithub, toSarif } from './formats';
-import { countsText, lintFile, lintStdin, worstSeverity } from './lint';
-import { SEVERITY_ORDER } from '../engine/types';
+import { countsText, failExitCode, FAIL_ON, isFailOn, lintFile, lintStdin, writeFindings, type FailOn } from './lint';
 
 const SETTINGS = new Set(['off', 'hint', 'info', 'warning', 'error']);
 
@@ -40,9 +39,6 @@ function jsonFilesUnder(dir: string): string[] {
 }
 
 const FORMATS = new Set(['text', 'json', 'sarif', 'github']);
-const FAIL_ON = ['error', 'warning', 'info', 'hint', 'never'] as const;
-type FailOn = (typeof FAIL_ON)[number];
-
 export function runLint(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream, version = '0.0.0'): number {
   let format = 'text';
   let failOn: FailOn = 'error';
@@ -57,11 +53,11 @@ export function runLint(args: string[], out: NodeJS.WritableStream, err: NodeJS.
     else if (a.startsWith('--stdin-name=')) stdinName = a.slice('--stdin-name='.length);
     else if (a === '--fail-on' || a.startsWith('--fail-on=')) {
       const v = a === '--fail-on' ? args[++i] ?? '' : a.slice('--fail-on='.length);
-      if (!(FAIL_ON as readonly string[]).includes(v)) {
+      if (!isFailOn(v)) {
         err.write(`--fail-on expects ${FAIL_ON.join('|')}, got "${v}"\n`);
         return 2;
       }
-      failOn = v as FailOn;
+      failOn = v;
     }
     else if (a === '--rule' || a.startsWith('--rule=')) {
       const spec = a === '--rule' ? args[++i] ?? '' : a.slice(7);
@@ -107,15 +103,9 @@ export function runLint(args: string[], out: NodeJS.WritableStream, err: NodeJS.
   } else if (format === 'github') {
     out.write(toGithub(results));
   } else {
-    for (const r of results) {
-      for (const f of r.findings) out.write(`${r.file}:${f.line}:${f.column} ${f.severity} ${f.ruleId} ${f.message}\n`);
-    }
-    const counts = { error: 0, warning: 0, info: 0, hint: 0 };
-    for (const r of results) for (const f of r.findings) counts[f.severity]++;
+    const counts = writeFindings(results, out);
     err.write(`${results.length} file${results.length === 1 ? '' : 's'} checked: ${countsText(counts)}\n`);
   }
   // Exit 1 when a finding is at least as severe as --fail-on (default: error).
-  if (failOn === 'never') return 0;
-  const worst = worstSeverity(results);
-  return worst !== undefined && SEVERITY_ORDER[worst] <= SEVERITY_ORDER[failOn] ? 1 : 0;
+  return failExitCode(results, failOn);
 }
