@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { assertCliBuilt, runCli, runProgram } from '../harness/cli';
 import { useSeededRegistry, type SeededImages } from '../harness/seed';
 import { skipUnlessTools, skopeoBinary } from '../harness/tools';
-import { sha256, startFakeRegistry, type FakeRegistry } from '../registry/fakeRegistry';
+import { sha256, signedSchema1, startFakeRegistry, type FakeRegistry } from '../registry/fakeRegistry';
 
 const skip = skipUnlessTools({ registry: true });
 
@@ -104,15 +104,6 @@ describe('manifest-lens digest when HEAD does not tell the truth', () => {
     assert.match(r.stderr, /not the requested digest/);
   });
 });
-
-/** A signed schema 1 manifest as libtrust writes it: the payload, then the signatures; the digest covers the payload. */
-function signedSchema1(): { signed: string; payloadDigest: string; bytesDigest: string } {
-  const payload = '{\n   "schemaVersion": 1,\n   "name": "app",\n   "tag": "old",\n   "architecture": "amd64",\n   "fsLayers": [],\n   "history": []\n}';
-  const formatLength = payload.length - 2;
-  const protectedHeader = Buffer.from(JSON.stringify({ formatLength, formatTail: Buffer.from('\n}').toString('base64url'), time: '2020-01-01T00:00:00Z' })).toString('base64url');
-  const signed = payload.slice(0, formatLength) + `,\n   "signatures": [{"header": {"alg": "ES256"}, "signature": "x", "protected": "${protectedHeader}"}]\n}`;
-  return { signed, payloadDigest: sha256(payload), bytesDigest: sha256(signed) };
-}
 
 describe('manifest-lens digest: signed schema 1, a useless header, nested indexes', () => {
   let reg: FakeRegistry;

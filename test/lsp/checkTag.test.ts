@@ -8,12 +8,9 @@ import { after, before, test } from 'node:test';
 import { createRegistryClient } from '../../server/src/registry/client';
 import { MANIFEST_ACCEPT_TYPES } from '../../server/src/engine/mediaTypes';
 import { RemoteService } from '../../server/src/lsp/remote';
-import { sha256, startFakeRegistry, type FakeRegistry } from '../registry/fakeRegistry';
+import { sha256, signedSchema1, startFakeRegistry, type FakeRegistry } from '../registry/fakeRegistry';
 
-const payload = '{\n   "schemaVersion": 1,\n   "name": "app",\n   "tag": "old",\n   "architecture": "amd64",\n   "fsLayers": [],\n   "history": []\n}';
-const formatLength = payload.length - 2;
-const protectedHeader = Buffer.from(JSON.stringify({ formatLength, formatTail: Buffer.from('\n}').toString('base64url'), time: '2020-01-01T00:00:00Z' })).toString('base64url');
-const signed = payload.slice(0, formatLength) + `,\n   "signatures": [{"header": {"alg": "ES256"}, "signature": "x", "protected": "${protectedHeader}"}]\n}`;
+const { signed, payload } = signedSchema1();
 
 let reg: FakeRegistry;
 let service: RemoteService;

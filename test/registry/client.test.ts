@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Credentials, RegistryClientOptions } from '../../server/src/registry/client';
 import { parseReference, referenceWithDigest } from '../../server/src/registry/reference';
 import { rejects, testClient } from './clientHelpers';
-import { errorBody, sha256, startFakeRegistry, type FakeRegistry } from './fakeRegistry';
+import { errorBody, sha256, signedSchema1, startFakeRegistry, type FakeRegistry } from './fakeRegistry';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -313,11 +313,7 @@ describe('verification and headers', () => {
   });
 
   test('signed schema1: digests cover the payload without signatures', async () => {
-    const payload = '{\n   "schemaVersion": 1,\n   "name": "a/b",\n   "tag": "latest",\n   "fsLayers": []\n}';
-    const formatLength = payload.length - 2;
-    const header = Buffer.from(JSON.stringify({ formatLength, formatTail: Buffer.from('\n}').toString('base64url') })).toString('base64url');
-    const signed = `${payload.slice(0, formatLength)},\n   "signatures": [{"header": {}, "signature": "x", "protected": "${header}"}]\n}`;
-    const payloadDigest = sha256(payload);
+    const { signed, payloadDigest } = signedSchema1();
     const reg = await startFakeRegistry({
       intercept: (_req, res, rec) => {
         if (!rec.path.includes('/manifests/')) return false;

@@ -67,6 +67,18 @@ export function sha256(bytes: string | Uint8Array): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
+/**
+ * A signed schema 1 manifest as libtrust writes it: the payload, then the signatures, with the
+ * protected header saying how to cut them off again. Registries digest the payload.
+ */
+export function signedSchema1(): { signed: string; payload: string; payloadDigest: string; bytesDigest: string } {
+  const payload = '{\n   "schemaVersion": 1,\n   "name": "app",\n   "tag": "old",\n   "architecture": "amd64",\n   "fsLayers": [],\n   "history": []\n}';
+  const formatLength = payload.length - 2;
+  const protectedHeader = Buffer.from(JSON.stringify({ formatLength, formatTail: Buffer.from('\n}').toString('base64url'), time: '2020-01-01T00:00:00Z' })).toString('base64url');
+  const signed = payload.slice(0, formatLength) + `,\n   "signatures": [{"header": {"alg": "ES256"}, "signature": "x", "protected": "${protectedHeader}"}]\n}`;
+  return { signed, payload, payloadDigest: sha256(payload), bytesDigest: sha256(signed) };
+}
+
 export function errorBody(code: string, message: string): string {
   return JSON.stringify({ errors: [{ code, message, detail: null }] });
 }
