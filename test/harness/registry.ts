@@ -8,11 +8,11 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { httpCall } from './http';
+import { freePort } from './net';
 import { generateSigningCert, startTokenServer, type TokenServer } from './tokenServer';
 import { findExecutable, registryBinary } from './tools';
 
@@ -91,18 +91,7 @@ function installExitHooks(): void {
   }
 }
 
-/** A port nobody listens on right now: bind :0 on loopback, read it, close. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 const q = (s: string): string => JSON.stringify(s);
 
