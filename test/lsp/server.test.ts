@@ -14,7 +14,7 @@ import { startServer, type TestServer } from './lspClient';
 
 const SAMPLE = join(__dirname, '..', '..', 'samples', 'podman-22196-child.json');
 const text = readFileSync(SAMPLE, 'utf8');
-const uri = 'file:///work/podman-22196-child.json';
+const uri = 'file:///virtual/podman-22196-child.json';
 
 let server: TestServer;
 before(async () => { server = await startServer(); });
@@ -100,7 +100,7 @@ test('the seed\'s mixed manifest: error on exactly the config mediaType, hover, 
 });
 
 test('completion in config.mediaType offers the OCI config first in an OCI manifest', async () => {
-  const u = 'file:///work/complete.json';
+  const u = 'file:///virtual/complete.json';
   const src = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"","digest":"sha256:' + 'a'.repeat(64) + '","size":2},"layers":[]}';
   const p = server.diagnostics(u, 1);
   server.open(u, src, 1);
@@ -114,7 +114,7 @@ test('completion in config.mediaType offers the OCI config first in an OCI manif
 });
 
 test('documents that are not manifests get no diagnostics', async () => {
-  const u = 'file:///work/package.json';
+  const u = 'file:///virtual/package.json';
   const p = server.diagnostics(u, 1);
   server.open(u, readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'), 1);
   assert.deepEqual(await p, []);
@@ -122,9 +122,9 @@ test('documents that are not manifests get no diagnostics', async () => {
 
 test('bad input: invalid JSON, empty text, binary bytes and a 50 MB document neither crash nor flood', async () => {
   const cases: [string, string][] = [
-    ['file:///work/broken.json', '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{'],
-    ['file:///work/empty.json', ''],
-    ['file:///work/binary.json', '\u001f\u008b\u0008\u0000\u0000\u0000\u0000\u0000\u0000\u0003\u0000\ufffd\ufffd'],
+    ['file:///virtual/broken.json', '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{'],
+    ['file:///virtual/empty.json', ''],
+    ['file:///virtual/binary.json', '\u001f\u008b\u0008\u0000\u0000\u0000\u0000\u0000\u0000\u0003\u0000\ufffd\ufffd'],
   ];
   for (const [u, src] of cases) {
     const p = server.diagnostics(u, 1);
@@ -135,7 +135,7 @@ test('bad input: invalid JSON, empty text, binary bytes and a 50 MB document nei
   const big = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[' +
     Array.from({ length: 270_000 }, (_, i) => `{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:${i.toString(16).padStart(64, '0')}","size":${i},"platform":{"architecture":"amd64","os":"linux"}}`).join(',\n') + ']}';
   assert.ok(big.length > 50 * 1000 * 1000, `the big document is ${(big.length / 1048576).toFixed(1)} MiB`);
-  const bu = 'file:///work/huge.json';
+  const bu = 'file:///virtual/huge.json';
   const p = server.diagnostics(bu, 1);
   server.open(bu, big, 1);
   const d = await p;
@@ -150,7 +150,7 @@ test('bad input: invalid JSON, empty text, binary bytes and a 50 MB document nei
 test('a document with thousands of problems is capped at manifestLens.validate.maxProblems', async () => {
   const src = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[' +
     Array.from({ length: 3000 }, () => '{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:bad","size":1,"platform":{"architecture":"amd64","os":"linux"}}').join(',') + ']}';
-  const u = 'file:///work/many.json';
+  const u = 'file:///virtual/many.json';
   const p = server.diagnostics(u, 1);
   server.open(u, src, 1);
   const d = await p;
@@ -165,7 +165,7 @@ test('while a large index waits for its relint, a hover is answered from a parse
   const entries = (n: number, arch: string) => Array.from({ length: n }, (_, i) => `{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:${i.toString(16).padStart(64, '0')}","size":${i + 1},"platform":{"architecture":"${arch}","os":"linux"},"annotations":{"org.opencontainers.image.ref.name":"v${i}"}}`).join(',\n');
   const v1 = `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[\n${entries(8000, 'amd64')}]}`;
   assert.ok(v1.length > 1024 * 1024, 'large enough to be debounced as a large document');
-  const u = 'file:///work/large-index.json';
+  const u = 'file:///virtual/large-index.json';
   const first = server.diagnostics(u, 1);
   server.open(u, v1, 1);
   await first;

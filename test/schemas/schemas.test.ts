@@ -1,13 +1,13 @@
 /**
  * The JSON Schemas of schemas/: well-formed and documented field by field, consistent with the
  * engine's media-type table, and checked with vscode-json-languageservice (the validator VS Code
- * itself runs) against the corpus in ../shared/corpus:
+ * itself runs) against the corpus in test/fixtures/corpus:
  * - every document labelled `valid` of a kind the schemas cover validates without an error;
  * - image-spec's own schema test cases (image-spec/schema-*.json) agree with their labels,
  *   except the cases listed in EXCEPTIONS, each with its reason.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CORPUS } from '../harness/corpus';
@@ -108,8 +108,6 @@ function schemaFor(row: Row): string | undefined {
   return SCHEMA_OF_KIND[row.kind];
 }
 
-const corpusAvailable = existsSync(join(CORPUS, 'SOURCES.tsv'));
-const skipCorpus = corpusAvailable ? false : `SKIPPED: no corpus at ${CORPUS} (set MANIFEST_LENS_CORPUS)`;
 
 // ---------------------------------------------------------------- walking schemas
 
@@ -284,7 +282,7 @@ test('the schemas enforce the MUSTs beyond image-spec\'s own cases', async () =>
   }
 });
 
-test('valid corpus documents validate against the schema of their kind', { skip: skipCorpus }, async () => {
+test('valid corpus documents validate against the schema of their kind', async () => {
   const failures: string[] = [];
   const perSchema = new Map<string, number>();
   let checked = 0;
@@ -300,7 +298,7 @@ test('valid corpus documents validate against the schema of their kind', { skip:
   assert.deepEqual(failures, []);
 });
 
-test('image-spec schema test cases agree with their labels', { skip: skipCorpus }, async () => {
+test('image-spec schema test cases agree with their labels', async () => {
   const cases = corpusRows().filter((r) => /^image-spec\/schema-/.test(r.file) && (r.expected === 'valid' || r.expected === 'invalid'));
   let judged = 0;
   let agree = 0;
@@ -328,7 +326,7 @@ test('image-spec schema test cases agree with their labels', { skip: skipCorpus 
   assert.ok(uncovered.every((f) => f.startsWith('image-spec/schema-layout-')), `only image-layout cases are uncovered: ${uncovered.join(', ')}`);
 });
 
-test('other labelled corpus documents: how often the schemas agree (informational)', { skip: skipCorpus }, async () => {
+test('other labelled corpus documents: how often the schemas agree (informational)', async () => {
   // Documents the sources reject for reasons beyond structure (ambiguity, digests, signatures)
   // are not expected to fail a schema; this prints how many do, to watch for regressions.
   let invalid = 0;
