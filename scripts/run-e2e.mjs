@@ -113,8 +113,13 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
+/** The scenarios this run means to run: known before setup, so a run that stops early still counts them. */
+let planned = [];
+
 function fail(message) {
   console.error(`[e2e] FAILED: ${message}`);
+  // Every scenario that was to run is counted as failed: a setup that cannot start is not a pass.
+  log(`0 passed, ${Math.max(planned.length, 1)} failed or not run, of ${planned.length} scenarios (stopped before the tests: ${message.split('\n')[0]})`);
   return cleanup().then(() => process.exit(1));
 }
 
@@ -191,6 +196,11 @@ function results(tap) {
 
 async function main() {
   log(`end-to-end tests in code-server + Chromium; temp folder ${runTmp}`);
+  const dir = join(REPO, 'test', 'e2e');
+  const files = (only.length ? only.map((f) => resolve(f)) : readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join(dir, f)));
+  if (files.length === 0) return fail('no test files in test/e2e');
+  const list = scenarios(files).sort((a, b) => a.title.localeCompare(b.title));
+  planned = list;
 
   // 1. setup
   const t1 = Date.now();
@@ -223,10 +233,6 @@ async function main() {
   log(`sample registry on ${registry.refs.host} (${registry.refs.tagged?.length ?? '?'} tagged images)`);
 
   // 4. the tests
-  const dir = join(REPO, 'test', 'e2e');
-  const files = (only.length ? only.map((f) => resolve(f)) : readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join(dir, f)));
-  if (files.length === 0) return fail('no test files in test/e2e');
-  const list = scenarios(files).sort((a, b) => a.title.localeCompare(b.title));
   console.log('\nE2E scenarios:');
   for (const s of list) console.log(`  ${s.title}   [${s.file}]`);
   console.log('');

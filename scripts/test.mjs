@@ -5,7 +5,9 @@
 //      docker-registry, corpus, schemas, docs), TypeScript through tsx
 //   4. runs the end-to-end suite in a real VS Code (code-server + Chromium): scripts/run-e2e.mjs
 //   5. the @vscode/test-electron suite when a VS Code build is given (VSCODE_EXECUTABLE)
-// and ends with one line: "tests: N passed, N failed, N skipped".
+// and ends with one line: "tests: N passed, N failed, N skipped". Every end-to-end scenario is in
+// those counts; a step, suite or scenario that could not run counts as failed, so a run that exits
+// non-zero never ends on "0 failed".
 // Usage: node scripts/test.mjs [--no-build] [--no-e2e] [dir-or-file …]
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -18,11 +20,20 @@ const targets = args.filter((a) => !a.startsWith('--'));
 const e2e = !args.includes('--no-e2e') && targets.length === 0;
 const totals = { passed: 0, failed: 0, skipped: 0 };
 
+/** The closing line: every failed step, suite or scenario is in the failed count. */
+function finish(failed) {
+  if (failed && totals.failed === 0) totals.failed = 1; // never "0 failed" on a failing run
+  console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+  process.exit(failed || totals.failed > 0 ? 1 : 0);
+}
+
+/** A set-up step the tests cannot run without: when it fails, it counts as one failure and the run ends. */
 function run(cmd, cmdArgs, opts = {}) {
   const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', ...opts });
   if (r.status !== 0) {
-    console.error(`\n${[cmd, ...cmdArgs].join(' ')} failed (exit ${r.status ?? r.signal})`);
-    process.exit(r.status || 1);
+    console.error(`\n${[cmd, ...cmdArgs].join(' ')} failed (exit ${r.status ?? r.signal}): counted as 1 failed; the tests did not run`);
+    totals.failed++;
+    finish(true);
   }
 }
 
@@ -49,7 +60,18 @@ function runCounting(cmd, cmdArgs, { e2eSummaryOnly = false } = {}) {
       lines.forEach(scan);
     });
     child.stderr.on('data', (d) => process.stderr.write(d));
-    child.on('close', (code) => { if (buffered) scan(buffered); resolve(code ?? 1); });
+    const failedBefore = totals.failed;
+    child.on('close', (code, signal) => {
+      if (buffered) scan(buffered);
+      const status = code ?? 1;
+      // A suite that exits non-zero without reporting a failed test (it could not start, its
+      // setup failed, it was killed) is one failure, never a silent pass.
+      if (status !== 0 && totals.failed === failedBefore) {
+        console.error(`\n${[cmd, ...cmdArgs].join(' ')} exited ${signal ?? status} without reporting a failed test: counted as 1 failed`);
+        totals.failed++;
+      }
+      resolve(status);
+    });
   });
 }
 
@@ -69,8 +91,12 @@ function collect(path, out) {
 
 if (!noBuild) {
   ensureNpm();
-  // A missing Debian package is reported by the registry suites themselves, loudly.
-  ensureDebian();
+  // A Debian package that could not be installed: the suites that need it skip loudly, and the
+  // install itself counts as one failure, so the run cannot end green without them.
+  if (!ensureDebian()) {
+    console.error('[deps] a Debian package the tests need is missing: counted as 1 failed');
+    totals.failed++;
+  }
   run('node', ['scripts/build.mjs']);
   run('npx', ['tsc', '-b']);
   run('npx', ['tsc', '-p', 'test/e2e', '--noEmit']);
@@ -92,5 +118,4 @@ if (e2e) {
     console.log('test:vscode not run: no VS Code build here (set VSCODE_EXECUTABLE=/path/to/code to run it); its scenarios ran in code-server above (e2e h)');
   }
 }
-console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
-process.exit(failed || totals.failed > 0 ? 1 : 0);
+finish(failed);
