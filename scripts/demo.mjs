@@ -10,6 +10,8 @@
 //
 // Usage: node scripts/demo.mjs [--code-server] [--port N] [--registry-port N]
 //                              [--screenshot FILE] [--exit]
+//        npm run demo -- --registry-port N …   (the `--` hands the options to this script; without
+//        it npm keeps them, and the script recovers a single `--name value` or says how to write it)
 //   --code-server      use code-server even if a `code` CLI is on PATH
 //   --port N           code-server's port (default 8080, or $DEMO_PORT)
 //   --registry-port N  the sample registry's port (default 5055, or $SAMPLE_REGISTRY_PORT)
@@ -28,11 +30,33 @@ const VSIX = join(REPO, 'manifest-lens.vsix');
 const EXTENSION_ID = 'manifest-lens.manifest-lens';
 
 const args = process.argv.slice(2);
-const flag = (name) => args.includes(name);
+const OPTIONS = ['--port', '--registry-port', '--screenshot'];
+const FLAGS = ['--code-server', '--exit'];
+
+/**
+ * `npm run demo --registry-port 5056` (without `--`) does not reach this script as written: npm
+ * takes the option for itself and hands it over as npm_config_registry_port ("5056" with `=`,
+ * "true" with a space, the value then arriving as a bare argument). Recover what is certain, and
+ * otherwise say how to write it instead of quietly using the default.
+ */
+function npmSwallowed(name) {
+  return process.env[`npm_config_${name.slice(2).replace(/-/g, '_')}`];
+}
+const bare = args.filter((a, i) => !a.startsWith('--') && !OPTIONS.includes(args[i - 1]));
+const swallowed = [...OPTIONS, ...FLAGS].filter((n) => npmSwallowed(n) !== undefined && !args.some((a) => a === n || a.startsWith(n + '=')));
+const swallowedWithoutValue = swallowed.filter((n) => OPTIONS.includes(n) && npmSwallowed(n) === 'true');
+if (swallowedWithoutValue.length > 1 || (swallowedWithoutValue.length === 1 && bare.length !== 1) || (swallowedWithoutValue.length === 0 && bare.length > 0)) {
+  console.error(`[demo] npm kept ${swallowed.join(' ') || 'the options'} for itself${bare.length ? ` and passed on ${bare.join(' ')}` : ''}: write the options after \`--\`, e.g.\n  npm run demo -- --registry-port 5056 --port 8081`);
+  process.exit(2);
+}
+const flag = (name) => args.includes(name) || npmSwallowed(name) === 'true';
 function option(name, fallback) {
   const i = args.findIndex((a) => a === name || a.startsWith(name + '='));
-  if (i < 0) return fallback;
-  return args[i].includes('=') ? args[i].split('=').slice(1).join('=') : args[i + 1];
+  if (i >= 0) return args[i].includes('=') ? args[i].split('=').slice(1).join('=') : args[i + 1];
+  const viaNpm = npmSwallowed(name);
+  if (viaNpm === undefined) return fallback;
+  if (viaNpm !== 'true') return viaNpm;
+  return bare[0];
 }
 const say = (line) => console.log(`[demo] ${line}`);
 function die(message) {
@@ -46,8 +70,17 @@ if (major < 20) {
   process.exit(1);
 }
 
-const port = Number(option('--port', process.env.DEMO_PORT ?? 8080));
-const registryPort = Number(option('--registry-port', process.env.SAMPLE_REGISTRY_PORT ?? 5055));
+function portOption(name, fallback) {
+  const value = option(name, fallback);
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    console.error(`[demo] ${name} takes a port number from 1 to 65535, not ${JSON.stringify(String(value))}.`);
+    process.exit(2);
+  }
+  return n;
+}
+const port = portOption('--port', process.env.DEMO_PORT ?? 8080);
+const registryPort = portOption('--registry-port', process.env.SAMPLE_REGISTRY_PORT ?? 5055);
 const screenshot = option('--screenshot');
 const exitAfter = flag('--exit');
 const children = [];
