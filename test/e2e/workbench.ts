@@ -138,7 +138,14 @@ export class Workbench {
     writeFileSync(join(this.userData, 'User', 'settings.json'), JSON.stringify({ ...DEFAULT_SETTINGS, ...this.opts.settings }, null, 2));
     mkdirSync(this.extensions, { recursive: true });
 
-    const env = { ...codeServerEnv(this.paths), ...this.env };
+    // The extension gallery (open-vsx.org by default) on a closed loopback port: a test sends no
+    // traffic off this machine, and the workbench's gallery queries fail at once.
+    const noGallery = 'http://127.0.0.1:9';
+    const env = {
+      ...codeServerEnv(this.paths),
+      EXTENSIONS_GALLERY: JSON.stringify({ serviceUrl: `${noGallery}/gallery`, itemUrl: `${noGallery}/item`, resourceUrlTemplate: `${noGallery}/{publisher}/{name}/{version}/{path}` }),
+      ...this.env,
+    };
     const base = [this.paths.codeServerEntry, '--user-data-dir', this.userData, '--extensions-dir', this.extensions];
     for (const vsix of [VSIX, ...this.extraVsix]) {
       const inst = spawnSync(this.paths.node, [...base, '--install-extension', vsix], { env, encoding: 'utf8', timeout: 120_000 });
