@@ -11,7 +11,7 @@ export interface TestServer {
   readonly connection: MessageConnection;
   readonly process: ChildProcess;
   /** Resolves with the next diagnostics published for `uri` (at or after `version`). */
-  diagnostics(uri: string, version?: number): Promise<Diagnostic[]>;
+  diagnostics(uri: string, version?: number, timeoutMs?: number): Promise<Diagnostic[]>;
   open(uri: string, text: string, version?: number): void;
   change(uri: string, text: string, version: number): void;
   stop(): Promise<void>;
@@ -51,9 +51,9 @@ export async function startServer(settings: Record<string, unknown> = {}): Promi
     connection,
     process: child,
     logs,
-    diagnostics(uri, version) {
+    diagnostics(uri, version, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no diagnostics for ${uri} within 10 s`)), 10_000);
+        const timer = setTimeout(() => reject(new Error(`no diagnostics for ${uri} within ${timeoutMs / 1000} s`)), timeoutMs);
         const list = waiting.get(uri) ?? [];
         list.push({ version, resolve: (d) => { clearTimeout(timer); resolve(d); } });
         waiting.set(uri, list);
