@@ -184,7 +184,7 @@ export class Workbench {
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base_url }).catch(() => undefined);
     this.page = await context.newPage();
     this.url = `${base_url}/?folder=${encodeURIComponent(this.workspace)}`;
-    await this.page.goto(this.url);
+    await this.page.goto(this.url, { timeout: 120_000 }); // the first load compiles the workbench: slow on a busy 2-core machine
     await this.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     // The explorer shows the workspace once the remote file system answers.
     await waitFor('the workspace in the explorer', () => this.page.locator('.explorer-folders-view .monaco-list-row').first().isVisible(), { timeoutMs: 60_000 });
