@@ -19,6 +19,17 @@ import {
   SymbolKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import {
+  Notifications,
+  Requests,
+  type CheckTagParams,
+  type EnvironmentParams,
+  type InitializationOptions,
+  type InspectParams,
+  type OpenParams,
+  type ValidateReferenceParams,
+  type ValidateReferenceResult,
+} from '../../common/protocol';
 import { completionsAt } from './engine/completion';
 import { conversionFix } from './engine/convert';
 import { hoverAt } from './engine/hover';
@@ -87,7 +98,7 @@ const analyses = new AnalysisService(settingsFor, (uri) => remote.contentTypeFor
 connection.onInitialize((params) => {
   const caps = params.capabilities;
   hasConfigurationCapability = !!caps.workspace?.configuration;
-  const init = (params.initializationOptions ?? {}) as { trusted?: boolean; proxy?: string };
+  const init = (params.initializationOptions ?? {}) as InitializationOptions;
   trusted = init.trusted !== false;
   proxy = init.proxy;
   return {
@@ -117,7 +128,7 @@ connection.onDidChangeConfiguration(() => {
   for (const doc of documents.all()) void validate(doc);
 });
 
-connection.onNotification('manifestLens/environment', (p: { trusted: boolean; proxy?: string }) => {
+connection.onNotification(Notifications.environment, (p: EnvironmentParams) => {
   trusted = p.trusted;
   proxy = p.proxy;
   void refreshRegistrySettings();
@@ -259,10 +270,10 @@ function abortOn(token: CancellationToken): AbortSignal {
   return ac.signal;
 }
 
-connection.onRequest('manifestLens/validateReference', (p: { text: string }) => ({ message: remote.validate(p.text) ?? null }));
-connection.onRequest('manifestLens/inspect', (p: { reference: string }, token) => remote.inspect(p.reference, abortOn(token)));
-connection.onRequest('manifestLens/open', (p: { uri: string }, token) => remote.open(p.uri, abortOn(token)));
-connection.onRequest('manifestLens/checkTag', (p: { uri: string }, token) => remote.checkTag(p.uri, abortOn(token)));
+connection.onRequest(Requests.validateReference, (p: ValidateReferenceParams): ValidateReferenceResult => ({ message: remote.validate(p.text) ?? null }));
+connection.onRequest(Requests.inspect, (p: InspectParams, token) => remote.inspect(p.reference, abortOn(token)));
+connection.onRequest(Requests.open, (p: OpenParams, token) => remote.open(p.uri, abortOn(token)));
+connection.onRequest(Requests.checkTag, (p: CheckTagParams, token) => remote.checkTag(p.uri, abortOn(token)));
 
 documents.listen(connection);
 connection.listen();
