@@ -37,9 +37,10 @@ import { outline, type OutlineSymbol } from './engine/symbols';
 import { MANIFEST_ACCEPT_TYPES } from './engine/mediaTypes';
 import { createRegistryClient, dockerConfigCredentials, type RegistryClient } from './registry';
 import { AnalysisService } from './lsp/analysisService';
+import { DeepInspection } from './lsp/deepInspection';
 import { SOURCE, toCodeAction, toDiagnostic } from './lsp/convert';
 import { RemoteService } from './lsp/remote';
-import { isRemoteUri } from './lsp/remoteUri';
+import { isRemoteUri, withRaw } from './lsp/remoteUri';
 import { DEFAULT_DOCUMENT_SETTINGS, toDocumentSettings, toRegistrySettings, type DocumentSettings, type RegistrySettings } from './lsp/settings';
 import { fetchedHoverSection, runSafe } from './lsp/util';
 
@@ -94,10 +95,23 @@ function client(): RegistryClient {
 
 const remote = new RemoteService(client, log);
 const analyses = new AnalysisService(settingsFor, (uri) => remote.contentTypeFor(uri));
+let codeLensRefresh = false;
+/** The open documents that show the same fetched bytes (the pretty and the raw view). */
+const viewsOf = (prettyUri: string) => documents.all().filter((d) => isRemoteUri(d.uri) && withRaw(d.uri, false) === prettyUri);
+const deep = new DeepInspection({
+  client,
+  fetched: (uri) => remote.fetched(uri),
+  log,
+  done: (prettyUri) => {
+    for (const d of viewsOf(prettyUri)) void validate(d);
+    if (codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+  },
+});
 
 connection.onInitialize((params) => {
   const caps = params.capabilities;
   hasConfigurationCapability = !!caps.workspace?.configuration;
+  codeLensRefresh = !!caps.workspace?.codeLens?.refreshSupport;
   const init = (params.initializationOptions ?? {}) as InitializationOptions;
   trusted = init.trusted !== false;
   proxy = init.proxy;
@@ -146,6 +160,7 @@ async function validate(doc: TextDocument): Promise<void> {
     const entry = analyses.compute(doc, settings);
     const a = entry.analysis;
     const diagnostics: Diagnostic[] = a.findings.map((f) => toDiagnostic(doc, f));
+    if (isRemoteUri(doc.uri)) diagnostics.push(...deep.diagnostics(doc, a, settings.deepInspection));
     if (entry.skippedBytes !== undefined) {
       diagnostics.push({
         range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } },
@@ -170,6 +185,8 @@ async function validate(doc: TextDocument): Promise<void> {
 
 documents.onDidChangeContent((e) => analyses.schedule(e.document, () => void validate(e.document)));
 documents.onDidClose((e) => {
+  const pretty = isRemoteUri(e.document.uri) ? withRaw(e.document.uri, false) : undefined;
+  if (pretty && !viewsOf(pretty).some((d) => d.uri !== e.document.uri)) deep.forget(pretty);
   analyses.forget(e.document.uri);
   settingsCache.delete(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
@@ -259,7 +276,7 @@ connection.onCodeLens((params) =>
     const doc = documents.get(params.textDocument.uri);
     if (!doc || !isRemoteUri(doc.uri)) return [];
     const { analysis } = await analyses.get(doc);
-    return remote.codeLenses(doc, analysis);
+    return [...remote.codeLenses(doc, analysis), ...deep.codeLenses(doc, analysis)];
   }),
 );
 

@@ -1,0 +1,109 @@
+/**
+ * Deep inspection in the editor, through the LSP the VS Code client speaks, against a real
+ * registry on 127.0.0.1: the seed's index is clean on its own and shown at once; its children's
+ * problems then arrive as diagnostics on its entries. Entries that lie about their child are
+ * underlined on the field that lies; the size lenses show each entry's layers and bytes.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { CodeLens, Diagnostic } from 'vscode-languageserver-protocol';
+import { seedGraphTraps, type GraphTraps } from '../harness/graphSeed';
+import { startRegistry, type RunningRegistry } from '../harness/registry';
+import { seedSamples, type SeededImages } from '../harness/seed';
+import { skipUnlessTools } from '../harness/tools';
+import { startServer, type TestServer } from './lspClient';
+
+interface RemoteDocument { uri: string; text: string; digest: string }
+
+const skip = skipUnlessTools({ registry: true });
+let registry: RunningRegistry;
+let seeds: SeededImages;
+let traps: GraphTraps;
+let server: TestServer;
+
+before(async () => {
+  if (skip) return;
+  registry = await startRegistry();
+  seeds = await seedSamples(registry.url);
+  traps = await seedGraphTraps(registry.url, seeds);
+  server = await startServer();
+});
+after(async () => {
+  await server?.stop();
+  await registry?.stop();
+});
+
+/** The text a diagnostic's range covers. */
+function covered(text: string, d: Diagnostic): string {
+  const lines = text.split('\n');
+  assert.equal(d.range.start.line, d.range.end.line, 'one-line range');
+  return lines[d.range.start.line].slice(d.range.start.character, d.range.end.character);
+}
+
+/** Opens a fetched document: the first diagnostics (the engine's), then the deep ones. */
+async function openAndInspect(reference: string): Promise<{ doc: RemoteDocument; first: Diagnostic[]; deep: Diagnostic[] }> {
+  const doc: RemoteDocument = await server.connection.sendRequest('manifestLens/inspect', { reference });
+  const p = server.diagnostics(doc.uri, 1);
+  server.open(doc.uri, doc.text, 1);
+  const first = await p;
+  const deep = await server.diagnostics(doc.uri, 1);
+  return { doc, first, deep };
+}
+
+test('the podman#22196 index is marked on its entries: each child\'s mixed-media-type error on the entry\'s digest', { skip }, async () => {
+  const { doc, first, deep } = await openAndInspect(`${registry.host}/samples/podman-22196:mixed`);
+  assert.deepEqual(first.map((d) => d.code), [], 'shown at once, clean on its own');
+  const errors = deep.filter((d) => d.code === 'mixed-config-media-type');
+  assert.equal(errors.length, 2, deep.map((d) => `${d.code}: ${d.message}`).join('\n'));
+  const children = [seeds.podman22196.amd64, seeds.podman22196.arm64];
+  errors.forEach((d, i) => {
+    assert.equal(d.severity, 1, 'an error');
+    assert.equal(covered(doc.text, d), JSON.stringify(children[i].digest), 'underlines the entry\'s digest');
+    assert.match(d.message, i === 0 ? /^linux\/amd64, in the child manifest sha256:[0-9a-f]{12}… at \d+:\d+: Mixed media types/ : /^linux\/arm64\/v8, /);
+  });
+  assert.equal(deep.filter((d) => d.code === 'mixed-layer-in-oci-manifest').length, 2);
+  assert.ok(server.logs.some((l) => /deep inspection of .*podman-22196:mixed: \d+ documents in \d+ requests/.test(l)), server.logs.join('\n'));
+
+  // Sizes: each entry's layer count and compressed bytes (config + layers), and its problems.
+  const lenses: CodeLens[] = await server.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: doc.uri } });
+  for (const child of children) {
+    const total = child.config!.size + child.layers!.reduce((s, l) => s + l.size, 0);
+    const lens = lenses.find((l) => l.command?.arguments?.[0]?.includes(child.digest) && l.command.title.startsWith('1 layer'));
+    assert.ok(lens, lenses.map((l) => l.command?.title).join(' | '));
+    assert.equal(lens.command!.title, `1 layer · ${total} B · 2 problems below`);
+  }
+});
+
+test('entries that lie about their child are underlined on the field that lies', { skip }, async () => {
+  const { doc, deep } = await openAndInspect(traps.traps.reference);
+  const one = (code: string) => {
+    const d = deep.find((x) => x.code === code);
+    assert.ok(d, `${code} among ${deep.map((x) => x.code).join()}`);
+    return d;
+  };
+  const size = one('child-size-mismatch');
+  assert.equal(covered(doc.text, size), String(seeds.podman22196.amd64.size + 7));
+  assert.match(size.message, new RegExp(`^linux/amd64: the entry says ${seeds.podman22196.amd64.size + 7} bytes, the registry serves ${seeds.podman22196.amd64.size}$`));
+  const media = one('child-media-type-mismatch');
+  assert.equal(covered(doc.text, media), '"application/vnd.docker.distribution.manifest.v2+json"');
+  const platforms = deep.filter((d) => d.code === 'platform-config-mismatch');
+  assert.equal(platforms.length, 2, 'linux/s390x and windows/amd64, not linux/amd64');
+  assert.match(platforms[0].message, /linux\/s390x.*linux\/arm64\/v8/);
+  assert.equal(doc.text.split('\n')[platforms[0].range.start.line].trim(), '"platform": {', 'on the platform object');
+});
+
+test('nested indexes: the grandchildren\'s problems reach the top entry, with their path', { skip }, async () => {
+  const { deep } = await openAndInspect(traps.nested.reference);
+  const mixed = deep.filter((d) => d.code === 'mixed-config-media-type');
+  assert.equal(mixed.length, 2, deep.map((d) => d.message).join('\n'));
+  assert.match(mixed[0].message, /^manifests\[0\] \(manifests\[0\] › linux\/amd64\), in the child manifest/);
+});
+
+test('a fetched manifest shows its layer count and compressed size on top', { skip }, async () => {
+  const doc: RemoteDocument = await server.connection.sendRequest('manifestLens/inspect', { reference: seeds.dockerV2s2.manifest.reference });
+  server.open(doc.uri, doc.text, 1);
+  const m = seeds.dockerV2s2.manifest;
+  const lenses: CodeLens[] = await server.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: doc.uri } });
+  const total = m.config!.size + m.layers!.reduce((s, l) => s + l.size, 0);
+  assert.ok(lenses.some((l) => l.command?.title === `1 layer · ${total} B compressed (config + layers)`), lenses.map((l) => l.command?.title).join(' | '));
+});
