@@ -23,6 +23,8 @@ export const Requests = {
   open: 'manifestLens/open',
   /** {@link CheckTagParams} → {@link TagCheck}. */
   checkTag: 'manifestLens/checkTag',
+  /** {@link CompareParams} → {@link CompareResult}. */
+  compare: 'manifestLens/compare',
 } as const;
 
 /** Custom notifications, client → server. */
@@ -100,4 +102,41 @@ export interface RemoteDocument {
   readonly warnings: readonly string[];
   /** True when the view is indented and so differs from the served bytes. */
   readonly prettyPrinted: boolean;
+}
+
+/**
+ * One side of a comparison: a fetched document's URI, an image reference to fetch, or the text
+ * of a local document (with the name to show for it).
+ */
+export interface CompareSide {
+  readonly uri?: string;
+  readonly reference?: string;
+  readonly text?: string;
+  readonly label?: string;
+}
+
+export interface CompareParams {
+  readonly left: CompareSide;
+  readonly right: CompareSide;
+}
+
+/** One difference in words (`kind`: media-type, layer-added, layer-removed, layer-changed, config, entry-…). */
+export interface CompareChange {
+  readonly kind: string;
+  readonly text: string;
+}
+
+/** What the server answers to a comparison: the two documents to show side by side and what changed. */
+export interface CompareResult {
+  /** The fetched documents (absent for a side given as text). */
+  readonly left?: RemoteDocument;
+  readonly right?: RemoteDocument;
+  readonly leftLabel: string;
+  readonly rightLabel: string;
+  /** The same JSON value. */
+  readonly same: boolean;
+  readonly sameBytes: boolean;
+  readonly changes: readonly CompareChange[];
+  /** Where config changes could not be compared, why. */
+  readonly notes: readonly string[];
 }

@@ -23,6 +23,7 @@ import {
   Notifications,
   Requests,
   type CheckTagParams,
+  type CompareParams,
   type EnvironmentParams,
   type InitializationOptions,
   type InspectParams,
@@ -37,6 +38,7 @@ import { outline, type OutlineSymbol } from './engine/symbols';
 import { MANIFEST_ACCEPT_TYPES } from './engine/mediaTypes';
 import { createRegistryClient, dockerConfigCredentials, type RegistryClient } from './registry';
 import { AnalysisService } from './lsp/analysisService';
+import { compareDocuments } from './lsp/compareService';
 import { DeepInspection } from './lsp/deepInspection';
 import { SOURCE, toCodeAction, toDiagnostic } from './lsp/convert';
 import { RemoteService } from './lsp/remote';
@@ -291,6 +293,7 @@ connection.onRequest(Requests.validateReference, (p: ValidateReferenceParams): V
 connection.onRequest(Requests.inspect, (p: InspectParams, token) => remote.inspect(p.reference, abortOn(token)));
 connection.onRequest(Requests.open, (p: OpenParams, token) => remote.open(p.uri, abortOn(token)));
 connection.onRequest(Requests.checkTag, (p: CheckTagParams, token) => remote.checkTag(p.uri, abortOn(token)));
+connection.onRequest(Requests.compare, (p: CompareParams, token) => compareDocuments(remote, client, p, abortOn(token)));
 
 documents.listen(connection);
 connection.listen();

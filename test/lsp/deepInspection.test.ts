@@ -107,3 +107,27 @@ test('a fetched manifest shows its layer count and compressed size on top', { sk
   const total = m.config!.size + m.layers!.reduce((s, l) => s + l.size, 0);
   assert.ok(lenses.some((l) => l.command?.title === `1 layer · ${total} B compressed (config + layers)`), lenses.map((l) => l.command?.title).join(' | '));
 });
+
+interface CompareResult {
+  left?: RemoteDocument; right?: RemoteDocument; leftLabel: string; rightLabel: string;
+  same: boolean; sameBytes: boolean; changes: { kind: string; text: string }[]; notes: string[];
+}
+
+test('Compare with…: two fetched children, then a local text against a remote manifest', { skip }, async () => {
+  const clean = seeds.cleanOci.amd64;
+  const mixed = seeds.podman22196.amd64;
+  const r: CompareResult = await server.connection.sendRequest('manifestLens/compare', { left: { reference: clean.byDigest }, right: { reference: mixed.byDigest } });
+  assert.equal(r.same, false);
+  assert.equal(r.left?.digest, clean.digest);
+  assert.equal(r.right?.digest, mixed.digest);
+  assert.match(r.right!.uri, /^oci-image:/, 'a document the client can open in the diff editor');
+  const texts = r.changes.map((c) => c.text);
+  assert.ok(texts.includes('config media type: application/vnd.oci.image.config.v1+json → application/vnd.docker.container.image.v1+json'), texts.join('\n'));
+  assert.ok(texts.some((t) => /^label org.opencontainers.image.title: "clean-oci linux\/amd64" → "podman-22196 linux\/amd64"$/.test(t)), texts.join('\n'));
+  assert.deepEqual(r.notes, []);
+
+  // A local document (re-indented) against the registry's: the same JSON, other bytes.
+  const local = JSON.stringify(JSON.parse(Buffer.from(clean.bytes).toString('utf8')), null, 4);
+  const s: CompareResult = await server.connection.sendRequest('manifestLens/compare', { left: { text: local, label: 'manifest.json' }, right: { uri: r.left!.uri } });
+  assert.deepEqual([s.same, s.sameBytes, s.leftLabel, s.left], [true, false, 'manifest.json', undefined]);
+});

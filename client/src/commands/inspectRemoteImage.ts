@@ -15,20 +15,20 @@ export interface InspectDeps {
   readonly output: vscode.OutputChannel;
 }
 
-function history(ctx: vscode.ExtensionContext): string[] {
+export function history(ctx: vscode.ExtensionContext): string[] {
   return ctx.globalState.get<string[]>(HISTORY_KEY, []);
 }
 
-async function remember(ctx: vscode.ExtensionContext, reference: string): Promise<void> {
+export async function remember(ctx: vscode.ExtensionContext, reference: string): Promise<void> {
   const list = [reference, ...history(ctx).filter((r) => r !== reference)].slice(0, HISTORY_MAX);
   await ctx.globalState.update(HISTORY_KEY, list);
 }
 
 /** An input box that validates with the server's reference grammar as the user types. */
-function askReference(client: LanguageClient, recent: string[]): Promise<string | undefined> {
+export function askReference(client: LanguageClient, recent: string[], title = 'Inspect Remote Image'): Promise<string | undefined> {
   return new Promise((resolve) => {
     const input = vscode.window.createQuickPick();
-    input.title = 'Inspect Remote Image';
+    input.title = title;
     input.placeholder = 'registry/repository:tag or …@sha256:digest, e.g. 127.0.0.1:5055/samples/podman-22196:mixed';
     input.matchOnDescription = false;
     const recentItems = recent.map((r) => ({ label: r, description: 'recent' }));
