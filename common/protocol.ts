@@ -25,6 +25,14 @@ export const Requests = {
   checkTag: 'manifestLens/checkTag',
   /** {@link CompareParams} → {@link CompareResult}. */
   compare: 'manifestLens/compare',
+  /** The registry explorer: {@link ExplorerRegistriesParams} → {@link ExplorerRegistry}[]. */
+  explorerRegistries: 'manifestLens/explorer/registries',
+  /** {@link ExplorerRepositoriesParams} → {@link ExplorerListing}. */
+  explorerRepositories: 'manifestLens/explorer/repositories',
+  /** {@link ExplorerTagsParams} → {@link ExplorerListing}. */
+  explorerTags: 'manifestLens/explorer/tags',
+  /** {@link ExplorerGraphParams} → {@link ExplorerGraph}. */
+  explorerGraph: 'manifestLens/explorer/graph',
 } as const;
 
 /** Custom notifications, client → server. */
@@ -139,4 +147,89 @@ export interface CompareResult {
   readonly changes: readonly CompareChange[];
   /** Where config changes could not be compared, why. */
   readonly notes: readonly string[];
+}
+
+/** A problem of a graph node, by rule id (deep inspection, `tree`, the explorer). */
+export interface GraphProblem {
+  readonly ruleId: string;
+  readonly severity: 'error' | 'warning' | 'info' | 'hint';
+  readonly message: string;
+  /** 1-based line:column in the node's own document, for lint findings. */
+  readonly line?: number;
+  readonly column?: number;
+}
+
+export type GraphNodeKind = 'index' | 'manifest' | 'config' | 'layer' | 'referrer' | 'unknown';
+
+/** One node of an image graph. Sizes are bytes. */
+export interface GraphNode {
+  readonly kind: GraphNodeKind;
+  readonly digest: string;
+  readonly mediaType?: string;
+  /** The size the pointing descriptor gives (for the root: the size served). */
+  readonly size?: number;
+  /** What it is to its parent: `linux/amd64`, `attestation of linux/amd64`, `config`, `layers[0]`, an artifactType. */
+  readonly label: string;
+  /** Its position in the parent's `manifests` or `layers` array. */
+  readonly position?: number;
+  readonly platform?: string;
+  /** An attestation entry: the digest of the image it describes. */
+  readonly attestationOf?: string;
+  readonly artifactType?: string;
+  /** Manifests: config + layers as compressed (descriptor sizes); indexes: the distinct blobs of all children. */
+  readonly totalSize?: number;
+  readonly layerCount?: number;
+  readonly problems: GraphProblem[];
+  readonly children: GraphNode[];
+  /** The manifest's (or index's) referrers, when asked for. */
+  readonly referrers?: { readonly via: 'referrers-api' | 'fallback-tag' | 'none'; readonly nodes: GraphNode[] };
+  /** Entries past the per-index limit that were not fetched. */
+  readonly notFetched?: number;
+  /** Explorer only: the `oci-image:` URI that opens the node read-only (manifests, indexes, configs). */
+  readonly uri?: string;
+}
+
+export interface ExplorerRegistriesParams {
+  /** Registries the user added in the explorer. */
+  readonly added: readonly string[];
+}
+
+export interface ExplorerRegistry {
+  readonly registry: string;
+  /** Where it comes from: an auth file, or 'added'. */
+  readonly source: string;
+}
+
+export interface ExplorerRepositoriesParams {
+  readonly registry: string;
+  /** The `next` of the previous page. */
+  readonly page?: string;
+}
+
+export interface ExplorerTagsParams {
+  readonly registry: string;
+  readonly repository: string;
+  readonly page?: string;
+}
+
+/** A page of repository or tag names. */
+export interface ExplorerListing {
+  readonly names: readonly string[];
+  readonly next?: string;
+  /** The registry's rate-limit headers, when it sends them. */
+  readonly rateLimit?: string;
+  /** Why there is no listing (a registry that refuses `_catalog`): say it, list what is known. */
+  readonly unavailable?: string;
+}
+
+export interface ExplorerGraphParams {
+  /** `registry/repository:tag` or `…@digest`. */
+  readonly reference: string;
+}
+
+export interface ExplorerGraph {
+  readonly reference: string;
+  readonly digest: string;
+  readonly uri: string;
+  readonly root: GraphNode;
 }

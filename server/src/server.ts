@@ -24,6 +24,10 @@ import {
   Requests,
   type CheckTagParams,
   type CompareParams,
+  type ExplorerGraphParams,
+  type ExplorerRegistriesParams,
+  type ExplorerRepositoriesParams,
+  type ExplorerTagsParams,
   type EnvironmentParams,
   type InitializationOptions,
   type InspectParams,
@@ -40,6 +44,7 @@ import { createRegistryClient, dockerConfigCredentials, type RegistryClient } fr
 import { AnalysisService } from './lsp/analysisService';
 import { compareDocuments } from './lsp/compareService';
 import { DeepInspection } from './lsp/deepInspection';
+import { explorerGraph, explorerRegistries, explorerRepositories, explorerTags } from './lsp/explorerService';
 import { SOURCE, toCodeAction, toDiagnostic } from './lsp/convert';
 import { RemoteService } from './lsp/remote';
 import { isRemoteUri, withRaw } from './lsp/remoteUri';
@@ -294,6 +299,10 @@ connection.onRequest(Requests.inspect, (p: InspectParams, token) => remote.inspe
 connection.onRequest(Requests.open, (p: OpenParams, token) => remote.open(p.uri, abortOn(token)));
 connection.onRequest(Requests.checkTag, (p: CheckTagParams, token) => remote.checkTag(p.uri, abortOn(token)));
 connection.onRequest(Requests.compare, (p: CompareParams, token) => compareDocuments(remote, client, p, abortOn(token)));
+connection.onRequest(Requests.explorerRegistries, (p: ExplorerRegistriesParams) => explorerRegistries(p));
+connection.onRequest(Requests.explorerRepositories, (p: ExplorerRepositoriesParams, token) => explorerRepositories(client(), p, abortOn(token)));
+connection.onRequest(Requests.explorerTags, (p: ExplorerTagsParams, token) => explorerTags(client(), p, abortOn(token)));
+connection.onRequest(Requests.explorerGraph, (p: ExplorerGraphParams, token) => explorerGraph(client(), p, abortOn(token)));
 
 documents.listen(connection);
 connection.listen();

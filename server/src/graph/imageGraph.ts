@@ -12,6 +12,7 @@ import { analyze, type AnalyzeOptions } from '../engine/analyze';
 import { mediaTypeInfo } from '../engine/mediaTypes';
 import { normalizePlatform, platformText, type PlatformValues } from '../engine/platforms';
 import type { Severity } from '../engine/types';
+import type { GraphNode, GraphNodeKind, GraphProblem } from '../../../common/protocol';
 import { isRegistryError, referenceWithDigest, type ImageReference, type RegistryClient } from '../registry';
 
 /**
@@ -28,43 +29,7 @@ export const GRAPH_CHECKS: Readonly<Record<string, { readonly severity: Severity
   'graph-depth-limit': { severity: 'info', description: 'Nested indexes go deeper than deep inspection follows.' },
 });
 
-/** A problem of a node, by rule id. */
-export interface GraphProblem {
-  readonly ruleId: string;
-  readonly severity: Severity;
-  readonly message: string;
-  /** 1-based line:column in the node's own document, for lint findings. */
-  readonly line?: number;
-  readonly column?: number;
-}
-
-export type GraphNodeKind = 'index' | 'manifest' | 'config' | 'layer' | 'referrer' | 'unknown';
-
-/** One node of the graph. Sizes are bytes. */
-export interface GraphNode {
-  readonly kind: GraphNodeKind;
-  readonly digest: string;
-  readonly mediaType?: string;
-  /** The size the pointing descriptor gives (for the root: the size served). */
-  readonly size?: number;
-  /** What it is to its parent: `linux/amd64`, `attestation of linux/amd64`, `config`, `layers[0]`, an artifactType. */
-  readonly label: string;
-  /** Its position in the parent's `manifests` or `layers` array. */
-  readonly position?: number;
-  readonly platform?: string;
-  /** An attestation entry: the digest of the image it describes. */
-  readonly attestationOf?: string;
-  readonly artifactType?: string;
-  /** Manifests: config + layers as compressed (descriptor sizes); indexes: the distinct blobs of all children. */
-  readonly totalSize?: number;
-  readonly layerCount?: number;
-  readonly problems: GraphProblem[];
-  readonly children: GraphNode[];
-  /** The manifest's (or index's) referrers, when asked for. */
-  readonly referrers?: { readonly via: 'referrers-api' | 'fallback-tag' | 'none'; readonly nodes: GraphNode[] };
-  /** Entries past the per-index limit that were not fetched. */
-  readonly notFetched?: number;
-}
+export type { GraphNode, GraphNodeKind, GraphProblem };
 
 export interface GraphOptions {
   readonly signal?: AbortSignal;
