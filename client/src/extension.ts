@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { registerCompareCommand } from './commands/compareWith';
+import { registerExplorer } from './explorer';
 import { fetchWithProgress, registerInspectCommand, showRemoteDocument, type InspectDeps } from './commands/inspectRemoteImage';
 import { CommandIds, HISTORY_KEY, Notifications, REMOTE_SCHEME, Requests, type EnvironmentParams, type InitializationOptions, type TagCheck } from './ids';
 import { RemoteDocumentProvider } from './remoteDocuments';
@@ -54,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.registerFileSystemProvider(REMOTE_SCHEME, provider, { isReadonly: true, isCaseSensitive: true }),
     registerInspectCommand(deps),
     registerCompareCommand(deps),
+    ...registerExplorer(context, whenRunning),
     vscode.commands.registerCommand(CommandIds.openRemote, async (uri?: string) => {
       if (typeof uri !== 'string') return;
       const doc = await fetchWithProgress(deps, 'Fetching from the registry…', { method: Requests.open, params: { uri } });

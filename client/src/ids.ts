@@ -8,10 +8,18 @@ export const CommandIds = {
   showOutput: 'manifestLens.showOutput',
   clearHistory: 'manifestLens.clearInspectHistory',
   compareWith: 'manifestLens.compareWith',
+  explorerRefresh: 'manifestLens.explorer.refresh',
+  explorerAddRegistry: 'manifestLens.explorer.addRegistry',
+  explorerAddRepository: 'manifestLens.explorer.addRepository',
+  explorerLoadMore: 'manifestLens.explorer.loadMore',
+  explorerCopyReference: 'manifestLens.explorer.copyReference',
+  explorerCopyDigest: 'manifestLens.explorer.copyDigest',
+  explorerInspect: 'manifestLens.explorer.inspect',
+  explorerCompare: 'manifestLens.explorer.compare',
 } as const;
 
 export { REMOTE_SCHEME, Requests, Notifications, REGISTRY_ERROR_CODE } from '../../common/protocol';
-export type { CompareParams, CompareResult, CompareSide, EnvironmentParams, InitializationOptions, RegistryErrorData, RemoteDocument, TagCheck, ValidateReferenceResult } from '../../common/protocol';
+export type { CompareParams, CompareResult, CompareSide, EnvironmentParams, ExplorerGraph, ExplorerListing, ExplorerRegistry, GraphNode, InitializationOptions, RegistryErrorData, RemoteDocument, TagCheck, ValidateReferenceResult } from '../../common/protocol';
 
 export const HISTORY_KEY = 'manifestLens.inspectHistory';
 export const HISTORY_MAX = 20;
