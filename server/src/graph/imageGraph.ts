@@ -11,24 +11,11 @@
 import { analyze, type AnalyzeOptions } from '../engine/analyze';
 import { mediaTypeInfo } from '../engine/mediaTypes';
 import { normalizePlatform, platformText, type PlatformValues } from '../engine/platforms';
-import type { Severity } from '../engine/types';
+import { GRAPH_CHECKS } from './checks';
 import type { GraphNode, GraphNodeKind, GraphProblem } from '../../../common/protocol';
 import { isRegistryError, referenceWithDigest, type ImageReference, type RegistryClient } from '../registry';
 
-/**
- * The problems deep inspection finds that no single document shows (rules.md §7 `child-*`),
- * besides the children's own lint findings, which keep their rule ids.
- */
-export const GRAPH_CHECKS: Readonly<Record<string, { readonly severity: Severity; readonly description: string }>> = Object.freeze({
-  'child-digest-mismatch': { severity: 'error', description: 'The bytes the registry serves for an entry do not hash to the entry\'s digest.' },
-  'child-size-mismatch': { severity: 'error', description: 'The entry\'s size differs from the length of the manifest the registry serves for it.' },
-  'child-media-type-mismatch': { severity: 'error', description: 'The entry\'s mediaType differs from the media type of the manifest it points at.' },
-  'platform-config-mismatch': { severity: 'error', description: 'The entry\'s platform differs from the os/architecture/variant of the image config it leads to.' },
-  'child-unavailable': { severity: 'warning', description: 'The registry did not serve the manifest or config an entry points at.' },
-  'attestation-reference-dangling': { severity: 'warning', description: 'An attestation entry describes a digest that no entry of the index has.' },
-  'graph-depth-limit': { severity: 'info', description: 'Nested indexes go deeper than deep inspection follows.' },
-});
-
+export { GRAPH_CHECKS };
 export type { GraphNode, GraphNodeKind, GraphProblem };
 
 export interface GraphOptions {
@@ -257,7 +244,7 @@ export async function inspectGraph(client: RegistryClient, ref: ImageReference, 
       for (const c of children) {
         for (const [d, s] of blobsOf.get(c) ?? []) if (!blobs.has(d)) { blobs.set(d, s); total += s; }
       }
-      labelAttestations(children, problems);
+      labelAttestations(children);
       const node: GraphNode = {
         ...base, kind: 'index', problems, children, totalSize: total, layerCount: undefined,
         ...(entries.length > limited.length ? { notFetched: entries.length - limited.length } : {}),
@@ -356,18 +343,16 @@ export function attestationTarget(entry: Json): string | undefined {
   return str(a?.['vnd.docker.reference.digest']) ?? '';
 }
 
-/** `unknown/unknown` → `attestation of linux/amd64`; a dangling one is a problem of the index. */
-function labelAttestations(children: GraphNode[], indexProblems: GraphProblem[]): void {
+/**
+ * `unknown/unknown` → `attestation of linux/amd64`. A dangling one (describing no entry) is the
+ * engine's attestation-reference-dangling on the index itself; here it is only labelled.
+ */
+function labelAttestations(children: GraphNode[]): void {
   for (let i = 0; i < children.length; i++) {
     const c = children[i];
     if (c.attestationOf === undefined) continue;
     const target = children.find((s) => s !== c && s.digest === c.attestationOf);
-    if (!target) {
-      indexProblems.push(problem('attestation-reference-dangling', `manifests[${c.position}] is the attestation of ${c.attestationOf ? shortDigest(c.attestationOf) : 'nothing (no vnd.docker.reference.digest)'}, which no entry of this index lists`));
-      children[i] = { ...c, label: `attestation of ${c.attestationOf ? shortDigest(c.attestationOf) : '?'}` };
-    } else {
-      children[i] = { ...c, label: `attestation of ${target.label}` };
-    }
+    children[i] = { ...c, label: `attestation of ${target ? target.label : c.attestationOf ? shortDigest(c.attestationOf) : '?'}` };
   }
 }
 

@@ -184,7 +184,7 @@ function rangeOf(doc: TextDocument, node: Node): Diagnostic['range'] {
 }
 
 function isCrossCheck(ruleId: string): boolean {
-  return ruleId.startsWith('child-') || ruleId === 'platform-config-mismatch' || ruleId === 'graph-depth-limit' || ruleId === 'attestation-reference-dangling';
+  return ruleId.startsWith('child-') || ruleId === 'platform-config-mismatch' || ruleId === 'graph-depth-limit';
 }
 
 function short(digest: string): string {
