@@ -131,3 +131,38 @@ test('Compare with…: two fetched children, then a local text against a remote 
   const s: CompareResult = await server.connection.sendRequest('manifestLens/compare', { left: { text: local, label: 'manifest.json' }, right: { uri: r.left!.uri } });
   assert.deepEqual([s.same, s.sameBytes, s.leftLabel, s.left], [true, false, 'manifest.json', undefined]);
 });
+
+test('closing the index cancels its deep inspection: the stalled child requests are dropped', { skip }, async () => {
+  const { MT } = await import('../../server/src/engine/mediaTypes');
+  const { startFakeRegistry } = await import('../registry/fakeRegistry');
+  let stalled = 0;
+  const reg = await startFakeRegistry({
+    // The children never answer: only a cancellation ends their requests.
+    intercept: (_req, _res, rec) => {
+      if (!rec.path.includes('/manifests/sha256:')) return false;
+      stalled++;
+      return true;
+    },
+  });
+  try {
+    const child = (i: number) => `sha256:${String(i).repeat(64)}`;
+    reg.putManifest('slow/app', 'latest', JSON.stringify({
+      schemaVersion: 2, mediaType: MT.ociIndex,
+      manifests: [1, 2, 3].map((i) => ({ mediaType: MT.ociManifest, digest: child(i), size: 100, platform: { os: 'linux', architecture: 'amd64', variant: `v${i}` } })),
+    }), MT.ociIndex);
+    const doc: RemoteDocument = await server.connection.sendRequest('manifestLens/inspect', { reference: `${reg.hostPort}/slow/app:latest` });
+    const first = server.diagnostics(doc.uri, 1);
+    server.open(doc.uri, doc.text, 1);
+    await first;
+    const deadline = Date.now() + 10_000;
+    while (stalled < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(stalled, 3, 'the three children were asked for');
+    const closedBefore = reg.closedSockets();
+    void server.connection.sendNotification('textDocument/didClose', { textDocument: { uri: doc.uri } });
+    const until = Date.now() + 5000;
+    while (reg.closedSockets() - closedBefore < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(reg.closedSockets() - closedBefore >= 3, `the child connections were closed on close (${reg.closedSockets() - closedBefore}), long before any timeout`);
+  } finally {
+    await reg.close();
+  }
+});

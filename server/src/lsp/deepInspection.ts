@@ -119,7 +119,8 @@ export class DeepInspection {
     }
     const state = this.states.get(withRaw(doc.uri, false) ?? '');
     if (!state?.graph) return state && !state.failed ? [{ range: top, command: { title: '$(sync~spin) Inspecting the children…', command: '' } }] : [];
-    const lenses: CodeLens[] = [{ range: top, command: { title: `${state.graph.children.length} entries · ${compactSize(state.graph.totalSize)} of distinct blobs`, command: '' } }];
+    const skipped = state.graph.notFetched ? ` (the first ${state.graph.children.length} of ${state.graph.children.length + state.graph.notFetched} inspected)` : '';
+    const lenses: CodeLens[] = [{ range: top, command: { title: `${state.graph.children.length} entries · ${compactSize(state.graph.totalSize)} of distinct blobs${skipped}`, command: '' } }];
     const base = { registry: f.target.registry, repository: f.target.repository, raw: false };
     for (const child of state.graph.children) {
       const site = entrySite(analysis, child.position);
