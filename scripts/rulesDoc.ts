@@ -1,6 +1,7 @@
 /** Renders the rule reference (docs/rules.md) from the engine's rule table. */
 import { KIND_TITLES } from '../server/src/engine/documentKind';
 import { RULES } from '../server/src/engine/ruleTable';
+import { GRAPH_CHECKS } from '../server/src/graph/checks';
 
 export function renderRulesDoc(): string {
   const lines: string[] = [
@@ -25,6 +26,15 @@ export function renderRulesDoc(): string {
     lines.push(`**Why:** ${r.why}`, '');
     lines.push(`**Source:** ${r.source}${r.specUrl ? ` ([spec](${r.specUrl}))` : ''}`, '');
     lines.push(`**Fix:** ${r.fix ?? 'none automatic.'}`, '');
+  }
+  lines.push('# Deep inspection checks', '');
+  lines.push('An index fetched in the editor (and `tree` on the command line) is inspected below: each child is', 'fetched, linted with the rules above, and checked against the entry that points at it. These', 'checks report on the entry; the children\'s own findings keep their rule ids.', '');
+  for (const [id, c] of Object.entries(GRAPH_CHECKS)) {
+    lines.push(`## ${id}`, '');
+    lines.push(`**Severity:** ${c.severity} · deep inspection of fetched indexes`, '');
+    lines.push(`**What:** ${c.description}`, '');
+    lines.push(`**Why:** ${c.why}`, '');
+    lines.push(`**Source:** ${c.source}`, '');
   }
   return lines.join('\n');
 }

@@ -5,8 +5,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { registerCompareCommand } from './commands/compareWith';
+import { registerExplorer } from './explorer';
 import { fetchWithProgress, registerInspectCommand, showRemoteDocument, type InspectDeps } from './commands/inspectRemoteImage';
-import { CommandIds, HISTORY_KEY, Notifications, REMOTE_SCHEME, Requests, type TagCheck } from './ids';
+import { CommandIds, HISTORY_KEY, Notifications, REMOTE_SCHEME, Requests, type EnvironmentParams, type InitializationOptions, type TagCheck } from './ids';
 import { RemoteDocumentProvider } from './remoteDocuments';
 
 let client: LanguageClient | undefined;
@@ -37,7 +39,7 @@ export function activate(context: vscode.ExtensionContext): void {
     outputChannel: output,
     traceOutputChannel: output,
     synchronize: { configurationSection: 'manifestLens' },
-    initializationOptions: { trusted: vscode.workspace.isTrusted, proxy: proxySetting() },
+    initializationOptions: { trusted: vscode.workspace.isTrusted, proxy: proxySetting() } satisfies InitializationOptions,
   };
   client = new LanguageClient('manifestLens', 'Manifest Lens', serverOptions, clientOptions);
   let running: Promise<void> | undefined;
@@ -52,6 +54,8 @@ export function activate(context: vscode.ExtensionContext): void {
     provider,
     vscode.workspace.registerFileSystemProvider(REMOTE_SCHEME, provider, { isReadonly: true, isCaseSensitive: true }),
     registerInspectCommand(deps),
+    registerCompareCommand(deps),
+    ...registerExplorer(context, whenRunning),
     vscode.commands.registerCommand(CommandIds.openRemote, async (uri?: string) => {
       if (typeof uri !== 'string') return;
       const doc = await fetchWithProgress(deps, 'Fetching from the registry…', { method: Requests.open, params: { uri } });
@@ -94,9 +98,9 @@ export function activate(context: vscode.ExtensionContext): void {
       await context.globalState.update(HISTORY_KEY, []);
       vscode.window.setStatusBarMessage('Manifest Lens: cleared the list of recent references', 3000);
     }),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => void client?.sendNotification(Notifications.environment, { trusted: true, proxy: proxySetting() })),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void client?.sendNotification(Notifications.environment, { trusted: true, proxy: proxySetting() } satisfies EnvironmentParams)),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('http.proxy')) void client?.sendNotification(Notifications.environment, { trusted: vscode.workspace.isTrusted, proxy: proxySetting() });
+      if (e.affectsConfiguration('http.proxy')) void client?.sendNotification(Notifications.environment, { trusted: vscode.workspace.isTrusted, proxy: proxySetting() } satisfies EnvironmentParams);
     }),
   );
 

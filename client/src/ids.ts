@@ -1,4 +1,4 @@
-/** Command, setting and protocol names in one place. */
+/** Command and setting names in one place; the protocol with the server is common/protocol.ts. */
 export const CommandIds = {
   inspectRemoteImage: 'manifestLens.inspectRemoteImage',
   openRemote: 'manifestLens.openRemote',
@@ -7,52 +7,19 @@ export const CommandIds = {
   checkTag: 'manifestLens.checkTag',
   showOutput: 'manifestLens.showOutput',
   clearHistory: 'manifestLens.clearInspectHistory',
+  compareWith: 'manifestLens.compareWith',
+  explorerRefresh: 'manifestLens.explorer.refresh',
+  explorerAddRegistry: 'manifestLens.explorer.addRegistry',
+  explorerAddRepository: 'manifestLens.explorer.addRepository',
+  explorerLoadMore: 'manifestLens.explorer.loadMore',
+  explorerCopyReference: 'manifestLens.explorer.copyReference',
+  explorerCopyDigest: 'manifestLens.explorer.copyDigest',
+  explorerInspect: 'manifestLens.explorer.inspect',
+  explorerCompare: 'manifestLens.explorer.compare',
 } as const;
 
-export const REMOTE_SCHEME = 'oci-image';
-
-export const Requests = {
-  validateReference: 'manifestLens/validateReference',
-  inspect: 'manifestLens/inspect',
-  open: 'manifestLens/open',
-  checkTag: 'manifestLens/checkTag',
-} as const;
-
-export const Notifications = {
-  /** Workspace trust (credential helpers) and VS Code's http.proxy changed. */
-  environment: 'manifestLens/environment',
-} as const;
-
-/** The server's JSON-RPC error code for registry failures. */
-export const REGISTRY_ERROR_CODE = -32050;
+export { REMOTE_SCHEME, Requests, Notifications, REGISTRY_ERROR_CODE } from '../../common/protocol';
+export type { CompareParams, CompareResult, CompareSide, EnvironmentParams, ExplorerGraph, ExplorerListing, ExplorerRegistry, GraphNode, InitializationOptions, RegistryErrorData, RemoteDocument, TagCheck, ValidateReferenceResult } from '../../common/protocol';
 
 export const HISTORY_KEY = 'manifestLens.inspectHistory';
 export const HISTORY_MAX = 20;
-
-/** What the server answers to a tag check. */
-export interface TagCheck {
-  readonly reference: string;
-  readonly shown: string;
-  readonly current: string;
-  readonly moved: boolean;
-  readonly via: 'head' | 'get';
-  readonly requests: number;
-  readonly currentUri?: string;
-}
-
-/** What the server answers for a fetched document. */
-export interface RemoteDocument {
-  readonly uri: string;
-  readonly rawUri: string;
-  readonly text: string;
-  readonly raw: boolean;
-  readonly reference: string;
-  readonly kind: 'manifest' | 'blob' | 'referrers';
-  readonly contentType?: string;
-  readonly digest: string;
-  readonly verified: string;
-  readonly size: number;
-  readonly requests: number;
-  readonly warnings: readonly string[];
-  readonly prettyPrinted: boolean;
-}

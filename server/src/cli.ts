@@ -3,6 +3,8 @@
  *   node dist/cli.js lint [--format text|json] [--rule id=severity…] FILE…
  *   node dist/cli.js inspect [--platform os/arch[/variant]] [--lint] REFERENCE
  *   node dist/cli.js digest [--platform os/arch[/variant]] [--verify] REFERENCE
+ *   node dist/cli.js tree [--format text|json] REFERENCE
+ *   node dist/cli.js diff [--platform os/arch[/variant]] A B
  *   node dist/cli.js rules [ID…]
  */
 import { runLint } from './cli/lintCommand';
@@ -39,6 +41,23 @@ const USAGE = `Usage:
         --platform OS/ARCH[/VARIANT]      the matching child's digest (a single manifest is an
                                           error: it may be another platform's)
         --verify                          fetch and hash the manifest instead of trusting HEAD
+  ${PROG} tree [options] REFERENCE
+      The image graph as the registry serves it: index → platforms → config and layers →
+      referrers (Referrers API, else the sha256-… fallback tag), each node with its digest, size
+      and problems by rule id. Every child is linted and checked against its entry (size, media
+      type, platform vs its config). Exit 3 when the registry cannot serve the reference.
+        --format text|json                json: the whole graph, for jq
+        --no-referrers                    do not ask for referrers
+        --depth N                         nested indexes followed (default 4)
+        --concurrency N                   requests at once (default 4)
+      Same --insecure, --no-creds, --timeout as inspect.
+  ${PROG} diff [options] A B
+      Compare two manifests (references, or local files): their differences line by line and
+      what changed (media types; layers added, removed, changed; config env, labels, entrypoint,
+      cmd, history). Exit 0 when the same, 1 when different, 2 usage, 3 registry.
+        --platform OS/ARCH[/VARIANT]      compare that platform's manifests of two indexes
+        --format text|json
+      Same --insecure, --no-creds, --timeout as inspect.
   ${PROG} rules [--format text|json] [ID …]
       List the rules, or explain the given ones: what, why, source, spec link, quick-fix.
   ${PROG} --version
@@ -56,6 +75,14 @@ async function main(argv: string[]): Promise<number> {
     case 'digest': {
       const { runDigest } = await import('./cli/digestCommand');
       return runDigest(rest, process.stdout, process.stderr);
+    }
+    case 'tree': {
+      const { runTree } = await import('./cli/treeCommand');
+      return runTree(rest, process.stdout, process.stderr);
+    }
+    case 'diff': {
+      const { runDiff } = await import('./cli/diffCommand');
+      return runDiff(rest, process.stdout, process.stderr);
     }
     case 'rules': {
       const { runRules } = await import('./cli/rulesCommand');

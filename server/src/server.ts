@@ -19,6 +19,22 @@ import {
   SymbolKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import {
+  Notifications,
+  Requests,
+  type CheckTagParams,
+  type CompareParams,
+  type ExplorerGraphParams,
+  type ExplorerRegistriesParams,
+  type ExplorerRepositoriesParams,
+  type ExplorerTagsParams,
+  type EnvironmentParams,
+  type InitializationOptions,
+  type InspectParams,
+  type OpenParams,
+  type ValidateReferenceParams,
+  type ValidateReferenceResult,
+} from '../../common/protocol';
 import { completionsAt } from './engine/completion';
 import { conversionFix } from './engine/convert';
 import { hoverAt } from './engine/hover';
@@ -26,9 +42,12 @@ import { outline, type OutlineSymbol } from './engine/symbols';
 import { MANIFEST_ACCEPT_TYPES } from './engine/mediaTypes';
 import { createRegistryClient, dockerConfigCredentials, type RegistryClient } from './registry';
 import { AnalysisService } from './lsp/analysisService';
+import { compareDocuments } from './lsp/compareService';
+import { DeepInspection } from './lsp/deepInspection';
+import { explorerGraph, explorerRegistries, explorerRepositories, explorerTags } from './lsp/explorerService';
 import { SOURCE, toCodeAction, toDiagnostic } from './lsp/convert';
 import { RemoteService } from './lsp/remote';
-import { isRemoteUri } from './lsp/remoteUri';
+import { isRemoteUri, withRaw } from './lsp/remoteUri';
 import { DEFAULT_DOCUMENT_SETTINGS, toDocumentSettings, toRegistrySettings, type DocumentSettings, type RegistrySettings } from './lsp/settings';
 import { fetchedHoverSection, runSafe } from './lsp/util';
 
@@ -83,11 +102,24 @@ function client(): RegistryClient {
 
 const remote = new RemoteService(client, log);
 const analyses = new AnalysisService(settingsFor, (uri) => remote.contentTypeFor(uri));
+let codeLensRefresh = false;
+/** The open documents that show the same fetched bytes (the pretty and the raw view). */
+const viewsOf = (prettyUri: string) => documents.all().filter((d) => isRemoteUri(d.uri) && withRaw(d.uri, false) === prettyUri);
+const deep = new DeepInspection({
+  client,
+  fetched: (uri) => remote.fetched(uri),
+  log,
+  done: (prettyUri) => {
+    for (const d of viewsOf(prettyUri)) void validate(d);
+    if (codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+  },
+});
 
 connection.onInitialize((params) => {
   const caps = params.capabilities;
   hasConfigurationCapability = !!caps.workspace?.configuration;
-  const init = (params.initializationOptions ?? {}) as { trusted?: boolean; proxy?: string };
+  codeLensRefresh = !!caps.workspace?.codeLens?.refreshSupport;
+  const init = (params.initializationOptions ?? {}) as InitializationOptions;
   trusted = init.trusted !== false;
   proxy = init.proxy;
   return {
@@ -117,7 +149,7 @@ connection.onDidChangeConfiguration(() => {
   for (const doc of documents.all()) void validate(doc);
 });
 
-connection.onNotification('manifestLens/environment', (p: { trusted: boolean; proxy?: string }) => {
+connection.onNotification(Notifications.environment, (p: EnvironmentParams) => {
   trusted = p.trusted;
   proxy = p.proxy;
   void refreshRegistrySettings();
@@ -135,6 +167,7 @@ async function validate(doc: TextDocument): Promise<void> {
     const entry = analyses.compute(doc, settings);
     const a = entry.analysis;
     const diagnostics: Diagnostic[] = a.findings.map((f) => toDiagnostic(doc, f));
+    if (isRemoteUri(doc.uri)) diagnostics.push(...deep.diagnostics(doc, a, settings.deepInspection));
     if (entry.skippedBytes !== undefined) {
       diagnostics.push({
         range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } },
@@ -159,6 +192,8 @@ async function validate(doc: TextDocument): Promise<void> {
 
 documents.onDidChangeContent((e) => analyses.schedule(e.document, () => void validate(e.document)));
 documents.onDidClose((e) => {
+  const pretty = isRemoteUri(e.document.uri) ? withRaw(e.document.uri, false) : undefined;
+  if (pretty && !viewsOf(pretty).some((d) => d.uri !== e.document.uri)) deep.forget(pretty);
   analyses.forget(e.document.uri);
   settingsCache.delete(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
@@ -248,7 +283,7 @@ connection.onCodeLens((params) =>
     const doc = documents.get(params.textDocument.uri);
     if (!doc || !isRemoteUri(doc.uri)) return [];
     const { analysis } = await analyses.get(doc);
-    return remote.codeLenses(doc, analysis);
+    return [...remote.codeLenses(doc, analysis), ...deep.codeLenses(doc, analysis)];
   }),
 );
 
@@ -259,10 +294,15 @@ function abortOn(token: CancellationToken): AbortSignal {
   return ac.signal;
 }
 
-connection.onRequest('manifestLens/validateReference', (p: { text: string }) => ({ message: remote.validate(p.text) ?? null }));
-connection.onRequest('manifestLens/inspect', (p: { reference: string }, token) => remote.inspect(p.reference, abortOn(token)));
-connection.onRequest('manifestLens/open', (p: { uri: string }, token) => remote.open(p.uri, abortOn(token)));
-connection.onRequest('manifestLens/checkTag', (p: { uri: string }, token) => remote.checkTag(p.uri, abortOn(token)));
+connection.onRequest(Requests.validateReference, (p: ValidateReferenceParams): ValidateReferenceResult => ({ message: remote.validate(p.text) ?? null }));
+connection.onRequest(Requests.inspect, (p: InspectParams, token) => remote.inspect(p.reference, abortOn(token)));
+connection.onRequest(Requests.open, (p: OpenParams, token) => remote.open(p.uri, abortOn(token)));
+connection.onRequest(Requests.checkTag, (p: CheckTagParams, token) => remote.checkTag(p.uri, abortOn(token)));
+connection.onRequest(Requests.compare, (p: CompareParams, token) => compareDocuments(remote, client, p, abortOn(token)));
+connection.onRequest(Requests.explorerRegistries, (p: ExplorerRegistriesParams) => explorerRegistries(p));
+connection.onRequest(Requests.explorerRepositories, (p: ExplorerRepositoriesParams, token) => explorerRepositories(client(), p, abortOn(token)));
+connection.onRequest(Requests.explorerTags, (p: ExplorerTagsParams, token) => explorerTags(client(), p, abortOn(token)));
+connection.onRequest(Requests.explorerGraph, (p: ExplorerGraphParams, token) => explorerGraph(client(), p, abortOn(token)));
 
 documents.listen(connection);
 connection.listen();

@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { ResponseError, type LanguageClient } from 'vscode-languageclient/node';
-import { HISTORY_KEY, HISTORY_MAX, REGISTRY_ERROR_CODE, Requests, type RemoteDocument } from '../ids';
+import { HISTORY_KEY, HISTORY_MAX, REGISTRY_ERROR_CODE, Requests, type RegistryErrorData, type RemoteDocument, type ValidateReferenceResult } from '../ids';
 import type { RemoteDocumentProvider } from '../remoteDocuments';
 
 export interface InspectDeps {
@@ -15,20 +15,20 @@ export interface InspectDeps {
   readonly output: vscode.OutputChannel;
 }
 
-function history(ctx: vscode.ExtensionContext): string[] {
+export function history(ctx: vscode.ExtensionContext): string[] {
   return ctx.globalState.get<string[]>(HISTORY_KEY, []);
 }
 
-async function remember(ctx: vscode.ExtensionContext, reference: string): Promise<void> {
+export async function remember(ctx: vscode.ExtensionContext, reference: string): Promise<void> {
   const list = [reference, ...history(ctx).filter((r) => r !== reference)].slice(0, HISTORY_MAX);
   await ctx.globalState.update(HISTORY_KEY, list);
 }
 
 /** An input box that validates with the server's reference grammar as the user types. */
-function askReference(client: LanguageClient, recent: string[]): Promise<string | undefined> {
+export function askReference(client: LanguageClient, recent: string[], title = 'Inspect Remote Image'): Promise<string | undefined> {
   return new Promise((resolve) => {
     const input = vscode.window.createQuickPick();
-    input.title = 'Inspect Remote Image';
+    input.title = title;
     input.placeholder = 'registry/repository:tag or …@sha256:digest, e.g. 127.0.0.1:5055/samples/podman-22196:mixed';
     input.matchOnDescription = false;
     const recentItems = recent.map((r) => ({ label: r, description: 'recent' }));
@@ -41,7 +41,7 @@ function askReference(client: LanguageClient, recent: string[]): Promise<string 
         input.items = recentItems;
         return;
       }
-      const { message } = await client.sendRequest<{ message: string | null }>(Requests.validateReference, { text });
+      const { message } = await client.sendRequest<ValidateReferenceResult>(Requests.validateReference, { text });
       if (mine !== seq) return;
       const typed = message
         ? { label: text, description: `$(error) ${message}`, alwaysShow: true }
@@ -53,7 +53,7 @@ function askReference(client: LanguageClient, recent: string[]): Promise<string 
       const picked = input.selectedItems[0]?.label ?? input.value.trim();
       const text = picked.trim();
       if (!text) return;
-      const { message } = await client.sendRequest<{ message: string | null }>(Requests.validateReference, { text });
+      const { message } = await client.sendRequest<ValidateReferenceResult>(Requests.validateReference, { text });
       if (message) {
         input.value = text;
         void refresh(text);
@@ -86,7 +86,7 @@ export async function fetchWithProgress<T = RemoteDocument>(
     );
   } catch (err) {
     if (err instanceof ResponseError && (err.code === REGISTRY_ERROR_CODE || err.code === -32800 /* RequestCancelled */)) {
-      const kind = (err.data as { kind?: string } | undefined)?.kind;
+      const kind = (err.data as Partial<RegistryErrorData> | undefined)?.kind;
       if (err.code === -32800 || kind === 'cancelled') return undefined; // the user cancelled: silent
       const actions = kind === 'unauthorized' || kind === 'tls' || kind === 'insecure' ? ['Open Settings', 'Show Log']
         : kind === 'proxy' ? ['Open Proxy Settings', 'Show Log'] : ['Show Log'];

@@ -6,6 +6,7 @@
 import { KIND_TITLES } from '../engine/documentKind';
 import { RULES, RULES_BY_ID } from '../engine/ruleTable';
 import type { Rule } from '../engine/types';
+import { GRAPH_CHECKS } from '../graph/checks';
 import { FILE_PROBLEMS } from './formats';
 import { programName } from './program';
 
@@ -26,6 +27,11 @@ function fileProblem(id: string): string {
   return `${id} (error)\n  ${FILE_PROBLEMS[id]}\n  Not a rule of the engine: lint reports it for the file as a whole, and it cannot be turned off.\n`;
 }
 
+function graphCheck(id: string): string {
+  const c = GRAPH_CHECKS[id];
+  return `${id} (${c.severity})\n  ${c.description}\n  Why: ${c.why}\n  Source: ${c.source}\n  A deep inspection check: \`tree\` and fetched indexes in the editor report it on the index entry.\n`;
+}
+
 /** Ids that share a word with an unknown id, for the error message. */
 function similar(id: string): string[] {
   const words = id.split('-').filter((w) => w.length > 2);
@@ -42,7 +48,7 @@ export function runRules(args: string[], out: NodeJS.WritableStream, err: NodeJS
     else ids.push(args[i]);
   }
   if (format !== 'text' && format !== 'json') { err.write(`rules: --format must be text or json, not "${format}"\n`); return 2; }
-  const unknown = ids.filter((id) => !RULES_BY_ID.has(id) && !(id in FILE_PROBLEMS));
+  const unknown = ids.filter((id) => !RULES_BY_ID.has(id) && !(id in FILE_PROBLEMS) && !(id in GRAPH_CHECKS));
   if (unknown.length > 0) {
     for (const id of unknown) {
       const near = similar(id);
@@ -57,11 +63,12 @@ export function runRules(args: string[], out: NodeJS.WritableStream, err: NodeJS
     return 0;
   }
   if (ids.length) {
-    out.write([...chosen.map(full), ...fileProblems.map(fileProblem)].join('\n'));
+    out.write([...chosen.map(full), ...fileProblems.map(fileProblem), ...ids.filter((id) => id in GRAPH_CHECKS).map(graphCheck)].join('\n'));
     return 0;
   }
   const width = Math.max(...chosen.map((r) => r.id.length));
   for (const r of chosen) out.write(`${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${r.description}\n`);
+  out.write(`\nDeep inspection checks (tree, fetched indexes): ${Object.keys(GRAPH_CHECKS).join(', ')}.\n`);
   out.write(`\nNot rules: what lint reports for a file it cannot lint (always an error): ${Object.keys(FILE_PROBLEMS).join(', ')}.\n`);
   out.write(`\n${chosen.length} rules. \`${programName()} rules ID\` explains one; \`lint --rule ID=off\` turns one off.\n`);
   return 0;

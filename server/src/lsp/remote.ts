@@ -18,13 +18,14 @@ import {
   type ImageReference,
   type RegistryClient,
 } from '../registry';
-import { parseRemoteUri, remoteUri, withRaw, type RemoteKind, type RemoteTarget } from './remoteUri';
+import { REGISTRY_ERROR_CODE, type RemoteDocument, type TagCheck } from '../../../common/protocol';
+import { parseRemoteUri, remoteUri, withRaw, type RemoteTarget } from './remoteUri';
 
 /** The most index entries that get an "Open …" CodeLens each. */
 export const MAX_ENTRY_LENSES = 200;
 
-/** JSON-RPC error code for registry failures; `data.kind` is the RegistryError kind. */
-export const REGISTRY_ERROR_CODE = -32050;
+export { REGISTRY_ERROR_CODE };
+export type { RemoteDocument, TagCheck };
 
 export interface Fetched {
   readonly target: RemoteTarget;
@@ -35,39 +36,6 @@ export interface Fetched {
   readonly verified: string;
   readonly requests: number;
   readonly warnings: readonly string[];
-}
-
-/** Where a tag points now, compared with the digest of the document opened by it. */
-export interface TagCheck {
-  readonly reference: string;
-  /** The digest of the document on screen. */
-  readonly shown: string;
-  /** The digest the tag names now. */
-  readonly current: string;
-  readonly moved: boolean;
-  /** 'head': Docker-Content-Digest of a HEAD request; 'get': the sha256 of the fetched bytes. */
-  readonly via: 'head' | 'get';
-  readonly requests: number;
-  /** When moved: the URI that opens the manifest the tag names now. */
-  readonly currentUri?: string;
-}
-
-/** What the client shows for a fetched document. */
-export interface RemoteDocument {
-  readonly uri: string;
-  readonly rawUri: string;
-  readonly text: string;
-  readonly raw: boolean;
-  readonly reference: string;
-  readonly kind: RemoteKind;
-  readonly contentType?: string;
-  readonly digest: string;
-  readonly verified: string;
-  readonly size: number;
-  readonly requests: number;
-  readonly warnings: readonly string[];
-  /** True when the view is indented and so differs from the served bytes. */
-  readonly prettyPrinted: boolean;
 }
 
 const utf8 = new TextDecoder('utf-8');

@@ -6,9 +6,10 @@
  *   …?raw=1   the byte-exact form
  * The `.json` suffix gives the document the json language in any editor.
  */
-export const REMOTE_SCHEME = 'oci-image';
+import { REMOTE_SCHEME, type RemoteKind } from '../../../common/protocol';
 
-export type RemoteKind = 'manifest' | 'blob' | 'referrers';
+export { REMOTE_SCHEME };
+export type { RemoteKind };
 
 export interface RemoteTarget {
   readonly registry: string;

@@ -7,6 +7,8 @@ export interface DocumentSettings {
   /** Documents larger than this (in MiB) get one notice instead of a lint. */
   readonly maxFileSizeMB: number;
   readonly maxProblems: number;
+  /** Fetch a fetched index's children and report their problems on its entries. */
+  readonly deepInspection: boolean;
 }
 
 export interface RegistrySettings {
@@ -21,6 +23,7 @@ export const DEFAULT_DOCUMENT_SETTINGS: DocumentSettings = Object.freeze({
   rules: Object.freeze({}),
   maxFileSizeMB: 32,
   maxProblems: 1000,
+  deepInspection: true,
 });
 
 export const DEFAULT_REGISTRY_SETTINGS: RegistrySettings = Object.freeze({
@@ -43,6 +46,7 @@ export function toDocumentSettings(raw: unknown): DocumentSettings {
     rules,
     maxFileSizeMB: typeof s.validate?.maxFileSizeMB === 'number' && s.validate.maxFileSizeMB > 0 ? s.validate.maxFileSizeMB : DEFAULT_DOCUMENT_SETTINGS.maxFileSizeMB,
     maxProblems: typeof s.validate?.maxProblems === 'number' && s.validate.maxProblems > 0 ? Math.floor(s.validate.maxProblems) : DEFAULT_DOCUMENT_SETTINGS.maxProblems,
+    deepInspection: s.remote?.deepInspection !== false,
   };
 }
 

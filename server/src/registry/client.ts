@@ -103,6 +103,16 @@ export interface RegistryClient {
     digest: string,
     opts?: { signal?: AbortSignal; artifactType?: string },
   ): Promise<FetchedManifest & { fallback: boolean }>;
+  /**
+   * GET a JSON path of the registry API (`/v2/…`, e.g. tags/list or _catalog) with the same
+   * auth, limits and errors as the other calls; a non-2xx status is a RegistryError. For the
+   * listings in registry/listing.ts. `link` is the Link header (pagination).
+   */
+  getApi(
+    ref: ImageReference,
+    path: string,
+    opts?: { signal?: AbortSignal; what?: string; maxBytes?: number },
+  ): Promise<{ body: Uint8Array; link?: string; headers: Readonly<Record<string, string>>; requests: number }>;
   /** Totals since creation: every HTTP request, token requests among them, and token cache hits. */
   readonly stats: { requests: number; tokenRequests: number; tokenCacheHits: number };
   /** Releases pooled connections (optional; idle sockets do not keep the process alive). */
@@ -618,6 +628,21 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         const contentType = header(res.headers, 'content-type');
         if (contentType) out.contentType = contentType;
         return out;
+      });
+    },
+
+    getApi(ref, path, opts) {
+      return run(opts?.signal, async (ctx) => {
+        if (!path.startsWith('/v2/')) throw new RegistryError('invalid-reference', `not a registry API path: ${path.slice(0, 80)}`);
+        const what = opts?.what ?? 'listing';
+        const res = await registryRequest(ctx, ref, path, { method: 'GET', accept: 'application/json', maxBytes: opts?.maxBytes ?? maxManifestBytes, what });
+        if (res.status < 200 || res.status >= 300) throw statusError(res, { host: ref.apiHost, subject: `the ${what} of ${ref.registry}`, registry: ref.registry });
+        const headers: Record<string, string> = {};
+        for (const name of ['link', 'content-type', 'ratelimit-limit', 'ratelimit-remaining', 'x-ratelimit-limit', 'x-ratelimit-remaining']) {
+          const v = header(res.headers, name);
+          if (v !== undefined) headers[name] = v;
+        }
+        return { body: res.body, ...(headers.link ? { link: headers.link } : {}), headers, requests: ctx.requests };
       });
     },
 

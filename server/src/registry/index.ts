@@ -28,3 +28,5 @@ export { parseChallenges } from './challenge';
 export type { AuthChallenge } from './challenge';
 export { isLoopbackHost } from './hosts';
 export { digestOf } from './verify';
+export { listTags, listRepositories, configuredRegistries, nextPageOf, PAGE_SIZE } from './listing';
+export type { ListingPage } from './listing';

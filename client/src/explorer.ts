@@ -1,0 +1,343 @@
+/**
+ * The registry explorer, a tree view in the Manifest Lens view container: registries (from the
+ * docker and containers auth files, plus the ones added here) → repositories (the registry's
+ * catalog where it allows one, plus the ones added or inspected) → tags (a page at a time) → the
+ * tag's index or manifest → platforms → config and layers with sizes → referrers grouped by
+ * artifactType. Every level is asked of the language server when it is expanded; a refresh
+ * cancels what is still loading. Each node opens read-only like Inspect, copies its reference or
+ * digest, and shows its problems in its icon and tooltip.
+ */
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import {
+  CommandIds,
+  HISTORY_KEY,
+  Requests,
+  type ExplorerGraph,
+  type ExplorerListing,
+  type ExplorerRegistry,
+  type GraphNode,
+} from './ids';
+
+const ADDED_REGISTRIES = 'manifestLens.explorer.registries';
+const ADDED_REPOSITORIES = 'manifestLens.explorer.repositories';
+
+type Item =
+  | { readonly type: 'registry'; readonly registry: string; readonly source: string }
+  | { readonly type: 'repository'; readonly registry: string; readonly repository: string }
+  | { readonly type: 'tag'; readonly registry: string; readonly repository: string; readonly tag: string }
+  | { readonly type: 'more'; readonly parent: Item; readonly next: string }
+  | { readonly type: 'node'; readonly node: GraphNode; readonly repository: string; readonly registry: string }
+  | { readonly type: 'referrers'; readonly owner: GraphNode; readonly registry: string; readonly repository: string }
+  | { readonly type: 'artifactType'; readonly artifactType: string; readonly nodes: readonly GraphNode[]; readonly registry: string; readonly repository: string }
+  | { readonly type: 'message'; readonly text: string; readonly error?: boolean };
+
+function keyOf(item: Item): string {
+  switch (item.type) {
+    case 'registry': return `r:${item.registry}`;
+    case 'repository': return `p:${item.registry}/${item.repository}`;
+    case 'tag': return `t:${item.registry}/${item.repository}:${item.tag}`;
+    default: return '';
+  }
+}
+
+function short(digest: string): string {
+  return digest.replace(/^(sha256:[0-9a-f]{12})[0-9a-f]{52}$/, '$1…');
+}
+
+function size(bytes: number | undefined): string {
+  if (bytes === undefined) return '?';
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}
+
+/** The registry part of an inspected reference (`host:port/repo:tag` → host:port), docker.io otherwise. */
+function splitReference(reference: string): { registry: string; repository: string } | undefined {
+  const name = reference.split('@')[0].replace(/:[^/:]+$/, '');
+  const slash = name.indexOf('/');
+  const first = slash >= 0 ? name.slice(0, slash) : '';
+  if (first && (first.includes('.') || first.includes(':') || first === 'localhost')) return { registry: first, repository: name.slice(slash + 1) };
+  return { registry: 'docker.io', repository: name.includes('/') ? name : `library/${name}` };
+}
+
+export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<Item | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private cts = new vscode.CancellationTokenSource();
+  /** Names loaded so far per registry or repository (pages appended by "Load more"), and where the next page is. */
+  private readonly pages = new Map<string, { names: string[]; next?: string; note?: string }>();
+  private readonly graphs = new Map<string, Promise<ExplorerGraph>>();
+  private readonly rateLimits = new Map<string, string>();
+
+  constructor(private readonly context: vscode.ExtensionContext, private readonly client: () => Promise<LanguageClient | undefined>) {}
+
+  refresh(): void {
+    this.cts.cancel();
+    this.cts.dispose();
+    this.cts = new vscode.CancellationTokenSource();
+    this.pages.clear();
+    this.graphs.clear();
+    this.emitter.fire(undefined);
+  }
+
+  private async request<T>(method: string, params: object): Promise<T> {
+    const c = await this.client();
+    if (!c) throw new Error('the language server is not running');
+    return c.sendRequest<T>(method, params, this.cts.token);
+  }
+
+  getTreeItem(item: Item): vscode.TreeItem {
+    const C = vscode.TreeItemCollapsibleState;
+    switch (item.type) {
+      case 'registry': {
+        const t = new vscode.TreeItem(item.registry, C.Collapsed);
+        t.description = [item.source === 'added' ? 'added' : '', this.rateLimits.get(item.registry) ?? ''].filter(Boolean).join(' · ');
+        t.tooltip = item.source === 'added' ? 'Added in the explorer' : `From ${item.source}`;
+        t.iconPath = new vscode.ThemeIcon('server');
+        t.contextValue = item.source === 'added' ? 'registry-added' : 'registry';
+        return t;
+      }
+      case 'repository': {
+        const t = new vscode.TreeItem(item.repository, C.Collapsed);
+        t.iconPath = new vscode.ThemeIcon('repo');
+        t.contextValue = 'repository';
+        return t;
+      }
+      case 'tag': {
+        const t = new vscode.TreeItem(item.tag, C.Collapsed);
+        t.iconPath = new vscode.ThemeIcon('tag');
+        t.contextValue = 'tag';
+        t.tooltip = `${item.registry}/${item.repository}:${item.tag}`;
+        return t;
+      }
+      case 'more': {
+        const t = new vscode.TreeItem('Load more…', C.None);
+        t.iconPath = new vscode.ThemeIcon('ellipsis');
+        t.command = { command: CommandIds.explorerLoadMore, title: 'Load more', arguments: [item] };
+        return t;
+      }
+      case 'referrers': {
+        const r = item.owner.referrers!;
+        const t = new vscode.TreeItem(`referrers (${r.nodes.length})`, C.Collapsed);
+        t.description = r.via === 'referrers-api' ? 'Referrers API' : 'sha256-… fallback tag';
+        t.iconPath = new vscode.ThemeIcon('references');
+        return t;
+      }
+      case 'artifactType': {
+        const t = new vscode.TreeItem(item.artifactType, C.Collapsed);
+        t.description = `${item.nodes.length}`;
+        t.iconPath = new vscode.ThemeIcon('symbol-file');
+        return t;
+      }
+      case 'message': {
+        const t = new vscode.TreeItem(item.text, C.None);
+        t.iconPath = new vscode.ThemeIcon(item.error ? 'error' : 'info');
+        t.tooltip = item.text;
+        return t;
+      }
+      case 'node':
+        return this.nodeItem(item);
+    }
+  }
+
+  private nodeItem(item: Extract<Item, { type: 'node' }>): vscode.TreeItem {
+    const n = item.node;
+    const expandable = n.children.length > 0 || (n.referrers?.nodes.length ?? 0) > 0 || n.problems.length > 0;
+    const t = new vscode.TreeItem(n.label, expandable ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const facts = [short(n.digest), size(n.size)];
+    if (n.kind === 'manifest' && n.layerCount !== undefined) facts.push(`${n.layerCount} layer${n.layerCount === 1 ? '' : 's'}, ${size(n.totalSize)} total`);
+    if (n.kind === 'index') facts.push(`${size(n.totalSize)} of blobs`);
+    t.description = facts.join(' · ');
+    const worst = n.problems.some((p) => p.severity === 'error') ? 'error' : n.problems.some((p) => p.severity === 'warning') ? 'warning' : undefined;
+    const icon = { index: 'layers', manifest: 'package', config: 'settings-gear', layer: 'file-zip', referrer: 'link', unknown: 'question' }[n.kind];
+    t.iconPath = worst
+      ? new vscode.ThemeIcon(worst, new vscode.ThemeColor(worst === 'error' ? 'problemsErrorIcon.foreground' : 'problemsWarningIcon.foreground'))
+      : new vscode.ThemeIcon(icon);
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(`**${n.label}** — ${n.kind}\n\n`);
+    md.appendMarkdown(`- digest: \`${n.digest}\`\n- media type: \`${n.mediaType ?? 'none'}\`\n- size: ${n.size ?? '?'} bytes\n`);
+    if (n.totalSize !== undefined) md.appendMarkdown(`- compressed total: ${size(n.totalSize)}${n.layerCount !== undefined ? ` in ${n.layerCount} layer(s) and the config` : ''}\n`);
+    if (n.attestationOf) md.appendMarkdown(`- the attestation of \`${n.attestationOf}\`\n`);
+    if (n.problems.length) {
+      md.appendMarkdown('\n**Problems**\n\n');
+      for (const p of n.problems.slice(0, 10)) md.appendMarkdown(`- ${p.severity} \`${p.ruleId}\`: ${p.message.replace(/[\\`*_[\]<>]/g, (c) => '\\' + c)}\n`);
+      if (n.problems.length > 10) md.appendMarkdown(`- … ${n.problems.length - 10} more (open it to see them all)\n`);
+    }
+    t.tooltip = md;
+    t.contextValue = n.uri ? 'node-openable' : 'node';
+    if (n.uri) t.command = { command: CommandIds.openRemote, title: 'Open', arguments: [n.uri] };
+    return t;
+  }
+
+  async getChildren(item?: Item): Promise<Item[]> {
+    try {
+      if (!item) return await this.registries();
+      switch (item.type) {
+        case 'registry': return await this.listed(item, Requests.explorerRepositories, { registry: item.registry }, (name) => ({ type: 'repository', registry: item.registry, repository: name }), this.knownRepositories(item.registry));
+        case 'repository': return await this.listed(item, Requests.explorerTags, { registry: item.registry, repository: item.repository }, (name) => ({ type: 'tag', registry: item.registry, repository: item.repository, tag: name }), []);
+        case 'tag': {
+          const g = await this.graph(`${item.registry}/${item.repository}:${item.tag}`);
+          return this.nodeChildren(g.root, item.registry, item.repository, true);
+        }
+        case 'node': return this.nodeChildren(item.node, item.registry, item.repository, false);
+        case 'referrers': {
+          const groups = new Map<string, GraphNode[]>();
+          for (const n of item.owner.referrers!.nodes) groups.set(n.artifactType ?? n.mediaType ?? 'unknown', [...(groups.get(n.artifactType ?? n.mediaType ?? 'unknown') ?? []), n]);
+          return [...groups].map(([artifactType, nodes]) => ({ type: 'artifactType', artifactType, nodes, registry: item.registry, repository: item.repository }));
+        }
+        case 'artifactType': return item.nodes.map((node) => ({ type: 'node', node, registry: item.registry, repository: item.repository }));
+        default: return [];
+      }
+    } catch (e) {
+      if (e instanceof vscode.CancellationError || (e as { code?: number }).code === -32800) return [];
+      return [{ type: 'message', text: e instanceof Error ? e.message : String(e), error: true }];
+    }
+  }
+
+  /** A tag's root: the index's entries (or the manifest's config and layers), its problems, its referrers. */
+  private nodeChildren(n: GraphNode, registry: string, repository: string, root: boolean): Item[] {
+    const out: Item[] = [];
+    // The root's own node is not shown (the tag stands for it): its problems are.
+    if (root || n.problems.length) for (const p of n.problems) out.push({ type: 'message', text: `${p.severity} ${p.ruleId}: ${p.message}`, error: p.severity === 'error' });
+    for (const c of n.children) out.push({ type: 'node', node: c, registry, repository });
+    if (n.referrers && n.referrers.nodes.length) out.push({ type: 'referrers', owner: n, registry, repository });
+    return out;
+  }
+
+  private graph(reference: string): Promise<ExplorerGraph> {
+    let g = this.graphs.get(reference);
+    if (!g) {
+      g = this.request<ExplorerGraph>(Requests.explorerGraph, { reference });
+      g.catch(() => this.graphs.delete(reference));
+      this.graphs.set(reference, g);
+    }
+    return g;
+  }
+
+  private async registries(): Promise<Item[]> {
+    const added = this.context.globalState.get<string[]>(ADDED_REGISTRIES, []);
+    const fromHistory = this.context.globalState.get<string[]>(HISTORY_KEY, []).map(splitReference).flatMap((r) => (r ? [r.registry] : []));
+    const list = await this.request<ExplorerRegistry[]>(Requests.explorerRegistries, { added: [...added, ...fromHistory] });
+    if (list.length === 0) return [{ type: 'message', text: 'No registries yet: add one with "Add Registry…" (the + above).' }];
+    return list.map((r) => ({ type: 'registry', registry: r.registry, source: r.source }));
+  }
+
+  /** Repositories added here or inspected, for registries without a catalog. */
+  private knownRepositories(registry: string): string[] {
+    const added = this.context.globalState.get<Record<string, string[]>>(ADDED_REPOSITORIES, {})[registry] ?? [];
+    const inspected = this.context.globalState.get<string[]>(HISTORY_KEY, []).map(splitReference).filter((r) => r?.registry === registry).map((r) => r!.repository);
+    return [...new Set([...added, ...inspected])];
+  }
+
+  private async listed(parent: Item, method: string, params: object, make: (name: string) => Item, known: string[]): Promise<Item[]> {
+    const key = keyOf(parent);
+    let state = this.pages.get(key);
+    if (!state) {
+      const page = await this.request<ExplorerListing>(method, params);
+      state = { names: [...page.names], next: page.next, note: page.unavailable };
+      if (page.rateLimit) this.noteRateLimit(parent, page.rateLimit);
+      this.pages.set(key, state);
+    }
+    const names = [...new Set([...state.names, ...known])];
+    const items: Item[] = names.map(make);
+    if (state.note) items.unshift({ type: 'message', text: state.note });
+    if (state.next) items.push({ type: 'more', parent, next: state.next });
+    if (items.length === 0) items.push({ type: 'message', text: 'Nothing here.' });
+    return items;
+  }
+
+  /** "Load more…": the next page of a listing, appended. */
+  async loadMore(item: Extract<Item, { type: 'more' }>): Promise<void> {
+    const parent = item.parent;
+    const key = keyOf(parent);
+    const state = this.pages.get(key);
+    if (!state || state.next !== item.next) return;
+    const method = parent.type === 'registry' ? Requests.explorerRepositories : Requests.explorerTags;
+    const params = parent.type === 'registry' ? { registry: parent.registry, page: item.next } : parent.type === 'repository' ? { registry: parent.registry, repository: parent.repository, page: item.next } : undefined;
+    if (!params) return;
+    const page = await this.request<ExplorerListing>(method, params);
+    state.names.push(...page.names);
+    state.next = page.next;
+    if (page.rateLimit) this.noteRateLimit(parent, page.rateLimit);
+    this.emitter.fire(parent);
+  }
+
+  private noteRateLimit(item: Item, text: string): void {
+    if ('registry' in item) {
+      this.rateLimits.set(item.registry, text);
+    }
+  }
+
+  async addRegistry(): Promise<void> {
+    const value = await vscode.window.showInputBox({ title: 'Add Registry', prompt: 'A registry host, e.g. ghcr.io or 127.0.0.1:5055', validateInput: (v) => (/^[A-Za-z0-9.-]+(:\d+)?$/.test(v.trim()) ? undefined : 'host or host:port') });
+    if (!value) return;
+    const list = this.context.globalState.get<string[]>(ADDED_REGISTRIES, []);
+    await this.context.globalState.update(ADDED_REGISTRIES, [...new Set([...list, value.trim()])]);
+    this.refresh();
+  }
+
+  async addRepository(item?: Item): Promise<void> {
+    if (!item || item.type !== 'registry') return;
+    const value = await vscode.window.showInputBox({ title: `Add Repository to ${item.registry}`, prompt: 'A repository path, e.g. library/alpine or org/app', validateInput: (v) => (/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(v.trim()) ? undefined : 'lowercase path components separated by /') });
+    if (!value) return;
+    const all = this.context.globalState.get<Record<string, string[]>>(ADDED_REPOSITORIES, {});
+    await this.context.globalState.update(ADDED_REPOSITORIES, { ...all, [item.registry]: [...new Set([...(all[item.registry] ?? []), value.trim()])] });
+    this.emitter.fire(item);
+  }
+
+  /** The reference a node stands for: `registry/repo:tag`, or `registry/repo@digest`. */
+  referenceOf(item?: Item): string | undefined {
+    if (!item) return undefined;
+    if (item.type === 'tag') return `${item.registry}/${item.repository}:${item.tag}`;
+    if (item.type === 'repository') return `${item.registry}/${item.repository}`;
+    if (item.type === 'node') return `${item.registry}/${item.repository}@${item.node.digest}`;
+    return undefined;
+  }
+
+  digestOf(item?: Item): string | undefined {
+    return item?.type === 'node' ? item.node.digest : undefined;
+  }
+
+  dispose(): void {
+    this.cts.cancel();
+    this.cts.dispose();
+    this.emitter.dispose();
+  }
+}
+
+/** Registers the view and its commands. */
+export function registerExplorer(context: vscode.ExtensionContext, client: () => Promise<LanguageClient | undefined>): vscode.Disposable[] {
+  const explorer = new RegistryExplorer(context, client);
+  return [
+    explorer,
+    vscode.window.createTreeView('manifestLens.explorer', { treeDataProvider: explorer, showCollapseAll: true }),
+    vscode.commands.registerCommand(CommandIds.explorerRefresh, () => explorer.refresh()),
+    vscode.commands.registerCommand(CommandIds.explorerAddRegistry, () => explorer.addRegistry()),
+    vscode.commands.registerCommand(CommandIds.explorerAddRepository, (item?: Item) => explorer.addRepository(item)),
+    vscode.commands.registerCommand(CommandIds.explorerLoadMore, (item: Extract<Item, { type: 'more' }>) => explorer.loadMore(item).catch((e: unknown) => {
+      void vscode.window.showErrorMessage(`Manifest Lens: ${e instanceof Error ? e.message : String(e)}`);
+    })),
+    vscode.commands.registerCommand(CommandIds.explorerCopyReference, async (item?: Item) => {
+      const ref = explorer.referenceOf(item);
+      if (!ref) return;
+      await vscode.env.clipboard.writeText(ref);
+      vscode.window.setStatusBarMessage(`Copied ${ref}`, 3000);
+    }),
+    vscode.commands.registerCommand(CommandIds.explorerCopyDigest, (item?: Item) => {
+      const d = explorer.digestOf(item);
+      return d ? vscode.commands.executeCommand(CommandIds.copyDigest, d) : undefined;
+    }),
+    vscode.commands.registerCommand(CommandIds.explorerInspect, (item?: Item) => {
+      const ref = explorer.referenceOf(item);
+      return ref ? vscode.commands.executeCommand(CommandIds.inspectRemoteImage, ref) : undefined;
+    }),
+    vscode.commands.registerCommand(CommandIds.explorerCompare, (item?: Item) => {
+      const ref = explorer.referenceOf(item);
+      return ref ? vscode.commands.executeCommand(CommandIds.compareWith, ref) : undefined;
+    }),
+  ];
+}

@@ -1,0 +1,235 @@
+/**
+ * The LSP protocol between the Manifest Lens client (client/src) and its language server
+ * (server/src): custom request and notification names, their params and results, written once.
+ * Both sides import this file, and nothing else crosses between them.
+ *
+ * Pure types and constants: no vscode, no vscode-languageserver, no Node built-ins, so it can be
+ * bundled into the extension, the server and the CLI alike.
+ */
+
+/** The URI scheme of fetched, read-only documents (`oci-image:/HOST/REPO/REF.json`). */
+export const REMOTE_SCHEME = 'oci-image';
+
+/** What a fetched document is: a manifest or index, a (config) blob, or a referrers list. */
+export type RemoteKind = 'manifest' | 'blob' | 'referrers';
+
+/** Custom request methods, client → server. */
+export const Requests = {
+  /** {@link ValidateReferenceParams} → {@link ValidateReferenceResult}. */
+  validateReference: 'manifestLens/validateReference',
+  /** {@link InspectParams} → {@link RemoteDocument}. */
+  inspect: 'manifestLens/inspect',
+  /** {@link OpenParams} → {@link RemoteDocument}. */
+  open: 'manifestLens/open',
+  /** {@link CheckTagParams} → {@link TagCheck}. */
+  checkTag: 'manifestLens/checkTag',
+  /** {@link CompareParams} → {@link CompareResult}. */
+  compare: 'manifestLens/compare',
+  /** The registry explorer: {@link ExplorerRegistriesParams} → {@link ExplorerRegistry}[]. */
+  explorerRegistries: 'manifestLens/explorer/registries',
+  /** {@link ExplorerRepositoriesParams} → {@link ExplorerListing}. */
+  explorerRepositories: 'manifestLens/explorer/repositories',
+  /** {@link ExplorerTagsParams} → {@link ExplorerListing}. */
+  explorerTags: 'manifestLens/explorer/tags',
+  /** {@link ExplorerGraphParams} → {@link ExplorerGraph}. */
+  explorerGraph: 'manifestLens/explorer/graph',
+} as const;
+
+/** Custom notifications, client → server. */
+export const Notifications = {
+  /** Workspace trust (credential helpers) and VS Code's http.proxy changed: {@link EnvironmentParams}. */
+  environment: 'manifestLens/environment',
+} as const;
+
+/** The server's JSON-RPC error code for registry failures; `data.kind` is the RegistryError kind. */
+export const REGISTRY_ERROR_CODE = -32050;
+
+/** `data` of a {@link REGISTRY_ERROR_CODE} response error. */
+export interface RegistryErrorData {
+  readonly kind: string;
+}
+
+export interface ValidateReferenceParams {
+  readonly text: string;
+}
+
+/** Why the text is not an image reference, or null when it is one. */
+export interface ValidateReferenceResult {
+  readonly message: string | null;
+}
+
+export interface InspectParams {
+  readonly reference: string;
+}
+
+export interface OpenParams {
+  /** A URI of the {@link REMOTE_SCHEME} scheme. */
+  readonly uri: string;
+}
+
+export interface CheckTagParams {
+  readonly uri: string;
+}
+
+export interface EnvironmentParams {
+  readonly trusted: boolean;
+  readonly proxy?: string;
+}
+
+/** The options the client starts the server with (`initializationOptions`). */
+export type InitializationOptions = Partial<EnvironmentParams>;
+
+/** Where a tag points now, compared with the digest of the document opened by it. */
+export interface TagCheck {
+  readonly reference: string;
+  /** The digest of the document on screen. */
+  readonly shown: string;
+  /** The digest the tag names now. */
+  readonly current: string;
+  readonly moved: boolean;
+  /** 'head': Docker-Content-Digest of a HEAD request; 'get': the sha256 of the fetched bytes. */
+  readonly via: 'head' | 'get';
+  readonly requests: number;
+  /** When moved: the URI that opens the manifest the tag names now. */
+  readonly currentUri?: string;
+}
+
+/** What the client shows for a fetched document. */
+export interface RemoteDocument {
+  readonly uri: string;
+  readonly rawUri: string;
+  readonly text: string;
+  readonly raw: boolean;
+  readonly reference: string;
+  readonly kind: RemoteKind;
+  readonly contentType?: string;
+  readonly digest: string;
+  readonly verified: string;
+  readonly size: number;
+  readonly requests: number;
+  readonly warnings: readonly string[];
+  /** True when the view is indented and so differs from the served bytes. */
+  readonly prettyPrinted: boolean;
+}
+
+/**
+ * One side of a comparison: a fetched document's URI, an image reference to fetch, or the text
+ * of a local document (with the name to show for it).
+ */
+export interface CompareSide {
+  readonly uri?: string;
+  readonly reference?: string;
+  readonly text?: string;
+  readonly label?: string;
+}
+
+export interface CompareParams {
+  readonly left: CompareSide;
+  readonly right: CompareSide;
+}
+
+/** One difference in words (`kind`: media-type, layer-added, layer-removed, layer-changed, config, entry-…). */
+export interface CompareChange {
+  readonly kind: string;
+  readonly text: string;
+}
+
+/** What the server answers to a comparison: the two documents to show side by side and what changed. */
+export interface CompareResult {
+  /** The fetched documents (absent for a side given as text). */
+  readonly left?: RemoteDocument;
+  readonly right?: RemoteDocument;
+  readonly leftLabel: string;
+  readonly rightLabel: string;
+  /** The same JSON value. */
+  readonly same: boolean;
+  readonly sameBytes: boolean;
+  readonly changes: readonly CompareChange[];
+  /** Where config changes could not be compared, why. */
+  readonly notes: readonly string[];
+}
+
+/** A problem of a graph node, by rule id (deep inspection, `tree`, the explorer). */
+export interface GraphProblem {
+  readonly ruleId: string;
+  readonly severity: 'error' | 'warning' | 'info' | 'hint';
+  readonly message: string;
+  /** 1-based line:column in the node's own document, for lint findings. */
+  readonly line?: number;
+  readonly column?: number;
+}
+
+export type GraphNodeKind = 'index' | 'manifest' | 'config' | 'layer' | 'referrer' | 'unknown';
+
+/** One node of an image graph. Sizes are bytes. */
+export interface GraphNode {
+  readonly kind: GraphNodeKind;
+  readonly digest: string;
+  readonly mediaType?: string;
+  /** The size the pointing descriptor gives (for the root: the size served). */
+  readonly size?: number;
+  /** What it is to its parent: `linux/amd64`, `attestation of linux/amd64`, `config`, `layers[0]`, an artifactType. */
+  readonly label: string;
+  /** Its position in the parent's `manifests` or `layers` array. */
+  readonly position?: number;
+  readonly platform?: string;
+  /** An attestation entry: the digest of the image it describes. */
+  readonly attestationOf?: string;
+  readonly artifactType?: string;
+  /** Manifests: config + layers as compressed (descriptor sizes); indexes: the distinct blobs of all children. */
+  readonly totalSize?: number;
+  readonly layerCount?: number;
+  readonly problems: GraphProblem[];
+  readonly children: GraphNode[];
+  /** The manifest's (or index's) referrers, when asked for. */
+  readonly referrers?: { readonly via: 'referrers-api' | 'fallback-tag' | 'none'; readonly nodes: GraphNode[] };
+  /** Entries past the per-index limit that were not fetched. */
+  readonly notFetched?: number;
+  /** Explorer only: the `oci-image:` URI that opens the node read-only (manifests, indexes, configs). */
+  readonly uri?: string;
+}
+
+export interface ExplorerRegistriesParams {
+  /** Registries the user added in the explorer. */
+  readonly added: readonly string[];
+}
+
+export interface ExplorerRegistry {
+  readonly registry: string;
+  /** Where it comes from: an auth file, or 'added'. */
+  readonly source: string;
+}
+
+export interface ExplorerRepositoriesParams {
+  readonly registry: string;
+  /** The `next` of the previous page. */
+  readonly page?: string;
+}
+
+export interface ExplorerTagsParams {
+  readonly registry: string;
+  readonly repository: string;
+  readonly page?: string;
+}
+
+/** A page of repository or tag names. */
+export interface ExplorerListing {
+  readonly names: readonly string[];
+  readonly next?: string;
+  /** The registry's rate-limit headers, when it sends them. */
+  readonly rateLimit?: string;
+  /** Why there is no listing (a registry that refuses `_catalog`): say it, list what is known. */
+  readonly unavailable?: string;
+}
+
+export interface ExplorerGraphParams {
+  /** `registry/repository:tag` or `…@digest`. */
+  readonly reference: string;
+}
+
+export interface ExplorerGraph {
+  readonly reference: string;
+  readonly digest: string;
+  readonly uri: string;
+  readonly root: GraphNode;
+}

@@ -1,0 +1,105 @@
+/**
+ * The options `tree` and `diff` share with `inspect` (--insecure, --no-creds, --timeout,
+ * --format, --platform), parsed the same way: `--name value` or `--name=value`.
+ */
+import type { PlatformValues } from '../engine/platforms';
+import { parsePlatform } from './inspectCommand';
+
+export interface GraphCliOptions {
+  readonly positional: readonly string[];
+  readonly insecureHosts: readonly string[];
+  readonly noCreds: boolean;
+  readonly timeoutSeconds?: number;
+  readonly format: 'text' | 'json';
+  readonly platform?: PlatformValues;
+  readonly referrers: boolean;
+  readonly depth?: number;
+  readonly concurrency?: number;
+}
+
+/** Which options a command takes besides the shared ones. */
+export interface GraphCliSpec {
+  readonly platform?: boolean;
+  readonly graph?: boolean;
+}
+
+/** Parses the arguments; a string is the usage error to print. */
+export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): GraphCliOptions | string {
+  let noCreds = false;
+  let referrers = true;
+  let timeoutSeconds: number | undefined;
+  let depth: number | undefined;
+  let concurrency: number | undefined;
+  let format: 'text' | 'json' = 'text';
+  let platform: PlatformValues | undefined;
+  const insecureHosts: string[] = [];
+  const positional: string[] = [];
+  const count = (name: string, v: string | undefined, min: number, max: number): number | string => {
+    const n = v === undefined ? NaN : Number(v);
+    return Number.isInteger(n) && n >= min && n <= max ? n : `${name} expects a whole number from ${min} to ${max}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string | undefined => (eq > 0 ? arg.slice(eq + 1) : args[++i]);
+    switch (name) {
+      case '--platform': {
+        if (!spec.platform) return `unknown option ${arg}`;
+        const v = value();
+        const p = v === undefined ? undefined : parsePlatform(v);
+        if (!p) return `--platform expects OS/ARCH[/VARIANT], e.g. linux/arm64/v8, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
+        platform = p;
+        break;
+      }
+      case '--no-referrers':
+        if (!spec.graph) return `unknown option ${arg}`;
+        referrers = false;
+        break;
+      case '--depth': {
+        if (!spec.graph) return `unknown option ${arg}`;
+        const n = count('--depth', value(), 0, 16);
+        if (typeof n === 'string') return n;
+        depth = n;
+        break;
+      }
+      case '--concurrency': {
+        if (!spec.graph) return `unknown option ${arg}`;
+        const n = count('--concurrency', value(), 1, 32);
+        if (typeof n === 'string') return n;
+        concurrency = n;
+        break;
+      }
+      case '--no-creds':
+        noCreds = true;
+        break;
+      case '--insecure': {
+        const v = value();
+        if (!v) return '--insecure expects a registry host, e.g. --insecure registry.local:5000';
+        insecureHosts.push(v);
+        break;
+      }
+      case '--timeout': {
+        const v = value();
+        const n = v === undefined ? NaN : Number(v);
+        if (!Number.isFinite(n) || n <= 0) return `--timeout expects a positive number of seconds, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
+        timeoutSeconds = n;
+        break;
+      }
+      case '--format': {
+        const v = value();
+        if (v !== 'text' && v !== 'json') return `--format must be text or json, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
+        format = v;
+        break;
+      }
+      case '--':
+        positional.push(...args.slice(i + 1));
+        i = args.length;
+        break;
+      default:
+        if (arg.startsWith('-') && arg !== '-') return `unknown option ${arg}`;
+        positional.push(arg);
+    }
+  }
+  return { positional, insecureHosts, noCreds, timeoutSeconds, format, platform, referrers, depth, concurrency };
+}

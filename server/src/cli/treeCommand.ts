@@ -1,0 +1,110 @@
+/**
+ * `manifest-lens tree REFERENCE`: the image graph as the registry serves it — index →
+ * platforms (nested indexes to the bottom) → config and layers → referrers (Referrers API, else
+ * the `sha256-…` fallback tag) — each node with its digest, size and problems by rule id.
+ * Children are linted and cross-checked against their entries (server/src/graph/imageGraph.ts).
+ *
+ *   tree [--format text|json] [--no-referrers] [--depth N] [--concurrency N]
+ *        [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE
+ *
+ * Exit codes: 0 shown (problems or not), 2 usage, 3 the registry could not serve the reference.
+ */
+import { compactSize, inspectGraph, type GraphNode } from '../graph/imageGraph';
+import { formatReference, isRegistryError } from '../registry';
+import { parseGraphArgs } from './graphArgs';
+import { programName } from './program';
+import { oneLine, openSession } from './registrySession';
+
+const USAGE = (): string => `usage: ${programName()} tree [--format text|json] [--no-referrers] [--depth N] [--concurrency N] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE\n`;
+
+/** The one-line description of a node after its label. */
+export function nodeSummary(n: GraphNode): string {
+  // A config or layer is named by its label already; a manifest's label is its platform.
+  const kind = n.kind === 'config' || n.kind === 'layer' ? '' : n.kind === 'unknown' ? (n.mediaType ?? 'unknown') : n.kind;
+  const parts = [kind, n.digest || '(no digest)', compactSize(n.size)];
+  if (n.kind === 'manifest' && n.layerCount !== undefined) {
+    parts.push(`· ${n.layerCount} layer${n.layerCount === 1 ? '' : 's'}, ${compactSize(n.totalSize)} total`);
+  }
+  if (n.kind === 'index') {
+    const platforms = n.children.filter((c) => c.attestationOf === undefined).length;
+    parts.push(`· ${platforms} entr${platforms === 1 ? 'y' : 'ies'}, ${compactSize(n.totalSize)} of blobs`);
+  }
+  if (n.kind === 'config' || n.kind === 'layer' || n.kind === 'referrer') parts.push(n.mediaType ?? '');
+  return parts.filter(Boolean).join('  ');
+}
+
+/** Renders the graph as an indented tree (box-drawing characters), one node or problem per line. */
+export function renderTree(root: GraphNode, title: string): string {
+  const lines: string[] = [`${title}  ${nodeSummary(root)}`];
+  const walk = (n: GraphNode, prefix: string): void => {
+    const items: ({ problem: string } | { node: GraphNode } | { referrers: NonNullable<GraphNode['referrers']> })[] = [
+      ...n.problems.map((p) => ({ problem: `! ${p.severity} ${p.ruleId}${p.line ? ` (${p.line}:${p.column})` : ''} ${oneLine(p.message)}` })),
+      ...n.children.map((c) => ({ node: c })),
+      ...(n.referrers ? [{ referrers: n.referrers }] : []),
+      ...(n.notFetched ? [{ problem: `… ${n.notFetched} more entries not fetched` }] : []),
+    ];
+    items.forEach((item, i) => {
+      const last = i === items.length - 1;
+      const branch = prefix + (last ? '└─ ' : '├─ ');
+      const next = prefix + (last ? '   ' : '│  ');
+      if ('problem' in item) {
+        lines.push(branch + item.problem);
+      } else if ('node' in item) {
+        lines.push(`${branch}${item.node.label}  ${nodeSummary(item.node)}`);
+        walk(item.node, next);
+      } else {
+        const via = item.referrers.via === 'referrers-api' ? 'Referrers API' : item.referrers.via === 'fallback-tag' ? 'fallback tag' : 'none found';
+        lines.push(item.referrers.nodes.length ? `${branch}referrers (${via}): ${item.referrers.nodes.length}` : `${branch}referrers: none`);
+        item.referrers.nodes.forEach((r, j) => {
+          const lastR = j === item.referrers.nodes.length - 1;
+          lines.push(`${next}${lastR ? '└─ ' : '├─ '}${r.label}  ${nodeSummary(r)}`);
+        });
+      }
+    });
+  };
+  walk(root, '');
+  return lines.join('\n') + '\n';
+}
+
+/** Counts of the problems in the graph, per severity. */
+function countProblems(n: GraphNode, counts: Record<string, number> = {}): Record<string, number> {
+  for (const p of n.problems) counts[p.severity] = (counts[p.severity] ?? 0) + 1;
+  for (const c of n.children) countProblems(c, counts);
+  return counts;
+}
+
+/** Runs `tree` with its arguments; never throws; resolves to the exit code. */
+export async function runTree(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  const options = parseGraphArgs(args, { graph: true });
+  if (typeof options === 'string') {
+    err.write(`${options}\n${USAGE()}`);
+    return 2;
+  }
+  if (options.positional.length !== 1) {
+    err.write(`tree: ${options.positional.length === 0 ? 'no reference given' : `one reference at a time, got ${options.positional.length}`}\n${USAGE()}`);
+    return 2;
+  }
+  const session = openSession('tree', { ...options, reference: options.positional[0] }, err);
+  if (session === 2) return 2;
+  const { ref, client } = session;
+  try {
+    const root = await client.getManifest(ref);
+    const graph = await inspectGraph(client, root.reference, root, {
+      referrers: options.referrers, maxDepth: options.depth, concurrency: options.concurrency,
+    });
+    const title = formatReference(root.reference);
+    if (options.format === 'json') {
+      out.write(JSON.stringify({ reference: title, digest: root.digest, requests: root.requests + graph.requests, root: graph.root }, null, 2) + '\n');
+    } else {
+      out.write(renderTree(graph.root, title));
+    }
+    const c = countProblems(graph.root);
+    err.write(`${title}: ${graph.fetched + 1} document${graph.fetched === 0 ? "" : "s"} fetched in ${root.requests + graph.requests} requests; problems: ${['error', 'warning', 'info', 'hint'].map((s) => `${c[s] ?? 0} ${s}`).join(', ')}\n`);
+    return 0;
+  } catch (e) {
+    err.write(`tree: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
+    return isRegistryError(e) && e.kind === 'invalid-reference' ? 2 : 3;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * Deep inspection of fetched indexes in the editor: once an index fetched with Inspect Remote
+ * Image is shown (and linted), its children are fetched by digest in the background
+ * (server/src/graph/imageGraph.ts: a few at a time, cached by digest, nested indexes to the
+ * bottom), linted and cross-checked, and each child's problems become diagnostics on its entry
+ * in the index document. So the podman#22196 index, clean on its own, is marked where the
+ * trap is. Closing the document cancels the work; a result is kept per served digest.
+ *
+ * Also the size lenses: total compressed size (config + layers) and layer count, read from the
+ * document itself for a manifest, from the inspected children for an index's entries.
+ */
+import { DiagnosticSeverity, type CodeLens, type Diagnostic } from 'vscode-languageserver';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Analysis } from '../engine/analyze';
+import { valueOf, type Node } from '../engine/json';
+import type { Severity } from '../engine/types';
+import { compactSize, inspectGraph, problemsBelow, type GraphNode } from '../graph/imageGraph';
+import { isRegistryError, parseReference, type RegistryClient } from '../registry';
+import { SOURCE } from './convert';
+import type { Fetched } from './remote';
+import { remoteUri, withRaw } from './remoteUri';
+import { ruleDocUrl } from './ruleDocs';
+
+const SEVERITY: Record<Severity, DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  info: DiagnosticSeverity.Information,
+  hint: DiagnosticSeverity.Hint,
+};
+
+/** Problems one entry gets at most (a broken child can have many findings). */
+const MAX_PER_ENTRY = 20;
+
+interface State {
+  readonly digest: string;
+  readonly controller: AbortController;
+  graph?: GraphNode;
+  failed?: string;
+}
+
+export interface DeepInspectionDeps {
+  readonly client: () => RegistryClient;
+  readonly fetched: (uri: string) => Fetched | undefined;
+  readonly log: (line: string) => void;
+  /** Called when the result for a document is in: publish its diagnostics again. */
+  readonly done: (uri: string) => void;
+}
+
+export class DeepInspection {
+  /** Keyed by the pretty URI: the raw and pretty views share one inspection. */
+  private readonly states = new Map<string, State>();
+
+  constructor(private readonly deps: DeepInspectionDeps) {}
+
+  /**
+   * Diagnostics of the index entries in `doc`, once its children are inspected. The first call
+   * for a fetched index starts the inspection and returns none: the index shows at once.
+   */
+  diagnostics(doc: TextDocument, analysis: Analysis, enabled: boolean): Diagnostic[] {
+    const key = withRaw(doc.uri, false);
+    const f = this.deps.fetched(doc.uri);
+    if (!key || !f || f.target.kind !== 'manifest' || !enabled || !isIndex(analysis)) return [];
+    const state = this.states.get(key);
+    if (!state || state.digest !== f.digest) {
+      this.start(key, f);
+      return [];
+    }
+    if (!state.graph) return [];
+    const out: Diagnostic[] = [];
+    for (const child of state.graph.children) {
+      const site = entrySite(analysis, child.position);
+      if (!site) continue;
+      const problems = problemsBelow(child);
+      for (const p of problems.slice(0, MAX_PER_ENTRY)) {
+        // Cross-checks underline the field they contradict; a child's own findings the digest.
+        const field = p.ruleId === 'child-size-mismatch' ? 'size' : p.ruleId === 'child-media-type-mismatch' ? 'mediaType' : p.ruleId === 'platform-config-mismatch' ? 'platform' : 'digest';
+        const node: Node = valueOf(site, field) ?? valueOf(site, 'digest') ?? site;
+        const where = p.path === child.label ? '' : ` (${p.path})`;
+        const message = isCrossCheck(p.ruleId)
+          ? `${child.label}${where}: ${p.message}`
+          : `${child.label}${where}, in the child manifest ${short(child.digest)}${p.line ? ` at ${p.line}:${p.column}` : ''}: ${p.message}`;
+        out.push({
+          range: { start: doc.positionAt(node.offset), end: doc.positionAt(node.offset + node.length) },
+          severity: SEVERITY[p.severity],
+          code: p.ruleId,
+          codeDescription: { href: ruleDocUrl(p.ruleId) },
+          source: SOURCE,
+          message,
+          data: { ruleId: p.ruleId, deep: true, child: child.digest },
+        });
+      }
+      if (problems.length > MAX_PER_ENTRY) {
+        out.push({
+          range: rangeOf(doc, valueOf(site, 'digest') ?? site),
+          severity: DiagnosticSeverity.Information,
+          code: 'too-many-problems',
+          source: SOURCE,
+          message: `${child.label}: ${problems.length - MAX_PER_ENTRY} more problems below this entry; open it to see them all.`,
+        });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Size lenses: on a manifest, its layer count and total compressed size; on an inspected
+   * index, the same for each entry (and the index's distinct blobs on top).
+   */
+  codeLenses(doc: TextDocument, analysis: Analysis): CodeLens[] {
+    const f = this.deps.fetched(doc.uri);
+    if (!f || f.target.kind !== 'manifest' || !analysis.root) return [];
+    const top = rangeOf(doc, { offset: 0, length: 0 } as Node);
+    if (!isIndex(analysis)) {
+      const sizes = analysis.descriptors.filter((s) => s.role === 'config' || s.role === 'layer').map((s) => valueOf(s.node, 'size')?.value);
+      const layers = analysis.descriptors.filter((s) => s.role === 'layer').length;
+      if (!analysis.descriptors.some((s) => s.role === 'config')) return [];
+      const total = sizes.reduce<number>((t, v) => t + (typeof v === 'number' ? v : 0), 0);
+      return [{ range: top, command: { title: `${layers} layer${layers === 1 ? '' : 's'} · ${compactSize(total)} compressed (config + layers)`, command: '' } }];
+    }
+    const state = this.states.get(withRaw(doc.uri, false) ?? '');
+    if (!state?.graph) return state && !state.failed ? [{ range: top, command: { title: '$(sync~spin) Inspecting the children…', command: '' } }] : [];
+    const skipped = state.graph.notFetched ? ` (the first ${state.graph.children.length} of ${state.graph.children.length + state.graph.notFetched} inspected)` : '';
+    const lenses: CodeLens[] = [{ range: top, command: { title: `${state.graph.children.length} entries · ${compactSize(state.graph.totalSize)} of distinct blobs${skipped}`, command: '' } }];
+    const base = { registry: f.target.registry, repository: f.target.repository, raw: false };
+    for (const child of state.graph.children) {
+      const site = entrySite(analysis, child.position);
+      if (!site) continue;
+      const problems = problemsBelow(child).filter((p) => p.severity === 'error' || p.severity === 'warning').length;
+      const size = child.kind === 'manifest'
+        ? `${child.layerCount} layer${child.layerCount === 1 ? '' : 's'} · ${compactSize(child.totalSize)}`
+        : child.kind === 'index' ? `index of ${child.children.length} · ${compactSize(child.totalSize)}` : 'not inspected';
+      const title = `${child.attestationOf !== undefined ? child.label + ' · ' : ''}${size}${problems ? ` · ${problems} problem${problems === 1 ? '' : 's'} below` : ''}`;
+      lenses.push({ range: rangeOf(doc, { offset: site.offset, length: 0 } as Node), command: { title, command: 'manifestLens.openRemote', arguments: [remoteUri({ ...base, ref: child.digest, kind: 'manifest' })] } });
+    }
+    return lenses;
+  }
+
+  /** Stops the work for a closed document and forgets it. */
+  forget(uri: string): void {
+    const key = withRaw(uri, false);
+    if (!key) return;
+    // The raw and pretty views share the state: keep it while the other is open (the caller knows).
+    const s = this.states.get(key);
+    s?.controller.abort();
+    this.states.delete(key);
+  }
+
+  private start(key: string, f: Fetched): void {
+    this.states.get(key)?.controller.abort();
+    const state: State = { digest: f.digest, controller: new AbortController() };
+    this.states.set(key, state);
+    const started = Date.now();
+    void (async () => {
+      try {
+        const sep = f.target.ref.includes(':') ? '@' : ':';
+        const ref = parseReference(`${f.target.registry}/${f.target.repository}${sep}${f.target.ref}`);
+        const result = await inspectGraph(this.deps.client(), ref, { bytes: f.bytes, contentType: f.contentType, digest: f.digest }, { signal: state.controller.signal });
+        if (this.states.get(key) !== state) return;
+        state.graph = result.root;
+        const count = problemsBelow(result.root).length - result.root.problems.length;
+        this.deps.log(`deep inspection of ${f.reference}: ${result.fetched} documents in ${result.requests} requests, ${Date.now() - started} ms; ${count} problem(s) below the entries`);
+      } catch (e) {
+        if (this.states.get(key) !== state) return;
+        if (isRegistryError(e) && e.kind === 'cancelled') return;
+        state.failed = e instanceof Error ? e.message : String(e);
+        this.deps.log(`deep inspection of ${f.reference} failed: ${state.failed}`);
+      }
+      this.deps.done(key);
+    })();
+  }
+}
+
+function isIndex(analysis: Analysis): boolean {
+  return analysis.kind === 'oci-index' || analysis.kind === 'docker-list';
+}
+
+/** The object of `manifests[position]`. */
+function entrySite(analysis: Analysis, position: number | undefined): Node | undefined {
+  if (position === undefined) return undefined;
+  return analysis.descriptors.find((s) => s.role === 'manifest' && s.index === position)?.node;
+}
+
+function rangeOf(doc: TextDocument, node: Node): Diagnostic['range'] {
+  return { start: doc.positionAt(node.offset), end: doc.positionAt(node.offset + node.length) };
+}
+
+function isCrossCheck(ruleId: string): boolean {
+  return ruleId.startsWith('child-') || ruleId === 'platform-config-mismatch' || ruleId === 'graph-depth-limit';
+}
+
+function short(digest: string): string {
+  return digest.replace(/^(sha256:[0-9a-f]{12})[0-9a-f]{52}$/, '$1…');
+}

@@ -1,0 +1,33 @@
+/** The deep inspection checks are documented like the rules: `rules ID`, the list, docs/rules.md headings the links open. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { runRules } from '../../server/src/cli/rulesCommand';
+import { RULES_BY_ID } from '../../server/src/engine/ruleTable';
+import { GRAPH_CHECKS } from '../../server/src/graph/checks';
+
+function capture(): { stream: Writable; text: () => string } {
+  let s = '';
+  return { stream: new Writable({ write(chunk, _enc, cb) { s += String(chunk); cb(); } }), text: () => s };
+}
+
+test('rules ID explains a deep inspection check; the list names them', () => {
+  const out = capture();
+  const err = capture();
+  assert.equal(runRules(['child-size-mismatch', 'platform-config-mismatch'], out.stream, err.stream), 0, err.text());
+  assert.match(out.text(), /^child-size-mismatch \(error\)\n {2}The entry's size differs/m);
+  assert.match(out.text(), /^platform-config-mismatch \(error\)/m);
+  const list = capture();
+  assert.equal(runRules([], list.stream, capture().stream), 0);
+  assert.match(list.text(), /Deep inspection checks \(tree, fetched indexes\): child-digest-mismatch, child-size-mismatch/);
+});
+
+test('each check has a heading in docs/rules.md (where diagnostics link) and no rule of the engine has its id', () => {
+  const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'rules.md'), 'utf8').split('\n');
+  for (const id of Object.keys(GRAPH_CHECKS)) {
+    assert.ok(doc.includes(`## ${id}`), `docs/rules.md has "## ${id}"`);
+    assert.ok(!RULES_BY_ID.has(id), `${id} is not also an engine rule`);
+  }
+});
