@@ -10,7 +10,9 @@
  * Exit codes: 0 fetched, 1 lint found an error, 2 usage (including an invalid reference),
  * 3 the registry could not give what was asked (network, auth, not found, no such platform).
  */
+import { nestsDeeperThan } from '../engine/nesting';
 import { normalizePlatform, platformText, type PlatformValues } from '../engine/platforms';
+import { MAX_DEPTH } from '../engine/tape';
 import { formatReference, isRegistryError, referenceWithDigest, type FetchedManifest, type ImageReference, type RegistryClient } from '../registry';
 import { countsText, failExitCode, FAIL_ON, isFailOn, lintBytes, writeFindings, type FailOn, type LintFileResult } from './lint';
 import { programName } from './program';
@@ -326,10 +328,17 @@ function report(options: InspectOptions, fetched: readonly Fetched[], out: NodeJ
 
   if (options.format === 'json') {
     let manifest: unknown = null;
-    try {
-      manifest = JSON.parse(Buffer.from(final.bytes).toString('utf8'));
-    } catch {
-      // not JSON: leave null; the text is still there
+    const text = Buffer.from(final.bytes).toString('utf8');
+    // JSON.stringify recurses once per level: a document nested past what the engine reads is
+    // left out as `manifest` (its text is still there), not allowed to overflow the stack.
+    if (nestsDeeperThan(text, MAX_DEPTH)) {
+      err.write(`${final.label}: nested more than ${MAX_DEPTH} levels deep (manifests nest about six); "manifest" is null, "text" has the bytes\n`);
+    } else {
+      try {
+        manifest = JSON.parse(text);
+      } catch {
+        // not JSON: leave null; the text is still there
+      }
     }
     const describe = (f: Fetched): Record<string, unknown> => ({
       reference: f.label, digest: f.digest, bytesDigest: f.bytesDigest, contentType: f.contentType, mediaType: f.mediaType ?? null,
@@ -339,7 +348,7 @@ function report(options: InspectOptions, fetched: readonly Fetched[], out: NodeJ
       ...describe(final),
       resolvedFrom: fetched.length > 1 ? fetched.slice(0, -1).map(describe) : undefined,
       findings: options.lint ? lintResults : undefined,
-      text: Buffer.from(final.bytes).toString('utf8'),
+      text,
       manifest,
     };
     out.write(JSON.stringify(body, null, 2) + '\n');
