@@ -7,7 +7,7 @@
  * so a compact 4,000-entry index takes milliseconds and a document nested 100,000 deep is
  * refused at once instead of growing an indentation the size of its square.
  */
-import { bytesNestDeeperThan } from './nesting';
+import { DepthScan } from './nesting';
 import { MAX_DEPTH } from './tape';
 
 /** Why a text was left as served. */
@@ -83,116 +83,176 @@ const SLICE = 64 * 1024;
  * formats a large fetched document (the engine itself never waits on anything).
  */
 export function* prettyPrintSteps(bytes: Uint8Array, maxDepth = MAX_DEPTH): Generator<void, PrettyBytes> {
-  const n = bytes.length;
-  const unchanged = (refused?: PrettyPrinted['refused']): PrettyBytes => (refused ? { bytes, changed: false, refused } : { bytes, changed: false });
-  if (bytes.indexOf(0x0a) >= 0) return unchanged();
-  if (n > MAX_PRETTY_INPUT) return unchanged('too-large');
-  // One cheap scan first, so a deep document is refused for its depth (and at once), whatever
-  // its indentation would have cost.
-  if (bytesNestDeeperThan(bytes, maxDepth)) return unchanged('too-deep');
-  const budget = Math.min(MAX_PRETTY_OUTPUT, OUTPUT_FACTOR * n + 4096);
-  let out: Uint8Array | undefined = new Uint8Array(Math.min(budget, 2 * n + 64));
-  let size = 0;
-  let depth = 0;
+  const printer = new SlicedPrinter(bytes, maxDepth);
+  let result: PrettyBytes | undefined;
+  while (!(result = printer.step())) yield;
+  return result;
+}
+
+/**
+ * The formatter's state between slices. The work is in plain methods (not in the generator)
+ * so V8 optimises their loops while they run; a generator's loop stays interpreted, several
+ * times slower on a megabyte.
+ */
+class SlicedPrinter {
+  private readonly n: number;
+  private readonly depthScan = new DepthScan();
+  private scanned = 0;
+  private readonly budget: number;
+  private out: Uint8Array | undefined;
+  private size = 0;
+  private depth = 0;
   /** What goes before the next value: 0 nothing, 1 a line break at the current depth, 2 a space (after a colon). */
-  let pending = 0;
+  private pending = 0;
   /** An opening bracket was just written: a closing one right after it stays on the same line. */
-  let justOpened = false;
-  let values = 0; // top-level values seen
-  let i = 0;
-  let pause = SLICE;
-  while (i < n) {
-    if (i >= pause) {
-      yield;
-      pause = i + SLICE;
+  private justOpened = false;
+  private values = 0; // top-level values seen
+  private i = 0;
+
+  constructor(private readonly bytes: Uint8Array, private readonly maxDepth: number) {
+    this.n = bytes.length;
+    this.budget = Math.min(MAX_PRETTY_OUTPUT, OUTPUT_FACTOR * this.n + 4096);
+  }
+
+  private unchanged(refused?: PrettyPrinted['refused']): PrettyBytes {
+    return refused ? { bytes: this.bytes, changed: false, refused } : { bytes: this.bytes, changed: false };
+  }
+
+  /** One slice of work: the result when done, else undefined. */
+  step(): PrettyBytes | undefined {
+    const { bytes, n } = this;
+    if (this.scanned === 0) {
+      if (bytes.indexOf(0x0a) >= 0) return this.unchanged();
+      if (n > MAX_PRETTY_INPUT) return this.unchanged('too-large');
     }
-    const c = bytes[i]!;
-    // Whitespace between tokens is dropped.
-    if (c === 0x20 || c === 0x09 || c === 0x0d) {
-      i++;
-      continue;
+    // One cheap scan first (in slices too), so a deep document is refused for its depth, whatever
+    // its indentation would have cost.
+    if (this.scanned < n) {
+      const to = Math.min(n, this.scanned + SLICE);
+      if (this.depthScan.run(bytes, this.scanned, to, this.maxDepth)) return this.unchanged('too-deep');
+      this.scanned = to;
+      if (this.scanned < n) return undefined;
     }
-    if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
-      if (depth === 0) return unchanged('not-json');
-      depth--;
-      const need = size + 2 + 2 * depth;
-      if (need > out.length && !(out = grow(out, size, need, budget))) return unchanged('output-too-large');
-      if (!justOpened) {
+    this.out ??= new Uint8Array(Math.min(this.budget, 2 * n + 64));
+    return this.format(Math.min(n, this.i + SLICE));
+  }
+
+  /** Formats up to input offset `stop`; the result when the input is done or refused. */
+  private format(stop: number): PrettyBytes | undefined {
+    const { bytes, n, budget, maxDepth } = this;
+    let out = this.out!;
+    let { size, depth, pending, justOpened, values, i } = this;
+    const save = (): undefined => {
+      this.out = out;
+      Object.assign(this, { size, depth, pending, justOpened, values, i });
+      return undefined;
+    };
+    while (i < n) {
+      if (i >= stop) return save();
+      const c = bytes[i]!;
+      // Whitespace between tokens is dropped.
+      if (c === 0x20 || c === 0x09 || c === 0x0d) {
+        i++;
+        continue;
+      }
+      if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+        if (depth === 0) return this.unchanged('not-json');
+        depth--;
+        const need = size + 2 + 2 * depth;
+        if (need > out.length) {
+          const grown = grow(out, size, need, budget);
+          if (!grown) return this.unchanged('output-too-large');
+          out = grown;
+        }
+        if (!justOpened) {
+          out[size++] = 0x0a;
+          out.fill(0x20, size, size + 2 * depth);
+          size += 2 * depth;
+        }
+        out[size++] = c;
+        justOpened = false;
+        pending = 0;
+        i++;
+        continue;
+      }
+      if (c === 0x2c /* , */ || c === 0x3a /* : */) {
+        if (depth === 0) return this.unchanged('not-json');
+        if (size + 1 > out.length) {
+          const grown = grow(out, size, size + 1, budget);
+          if (!grown) return this.unchanged('output-too-large');
+          out = grown;
+        }
+        out[size++] = c;
+        justOpened = false;
+        pending = c === 0x2c ? 1 : 2;
+        i++;
+        continue;
+      }
+      // A value starts here: a bracket, a string or a literal.
+      if (depth === 0 && values++ > 0) return this.unchanged('not-json');
+      let j = i + 1;
+      if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+        if (depth + 1 > maxDepth) return this.unchanged('too-deep');
+      } else if (c === 0x22 /* " */) {
+        for (; j < n; j++) {
+          const d = bytes[j]!;
+          if (d === 0x5c /* \ */) j++;
+          else if (d === 0x22) break;
+        }
+        if (j >= n) return this.unchanged('not-json');
+        j++;
+      } else if (c === 0x2f /* / */) {
+        return this.unchanged('not-json'); // a comment: not what a registry serves
+      } else {
+        // A number or true/false/null: up to the next delimiter.
+        for (; j < n; j++) {
+          const d = bytes[j]!;
+          if (d === 0x20 || d === 0x09 || d === 0x0d || d === 0x2c || d === 0x3a || d === 0x7d || d === 0x5d || d === 0x7b || d === 0x5b || d === 0x22 || d === 0x2f) break;
+        }
+      }
+      const lineBreak = justOpened || pending === 1;
+      const need = size + (lineBreak ? 1 + 2 * depth : pending === 2 ? 1 : 0) + (j - i);
+      if (need > out.length) {
+        const grown = grow(out, size, need, budget);
+        if (!grown) return this.unchanged('output-too-large');
+        out = grown;
+      }
+      if (lineBreak) {
         out[size++] = 0x0a;
         out.fill(0x20, size, size + 2 * depth);
         size += 2 * depth;
+      } else if (pending === 2) {
+        out[size++] = 0x20;
       }
-      out[size++] = c;
-      justOpened = false;
+      if (j - i === 1) out[size++] = c;
+      else {
+        out.set(bytes.subarray(i, j), size);
+        size += j - i;
+      }
+      if (c === 0x7b || c === 0x5b) {
+        depth++;
+        justOpened = true;
+      } else {
+        justOpened = false;
+      }
       pending = 0;
-      i++;
-      continue;
+      i = j;
     }
-    if (c === 0x2c /* , */ || c === 0x3a /* : */) {
-      if (depth === 0) return unchanged('not-json');
-      if (size + 1 > out.length && !(out = grow(out, size, size + 1, budget))) return unchanged('output-too-large');
-      out[size++] = c;
-      justOpened = false;
-      pending = c === 0x2c ? 1 : 2;
-      i++;
-      continue;
+    if (depth !== 0 || values === 0) return this.unchanged('not-json');
+    if (size + 1 > out.length) {
+      const grown = grow(out, size, size + 1, budget);
+      if (!grown) return this.unchanged('output-too-large');
+      out = grown;
     }
-    // A value starts here: a bracket, a string or a literal.
-    if (depth === 0 && values++ > 0) return unchanged('not-json');
-    let j = i + 1;
-    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      if (depth + 1 > maxDepth) return unchanged('too-deep');
-    } else if (c === 0x22 /* " */) {
-      for (; j < n; j++) {
-        const d = bytes[j]!;
-        if (d === 0x5c /* \ */) j++;
-        else if (d === 0x22) break;
-      }
-      if (j >= n) return unchanged('not-json');
-      j++;
-    } else if (c === 0x2f /* / */) {
-      return unchanged('not-json'); // a comment: not what a registry serves
-    } else {
-      // A number or true/false/null: up to the next delimiter.
-      for (; j < n; j++) {
-        const d = bytes[j]!;
-        if (d === 0x20 || d === 0x09 || d === 0x0d || d === 0x2c || d === 0x3a || d === 0x7d || d === 0x5d || d === 0x7b || d === 0x5b || d === 0x22 || d === 0x2f) break;
-      }
+    out[size++] = 0x0a;
+    const result = out.subarray(0, size);
+    if (size === n) {
+      let k = 0;
+      while (k < n && result[k] === bytes[k]) k++;
+      if (k === n) return this.unchanged();
     }
-    const lineBreak = justOpened || pending === 1;
-    const need = size + (lineBreak ? 1 + 2 * depth : pending === 2 ? 1 : 0) + (j - i);
-    if (need > out.length && !(out = grow(out, size, need, budget))) return unchanged('output-too-large');
-    if (lineBreak) {
-      out[size++] = 0x0a;
-      out.fill(0x20, size, size + 2 * depth);
-      size += 2 * depth;
-    } else if (pending === 2) {
-      out[size++] = 0x20;
-    }
-    if (j - i === 1) out[size++] = c;
-    else {
-      out.set(bytes.subarray(i, j), size);
-      size += j - i;
-    }
-    if (c === 0x7b || c === 0x5b) {
-      depth++;
-      justOpened = true;
-    } else {
-      justOpened = false;
-    }
-    pending = 0;
-    i = j;
+    return { bytes: result, changed: true };
   }
-  if (depth !== 0 || values === 0) return unchanged('not-json');
-  if (size + 1 > out.length && !(out = grow(out, size, size + 1, budget))) return unchanged('output-too-large');
-  out[size++] = 0x0a;
-  const result = out.subarray(0, size);
-  if (size === n) {
-    let k = 0;
-    while (k < n && result[k] === bytes[k]) k++;
-    if (k === n) return unchanged();
-  }
-  return { bytes: result, changed: true };
 }
 
 /** Words for a refusal, for the warning shown with the document. */
