@@ -20,6 +20,10 @@ import { oneLine, openSession } from './registrySession';
 
 const USAGE = (): string => `usage: ${programName()} inspect [--platform OS/ARCH[/VARIANT]] [--lint [--fail-on SEVERITY]] [--insecure HOST]… [--no-creds] [--timeout SECONDS] [--format raw|json] REFERENCE\n`;
 
+/** The range of --timeout: timers cannot wait longer than about 24.8 days, and a tenth of a second is no network round trip. */
+export const MIN_TIMEOUT_SECONDS = 0.1;
+export const MAX_TIMEOUT_SECONDS = 86_400;
+
 /** How deep --platform follows an index whose entry is itself an index. */
 export const MAX_INDEX_DEPTH = 4;
 
@@ -80,8 +84,10 @@ export function parseInspectArgs(args: readonly string[]): InspectOptions | stri
       }
       case '--timeout': {
         const v = value();
-        const n = v === undefined ? NaN : Number(v);
-        if (!Number.isFinite(n) || n <= 0) return `--timeout expects a positive number of seconds, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
+        const n = v === undefined || v.trim() === '' ? NaN : Number(v);
+        if (!Number.isFinite(n) || n < MIN_TIMEOUT_SECONDS || n > MAX_TIMEOUT_SECONDS) {
+          return `--timeout expects seconds from ${MIN_TIMEOUT_SECONDS} to ${MAX_TIMEOUT_SECONDS} (a day), got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
+        }
         timeoutSeconds = n;
         break;
       }
