@@ -76,12 +76,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-quietOnClosedPipe(process.stdout, () => (typeof process.exitCode === 'number' ? process.exitCode : 0));
+quietOnClosedPipe(process.stdout);
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err) => {
-    process.stderr.write(`manifest-lens: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 2;
+    // Not a usage error (2): a failure of this program, said in one line (sysexits EX_SOFTWARE).
+    process.stderr.write(`manifest-lens: unexpected failure: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 70;
   },
 );

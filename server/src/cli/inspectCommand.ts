@@ -206,7 +206,9 @@ function verificationText(f: Fetched): string {
     case 'docker-content-digest':
       return 'verified: sha256 of the served bytes matches Docker-Content-Digest';
     default:
-      return 'not verified: no digest was requested and the registry sent no Docker-Content-Digest; the digest is computed from the served bytes';
+      return f.dockerContentDigest
+        ? `not verified: no digest was requested and the registry's Docker-Content-Digest (${JSON.stringify(f.dockerContentDigest.slice(0, 100))}) is not a usable digest; the digest is computed from the served bytes`
+        : 'not verified: no digest was requested and the registry sent no Docker-Content-Digest; the digest is computed from the served bytes';
   }
 }
 

@@ -94,7 +94,7 @@ export interface RegistryClient {
   headManifest(
     ref: ImageReference,
     opts?: { signal?: AbortSignal },
-  ): Promise<{ digest?: string; mediaType?: string; size?: number; requests: number }>;
+  ): Promise<{ digest?: string; mediaType?: string; size?: number; requests: number; unusableDigest?: string }>;
   /** GET a (config) blob and verify it against `digest`. */
   getBlob(ref: ImageReference, digest: string, opts?: { signal?: AbortSignal; maxBytes?: number }): Promise<FetchedBlob>;
   /**
@@ -577,7 +577,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       warnings: warningsOf(res.headers),
       requests: ctx.requests,
     };
-    if (dockerContentDigest) result.dockerContentDigest = dockerContentDigest;
+    if (dockerContentDigest) result.dockerContentDigest = clean(dockerContentDigest, 200);
     return result;
   };
 
@@ -607,11 +607,15 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         if (res.status < 200 || res.status >= 300) {
           throw statusError(res, { host: ref.apiHost, subject: `the manifest ${describeTarget(ref)}`, registry: ref.registry, kindOfThing: 'manifest' });
         }
-        const out: { digest?: string; mediaType?: string; size?: number; requests: number } = { requests: ctx.requests };
+        const out: { digest?: string; mediaType?: string; size?: number; requests: number; unusableDigest?: string } = { requests: ctx.requests };
         const digest = header(res.headers, 'docker-content-digest')?.trim();
-        // A value that is not a digest is no answer (the GET path ignores it the same way).
+        // A value that is not a digest is no answer (the GET path ignores it the same way), but
+        // the caller says it was there and unusable, not that it was missing.
         if (digest && !digestProblem(digest)) out.digest = digest;
-        else if (digest) log?.(`ignoring unusable Docker-Content-Digest header from ${ref.apiHost}`);
+        else if (digest) {
+          out.unusableDigest = clean(digest, 100);
+          log?.(`ignoring unusable Docker-Content-Digest header from ${ref.apiHost}`);
+        }
         const contentType = header(res.headers, 'content-type');
         if (contentType) out.mediaType = contentType.split(';')[0]!.trim();
         const size = Number(header(res.headers, 'content-length'));
