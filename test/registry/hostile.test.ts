@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -422,10 +422,9 @@ describe('the CLI\'s own inputs and outputs', () => {
       assert.match(r.stdout.toString(), /file-too-large is larger than 64 MiB \(stopped reading there\)/);
     }
     const r = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-      const { openSync } = require('node:fs') as typeof import('node:fs');
       const child = spawn(process.execPath, [CLI_PATH, 'lint', '-'], { stdio: [openSync('/dev/zero', 'r'), 'pipe', 'pipe'] });
       let out = '';
-      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
       const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
       child.once('error', reject);
       child.once('close', (code) => {
@@ -456,7 +455,6 @@ describe('the CLI\'s own inputs and outputs', () => {
   });
 
   test('rules > /dev/full: one line on stderr and exit 74, never a stack trace or the bundle\'s source', async () => {
-    const { openSync } = await import('node:fs');
     const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
       const child = spawn(process.execPath, [CLI_PATH, 'rules'], { stdio: ['ignore', openSync('/dev/full', 'w'), 'pipe'] });
       let err = '';
