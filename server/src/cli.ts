@@ -32,7 +32,7 @@ const USAGE = `Usage:
         --format raw|json                 json: digest, Content-Type, verification, text, findings
         --insecure HOST                   plain HTTP to this registry (loopback always may)
         --no-creds                        do not read docker/podman credentials
-        --timeout SECONDS                 give up on a stalled request (default 30)
+        --timeout SECONDS                 the longest a request may take or stall (0.1-86400, default 30)
   ${PROG} digest [options] REFERENCE
       Print the manifest digest a reference resolves to: HEAD's Docker-Content-Digest, or the
       sha256 of the fetched bytes. Same --insecure, --no-creds, --timeout as inspect.
