@@ -34,7 +34,7 @@ const USAGE = `Usage:
         --format raw|json                 json: digest, Content-Type, verification, text, findings
         --insecure HOST                   plain HTTP to this registry (loopback always may)
         --no-creds                        do not read docker/podman credentials
-        --timeout SECONDS                 give up on a stalled request (default 30)
+        --timeout SECONDS                 the longest a request may take or stall (0.1-86400, default 30)
   ${PROG} digest [options] REFERENCE
       Print the manifest digest a reference resolves to: HEAD's Docker-Content-Digest, or the
       sha256 of the fetched bytes. Same --insecure, --no-creds, --timeout as inspect.
@@ -103,12 +103,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-quietOnClosedPipe(process.stdout, () => (typeof process.exitCode === 'number' ? process.exitCode : 0));
+quietOnClosedPipe(process.stdout);
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err) => {
-    process.stderr.write(`manifest-lens: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 2;
+    // Not a usage error (2): a failure of this program, said in one line (sysexits EX_SOFTWARE).
+    process.stderr.write(`manifest-lens: unexpected failure: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 70;
   },
 );

@@ -81,6 +81,10 @@ async function refreshRegistrySettings(): Promise<void> {
   if (!hasConfigurationCapability) return;
   const raw = await connection.workspace.getConfiguration({ section: 'manifestLens' }).catch(() => ({}));
   registrySettings = toRegistrySettings(raw, proxy);
+  const asked = (raw as { registry?: { timeoutSeconds?: unknown } }).registry?.timeoutSeconds;
+  if (asked !== undefined && asked !== registrySettings.timeoutSeconds) {
+    log(`manifestLens.registry.timeoutSeconds ${JSON.stringify(asked)} is outside 1–86400 or not a number; using ${registrySettings.timeoutSeconds} s`);
+  }
   registryClient = undefined;
 }
 

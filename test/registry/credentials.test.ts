@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { dockerConfigCredentials, normaliseRegistryKey } from '../../server/src/registry/credentials';
+import { dockerConfigCredentials, execCredentialHelper, normaliseRegistryKey } from '../../server/src/registry/credentials';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
@@ -196,14 +196,49 @@ describe('credential helpers', () => {
     assert.deepEqual(calls(), ['get|quay.io'], 'no further helper runs');
   });
 
-  test('a helper that is missing or fails: no credentials, a log line, no secrets', async () => {
+  test('a helper that is missing, fails or has a rejected name: no credentials, and a problem that says why', async () => {
     const h = home({ '.docker/config.json': { credHelpers: { 'a.example': 'does-not-exist', 'b.example': '../../bin/sh' } } });
     const lines: string[] = [];
     const lookup = dockerConfigCredentials({ env, homeDir: h, allowHelpers: true, log: (l) => lines.push(l) });
-    assert.equal(await lookup('a.example'), undefined);
+    assert.deepEqual(await lookup('a.example'), { source: 'docker-credential-does-not-exist', problem: 'docker-credential-does-not-exist could not provide credentials for a.example: not found on PATH' });
     assert.ok(lines.some((l) => l === 'docker-credential-does-not-exist could not provide credentials for a.example: not found on PATH'), lines.join('\n'));
-    assert.equal(await lookup('b.example'), undefined);
-    assert.ok(lines.some((l) => l.includes('not a plain program suffix')));
+    const rejected = await lookup('b.example');
+    assert.equal(rejected?.username, undefined);
+    assert.equal(rejected?.password, undefined);
+    // The message names the rejected name and why (issue 10: not only "No credentials were found").
+    assert.match(rejected?.problem ?? '', /credential helper name "\.\.\/\.\.\/bin\/sh" for b\.example in ~\/\.docker\/config\.json was not run: a helper name is a plain program suffix/);
+    assert.ok(lines.some((l) => l.includes('plain program suffix')));
+  });
+
+  test('a helper whose own child keeps the output pipe open is stopped at the timeout, its whole process group killed', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'lens-helper-'));
+    const pidFile = join(bin, 'grandchild.pid');
+    // The helper starts a grandchild that inherits stdout and sleeps, then the helper itself hangs too.
+    writeFileSync(join(bin, 'docker-credential-hang'), `#!/bin/sh\nsleep 30 &\necho $! > ${pidFile}\nsleep 30\n`);
+    chmodSync(join(bin, 'docker-credential-hang'), 0o755);
+    const run = execCredentialHelper({ PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` }, 500);
+    const started = Date.now();
+    await assert.rejects(run('docker-credential-hang', 'x.example'), /stopped after 0\.5 s \(timeout\)/);
+    const took = Date.now() - started;
+    assert.ok(took < 3000, `gave up after ${took} ms (before the fix: until the grandchild closed the pipe)`);
+    // The grandchild was killed with the group: gone, or a zombie waiting for a PID 1 that reaps it.
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    const gone = (): boolean => {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return true;
+      }
+      try {
+        return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return true;
+      }
+    };
+    const until = Date.now() + 3000;
+    while (!gone() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(gone(), 'the grandchild is gone');
+    rmSync(bin, { recursive: true, force: true });
   });
 
   test('an injected runner receives the program name and server URL', async () => {

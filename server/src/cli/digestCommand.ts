@@ -17,6 +17,7 @@
 import { mediaTypeInfo } from '../engine/mediaTypes';
 import { platformText } from '../engine/platforms';
 import { formatReference, isRegistryError, referenceWithDigest, type ImageReference, type RegistryClient } from '../registry';
+import { digestAlgorithm } from '../registry/verify';
 import { indexEntries, MAX_INDEX_DEPTH, noPlatformMessage, parseInspectArgs, selectPlatform } from './inspectCommand';
 import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
@@ -57,16 +58,30 @@ async function ownDigest(client: RegistryClient, ref: ImageReference, verify: bo
   const label = formatReference(ref);
   if (!verify) {
     const head = await client.headManifest(ref);
-    if (head.digest) {
+    // A sha512 (or other) reference cannot be checked against the registry's sha256 header:
+    // fetch and hash with the reference's own algorithm instead, as inspect does.
+    const otherAlgorithm = !!ref.digest && !!head.digest && digestAlgorithm(ref.digest) !== digestAlgorithm(head.digest);
+    if (head.digest && !otherAlgorithm) {
       if (ref.digest && head.digest !== ref.digest) {
         throw new DigestError(`${label}: the registry answered HEAD with Docker-Content-Digest ${head.digest}, not the requested digest`);
       }
       err.write(`${label}: ${head.digest} from the Docker-Content-Digest of a HEAD request (${head.mediaType ?? 'no Content-Type'}${head.size !== undefined ? `, ${head.size} bytes` : ''}); --verify fetches and hashes the bytes\n`);
       return head.digest;
     }
-    err.write(`${label}: HEAD gave no Docker-Content-Digest; fetching the manifest to hash it\n`);
+    err.write(
+      otherAlgorithm
+        ? `${label}: HEAD gave a ${digestAlgorithm(head.digest!)} Docker-Content-Digest, the reference is ${digestAlgorithm(ref.digest!)}; fetching the manifest to hash it\n`
+        : head.unusableDigest
+          ? `${label}: HEAD gave a Docker-Content-Digest that is not a usable digest (${JSON.stringify(head.unusableDigest)}); fetching the manifest to hash it\n`
+          : `${label}: HEAD gave no Docker-Content-Digest; fetching the manifest to hash it\n`,
+    );
   }
   const m = await client.getManifest(ref);
+  if (ref.digest && digestAlgorithm(ref.digest) !== digestAlgorithm(m.digest) && m.verified === 'requested-digest') {
+    // getManifest verified the bytes against the reference with its own algorithm.
+    err.write(`${label}: ${ref.digest} verified: the ${m.bytes.length} bytes served hash to it (their sha256 is ${m.digest})\n`);
+    return ref.digest;
+  }
   const what = m.digest === m.bytesDigest
     ? `the sha256 of the ${m.bytes.length} bytes served`
     : `the sha256 of the signed schema 1 manifest's payload without its signatures (the ${m.bytes.length} bytes served hash to ${m.bytesDigest})`;

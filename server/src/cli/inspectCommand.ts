@@ -10,13 +10,19 @@
  * Exit codes: 0 fetched, 1 lint found an error, 2 usage (including an invalid reference),
  * 3 the registry could not give what was asked (network, auth, not found, no such platform).
  */
+import { nestsDeeperThan } from '../engine/nesting';
 import { normalizePlatform, platformText, type PlatformValues } from '../engine/platforms';
+import { MAX_DEPTH } from '../engine/tape';
 import { formatReference, isRegistryError, referenceWithDigest, type FetchedManifest, type ImageReference, type RegistryClient } from '../registry';
 import { countsText, failExitCode, FAIL_ON, isFailOn, lintBytes, writeFindings, type FailOn, type LintFileResult } from './lint';
 import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
 
 const USAGE = (): string => `usage: ${programName()} inspect [--platform OS/ARCH[/VARIANT]] [--lint [--fail-on SEVERITY]] [--insecure HOST]… [--no-creds] [--timeout SECONDS] [--format raw|json] REFERENCE\n`;
+
+/** The range of --timeout: timers cannot wait longer than about 24.8 days, and a tenth of a second is no network round trip. */
+export const MIN_TIMEOUT_SECONDS = 0.1;
+export const MAX_TIMEOUT_SECONDS = 86_400;
 
 /** How deep --platform follows an index whose entry is itself an index. */
 export const MAX_INDEX_DEPTH = 4;
@@ -78,8 +84,10 @@ export function parseInspectArgs(args: readonly string[]): InspectOptions | stri
       }
       case '--timeout': {
         const v = value();
-        const n = v === undefined ? NaN : Number(v);
-        if (!Number.isFinite(n) || n <= 0) return `--timeout expects a positive number of seconds, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
+        const n = v === undefined || v.trim() === '' ? NaN : Number(v);
+        if (!Number.isFinite(n) || n < MIN_TIMEOUT_SECONDS || n > MAX_TIMEOUT_SECONDS) {
+          return `--timeout expects seconds from ${MIN_TIMEOUT_SECONDS} to ${MAX_TIMEOUT_SECONDS} (a day), got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
+        }
         timeoutSeconds = n;
         break;
       }
@@ -198,7 +206,9 @@ function verificationText(f: Fetched): string {
     case 'docker-content-digest':
       return 'verified: sha256 of the served bytes matches Docker-Content-Digest';
     default:
-      return 'not verified: no digest was requested and the registry sent no Docker-Content-Digest; the digest is computed from the served bytes';
+      return f.dockerContentDigest
+        ? `not verified: no digest was requested and the registry's Docker-Content-Digest (${JSON.stringify(f.dockerContentDigest.slice(0, 100))}) is not a usable digest; the digest is computed from the served bytes`
+        : 'not verified: no digest was requested and the registry sent no Docker-Content-Digest; the digest is computed from the served bytes';
   }
 }
 
@@ -326,10 +336,17 @@ function report(options: InspectOptions, fetched: readonly Fetched[], out: NodeJ
 
   if (options.format === 'json') {
     let manifest: unknown = null;
-    try {
-      manifest = JSON.parse(Buffer.from(final.bytes).toString('utf8'));
-    } catch {
-      // not JSON: leave null; the text is still there
+    const text = Buffer.from(final.bytes).toString('utf8');
+    // JSON.stringify recurses once per level: a document nested past what the engine reads is
+    // left out as `manifest` (its text is still there), not allowed to overflow the stack.
+    if (nestsDeeperThan(text, MAX_DEPTH)) {
+      err.write(`${final.label}: nested more than ${MAX_DEPTH} levels deep (manifests nest about six); "manifest" is null, "text" has the bytes\n`);
+    } else {
+      try {
+        manifest = JSON.parse(text);
+      } catch {
+        // not JSON: leave null; the text is still there
+      }
     }
     const describe = (f: Fetched): Record<string, unknown> => ({
       reference: f.label, digest: f.digest, bytesDigest: f.bytesDigest, contentType: f.contentType, mediaType: f.mediaType ?? null,
@@ -339,7 +356,7 @@ function report(options: InspectOptions, fetched: readonly Fetched[], out: NodeJ
       ...describe(final),
       resolvedFrom: fetched.length > 1 ? fetched.slice(0, -1).map(describe) : undefined,
       findings: options.lint ? lintResults : undefined,
-      text: Buffer.from(final.bytes).toString('utf8'),
+      text,
       manifest,
     };
     out.write(JSON.stringify(body, null, 2) + '\n');

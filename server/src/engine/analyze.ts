@@ -38,6 +38,8 @@ export interface Analysis {
   readonly findings: readonly Finding[];
   /** Findings past maxFindings that were dropped. */
   readonly truncated: number;
+  /** The most severe of the dropped findings (a command line's exit code depends on it). */
+  readonly truncatedWorst?: Severity;
   /** Whether the rules ran (not for a document with syntax errors, nor a parse-only analysis). */
   readonly linted: boolean;
 }
@@ -135,6 +137,7 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
   const findings: Finding[] = [];
   const max = options.maxFindings ?? Infinity;
   let truncated = 0;
+  let truncatedWorst: Severity | undefined;
   const fetched = options.contentType !== undefined;
   // Values computed from the descriptors are shared among the rules that see the same ones.
   const memos = new Map<readonly DescriptorSite[], Map<string, unknown>>([[descriptors, new Map()], [notPlain, new Map()]]);
@@ -152,7 +155,12 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
     if (rule.fetchedOnly && !fetched) continue;
     if (!rule.appliesTo.includes(kind)) continue;
     const push = (offset: number, length: number, message: string, o: ReportOptions = {}): void => {
-      if (findings.length >= max) { truncated++; return; }
+      if (findings.length >= max) {
+        truncated++;
+        const severity = setting ?? o.severity ?? rule.severity;
+        if (!truncatedWorst || SEVERITY_ORDER[severity] < SEVERITY_ORDER[truncatedWorst]) truncatedWorst = severity;
+        return;
+      }
       findings.push({
         ruleId: rule.id,
         severity: setting ?? o.severity ?? rule.severity,
@@ -172,7 +180,7 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
     runRule(rule, ctx);
   }
   findings.sort((a, b) => a.offset - b.offset || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
-  return { ...base, descriptors, findings, truncated, linted: true };
+  return { ...base, descriptors, findings, truncated, ...(truncatedWorst ? { truncatedWorst } : {}), linted: true };
 }
 
 /**

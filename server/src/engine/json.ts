@@ -3,6 +3,7 @@
  * Everything is offset based; nothing here knows about LSP positions.
  */
 import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { nestsDeeperThan } from './nesting';
 import { MAX_DEPTH, TapeNode, TOO_DEEP, tapeParse } from './tape';
 
 export type { Node };
@@ -46,8 +47,12 @@ export function parseJson(text: string): ParsedJson {
   // Well-formed JSON (the common case, and the only one in large fetched documents) takes the
   // fast path; anything else gets jsonc-parser's recovery and messages.
   const fast = tapeParse(text);
-  if (fast === TOO_DEEP) return { text, root: undefined, errors: [{ message: `nested more than ${MAX_DEPTH} levels deep (manifests nest about six); not read`, offset: 0, length: 0, tooDeep: true }] };
+  const tooDeep: ParsedJson = { text, root: undefined, errors: [{ message: `nested more than ${MAX_DEPTH} levels deep (manifests nest about six); not read`, offset: 0, length: 0, tooDeep: true }] };
+  if (fast === TOO_DEEP) return tooDeep;
   if (fast) return { text, root: fast, errors: [] };
+  // jsonc-parser recurses once per level: a deep text with a syntax error is refused before it
+  // gets there (one linear scan), not left to overflow the stack.
+  if (nestsDeeperThan(text, MAX_DEPTH)) return tooDeep;
   const raw: ParseError[] = [];
   let root: Node | undefined;
   try {

@@ -6,7 +6,7 @@
 import { ResponseError, type CodeLens } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Analysis } from '../engine/analyze';
-import { prettyPrint } from '../engine/format';
+import { notIndentedReason, prettyPrintSteps, type PrettyBytes } from '../engine/format';
 import { formatSize } from '../engine/hover';
 import { stringOf, valueOf } from '../engine/json';
 import { mediaTypeInfo } from '../engine/mediaTypes';
@@ -145,13 +145,27 @@ export class RemoteService {
     }
   }
 
-  private describe(f: Fetched, raw: boolean): RemoteDocument {
-    const served = utf8.decode(f.bytes);
-    const pretty = raw ? { text: served, changed: false } : prettyPrint(served);
+  /**
+   * The text to show: the served bytes, indented when they came on one line. Indenting runs in
+   * slices that give the event loop back (other documents keep their hovers while a megabyte
+   * index is formatted), and refuses what no manifest looks like (nested past the engine's
+   * depth limit, or an indented form many times the size) by showing the bytes as served.
+   */
+  private async describe(f: Fetched, raw: boolean): Promise<RemoteDocument> {
+    let text: string | undefined;
+    let warnings = f.warnings;
+    let changed = false;
+    if (!raw) {
+      const pretty = await prettyPrintYielding(f.bytes);
+      changed = pretty.changed;
+      if (pretty.changed) text = utf8.decode(pretty.bytes);
+      else if (pretty.refused) warnings = [...warnings, `Shown as served, not indented: ${notIndentedReason(pretty.refused)}.`];
+    }
+    text ??= utf8.decode(f.bytes);
     return {
       uri: remoteUri({ ...f.target, raw }),
       rawUri: remoteUri({ ...f.target, raw: true }),
-      text: pretty.text,
+      text,
       raw,
       reference: f.reference,
       kind: f.target.kind,
@@ -160,8 +174,8 @@ export class RemoteService {
       verified: f.verified,
       size: f.bytes.length,
       requests: f.requests,
-      warnings: f.warnings,
-      prettyPrinted: pretty.changed,
+      warnings,
+      prettyPrinted: changed,
     };
   }
 
@@ -212,6 +226,16 @@ export class RemoteService {
       }
     }
     return lenses;
+  }
+}
+
+/** Indents served bytes a slice at a time, giving the event loop back between slices. */
+async function prettyPrintYielding(bytes: Uint8Array): Promise<PrettyBytes> {
+  const steps = prettyPrintSteps(bytes);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 

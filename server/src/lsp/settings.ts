@@ -32,6 +32,10 @@ export const DEFAULT_REGISTRY_SETTINGS: RegistrySettings = Object.freeze({
   useCredentialHelpers: true,
 });
 
+/** The range `manifestLens.registry.timeoutSeconds` is clamped to (package.json says the same). */
+export const MIN_TIMEOUT_SECONDS = 1;
+export const MAX_TIMEOUT_SECONDS = 86_400;
+
 const SEVERITIES = new Set(['off', 'hint', 'info', 'warning', 'error']);
 
 /** Reads the `manifestLens` section as the client sends it; anything malformed falls back to the default. */
@@ -54,7 +58,11 @@ export function toRegistrySettings(raw: unknown, proxy?: string): RegistrySettin
   const s = ((raw ?? {}) as Record<string, any>).registry ?? {};
   return {
     insecureHosts: Array.isArray(s.insecureHosts) ? s.insecureHosts.filter((h: unknown) => typeof h === 'string' && h.length > 0) : [],
-    timeoutSeconds: typeof s.timeoutSeconds === 'number' && s.timeoutSeconds > 0 ? s.timeoutSeconds : DEFAULT_REGISTRY_SETTINGS.timeoutSeconds,
+    // Clamped to what a timer can wait (a larger value would fire at once) and to a real round trip.
+    timeoutSeconds:
+      typeof s.timeoutSeconds === 'number' && Number.isFinite(s.timeoutSeconds) && s.timeoutSeconds > 0
+        ? Math.min(MAX_TIMEOUT_SECONDS, Math.max(MIN_TIMEOUT_SECONDS, s.timeoutSeconds))
+        : DEFAULT_REGISTRY_SETTINGS.timeoutSeconds,
     useCredentialHelpers: s.useCredentialHelpers !== false,
     proxy: proxy || undefined,
   };

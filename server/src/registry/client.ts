@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import { parseChallenges, splitScopes, type AuthChallenge } from './challenge';
 import { RegistryError, type RegistryErrorEntry } from './errors';
+import { createSecretMask } from './secrets';
 import { hostListed, isLoopbackHost, noProxyMatches } from './hosts';
 import { digestProblem, referrersFallbackTag, type ImageReference } from './reference';
 import { checkUrlAllowed, redactUrl, send, type HttpHeaders, type HttpResponse, type TransportConfig } from './transport';
@@ -17,6 +18,8 @@ export interface Credentials {
   readonly registryToken?: string;
   /** Where these came from, for messages: '~/.docker/config.json', 'docker-credential-pass'. Never secret. */
   readonly source?: string;
+  /** Why there are none although the configuration names some (a rejected or failing helper): for messages. */
+  readonly problem?: string;
 }
 
 /** Finds credentials for a canonical registry name ('docker.io', 'localhost:5000'). */
@@ -91,7 +94,7 @@ export interface RegistryClient {
   headManifest(
     ref: ImageReference,
     opts?: { signal?: AbortSignal },
-  ): Promise<{ digest?: string; mediaType?: string; size?: number; requests: number }>;
+  ): Promise<{ digest?: string; mediaType?: string; size?: number; requests: number; unusableDigest?: string }>;
   /** GET a (config) blob and verify it against `digest`. */
   getBlob(ref: ImageReference, digest: string, opts?: { signal?: AbortSignal; maxBytes?: number }): Promise<FetchedBlob>;
   /**
@@ -120,6 +123,7 @@ export interface RegistryClient {
 }
 
 const MiB = 1024 * 1024;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const SCHEMA1_SIGNED = 'application/vnd.docker.distribution.manifest.v1+prettyjws';
 const EMPTY_REFERRERS = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}';
@@ -157,7 +161,8 @@ interface CallContext {
 
 /** Creates a client; it keeps a token cache and remembers each host's auth scheme. */
 export function createRegistryClient(options: RegistryClientOptions): RegistryClient {
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  // Node timers hold at most 2^31-1 ms; a larger value fires after 1 ms (TimeoutOverflowWarning).
+  const timeoutMs = Math.min(MAX_TIMER_MS, Math.max(1, Math.round(options.timeoutMs ?? 30_000) || 30_000));
   const maxManifestBytes = options.maxManifestBytes ?? 4 * MiB;
   const maxBlobBytes = options.maxBlobBytes ?? 4 * MiB;
   const insecureHosts = options.insecureHosts ?? [];
@@ -172,17 +177,27 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const hostAuth = new Map<string, HostAuth>();
   const repoScopes = new Map<string, readonly string[]>();
   const credentialCache = new Map<string, Promise<Credentials | undefined>>();
-  const secrets = new Set<string>();
+  const secrets = createSecretMask();
 
-  // Belt and braces: anything we know to be secret is masked in every line and message.
-  const scrub = (text: string): string => {
-    let out = text;
-    for (const s of secrets) if (s.length >= 4 && out.includes(s)) out = out.split(s).join('***');
-    return out;
-  };
+  // Belt and braces: anything we know to be secret (in any of its encodings) is masked in every
+  // line and message; registry text is also masked as it arrives (maskResponse).
+  const scrub = (text: string): string => secrets.mask(text);
   const log = options.log ? (line: string): void => options.log!(scrub(line)) : undefined;
   const remember = (...values: (string | undefined)[]): void => {
-    for (const v of values) if (v) secrets.add(v);
+    for (const v of values) secrets.add(v);
+  };
+
+  /**
+   * Registry text masked at the door: every header value, and the body of an error answer
+   * (which goes into messages, cut to a few hundred characters: masking after the cut would
+   * miss a secret cut in half). A successful body is content and is left exact.
+   */
+  const maskResponse = (res: HttpResponse): HttpResponse => {
+    const headers: HttpHeaders = {};
+    for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.map(scrub) : v === undefined ? v : scrub(v);
+    const ok = res.status >= 200 && res.status < 300;
+    const body = ok || res.body.length === 0 ? res.body : new Uint8Array(Buffer.from(scrub(Buffer.from(res.body).toString('utf8')), 'utf8'));
+    return { ...res, headers, body };
   };
 
   let directAgent: Agent | undefined;
@@ -238,9 +253,10 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         if (!options.credentials) return undefined;
         try {
           const creds = await options.credentials(registry);
-          if (creds) {
-            remember(creds.password, creds.identityToken, creds.registryToken);
-            if (creds.username && creds.password) remember(basic(creds.username, creds.password));
+          if (creds?.problem) log?.(`no credentials for ${registry}: ${creds.problem}`);
+          else if (creds) {
+            remember(creds.identityToken, creds.registryToken);
+            if (creds.password) secrets.addBasic(creds.username ?? '', creds.password);
             log?.(`using credentials for ${registry}${creds.source ? ` from ${creds.source}` : ''}`);
           }
           return creds;
@@ -322,7 +338,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: CLIENT_ID });
       if (service) form.set('service', service);
       if (scopes.length) form.set('scope', scopes.join(' '));
-      res = await send(counted, realm, { method: 'POST', body: form.toString(), signal, maxBytes: TOKEN_RESPONSE_CAP, what: 'token response' });
+      res = maskResponse(await send(counted, realm, { method: 'POST', body: form.toString(), signal, maxBytes: TOKEN_RESPONSE_CAP, what: 'token response' }));
       if (res.status === 404) res = undefined; // token.md: fall back to GET when POST is not supported
     }
     if (!res) {
@@ -332,7 +348,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       if (creds?.username) url.searchParams.set('account', creds.username);
       const authorization =
         creds?.username && creds.password ? { header: basic(creds.username, creds.password), carriesCredentials: true } : undefined;
-      res = await send(counted, url, { method: 'GET', authorization, signal, maxBytes: TOKEN_RESPONSE_CAP, what: 'token response' });
+      res = maskResponse(await send(counted, url, { method: 'GET', authorization, signal, maxBytes: TOKEN_RESPONSE_CAP, what: 'token response' }));
     }
     if (res.status !== 200) {
       const who = withCredentials ? credentialsLabel(creds) : 'an anonymous request';
@@ -458,14 +474,25 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     for (let unauthorizedCount = 1; ; unauthorizedCount++) {
       const headers: Record<string, string> = {};
       if (init.accept) headers['accept'] = init.accept;
-      const res = await send(transportFor(ctx), url, {
-        method: init.method,
-        headers,
-        authorization: auth,
-        signal: ctx.signal,
-        maxBytes: init.maxBytes,
-        what: init.what,
-      });
+      const res = maskResponse(
+        await send(transportFor(ctx), url, {
+          method: init.method,
+          headers,
+          authorization: auth,
+          signal: ctx.signal,
+          maxBytes: init.maxBytes,
+          what: init.what,
+        }),
+      );
+      // A registry that serves back the credentials or tokens it was sent is hostile: what it
+      // served is not shown (it would carry them to the screen, a log or a pipeline's output).
+      if (res.status >= 200 && res.status < 300 && secrets.containsLongSecret(res.body)) {
+        throw new RegistryError(
+          'protocol',
+          `${ref.apiHost} answered with a ${init.what} that contains the credentials or token sent to it; it is not shown. Report this to the registry operator, and change the password or token if the registry is not yours.`,
+          { host: ref.apiHost, status: res.status },
+        );
+      }
       if (res.status !== 401) return res;
       if (unauthorizedCount >= MAX_UNAUTHORIZED) {
         const creds = await raceAbort(lookupCredentials(ref.registry), ctx.signal, ref.apiHost);
@@ -560,7 +587,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       warnings: warningsOf(res.headers),
       requests: ctx.requests,
     };
-    if (dockerContentDigest) result.dockerContentDigest = dockerContentDigest;
+    if (dockerContentDigest) result.dockerContentDigest = clean(dockerContentDigest, 200);
     return result;
   };
 
@@ -590,11 +617,15 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         if (res.status < 200 || res.status >= 300) {
           throw statusError(res, { host: ref.apiHost, subject: `the manifest ${describeTarget(ref)}`, registry: ref.registry, kindOfThing: 'manifest' });
         }
-        const out: { digest?: string; mediaType?: string; size?: number; requests: number } = { requests: ctx.requests };
+        const out: { digest?: string; mediaType?: string; size?: number; requests: number; unusableDigest?: string } = { requests: ctx.requests };
         const digest = header(res.headers, 'docker-content-digest')?.trim();
-        // A value that is not a digest is no answer (the GET path ignores it the same way).
+        // A value that is not a digest is no answer (the GET path ignores it the same way), but
+        // the caller says it was there and unusable, not that it was missing.
         if (digest && !digestProblem(digest)) out.digest = digest;
-        else if (digest) log?.(`ignoring unusable Docker-Content-Digest header from ${ref.apiHost}`);
+        else if (digest) {
+          out.unusableDigest = clean(digest, 100);
+          log?.(`ignoring unusable Docker-Content-Digest header from ${ref.apiHost}`);
+        }
         const contentType = header(res.headers, 'content-type');
         if (contentType) out.mediaType = contentType.split(';')[0]!.trim();
         const size = Number(header(res.headers, 'content-length'));
@@ -772,9 +803,10 @@ function statusLine(status: number): string {
   return `${status} ${STATUS_CODES[status] ?? ''}`.trim();
 }
 
-// Registry-provided text goes into messages: keep it short and printable.
+// Registry-provided text goes into messages: keep it short and printable (C0 and C1 control
+// characters, which a terminal may act on, become spaces). Secrets were masked on arrival.
 function clean(text: string, max = 200): string {
-  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
@@ -815,7 +847,7 @@ function warningsOf(headers: HttpHeaders): string[] {
   for (const v of values) {
     for (const m of v.matchAll(re)) {
       if (m[1] !== '299') continue;
-      const text = m[2]!.replace(/\\(.)/g, '$1').slice(0, 4096);
+      const text = clean(m[2]!.replace(/\\(.)/g, '$1'), 4096);
       if (text && !out.includes(text)) out.push(text);
     }
   }
@@ -898,7 +930,7 @@ function unauthorized(
   const attempts =
     tried.length === 0 ? 'without credentials' : `after trying ${[...new Set(tried)].join(', then ')}`;
   const noCreds = !creds || !(creds.username || creds.identityToken || creds.registryToken);
-  const credNote = noCreds ? ' No credentials were found for it.' : '';
+  const credNote = noCreds ? (creds?.problem ? ` No credentials were used: ${creds.problem}.` : ' No credentials were found for it.') : '';
   const advice = noCreds
     ? `Log in with \`${loginCommand(ref.registry)}\` or check the repository name.`
     : `Check that the credentials${creds?.source ? ` from ${creds.source}` : ''} are current (\`${loginCommand(ref.registry)}\`) and allowed to pull ${ref.repository}.`;

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -87,33 +87,66 @@ function entryCredentials(entry: AuthEntry, source: string): Credentials | undef
   return creds;
 }
 
-/** Default helper runner: no shell, server URL on stdin, 10 s timeout. */
-export function execCredentialHelper(env: NodeJS.ProcessEnv): (helper: string, serverUrl: string) => Promise<string> {
+/**
+ * Default helper runner: no shell, server URL on stdin, at most 1 MiB of output, 10 s.
+ *
+ * The helper runs in its own process group. At the deadline the whole group is killed and the
+ * answer is given at once: a helper whose own child keeps the output pipe open (a keychain
+ * agent it started) must not hold the request past the timeout, as waiting for the pipe to
+ * close would.
+ */
+export function execCredentialHelper(env: NodeJS.ProcessEnv, timeoutMs = HELPER_TIMEOUT_MS): (helper: string, serverUrl: string) => Promise<string> {
   return (helper, serverUrl) =>
     new Promise((resolve, reject) => {
-      const child = execFile(
-        helper,
-        ['get'],
-        { env, timeout: HELPER_TIMEOUT_MS, maxBuffer: 1024 * 1024, windowsHide: true, encoding: 'utf8' },
-        (error, stdout) => {
-          if (error) {
+      const fail = (why: string): void => reject(Object.assign(new Error(why), { name: 'CredentialHelperError' }));
+      const child = spawn(helper, ['get'], { env, stdio: ['pipe', 'pipe', 'ignore'], windowsHide: true, detached: process.platform !== 'win32' });
+      let stdout = '';
+      let settled = false;
+      const killGroup = (): void => {
+        try {
+          if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, 'SIGKILL');
+          else child.kill('SIGKILL');
+        } catch {
+          // already gone
+        }
+      };
+      const finish = (action: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        child.stdout?.destroy();
+        action();
+      };
+      const timer = setTimeout(() => {
+        finish(() => fail(`stopped after ${timeoutMs / 1000} s (timeout)`));
+        killGroup();
+      }, timeoutMs);
+      child.stdout?.setEncoding('utf8');
+      child.stdout?.on('data', (chunk: string) => {
+        stdout += chunk;
+        if (stdout.length > 1024 * 1024) {
+          finish(() => fail('wrote more than 1 MiB'));
+          killGroup();
+        }
+      });
+      child.once('error', (e: NodeJS.ErrnoException) => finish(() => fail(e.code === 'ENOENT' ? 'not found on PATH' : 'failed to run')));
+      // 'exit', not 'close': a grandchild holding the pipe must not keep us waiting. What the
+      // helper wrote before it exited is read by then, or within the short grace below.
+      child.once('exit', (code, signal) => {
+        const settle = (): void =>
+          finish(() => {
             // Helpers say "credentials not found in native keychain" on stdout with exit code 1.
-            if (/credentials not found/i.test(stdout)) resolve(stdout);
-            else reject(Object.assign(new Error(helperFailure(error)), { name: 'CredentialHelperError' }));
-          } else {
-            resolve(stdout);
-          }
-        },
-      );
+            if (code === 0 || /credentials not found/i.test(stdout)) resolve(stdout);
+            else fail(signal ? `stopped (${signal})` : `exit code ${code}`);
+          });
+        if (child.stdout && !child.stdout.readableEnded) {
+          child.stdout.once('end', settle);
+          setTimeout(settle, 200).unref();
+        } else settle();
+      });
       child.stdin?.on('error', () => undefined);
       child.stdin?.end(serverUrl);
     });
-}
-
-function helperFailure(error: { killed?: boolean; signal?: string | null; code?: unknown }): string {
-  if (error.code === 'ENOENT') return 'not found on PATH';
-  if (error.killed || error.signal) return `stopped (${error.signal ?? 'timeout'})`;
-  return typeof error.code === 'number' ? `exit code ${error.code}` : 'failed to run';
 }
 
 /**
@@ -149,10 +182,12 @@ export function dockerConfigCredentials(opts: DockerConfigCredentialOptions): Cr
     }
   };
 
-  const fromHelper = async (name: string, serverUrl: string, registry: string): Promise<Credentials | undefined> => {
+  const fromHelper = async (name: string, serverUrl: string, registry: string, source: string): Promise<Credentials | undefined> => {
     if (!HELPER_NAME.test(name)) {
-      log?.(`ignoring credential helper name "${name.slice(0, 40)}" for ${registry}: not a plain program suffix`);
-      return undefined;
+      const shown = JSON.stringify(name.slice(0, 40).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?'));
+      const problem = `the credential helper name ${shown} for ${registry} in ${source} was not run: a helper name is a plain program suffix (letters, digits, . _ -)`;
+      log?.(`ignoring ${problem}`);
+      return { source, problem };
     }
     const program = `docker-credential-${name}`;
     if (!opts.allowHelpers) {
@@ -163,8 +198,9 @@ export function dockerConfigCredentials(opts: DockerConfigCredentialOptions): Cr
     try {
       stdout = await runHelper(program, serverUrl);
     } catch (e) {
-      log?.(`${program} could not provide credentials for ${registry}: ${e instanceof Error ? e.message : 'failed'}`);
-      return undefined;
+      const problem = `${program} could not provide credentials for ${registry}: ${e instanceof Error ? e.message : 'failed'}`;
+      log?.(problem);
+      return { source: program, problem };
     }
     if (/credentials not found/i.test(stdout)) {
       log?.(`${program} has no credentials for ${registry}`);
@@ -195,10 +231,12 @@ export function dockerConfigCredentials(opts: DockerConfigCredentialOptions): Cr
     const inlineCreds = inline && typeof inline.value === 'object' && inline.value ? entryCredentials(inline.value, source) : undefined;
     const serverUrl = (key: string | undefined): string => (normaliseRegistryKey(registry) === 'docker.io' ? HUB_KEY : key ?? registry);
     if (helper && typeof helper.value === 'string' && helper.value !== '') {
-      return { creds: await fromHelper(helper.value, serverUrl(helper.key), registry), helperBacked: true };
+      return { creds: await fromHelper(helper.value, serverUrl(helper.key), registry, source || 'DOCKER_AUTH_CONFIG'), helperBacked: true };
     }
     if (typeof config.credsStore === 'string' && config.credsStore !== '') {
-      const creds = await fromHelper(config.credsStore, serverUrl(inline?.key), registry);
+      const creds = await fromHelper(config.credsStore, serverUrl(inline?.key), registry, source || 'DOCKER_AUTH_CONFIG');
+      if (creds && !creds.problem) return { creds, helperBacked: true };
+      if (inlineCreds) return { creds: inlineCreds, helperBacked: false };
       if (creds) return { creds, helperBacked: true };
       if (inlineCreds) return { creds: inlineCreds, helperBacked: false };
       return { helperBacked: !opts.allowHelpers };

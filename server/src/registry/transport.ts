@@ -64,14 +64,16 @@ export function formatBytes(n: number): string {
  */
 export function redactUrl(url: URL): string {
   const copy = new URL(url.href);
+  // Only http(s) URLs have an origin; `file:`, `ftp:` and the like say their scheme instead of "null".
+  const origin = copy.protocol === 'http:' || copy.protocol === 'https:' ? copy.origin : `${copy.protocol}//${copy.host}`;
   copy.username = '';
   copy.password = '';
   const params = [...copy.searchParams.entries()];
   if (params.length > 0) {
     const kept = params.map(([k, v]) => `${encodeURIComponent(k)}=${SAFE_QUERY_KEYS.has(k) ? encodeURIComponent(v) : '…'}`);
-    return `${copy.origin}${copy.pathname}?${kept.join('&')}`;
+    return `${origin}${copy.pathname}?${kept.join('&')}`;
   }
-  return `${copy.origin}${copy.pathname}`;
+  return `${origin}${copy.pathname}`;
 }
 
 /** May this URL be contacted at all? Plain http only for loopback and listed insecure hosts. */
@@ -102,6 +104,8 @@ export async function send(config: TransportConfig, initialUrl: URL, options: Se
   let method = options.method;
   let body = options.body;
   const origin = initialUrl.origin;
+  // The whole exchange (redirects included) ends by this time, however steadily bytes drip in.
+  const deadline = Date.now() + config.timeoutMs;
   for (let hops = 0; ; hops++) {
     checkUrlAllowed(url, config.insecureHosts, hops === 0 ? `to request` : `to follow a redirect to`);
     const headers: Record<string, string> = { 'user-agent': config.userAgent, ...options.headers };
@@ -118,11 +122,11 @@ export async function send(config: TransportConfig, initialUrl: URL, options: Se
     if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
     let response: Omit<HttpResponse, 'requestedUrl'>;
     try {
-      response = await once(config, url, method, headers, body, options);
+      response = await once(config, url, method, headers, body, options, deadline);
     } catch (e) {
       // A pooled keep-alive connection the server had already closed: safe to retry an idempotent request once.
       if (!staleConnection.has(e as object) || method === 'POST') throw e;
-      response = await once(config, url, method, headers, body, options);
+      response = await once(config, url, method, headers, body, options, deadline);
     }
     if (!REDIRECT_STATUSES.has(response.status)) return { ...response, requestedUrl: initialUrl };
 
@@ -157,6 +161,16 @@ export async function send(config: TransportConfig, initialUrl: URL, options: Se
       method = 'GET';
       body = undefined;
     }
+    // A 307/308 repeats the request with its body. The only bodies sent are token requests,
+    // whose body is the refresh token: like Authorization, it never goes to another origin.
+    if (body !== undefined && next.origin !== origin) {
+      throw new RegistryError(
+        'redirect',
+        `${url.host} redirected the ${options.what === 'token response' ? 'token request' : 'request'} (${response.status}) to another host, ${next.host}; ` +
+          `its body carries credentials, so it was not sent there. Report this to the registry operator.`,
+        { host: url.host, status: response.status },
+      );
+    }
     url = next;
   }
 }
@@ -168,12 +182,13 @@ async function once(
   headers: Record<string, string>,
   body: string | undefined,
   options: SendOptions,
+  deadline: number,
 ): Promise<Omit<HttpResponse, 'requestedUrl'>> {
   const started = Date.now();
   const outer = options.signal;
   if (outer?.aborted) throw cancelled(url);
   const controller = new AbortController();
-  let cause: 'cancelled' | 'timeout' | undefined;
+  let cause: 'cancelled' | 'timeout' | 'deadline' | undefined;
   const onAbort = (): void => {
     cause ??= 'cancelled';
     controller.abort();
@@ -182,12 +197,21 @@ async function once(
   let timer: NodeJS.Timeout | undefined;
   // An inactivity timer: re-armed whenever bytes arrive, so a stalled body times out too.
   const arm = (): void => {
+    lastActivity = Date.now();
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       cause ??= 'timeout';
       controller.abort();
     }, config.timeoutMs);
   };
+  // The overall deadline, beside the inactivity timer: a registry that drips a byte a second
+  // never lets the inactivity timer fire.
+  const overall = setTimeout(() => {
+    // Nothing arrived for most of the time either: that is a stall, and is said so.
+    cause ??= Date.now() - lastActivity >= config.timeoutMs / 2 ? 'timeout' : 'deadline';
+    controller.abort();
+  }, Math.max(0, deadline - Date.now()));
+  let lastActivity = Date.now();
   let received = 0;
   let phase: 'connect' | 'body' = 'connect';
   const logLine = (outcome: string): void => {
@@ -256,6 +280,10 @@ async function once(
       logLine('timed out');
       throw timedOut(url, config.timeoutMs, phase, received, options.what);
     }
+    if (cause === 'deadline') {
+      logLine('deadline passed');
+      throw pastDeadline(url, config.timeoutMs, phase, received, options.what);
+    }
     const mapped = mapNetworkError(e, url, config.timeoutMs, phase, received, options.what, config.proxyFor?.(url));
     const code = errorCode(e);
     if (phase === 'connect' && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')) staleConnection.add(mapped);
@@ -263,6 +291,7 @@ async function once(
     throw mapped;
   } finally {
     if (timer) clearTimeout(timer);
+    clearTimeout(overall);
     outer?.removeEventListener('abort', onAbort);
   }
 }
@@ -274,13 +303,30 @@ function discard(body: Dispatcher.ResponseData['body']): void {
 }
 
 function tooLarge(url: URL, options: SendOptions, declared: number | undefined): RegistryError {
-  const size = declared !== undefined ? `is ${formatBytes(declared)}` : `grew past the limit`;
+  // Sizes just over the limit round to the same "4.0 MB": then the exact byte counts say it.
+  const exact = declared !== undefined && formatBytes(declared) === formatBytes(options.maxBytes);
+  const bytes = (n: number): string => `${n.toLocaleString('en-US')} bytes`;
+  const size = declared === undefined ? 'grew past the limit' : exact ? `is ${bytes(declared)}` : `is ${formatBytes(declared)}`;
+  const limit = exact || declared === undefined ? `${bytes(options.maxBytes)} (${formatBytes(options.maxBytes)})` : formatBytes(options.maxBytes);
   return new RegistryError(
     'too-large',
-    `The ${options.what} at ${redactUrl(url)} ${size}, over the ${formatBytes(options.maxBytes)} limit; stopped reading it. ` +
+    `The ${options.what} at ${redactUrl(url)} ${size}, over the ${limit} limit; stopped reading it. ` +
       `Raise the size limit only if you expect documents this big.`,
     { host: url.host },
   );
+}
+
+function pastDeadline(url: URL, timeoutMs: number, phase: 'connect' | 'body', received: number, what: string): RegistryError {
+  const where = phase === 'body' ? `had sent only ${formatBytes(received)} of the ${what}` : 'had not answered';
+  return new RegistryError(
+    'timeout',
+    `${url.host} ${where} after ${seconds(timeoutMs)}, the longest a request may take; gave up (${redactUrl(url)}). Check the network or proxy, or raise the timeout.`,
+    { host: url.host },
+  );
+}
+
+function seconds(timeoutMs: number): string {
+  return timeoutMs >= 1000 ? `${Math.round(timeoutMs / 100) / 10} s` : `${timeoutMs} ms`;
 }
 
 function cancelled(url: URL): RegistryError {
@@ -288,11 +334,10 @@ function cancelled(url: URL): RegistryError {
 }
 
 function timedOut(url: URL, timeoutMs: number, phase: 'connect' | 'body', received: number, what: string): RegistryError {
-  const seconds = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 100) / 10} s` : `${timeoutMs} ms`;
   const message =
     phase === 'body'
-      ? `${url.host} stopped sending the ${what} after ${formatBytes(received)}; gave up after ${seconds} without data. Try again, or check the network or proxy.`
-      : `${url.host} did not answer within ${seconds} (${redactUrl(url)}). Check the network or proxy, or raise the timeout.`;
+      ? `${url.host} stopped sending the ${what} after ${formatBytes(received)}; gave up after ${seconds(timeoutMs)} without data. Try again, or check the network or proxy.`
+      : `${url.host} did not answer within ${seconds(timeoutMs)} (${redactUrl(url)}). Check the network or proxy, or raise the timeout.`;
   return new RegistryError('timeout', message, { host: url.host });
 }
 
