@@ -29,6 +29,7 @@ import { AnalysisService } from './lsp/analysisService';
 import { SOURCE, toCodeAction, toDiagnostic } from './lsp/convert';
 import { RemoteService } from './lsp/remote';
 import { isRemoteUri } from './lsp/remoteUri';
+import { LayoutService } from './lsp/layoutService';
 import { DEFAULT_DOCUMENT_SETTINGS, toDocumentSettings, toRegistrySettings, type DocumentSettings, type RegistrySettings } from './lsp/settings';
 import { fetchedHoverSection, runSafe } from './lsp/util';
 
@@ -83,6 +84,17 @@ function client(): RegistryClient {
 
 const remote = new RemoteService(client, log);
 const analyses = new AnalysisService(settingsFor, (uri) => remote.contentTypeFor(uri));
+// OCI image layouts on disk: blob links, hovers and the layout's findings (lsp/layoutService.ts).
+const layouts = new LayoutService({
+  log,
+  isOpen: (uri) => documents.get(uri) !== undefined,
+  revalidate: (uri) => { const d = documents.get(uri); if (d) void validate(d); },
+  publish: (uri, text, findings) => {
+    const doc = TextDocument.create(uri, 'json', 0, text);
+    void connection.sendDiagnostics({ uri, diagnostics: findings.map((f) => toDiagnostic(doc, f)) });
+  },
+  progress: () => connection.window.createWorkDoneProgress(),
+});
 
 connection.onInitialize((params) => {
   const caps = params.capabilities;
@@ -98,6 +110,8 @@ connection.onInitialize((params) => {
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
       codeLensProvider: { resolveProvider: false },
       documentSymbolProvider: true,
+      documentLinkProvider: { resolveProvider: false },
+      definitionProvider: true,
     },
     serverInfo: { name: 'manifest-lens' },
   };
@@ -134,7 +148,9 @@ async function validate(doc: TextDocument): Promise<void> {
     }
     const entry = analyses.compute(doc, settings);
     const a = entry.analysis;
-    const diagnostics: Diagnostic[] = a.findings.map((f) => toDiagnostic(doc, f));
+    const findings = await layouts.findings(doc, a);
+    if (documents.get(doc.uri)?.version !== doc.version) return;
+    const diagnostics: Diagnostic[] = findings.map((f) => toDiagnostic(doc, f));
     if (entry.skippedBytes !== undefined) {
       diagnostics.push({
         range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } },
@@ -171,7 +187,7 @@ connection.onHover((params) =>
     const { analysis } = await analyses.forQuery(doc);
     const h = hoverAt(analysis, doc.offsetAt(params.position));
     if (!h) return null;
-    const extra = h.document ? fetchedHoverSection(remote.fetched(doc.uri)) : '';
+    const extra = (h.document ? fetchedHoverSection(remote.fetched(doc.uri)) : '') + layouts.hoverSection(doc, analysis, doc.offsetAt(params.position));
     return {
       contents: { kind: MarkupKind.Markdown, value: h.markdown + extra },
       range: { start: doc.positionAt(h.offset), end: doc.positionAt(h.offset + h.length) },
@@ -251,6 +267,26 @@ connection.onCodeLens((params) =>
     return remote.codeLenses(doc, analysis);
   }),
 );
+
+connection.onDocumentLinks((params) =>
+  runSafe(log, 'documentLink', [], async () => {
+    const doc = documents.get(params.textDocument.uri);
+    if (!doc) return [];
+    const { analysis } = await analyses.forQuery(doc);
+    return layouts.links(doc, analysis);
+  }),
+);
+
+connection.onDefinition((params) =>
+  runSafe(log, 'definition', null, async () => {
+    const doc = documents.get(params.textDocument.uri);
+    if (!doc) return null;
+    const { analysis } = await analyses.forQuery(doc);
+    return layouts.definition(doc, analysis, doc.offsetAt(params.position));
+  }),
+);
+
+connection.onShutdown(() => layouts.dispose());
 
 function abortOn(token: CancellationToken): AbortSignal {
   const ac = new AbortController();

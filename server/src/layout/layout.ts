@@ -195,8 +195,8 @@ export function walkLayout(rootDir: string, options: AnalyzeOptions = {}): Layou
   return snapshot;
 }
 
-/** Stats, reads (when small) and hashes (when small) one blob. Undefined for a digest that names no file. */
-function lookAt(root: string, digest: string): BlobFact | undefined {
+/** Stats, reads (when small) and hashes (when small) one blob. Undefined for a digest that names no file (a large blob comes back `pending`, not hashed). */
+export function lookAt(root: string, digest: string): BlobFact | undefined {
   const parsed = parseDigest(digest);
   if (!parsed || !HASH_ALGORITHMS.has(parsed.algorithm) || !REGISTERED_ALGORITHMS.get(parsed.algorithm)!.encoded.test(parsed.encoded)) return undefined;
   const rel = ['blobs', parsed.algorithm, parsed.encoded].join('/');
