@@ -3,16 +3,18 @@
  * oci:DIR:t1`, and `--all` for an index) from the seeded docker-registry: clean ones give no
  * warning and no error; each injected fault (deleted blob, changed blob, truncated layer, a
  * config labelled as a manifest) exits 1 and names the blob by its digest, on the line of the
- * descriptor that points at it.
+ * descriptor that points at it. `inspect oci:DIR[:TAG]` prints the bytes skopeo's oci: transport
+ * reads (`skopeo inspect --raw oci:DIR:TAG`).
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli } from '../harness/cli';
+import { runCli, runProgram } from '../harness/cli';
+import { sha256Digest } from '../harness/blobs';
 import { blobFile, changeBlob, copyLayout, deleteBlob, imageOf, readJson, truncateBlob, writeSkopeoLayouts, type Descriptor, type SkopeoLayouts } from '../harness/layouts';
 import { useSeededRegistry } from '../harness/seed';
-import { skipUnlessTools } from '../harness/tools';
+import { skipUnlessTools, skopeoBinary } from '../harness/tools';
 
 const skip = skipUnlessTools({ registry: true, skopeo: true });
 
@@ -137,6 +139,59 @@ if (skip) {
       const results = JSON.parse(r.stdout.toString('utf8')) as JsonResult[];
       assert.deepEqual(results.map((x) => x.file), [join(dir, 'index.json')]);
       assert.ok(!results[0].findings.some((f) => f.ruleId.startsWith('layout-')), 'no layout findings');
+    });
+
+    test('inspect oci:DIR:TAG prints the same bytes as skopeo inspect --raw oci:DIR:TAG; without TAG the only image', async () => {
+      for (const dir of [layouts.single, layouts.multi, layouts.converted]) {
+        const sk = await runProgram(skopeoBinary()!, ['inspect', '--raw', `oci:${dir}:t1`], { env: ctx.home.env });
+        assert.equal(sk.code, 0, sk.stderr);
+        const ours = await runCli(['inspect', `oci:${dir}:t1`]);
+        assert.equal(ours.code, 0, ours.stderr);
+        assert.ok(ours.stdout.equals(sk.stdout), `${dir}: bytes differ from skopeo's`);
+        const digest = readJson<{ manifests: Descriptor[] }>(join(dir, 'index.json')).manifests[0].digest;
+        assert.equal(sha256Digest(ours.stdout), digest);
+        assert.ok(ours.stderr.includes(digest) && ours.stderr.includes('verified'), ours.stderr);
+        const untagged = await runCli(['inspect', `oci:${dir}`]);
+        assert.ok(untagged.code === 0 && untagged.stdout.equals(sk.stdout), untagged.stderr);
+      }
+    });
+
+    test('inspect oci:DIR:TAG --platform follows the nested index to the matching child blob', async () => {
+      const inner = readJson<{ manifests: (Descriptor & { platform: { architecture: string } })[] }>(blobFile(layouts.multi, readJson<{ manifests: Descriptor[] }>(join(layouts.multi, 'index.json')).manifests[0].digest));
+      const arm = inner.manifests.find((m) => m.platform.architecture === 'arm64')!;
+      const ours = await runCli(['inspect', '--platform', 'linux/arm64', `oci:${layouts.multi}:t1`]);
+      assert.equal(ours.code, 0, ours.stderr);
+      assert.equal(sha256Digest(ours.stdout), arm.digest);
+      assert.ok(ours.stdout.equals(readFileSync(blobFile(layouts.multi, arm.digest))));
+    });
+
+    test('inspect oci: errors: no such tag lists the tags (exit 3); not a layout (exit 3); a changed blob is refused, naming it (exit 3)', async () => {
+      const none = await runCli(['inspect', `oci:${layouts.single}:nope`]);
+      assert.equal(none.code, 3);
+      assert.match(none.stderr, /no image tagged "nope" in index\.json \(tags: t1\)/);
+      const notLayout = await runCli(['inspect', `oci:${join(layouts.dir, 'nowhere')}:t1`]);
+      assert.equal(notLayout.code, 3);
+      assert.match(notLayout.stderr, /is not an OCI image layout/);
+      const dir = copyLayout(layouts.single, 'inspect-changed');
+      const { manifest } = imageOf(dir);
+      changeBlob(dir, manifest.digest);
+      const r = await runCli(['inspect', `oci:${dir}:t1`]);
+      assert.equal(r.code, 3);
+      assert.equal(r.stdout.length, 0, 'nothing on stdout');
+      assert.ok(r.stderr.includes(`blob ${manifest.digest} does not hash to its name`), r.stderr);
+    });
+
+    test('inspect --lint oci:DIR:TAG on an --all layout with a truncated layer: exit 1, the finding names the layer', async () => {
+      const dir = copyLayout(layouts.multi, 'inspect-truncated');
+      const inner = readJson<{ manifests: Descriptor[] }>(blobFile(dir, readJson<{ manifests: Descriptor[] }>(join(dir, 'index.json')).manifests[0].digest));
+      const layer = readJson<{ layers: Descriptor[] }>(blobFile(dir, inner.manifests[0].digest)).layers[0];
+      truncateBlob(dir, layer.digest, 10);
+      const r = await runCli(['inspect', '--lint', `oci:${dir}:t1`]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`error layout-blob-size-mismatch blob ${layer.digest} `));
+      const clean = await runCli(['inspect', '--lint', `oci:${layouts.multi}:t1`]);
+      assert.equal(clean.code, 0, clean.stderr);
+      assert.match(clean.stderr, /3 documents checked: 0 errors, 0 warnings/);
     });
   });
 }
