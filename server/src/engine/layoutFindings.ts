@@ -194,15 +194,16 @@ export function unreferencedFindings(analysis: Analysis, unreferenced: readonly 
   const key = analysis.root ? valueOf(analysis.root, 'manifests')?.parent?.children?.[0] : undefined;
   const offset = key?.offset ?? 0;
   const length = key?.length ?? Math.min(1, analysis.text.length);
-  return unreferenced.map((b) => ({
-    ruleId: LAYOUT_FINDINGS.unreferenced,
-    severity: 'info' as const,
-    message: `blob ${b.digest} (${b.path}, ${b.size} bytes) is not referenced from index.json: nothing in the layout points at it (left over from an earlier copy?).`,
-    offset,
-    length,
-    fixes: [],
-  }));
+  const one = (message: string): Finding => ({ ruleId: LAYOUT_FINDINGS.unreferenced, severity: 'info', message, offset, length, fixes: [] });
+  const shown = unreferenced.slice(0, MAX_UNREFERENCED_SHOWN).map((b) =>
+    one(`blob ${b.digest} (${b.path}, ${b.size} bytes) is not referenced from index.json: nothing in the layout points at it (left over from an earlier copy?).`));
+  const rest = unreferenced.slice(MAX_UNREFERENCED_SHOWN);
+  if (rest.length > 0) shown.push(one(`…and ${rest.length} more unreferenced blobs (${rest.reduce((n, b) => n + b.size, 0)} bytes).`));
+  return shown;
 }
+
+/** The most unreferenced blobs named one by one; the rest are counted in one more finding. */
+export const MAX_UNREFERENCED_SHOWN = 50;
 
 /** The descriptor (and its digest node) that contains `offset`, for links, hovers and go to definition. */
 export function descriptorDigestAt(analysis: Analysis, offset: number): { site: DescriptorSite; digest: string; node: Node } | undefined {
