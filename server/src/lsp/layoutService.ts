@@ -45,10 +45,14 @@ interface LayoutState {
   verified: Promise<void>;
   /** What was last published for the closed documents, to publish only on a change. */
   published?: string;
+  /** Large blobs are being hashed: a new walk waits for that (else each keystroke would restart a 2 GiB layer). */
+  verifying: boolean;
 }
 
 export class LayoutService {
   private readonly states = new Map<string, LayoutState>();
+  /** Layouts whose hashing the user cancelled: their large blobs stay unverified this session. */
+  private readonly cancelled = new Set<string>();
 
   constructor(private readonly host: LayoutHost) {}
 
@@ -68,11 +72,11 @@ export class LayoutService {
   /** The current snapshot of a layout, walking it again when the last walk is not fresh. */
   private state(root: string): LayoutState {
     const old = this.states.get(root);
-    if (old && Date.now() - old.walkedAt < FRESH_MS) return old;
+    if (old && (old.verifying || Date.now() - old.walkedAt < FRESH_MS)) return old;
     old?.abort.abort();
     const snapshot = walkLayout(root);
     const abort = new AbortController();
-    const state: LayoutState = { snapshot, walkedAt: Date.now(), abort, verified: Promise.resolve(), published: old?.published };
+    const state: LayoutState = { snapshot, walkedAt: Date.now(), abort, verified: Promise.resolve(), published: old?.published, verifying: false };
     this.states.set(root, state);
     state.verified = this.verify(state).catch((err) => this.host.log(`layout ${root}: ${err instanceof Error ? err.message : String(err)}`));
     return state;
@@ -80,11 +84,12 @@ export class LayoutService {
 
   private async verify(state: LayoutState): Promise<void> {
     const s = state.snapshot;
-    if (s.pending.length > 0) {
+    if (s.pending.length > 0 && !this.cancelled.has(s.root)) {
+      state.verifying = true;
       const big = s.pendingBytes >= PROGRESS_BYTES || s.pending.length >= PROGRESS_BLOBS;
       const reporter = big ? await this.host.progress() : undefined;
       reporter?.begin('Manifest Lens: verifying layout blobs', 0, `${s.pending.length} blobs, ${formatSize(s.pendingBytes)}`, true);
-      reporter?.token.onCancellationRequested(() => state.abort.abort());
+      reporter?.token.onCancellationRequested(() => { this.cancelled.add(s.root); state.abort.abort(); });
       let lastPct = -1;
       const complete = await verifyPending(s, {
         signal: state.abort.signal,
@@ -94,7 +99,7 @@ export class LayoutService {
           lastPct = pct;
           reporter?.report(pct, `${formatSize(done)} of ${formatSize(total)}${current ? ` — ${current.slice(0, 19)}…` : ''}`);
         },
-      }).finally(() => reporter?.done());
+      }).finally(() => { reporter?.done(); state.verifying = false; });
       if (!complete) this.host.log(`layout ${s.root}: hashing cancelled; ${s.pending.length} blobs left unverified`);
       if (this.states.get(s.root) !== state) return; // a newer walk took over
     }
@@ -163,7 +168,7 @@ export class LayoutService {
     if (f.size !== undefined) lines.push(`- Size on disk: ${formatSize(f.size)}`);
     const hash = f.hash === 'verified' ? `verified: the bytes hash to \`${f.digest}\``
       : f.hash === 'mismatch' ? `**does not match**: the bytes hash to \`${f.actualDigest ?? '?'}\``
-        : f.hash === 'pending' ? 'not verified yet (a large blob, hashed in the background)'
+        : f.hash === 'pending' ? (this.cancelled.has(hit.root) ? 'not verified yet (hashing was cancelled; `node dist/cli.js lint` on the layout hashes every blob)' : 'not verified yet (a large blob, hashed in the background)')
           : 'not verified';
     lines.push(`- Hash: ${hash}`);
     return lines.join('\n');
