@@ -8,6 +8,7 @@ import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerO
 import { fetchWithProgress, registerInspectCommand, showRemoteDocument, type InspectDeps } from './commands/inspectRemoteImage';
 import { CommandIds, HISTORY_KEY, Notifications, REMOTE_SCHEME, Requests, type TagCheck } from './ids';
 import { RemoteDocumentProvider } from './remoteDocuments';
+import { registerLayoutBlobs } from './layoutBlobs';
 
 let client: LanguageClient | undefined;
 
@@ -52,6 +53,7 @@ export function activate(context: vscode.ExtensionContext): void {
     provider,
     vscode.workspace.registerFileSystemProvider(REMOTE_SCHEME, provider, { isReadonly: true, isCaseSensitive: true }),
     registerInspectCommand(deps),
+    registerLayoutBlobs(),
     vscode.commands.registerCommand(CommandIds.openRemote, async (uri?: string) => {
       if (typeof uri !== 'string') return;
       const doc = await fetchWithProgress(deps, 'Fetching from the registry…', { method: Requests.open, params: { uri } });
