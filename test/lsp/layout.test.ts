@@ -145,6 +145,10 @@ if (skip) {
       assert.equal(d.severity, 1);
       assert.equal(rangeText(manifestFile, d.range), `"${config.digest}"`);
       assert.ok(d.message.includes(config.digest), d.message);
+      // Not a rule of the table: the link opens the README's section on layouts, at its heading.
+      const link = /^(file:\/\/.+\/README\.md)#L(\d+)$/.exec(d.codeDescription!.href);
+      assert.ok(link, d.codeDescription!.href);
+      assert.equal(readFileSync(new URL(link[1]), 'utf8').split('\n')[Number(link[2]) - 1], '### OCI image layouts');
       const opened = await client.diagnostics(client.open(manifestFile), has('layout-blob-missing'));
       assert.deepEqual(opened.find((x) => x.code === 'layout-blob-missing')!.range, d.range);
     });
