@@ -4,10 +4,10 @@
  * `oci-layout`, `index.json` and `blobs/<alg>/<encoded>`.
  *
  * `walkLayout` reads the folder: index.json, then every descriptor reachable from it (nested
- * indexes followed), stating each blob, reading and hashing the small ones (manifests, indexes,
- * configs: at most {@link INLINE_BYTES}) and sniffing the first bytes of the large ones, which
- * are left `pending` for `verifyPending` (streamed, off the main thread in the language server)
- * or `verifyPendingSync` (the CLI). The engine's `layoutFindings` turns the facts into findings
+ * indexes followed), stating each blob, reading and hashing the small JSON ones (manifests,
+ * indexes, configs: at most {@link INLINE_BYTES}) and sniffing the first bytes of the others
+ * (layers), which are left `pending` for `verifyPending` (streamed, off the main thread in the
+ * language server) or `verifyPendingSync` (the CLI). The engine's `layoutFindings` turns the facts into findings
  * on the descriptors.
  */
 import { existsSync, readdirSync, readFileSync, statSync, openSync, readSync, closeSync, type Stats } from 'node:fs';
@@ -19,7 +19,7 @@ import { layoutFindings, unreferencedFindings, type BlobContent, type BlobFact }
 import type { Finding } from '../engine/types';
 import { cachedDigest, digestOfBytes, HASH_ALGORITHMS, hashFile, hashFileSync, HashCancelled, rememberDigest } from './hashing';
 
-/** Blobs up to this size are read whole (and linted when they are JSON); larger ones are streamed. */
+/** JSON blobs up to this size are read whole (and linted); larger ones, and every layer, are streamed. */
 export const INLINE_BYTES = 4 * 1024 * 1024;
 
 /** How deep nested indexes are followed. */
@@ -210,19 +210,29 @@ export function lookAt(root: string, digest: string): BlobFact | undefined {
   }
   if (!st.isFile()) return { digest, path: rel, exists: true, hash: 'unchecked', unreadable: 'not a regular file' };
   try {
-    if (st.size <= INLINE_BYTES) {
+    // Only what may be JSON is read whole here; layers (gzip, zstd, tar, anything not starting
+    // with "{") are hashed later by verifyPending, off the main thread in the language server.
+    const head = readHead(path, 512);
+    if (st.size <= INLINE_BYTES && mayBeJson(head)) {
       const bytes = readFileSync(path);
       const actual = cachedDigest(path, st, parsed.algorithm) ?? digestOfBytes(bytes, parsed.algorithm);
       rememberDigest(path, st, actual);
       return { digest, path: rel, exists: true, size: st.size, hash: actual === digest ? 'verified' : 'mismatch', ...(actual !== digest ? { actualDigest: actual } : {}), content: sniffContent(bytes, true) };
     }
-    const content = sniffContent(readHead(path, 512), false);
+    const content = sniffContent(head, false);
     const cached = cachedDigest(path, st, parsed.algorithm);
     if (cached) return { digest, path: rel, exists: true, size: st.size, hash: cached === digest ? 'verified' : 'mismatch', ...(cached !== digest ? { actualDigest: cached } : {}), content };
     return { digest, path: rel, exists: true, size: st.size, hash: 'pending', content };
   } catch (err) {
     return { digest, path: rel, exists: true, size: st.size, hash: 'unchecked', unreadable: errText(err) };
   }
+}
+
+/** Whether the first bytes of a file may start a JSON object (after a BOM and whitespace). */
+function mayBeJson(head: Uint8Array): boolean {
+  let i = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  while (i < head.length && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09)) i++;
+  return head[i] === 0x7b || head.length === 0;
 }
 
 /** Blob files under blobs/<alg>/ that nothing reachable from index.json points at. */
