@@ -159,8 +159,8 @@ export function walkLayout(rootDir: string, options: AnalyzeOptions = {}): Layou
     return doc;
   };
 
-  const header = existsSync(join(root, 'oci-layout')) ? readDoc('oci-layout') : undefined;
-  if (!header) snapshot.problems.push('oci-layout is missing: not an OCI image layout');
+  if (existsSync(join(root, 'oci-layout'))) readDoc('oci-layout');
+  else snapshot.problems.push('oci-layout is missing: not an OCI image layout');
   const index = readDoc('index.json');
   if (!index) return snapshot;
 
@@ -178,9 +178,14 @@ export function walkLayout(rootDir: string, options: AnalyzeOptions = {}): Layou
       if (fact.hash === 'pending') {
         const parsed = parseDigest(digest)!;
         const path = join(root, fact.path!);
-        const stat = statSync(path);
-        snapshot.pending.push({ digest, algorithm: parsed.algorithm, path, stat });
-        mutable.pendingBytes += stat.size;
+        try {
+          const stat = statSync(path);
+          snapshot.pending.push({ digest, algorithm: parsed.algorithm, path, stat });
+          mutable.pendingBytes += stat.size;
+        } catch (err) {
+          // Gone between two looks: say so rather than throw.
+          snapshot.facts.set(digest, { ...fact, hash: 'unchecked', unreadable: errText(err) });
+        }
       }
       const c = fact.content;
       // JSON blobs are linted as documents; manifests and indexes are followed.
