@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli, runProgram } from '../harness/cli';
 import { sha256Digest } from '../harness/blobs';
-import { blobFile, changeBlob, copyLayout, deleteBlob, imageOf, readJson, truncateBlob, writeSkopeoLayouts, type Descriptor, type SkopeoLayouts } from '../harness/layouts';
+import { blobFile, buildahBinary, buildahPushToLayout, changeBlob, copyLayout, deleteBlob, imageOf, readJson, truncateBlob, writeSkopeoLayouts, type Descriptor, type SkopeoLayouts } from '../harness/layouts';
 import { useSeededRegistry } from '../harness/seed';
 import { skipUnlessTools, skopeoBinary } from '../harness/tools';
 
@@ -192,6 +192,21 @@ if (skip) {
       const clean = await runCli(['inspect', '--lint', `oci:${layouts.multi}:t1`]);
       assert.equal(clean.code, 0, clean.stderr);
       assert.match(clean.stderr, /3 documents checked: 0 errors, 0 warnings/);
+    });
+
+    const noBuildah = buildahBinary() ? undefined : 'buildah is not installed: run node scripts/ensure-deps.mjs (needs root/apt)';
+    if (noBuildah) process.stderr.write(`WARNING: SKIPPING the buildah layout test: ${noBuildah}\n`);
+    test('a layout written by buildah push … oci:DIR:TAG: no warning and no error; inspect oci: prints what skopeo reads', { skip: noBuildah }, async () => {
+      const dir = join(layouts.dir, 'buildah');
+      await buildahPushToLayout(ctx.home, ctx.seeds.cleanOci.amd64Tag.reference, dir, 't1', join(layouts.dir, 'buildah-storage'));
+      const { code, results, stderr } = await lintJson(dir);
+      assert.equal(code, 0, stderr);
+      assert.deepEqual(results.flatMap((r) => r.findings.filter((f) => f.severity === 'error' || f.severity === 'warning').map((f) => `${r.file}: ${f.ruleId}`)), []);
+      assert.ok(results.some((r) => r.kind === 'oci-manifest') && results.some((r) => r.kind === 'config'));
+      const sk = await runProgram(skopeoBinary()!, ['inspect', '--raw', `oci:${dir}:t1`], { env: ctx.home.env });
+      const ours = await runCli(['inspect', `oci:${dir}:t1`]);
+      assert.equal(ours.code, 0, ours.stderr);
+      assert.ok(ours.stdout.equals(sk.stdout), 'same bytes as skopeo');
     });
   });
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProgram, type IsolatedEnv } from './cli';
 import type { SeededImages } from './seed';
-import { skopeoBinary } from './tools';
+import { findExecutable, skopeoBinary } from './tools';
 
 export interface SkopeoLayouts {
   /** Parent folder of every layout below (removed by cleanup). */
@@ -28,6 +28,28 @@ export async function skopeoCopyToLayout(env: IsolatedEnv, reference: string, di
   if (!skopeo) throw new Error('skopeo is not installed');
   const r = await runProgram(skopeo, ['copy', '--quiet', '--src-tls-verify=false', '--src-no-creds', ...(all ? ['--all'] : []), `docker://${reference}`, `oci:${dir}:${tag}`], { env: env.env, timeoutMs: 120_000 });
   if (r.code !== 0) throw new Error(`skopeo copy ${reference} → oci:${dir}:${tag} failed (${r.code}): ${r.stderr}`);
+}
+
+/** buildah, when installed. */
+export function buildahBinary(): string | undefined {
+  return findExecutable(['/usr/bin/buildah', 'buildah']);
+}
+
+/**
+ * `buildah pull` then `buildah push IMAGE oci:DIR:TAG`, with its own storage (vfs driver) under
+ * `store`, so nothing of the machine's container storage is touched.
+ */
+export async function buildahPushToLayout(env: IsolatedEnv, reference: string, dir: string, tag: string, store: string): Promise<void> {
+  const buildah = buildahBinary();
+  if (!buildah) throw new Error('buildah is not installed');
+  const storage = ['--root', join(store, 'root'), '--runroot', join(store, 'run'), '--storage-driver', 'vfs'];
+  // buildah refuses a REGISTRY_AUTH_FILE or DOCKER_CONFIG that does not exist; the isolated HOME
+  // has no credentials anyway.
+  const { REGISTRY_AUTH_FILE: _auth, DOCKER_CONFIG: _docker, ...environment } = env.env;
+  for (const args of [['pull', '--quiet', '--tls-verify=false', `docker://${reference}`], ['push', '--quiet', '--tls-verify=false', reference, `oci:${dir}:${tag}`]]) {
+    const r = await runProgram(buildah, [...storage, ...args], { env: environment, timeoutMs: 120_000 });
+    if (r.code !== 0) throw new Error(`buildah ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  }
 }
 
 /** Writes the three layouts from a seeded registry. */
