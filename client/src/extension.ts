@@ -10,6 +10,7 @@ import { registerExplorer } from './explorer';
 import { fetchWithProgress, registerInspectCommand, showRemoteDocument, type InspectDeps } from './commands/inspectRemoteImage';
 import { CommandIds, HISTORY_KEY, Notifications, REMOTE_SCHEME, Requests, type EnvironmentParams, type InitializationOptions, type TagCheck } from './ids';
 import { RemoteDocumentProvider } from './remoteDocuments';
+import { registerLayoutBlobs } from './layoutBlobs';
 
 let client: LanguageClient | undefined;
 
@@ -56,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerInspectCommand(deps),
     registerCompareCommand(deps),
     ...registerExplorer(context, whenRunning),
+    registerLayoutBlobs(),
     vscode.commands.registerCommand(CommandIds.openRemote, async (uri?: string) => {
       if (typeof uri !== 'string') return;
       const doc = await fetchWithProgress(deps, 'Fetching from the registry…', { method: Requests.open, params: { uri } });

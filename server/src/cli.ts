@@ -19,8 +19,9 @@ const PROG = programName();
 const USAGE = `Usage:
   ${PROG} lint [options] FILE|FOLDER|- …
       Lint OCI / Docker manifests, indexes and configs (a folder: the .json files under it;
-      -: standard input). Exit 1 when a finding is at least as severe as --fail-on, 2 on a
-      usage error.
+      -: standard input). An OCI image layout folder (oci-layout + index.json) is checked as a
+      whole: every blob reachable from index.json is hashed and matched to its descriptor. Exit
+      1 when a finding is at least as severe as --fail-on, 2 on a usage error.
         --format text|json|sarif|github   sarif for code scanning, github for Actions annotations
         --rule ID=off|hint|info|warning|error   change one rule's severity (repeatable)
         --fail-on error|warning|info|hint|never   default error; never always exits 0
@@ -28,7 +29,8 @@ const USAGE = `Usage:
   ${PROG} inspect [options] REFERENCE
       Fetch a manifest from a registry and print the bytes it served, unchanged (what was
       fetched and verified goes to stderr). Exit 3 when the registry cannot give what was asked
-      (network, auth, not found, no such platform).
+      (network, auth, not found, no such platform). REFERENCE oci:DIR[:TAG] reads an OCI image
+      layout on disk like skopeo's oci: transport (TAG: the org.opencontainers.image.ref.name).
         --platform OS/ARCH[/VARIANT]      follow the index to the matching child
         --lint [--fail-on SEVERITY]       lint it, and for an index every child; exit 1 on a finding
         --format raw|json                 json: digest, Content-Type, verification, text, findings

@@ -48,6 +48,7 @@ import { explorerGraph, explorerRegistries, explorerRepositories, explorerTags }
 import { SOURCE, toCodeAction, toDiagnostic } from './lsp/convert';
 import { RemoteService } from './lsp/remote';
 import { isRemoteUri, withRaw } from './lsp/remoteUri';
+import { LayoutService } from './lsp/layoutService';
 import { DEFAULT_DOCUMENT_SETTINGS, toDocumentSettings, toRegistrySettings, type DocumentSettings, type RegistrySettings } from './lsp/settings';
 import { fetchedHoverSection, runSafe } from './lsp/util';
 
@@ -119,6 +120,18 @@ const deep = new DeepInspection({
   },
 });
 
+// OCI image layouts on disk: blob links, hovers and the layout's findings (lsp/layoutService.ts).
+const layouts = new LayoutService({
+  log,
+  isOpen: (uri) => documents.get(uri) !== undefined,
+  revalidate: (uri) => { const d = documents.get(uri); if (d) void validate(d); },
+  publish: (uri, text, findings) => {
+    const doc = TextDocument.create(uri, 'json', 0, text);
+    void connection.sendDiagnostics({ uri, diagnostics: findings.map((f) => toDiagnostic(doc, f)) });
+  },
+  progress: () => connection.window.createWorkDoneProgress(),
+});
+
 connection.onInitialize((params) => {
   const caps = params.capabilities;
   hasConfigurationCapability = !!caps.workspace?.configuration;
@@ -134,6 +147,8 @@ connection.onInitialize((params) => {
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
       codeLensProvider: { resolveProvider: false },
       documentSymbolProvider: true,
+      documentLinkProvider: { resolveProvider: false },
+      definitionProvider: true,
     },
     serverInfo: { name: 'manifest-lens' },
   };
@@ -170,7 +185,9 @@ async function validate(doc: TextDocument): Promise<void> {
     }
     const entry = analyses.compute(doc, settings);
     const a = entry.analysis;
-    const diagnostics: Diagnostic[] = a.findings.map((f) => toDiagnostic(doc, f));
+    const findings = await layouts.findings(doc, a);
+    if (documents.get(doc.uri)?.version !== doc.version) return;
+    const diagnostics: Diagnostic[] = findings.map((f) => toDiagnostic(doc, f));
     if (isRemoteUri(doc.uri)) diagnostics.push(...deep.diagnostics(doc, a, settings.deepInspection));
     if (entry.skippedBytes !== undefined) {
       diagnostics.push({
@@ -210,7 +227,7 @@ connection.onHover((params) =>
     const { analysis } = await analyses.forQuery(doc);
     const h = hoverAt(analysis, doc.offsetAt(params.position));
     if (!h) return null;
-    const extra = h.document ? fetchedHoverSection(remote.fetched(doc.uri)) : '';
+    const extra = (h.document ? fetchedHoverSection(remote.fetched(doc.uri)) : '') + layouts.hoverSection(doc, analysis, doc.offsetAt(params.position));
     return {
       contents: { kind: MarkupKind.Markdown, value: h.markdown + extra },
       range: { start: doc.positionAt(h.offset), end: doc.positionAt(h.offset + h.length) },
@@ -290,6 +307,26 @@ connection.onCodeLens((params) =>
     return [...remote.codeLenses(doc, analysis), ...deep.codeLenses(doc, analysis)];
   }),
 );
+
+connection.onDocumentLinks((params) =>
+  runSafe(log, 'documentLink', [], async () => {
+    const doc = documents.get(params.textDocument.uri);
+    if (!doc) return [];
+    const { analysis } = await analyses.forQuery(doc);
+    return layouts.links(doc, analysis);
+  }),
+);
+
+connection.onDefinition((params) =>
+  runSafe(log, 'definition', null, async () => {
+    const doc = documents.get(params.textDocument.uri);
+    if (!doc) return null;
+    const { analysis } = await analyses.forQuery(doc);
+    return layouts.definition(doc, analysis, doc.offsetAt(params.position));
+  }),
+);
+
+connection.onShutdown(() => layouts.dispose());
 
 function abortOn(token: CancellationToken): AbortSignal {
   const ac = new AbortController();

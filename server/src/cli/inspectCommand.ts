@@ -222,6 +222,8 @@ export async function runInspect(args: string[], out: NodeJS.WritableStream, err
     err.write(`${options}\n${USAGE()}`);
     return 2;
   }
+  // oci:DIR[:TAG] reads an OCI image layout on disk, like skopeo's oci: transport (cli/inspectLayout.ts).
+  if (options.reference.startsWith('oci:')) return (await import('./inspectLayout')).runInspectLayout(options, out, err);
   const session = openSession('inspect', options, err);
   if (session === 2) return 2;
   const { ref, client } = session;

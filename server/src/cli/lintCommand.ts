@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { RULES_BY_ID } from '../engine/ruleTable';
 import type { RuleSetting } from '../engine/analyze';
 import { toGithub, toSarif } from './formats';
-import { countsText, failExitCode, FAIL_ON, isFailOn, lintFile, lintStdin, writeFindings, type FailOn } from './lint';
+import { countsText, failExitCode, FAIL_ON, isFailOn, lintFile, lintStdin, writeFindings, type FailOn, type LintFileResult } from './lint';
+import { isLayoutDir, lintLayout } from './layoutLint';
 
 const SETTINGS = new Set(['off', 'hint', 'info', 'warning', 'error']);
 
@@ -88,14 +89,17 @@ export function runLint(args: string[], out: NodeJS.WritableStream, err: NodeJS.
   // `-` is standard input (`crane manifest REF | manifest-lens lint -`); a folder stands for the
   // .json files under it.
   const expanded: string[] = [];
+  const layouts = new Map<string, LintFileResult[]>();
   for (const f of files) {
     if (f === '-' || !isDirectory(f)) { expanded.push(f); continue; }
+    // An OCI image layout (oci-layout + index.json) is linted as a whole: cli/layoutLint.ts.
+    if (isLayoutDir(f)) { expanded.push(f); layouts.set(f, lintLayout(f, { rules })); continue; }
     const found = jsonFilesUnder(f);
     if (found.length === 0) err.write(`lint: no .json files under ${f}\n`);
     expanded.push(...found);
   }
   if (expanded.length === 0) return 2;
-  const results = expanded.map((f) => (f === '-' ? lintStdin(stdinName, { rules }) : lintFile(f, { rules })));
+  const results = expanded.flatMap((f) => layouts.get(f) ?? [f === '-' ? lintStdin(stdinName, { rules }) : lintFile(f, { rules })]);
   if (format === 'json') {
     out.write(JSON.stringify(results, null, 2) + '\n');
   } else if (format === 'sarif') {

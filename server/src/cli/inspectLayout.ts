@@ -1,0 +1,173 @@
+/**
+ * `inspect oci:DIR[:TAG]`: a manifest from an OCI image layout on disk, read the way skopeo's
+ * `oci:` transport reads it. TAG matches the `org.opencontainers.image.ref.name` annotation of
+ * an index.json entry; without TAG the layout must hold exactly one. The blob's bytes go to
+ * stdout unchanged (after checking they hash to its name); `--platform` follows an index to
+ * the matching child; `--lint` lints what was read, for an index every child too, with the
+ * layout's findings (missing, changed or truncated blobs) on their descriptors.
+ *
+ * Exit codes as for a registry: 0 read, 1 lint found a finding at --fail-on or worse, 2 usage,
+ * 3 the layout cannot give what was asked (no layout, no such tag, missing or corrupt blob, no
+ * such platform).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { platformText } from '../engine/platforms';
+import { blobPath, isLayoutDir, verifyPendingSync, walkLayout } from '../layout/layout';
+import { digestOfBytes, HASH_ALGORITHMS } from '../layout/hashing';
+import { parseDigest } from '../engine/digest';
+import { layoutResults } from './layoutLint';
+import { countsText, failExitCode, writeFindings, type LintFileResult } from './lint';
+import { indexEntries, MAX_INDEX_DEPTH, noPlatformMessage, selectPlatform, type InspectOptions } from './inspectCommand';
+
+const REF_NAME = 'org.opencontainers.image.ref.name';
+
+/** `oci:DIR[:TAG]` → its parts (the first colon after the path separates the tag, as containers/image does on Unix). */
+export function parseLayoutReference(reference: string): { dir: string; tag?: string } | undefined {
+  if (!reference.startsWith('oci:')) return undefined;
+  const rest = reference.slice(4);
+  const colon = rest.indexOf(':');
+  const dir = colon < 0 ? rest : rest.slice(0, colon);
+  const tag = colon < 0 ? undefined : rest.slice(colon + 1);
+  return { dir, ...(tag ? { tag } : {}) };
+}
+
+interface Read {
+  readonly label: string;
+  readonly file: string;
+  readonly digest: string;
+  readonly mediaType?: string;
+  readonly bytes: Buffer;
+}
+
+class LayoutError extends Error {}
+
+/** Reads one blob by descriptor, checking it exists, hashes to its name and has the size the descriptor says. */
+function readBlob(dir: string, label: string, digest: string, size: number | undefined, mediaType: string | undefined): Read {
+  const parsed = parseDigest(digest);
+  const file = blobPath(dir, digest);
+  if (!parsed || !file || !HASH_ALGORITHMS.has(parsed.algorithm)) throw new LayoutError(`${label}: ${JSON.stringify(digest)} is not a sha256 or sha512 digest that names a blob file`);
+  let bytes: Buffer;
+  try {
+    const st = statSync(file);
+    if (st.size > 4 * 1024 * 1024) throw new LayoutError(`${label}: blob ${digest} is ${st.size} bytes, more than a manifest can be (4 MiB)`);
+    bytes = readFileSync(file);
+  } catch (err) {
+    if (err instanceof LayoutError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new LayoutError(`${label}: blob ${digest} is ${code === 'ENOENT' ? 'missing' : `unreadable (${code ?? 'error'})`}: ${file}`);
+  }
+  const actual = digestOfBytes(bytes, parsed.algorithm);
+  if (actual !== digest) throw new LayoutError(`${label}: blob ${digest} does not hash to its name (its bytes hash to ${actual}): ${file}; run lint on the layout`);
+  if (size !== undefined && size !== bytes.length) throw new LayoutError(`${label}: blob ${digest} is ${bytes.length} bytes, the descriptor says ${size}`);
+  return { label, file, digest, mediaType, bytes };
+}
+
+interface IndexJsonEntry { digest?: unknown; size?: unknown; mediaType?: unknown; annotations?: Record<string, unknown> }
+
+/** Resolves the reference to the top manifest's descriptor through index.json. */
+function resolveTag(dir: string, tag: string | undefined, label: string): { digest: string; size?: number; mediaType?: string } {
+  let index: { manifests?: unknown };
+  try {
+    index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { manifests?: unknown };
+  } catch (err) {
+    throw new LayoutError(`${label}: index.json cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const entries = (Array.isArray(index?.manifests) ? index.manifests : []) as IndexJsonEntry[];
+  const tags = entries.map((e) => e.annotations?.[REF_NAME]).filter((t): t is string => typeof t === 'string');
+  const listed = `(tags: ${tags.length ? tags.join(', ') : 'none'})`;
+  let entry: IndexJsonEntry | undefined;
+  if (tag !== undefined) {
+    entry = entries.find((e) => e.annotations?.[REF_NAME] === tag);
+    if (!entry) throw new LayoutError(`${label}: no image tagged ${JSON.stringify(tag)} in index.json ${listed}`);
+  } else {
+    if (entries.length !== 1) throw new LayoutError(`${label}: index.json lists ${entries.length} images; name one as oci:DIR:TAG ${listed}`);
+    entry = entries[0];
+  }
+  if (typeof entry.digest !== 'string') throw new LayoutError(`${label}: the index.json entry has no digest`);
+  return { digest: entry.digest, size: typeof entry.size === 'number' ? entry.size : undefined, mediaType: typeof entry.mediaType === 'string' ? entry.mediaType : undefined };
+}
+
+/** Runs `inspect` on an `oci:` reference; never throws. */
+export function runInspectLayout(options: InspectOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
+  const ref = parseLayoutReference(options.reference)!;
+  if (!ref.dir) {
+    err.write('inspect: oci: needs a folder: oci:DIR[:TAG]\n');
+    return 2;
+  }
+  if (!isLayoutDir(ref.dir)) {
+    err.write(`inspect: ${ref.dir} is not an OCI image layout (it needs oci-layout and index.json)\n`);
+    return 3;
+  }
+  const chain: Read[] = [];
+  const children: Read[] = [];
+  try {
+    let d = resolveTag(ref.dir, ref.tag, options.reference);
+    let label = options.reference;
+    for (let depth = 0; ; depth++) {
+      const doc = readBlob(ref.dir, label, d.digest, d.size, d.mediaType);
+      chain.push(doc);
+      err.write(`${label}: ${doc.digest} ${d.mediaType ?? '(no mediaType)'} ${doc.bytes.length} bytes, verified: the blob file hashes to its digest\n`);
+      const entries = indexEntries(doc.bytes);
+      if (!options.platform) {
+        // --lint on an index: its children too (never layers or configs).
+        if (options.lint && entries) {
+          for (const e of entries) {
+            // A child that cannot be read is a finding of the lint below, on its descriptor.
+            try {
+              children.push(readBlob(ref.dir, `${label} → ${e.platform ? platformText(e.platform) : `manifests[${e.position}]`}`, e.digest, e.size, e.mediaType));
+            } catch (x) {
+              if (!(x instanceof LayoutError)) throw x;
+            }
+          }
+        }
+        break;
+      }
+      if (!entries) {
+        if (depth === 0) err.write(`${label}: not an index; --platform ${platformText(options.platform)} ignored\n`);
+        break;
+      }
+      if (depth >= MAX_INDEX_DEPTH) throw new LayoutError(`gave up after ${MAX_INDEX_DEPTH} nested indexes at ${label}`);
+      const match = selectPlatform(entries, options.platform);
+      if (!match) throw new LayoutError(noPlatformMessage(label, entries, options.platform));
+      err.write(`${label}: platform ${platformText(options.platform)} → manifests[${match.position}] ${match.digest}\n`);
+      label = `${options.reference}@${match.digest}`;
+      d = { digest: match.digest, size: match.size, mediaType: match.mediaType };
+    }
+  } catch (e) {
+    err.write(`inspect: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 3;
+  }
+
+  const final = chain[chain.length - 1];
+  let lintResults: LintFileResult[] = [];
+  if (options.lint) {
+    const snapshot = walkLayout(ref.dir);
+    verifyPendingSync(snapshot);
+    const wanted = new Set([...chain, ...children].map((r) => r.file));
+    lintResults = layoutResults(ref.dir, snapshot).filter((r) => wanted.has(r.file));
+  }
+  if (options.format === 'json') {
+    let manifest: unknown = null;
+    try {
+      manifest = JSON.parse(final.bytes.toString('utf8'));
+    } catch {
+      // not JSON: null; the text is still there
+    }
+    const describe = (r: Read): Record<string, unknown> => ({ reference: r.label, digest: r.digest, mediaType: r.mediaType ?? null, size: r.bytes.length, file: r.file, verified: 'blob-file' });
+    out.write(JSON.stringify({
+      ...describe(final),
+      resolvedFrom: chain.length > 1 ? chain.slice(0, -1).map(describe) : undefined,
+      findings: options.lint ? lintResults : undefined,
+      text: final.bytes.toString('utf8'),
+      manifest,
+    }, null, 2) + '\n');
+  } else {
+    out.write(final.bytes);
+    if ((out as NodeJS.WriteStream).isTTY && final.bytes[final.bytes.length - 1] !== 0x0a) out.write('\n');
+  }
+  if (!options.lint) return 0;
+  const counts = writeFindings(lintResults, err);
+  err.write(`${lintResults.length} document${lintResults.length === 1 ? '' : 's'} checked: ${countsText(counts)}\n`);
+  return failExitCode(lintResults, options.failOn ?? 'error');
+}

@@ -1,0 +1,49 @@
+/**
+ * `lint DIR` on an OCI image layout: every document of the layout (oci-layout, index.json, each
+ * JSON blob reachable from it) linted by the engine, plus what only the folder can tell — a
+ * missing blob, a blob whose bytes do not hash to its name, a size or a mediaType that
+ * disagrees with the blob, unreferenced blobs — each reported on the descriptor that points at
+ * the blob and naming it by its digest. Every blob is hashed, streamed.
+ */
+import { join } from 'node:path';
+import type { AnalyzeOptions } from '../engine/analyze';
+import { lineStarts, positionAt } from '../engine/position';
+import { adjustEngineFinding, layoutOnlyFindings, verifyPendingSync, walkLayout, type LayoutSnapshot } from '../layout/layout';
+import { lintBytes, type LintFileResult } from './lint';
+
+export { isLayoutDir } from '../layout/layout';
+
+/** Lints a layout folder; `dir` as the user gave it prefixes every file name. Never throws. */
+export function lintLayout(dir: string, options: AnalyzeOptions = {}): LintFileResult[] {
+  const snapshot = walkLayout(dir, options);
+  verifyPendingSync(snapshot);
+  return layoutResults(dir, snapshot, options);
+}
+
+/** The snapshot as CLI results, one per document (index.json first). */
+export function layoutResults(dir: string, snapshot: LayoutSnapshot, options: AnalyzeOptions = {}): LintFileResult[] {
+  const results: LintFileResult[] = [];
+  const docs = [...snapshot.documents].sort((a, b) => order(a.rel) - order(b.rel));
+  if (!docs.some((d) => d.rel === 'index.json')) {
+    const problem = snapshot.problems.find((p) => p.startsWith('index.json')) ?? 'index.json is missing: not an OCI image layout';
+    results.push({ file: join(dir, 'index.json'), kind: 'unknown', findings: [{ ruleId: 'layout-invalid', severity: 'error', message: problem, line: 1, column: 1, endLine: 1, endColumn: 1 }] });
+  }
+  for (const doc of docs) {
+    const file = join(dir, doc.rel);
+    const base = lintBytes(file, Buffer.from(doc.text, 'utf8'), options);
+    const starts = lineStarts(doc.text);
+    const extra = layoutOnlyFindings(snapshot, doc.rel, doc.analysis).map((f) => {
+      const s = positionAt(starts, f.offset);
+      const e = positionAt(starts, f.offset + f.length);
+      return { ruleId: f.ruleId, severity: f.severity, message: f.message, line: s.line + 1, column: s.character + 1, endLine: e.line + 1, endColumn: e.character + 1 };
+    });
+    const findings = [...base.findings.flatMap((f) => adjustEngineFinding(doc.rel, f) ?? []), ...extra]
+      .sort((a, b) => a.line - b.line || a.column - b.column);
+    results.push({ file, kind: base.kind, findings });
+  }
+  return results;
+}
+
+function order(rel: string): number {
+  return rel === 'oci-layout' ? 0 : rel === 'index.json' ? 1 : 2;
+}
