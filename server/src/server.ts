@@ -18,7 +18,7 @@ import {
   type DocumentSymbol,
   SymbolKind,
 } from 'vscode-languageserver/node';
-import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { completionsAt } from './engine/completion';
 import { conversionFix } from './engine/convert';
 import { hoverAt } from './engine/hover';
@@ -27,13 +27,15 @@ import { MANIFEST_ACCEPT_TYPES } from './engine/mediaTypes';
 import { createRegistryClient, dockerConfigCredentials, type RegistryClient } from './registry';
 import { AnalysisService } from './lsp/analysisService';
 import { SOURCE, toCodeAction, toDiagnostic } from './lsp/convert';
+import { FastTextDocument } from './lsp/textDocument';
 import { RemoteService } from './lsp/remote';
 import { isRemoteUri } from './lsp/remoteUri';
 import { DEFAULT_DOCUMENT_SETTINGS, toDocumentSettings, toRegistrySettings, type DocumentSettings, type RegistrySettings } from './lsp/settings';
 import { fetchedHoverSection, runSafe } from './lsp/util';
 
 const connection = createConnection(ProposedFeatures.all);
-const documents = new TextDocuments(TextDocument);
+// The library's TextDocument with a faster line index (lsp/textDocument.ts): diagnostics of large documents.
+const documents = new TextDocuments(FastTextDocument);
 
 let hasConfigurationCapability = false;
 let trusted = true;
@@ -157,6 +159,8 @@ async function validate(doc: TextDocument): Promise<void> {
   });
 }
 
+// An opened document is linted at once; a change waits for the debounce (lsp/analysisService.ts).
+documents.onDidOpen((e) => analyses.openNow(e.document, () => void validate(e.document)));
 documents.onDidChangeContent((e) => analyses.schedule(e.document, () => void validate(e.document)));
 documents.onDidClose((e) => {
   analyses.forget(e.document.uri);
