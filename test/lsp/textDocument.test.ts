@@ -35,6 +35,8 @@ function assertSame(fast: TextDocument, ref: TextDocument, what: string): void {
   assert.equal(fast.version, ref.version, `${what}: version`);
   for (let o = -1; o <= text.length + 1; o++) assert.deepEqual(fast.positionAt(o), ref.positionAt(o), `${what}: positionAt(${o}) of ${JSON.stringify(text)}`);
   for (let line = -1; line <= ref.lineCount; line++) {
+    assert.deepEqual(fast.getLineRange(line), ref.getLineRange(line), `${what}: getLineRange(${line})`);
+    assert.equal(fast.getEOLCharacters(line), ref.getEOLCharacters(line), `${what}: getEOLCharacters(${line})`);
     for (let character = -1; character <= 6; character++) {
       assert.equal(fast.offsetAt({ line, character }), ref.offsetAt({ line, character }), `${what}: offsetAt(${line}:${character}) of ${JSON.stringify(text)}`);
     }

@@ -118,6 +118,24 @@ class LineIndexedDocument implements TextDocument {
     return this.beforeEol(Math.min(lineStart + position.character, next), lineStart);
   }
 
+  getLineRange(line: number): Range {
+    const starts = this.lineStarts();
+    if (line >= starts.length) {
+      const last = starts.length - 1;
+      return { start: { line: last, character: 0 }, end: { line: last, character: this.content.length - starts[last] } };
+    }
+    if (line < 0) return { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+    const next = line + 1 < starts.length ? starts[line + 1] : this.content.length;
+    return { start: { line, character: 0 }, end: { line, character: this.beforeEol(next, starts[line]) - starts[line] } };
+  }
+
+  getEOLCharacters(line: number): string {
+    const starts = this.lineStarts();
+    if (line >= starts.length || line < 0) return '';
+    const next = line + 1 < starts.length ? starts[line + 1] : this.content.length;
+    return this.content.substring(this.beforeEol(next, starts[line]), next);
+  }
+
   update(changes: readonly TextDocumentContentChangeEvent[], version: number): void {
     for (const change of changes) {
       if (!('range' in change) || !change.range) {
