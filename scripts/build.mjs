@@ -21,6 +21,29 @@ const common = {
   define: { MANIFEST_LENS_VERSION: JSON.stringify(version) },
 };
 
+// Lean loading for the CLI's cold start (issue 13): `lint` loads only the engine. The CLI is
+// dist/cli.js (cliStart.ts: the compile cache, then dist/cli-main.js), and each other command is
+// its own bundle that cli.ts's `await import('./cli/…Command')` loads when that command runs.
+const CLI_CHUNKS = { './cli/inspectCommand': './cli-inspect.js', './cli/digestCommand': './cli-digest.js', './cli/rulesCommand': './cli-rules.js' };
+const splitCli = {
+  name: 'split-cli',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/cli\/(inspect|digest|rules)Command$/ }, (args) =>
+      /server[\\/]src[\\/]cli\.ts$/.test(args.importer) ? { path: CLI_CHUNKS[args.path], external: true } : undefined);
+  },
+};
+// `undici` in the bundles is scripts/undici-lean.cjs: request, Agent and ProxyAgent without fetch,
+// WebSocket, caches and mocks, about half of undici's bytes; and node:http2, which undici loads
+// at start for a protocol we never ask for, is scripts/http2-lazy.cjs, loaded on first use.
+const leanUndici = {
+  name: 'lean-undici',
+  setup(build) {
+    build.onResolve({ filter: /^undici$/ }, () => ({ path: new URL('./undici-lean.cjs', import.meta.url).pathname }));
+    build.onResolve({ filter: /^(node:)?http2$/ }, (args) =>
+      /node_modules[\\/]undici[\\/]/.test(args.importer) ? { path: new URL('./http2-lazy.cjs', import.meta.url).pathname } : undefined);
+  },
+};
+
 const bench = process.argv.includes('--bench')
   ? [esbuild.build({ ...common, entryPoints: ['bench/bench.ts'], outfile: 'dist/bench.js', minify: false })]
   : [];
@@ -28,6 +51,11 @@ const bench = process.argv.includes('--bench')
 await Promise.all([
   ...bench,
   esbuild.build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
-  esbuild.build({ ...common, entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js' }),
-  esbuild.build({ ...common, entryPoints: ['server/src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  esbuild.build({ ...common, entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js', plugins: [leanUndici] }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cliStart.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, plugins: [splitCli] }),
+  // require() rather than import() for the command bundles: no ESM loader at start.
+  esbuild.build({ ...common, entryPoints: ['server/src/cli.ts'], outfile: 'dist/cli-main.js', plugins: [splitCli], supported: { 'dynamic-import': false } }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/inspectCommand.ts'], outfile: 'dist/cli-inspect.js', plugins: [leanUndici] }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/digestCommand.ts'], outfile: 'dist/cli-digest.js', plugins: [leanUndici] }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/rulesCommand.ts'], outfile: 'dist/cli-rules.js' }),
 ]);

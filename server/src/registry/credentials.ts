@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +90,9 @@ function entryCredentials(entry: AuthEntry, source: string): Credentials | undef
 export function execCredentialHelper(env: NodeJS.ProcessEnv): (helper: string, serverUrl: string) => Promise<string> {
   return (helper, serverUrl) =>
     new Promise((resolve, reject) => {
+      // Loaded when a helper runs, not at every CLI start (issue 13: node:child_process is one of
+      // the costlier built-ins to load, and most runs need no helper).
+      const { execFile } = require('node:child_process') as typeof import('node:child_process');
       const child = execFile(
         helper,
         ['get'],
