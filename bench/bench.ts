@@ -10,7 +10,7 @@
  * opening the 8 MB index instead.
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseTree } from 'jsonc-parser';
 import { getLanguageService, TextDocument } from 'vscode-json-languageservice';
@@ -254,7 +254,10 @@ async function profileServer(dir: string): Promise<void> {
 }
 
 function machine(): string {
-  return `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
+  // The load average says how shared the machine was: the ratios are measured side by side, the
+  // absolute times grow with it (and json-language-server's fixed 500 ms does not).
+  const load = loadavg().map((l) => l.toFixed(1)).join(' / ');
+  return `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}/${process.arch}; load average at start ${load} (1/5/15 min)`;
 }
 
 async function main(): Promise<void> {

@@ -21,15 +21,21 @@ const common = {
   define: { MANIFEST_LENS_VERSION: JSON.stringify(version) },
 };
 
-// Lean loading for the CLI's cold start (issue 13): `lint` loads only the engine. The CLI is
-// dist/cli.js (cliStart.ts: the compile cache, then dist/cli-main.js), and each other command is
-// its own bundle that cli.ts's `await import('./cli/…Command')` loads when that command runs.
-const CLI_CHUNKS = { './cli/inspectCommand': './cli-inspect.js', './cli/digestCommand': './cli-digest.js', './cli/rulesCommand': './cli-rules.js' };
+// Lean loading for the CLI's cold start (issue 13). dist/cli.js (cliStart.ts: the compile cache)
+// loads dist/cli-main.js (cli.ts: the dispatcher), which loads what the command needs:
+//  - dist/cli-lint.js: the engine, lint.ts and the lint command, one copy shared by `lint` and by
+//    the registry commands' --lint;
+//  - dist/cli-inspect.js, cli-digest.js, cli-rules.js: each command's own code (cli.ts's
+//    `await import('./cli/…Command')`), so that `lint` never loads undici.
+const CLI_CHUNKS = { './cli/inspectCommand': './cli-inspect.js', './cli/digestCommand': './cli-digest.js', './cli/rulesCommand': './cli-rules.js', './cli/lintCommand': './cli-lint.js' };
+const CLI_LINT_ENTRY = { contents: "export * from './lint';\nexport * from './lintCommand';\n", resolveDir: 'server/src/cli', sourcefile: 'cli-lint.ts', loader: 'ts' };
 const splitCli = {
   name: 'split-cli',
   setup(build) {
-    build.onResolve({ filter: /^\.\/cli\/(inspect|digest|rules)Command$/ }, (args) =>
+    build.onResolve({ filter: /^\.\/cli\/(inspect|digest|rules|lint)Command$/ }, (args) =>
       /server[\\/]src[\\/]cli\.ts$/.test(args.importer) ? { path: CLI_CHUNKS[args.path], external: true } : undefined);
+    build.onResolve({ filter: /^\.\/lint$/ }, (args) =>
+      /server[\\/]src[\\/]cli[\\/](inspect|digest)Command\.ts$/.test(args.importer) ? { path: './cli-lint.js', external: true } : undefined);
   },
 };
 // `undici` in the bundles is scripts/undici-lean.cjs: request, Agent and ProxyAgent without fetch,
@@ -55,7 +61,8 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: ['server/src/cliStart.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, plugins: [splitCli] }),
   // require() rather than import() for the command bundles: no ESM loader at start.
   esbuild.build({ ...common, entryPoints: ['server/src/cli.ts'], outfile: 'dist/cli-main.js', plugins: [splitCli], supported: { 'dynamic-import': false } }),
-  esbuild.build({ ...common, entryPoints: ['server/src/cli/inspectCommand.ts'], outfile: 'dist/cli-inspect.js', plugins: [leanUndici] }),
-  esbuild.build({ ...common, entryPoints: ['server/src/cli/digestCommand.ts'], outfile: 'dist/cli-digest.js', plugins: [leanUndici] }),
+  esbuild.build({ ...common, stdin: CLI_LINT_ENTRY, outfile: 'dist/cli-lint.js' }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/inspectCommand.ts'], outfile: 'dist/cli-inspect.js', plugins: [leanUndici, splitCli] }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/digestCommand.ts'], outfile: 'dist/cli-digest.js', plugins: [leanUndici, splitCli] }),
   esbuild.build({ ...common, entryPoints: ['server/src/cli/rulesCommand.ts'], outfile: 'dist/cli-rules.js' }),
 ]);
