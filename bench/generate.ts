@@ -21,11 +21,15 @@ const PLATFORMS = [
 
 /**
  * A pretty-printed OCI index of `entries` manifests (about 400 bytes each). With `artifactType`,
- * every entry also names an artifact type, as a referrers response does.
+ * every entry also names an artifact type, as a referrers response does. With `dockerEvery: n`,
+ * every n-th entry is a Docker v2s2 manifest, which the index rules report, so the document has
+ * findings to convert and publish.
  */
-export function makeIndex(entries: number, options: { artifactType?: boolean } = {}): string {
+export function makeIndex(entries: number, options: { artifactType?: boolean; dockerEvery?: number } = {}): string {
   const manifests = Array.from({ length: entries }, (_, i) => ({
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    mediaType: options.dockerEvery && i % options.dockerEvery === options.dockerEvery - 1
+      ? 'application/vnd.docker.distribution.manifest.v2+json'
+      : 'application/vnd.oci.image.manifest.v1+json',
     ...(options.artifactType ? { artifactType: 'application/vnd.example.sbom.v1+json' } : {}),
     digest: `sha256:${hex(i, 1)}`,
     size: 1000 + (i % 5000),

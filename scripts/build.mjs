@@ -21,6 +21,35 @@ const common = {
   define: { MANIFEST_LENS_VERSION: JSON.stringify(version) },
 };
 
+// Lean loading for the CLI's cold start (issue 13). dist/cli.js (cliStart.ts: the compile cache)
+// loads dist/cli-main.js (cli.ts: the dispatcher), which loads what the command needs:
+//  - dist/cli-lint.js: the engine, lint.ts and the lint command, one copy shared by `lint` and by
+//    the registry commands' --lint;
+//  - dist/cli-inspect.js, cli-digest.js, cli-rules.js: each command's own code (cli.ts's
+//    `await import('./cli/…Command')`), so that `lint` never loads undici.
+const CLI_CHUNKS = { './cli/inspectCommand': './cli-inspect.js', './cli/digestCommand': './cli-digest.js', './cli/rulesCommand': './cli-rules.js', './cli/lintCommand': './cli-lint.js' };
+const CLI_LINT_ENTRY = { contents: "export * from './lint';\nexport * from './lintCommand';\n", resolveDir: 'server/src/cli', sourcefile: 'cli-lint.ts', loader: 'ts' };
+const splitCli = {
+  name: 'split-cli',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/cli\/(inspect|digest|rules|lint)Command$/ }, (args) =>
+      /server[\\/]src[\\/]cli\.ts$/.test(args.importer) ? { path: CLI_CHUNKS[args.path], external: true } : undefined);
+    build.onResolve({ filter: /^\.\/lint$/ }, (args) =>
+      /server[\\/]src[\\/]cli[\\/](inspect|digest)Command\.ts$/.test(args.importer) ? { path: './cli-lint.js', external: true } : undefined);
+  },
+};
+// `undici` in the bundles is scripts/undici-lean.cjs: request, Agent and ProxyAgent without fetch,
+// WebSocket, caches and mocks, about half of undici's bytes; and node:http2, which undici loads
+// at start for a protocol we never ask for, is scripts/http2-lazy.cjs, loaded on first use.
+const leanUndici = {
+  name: 'lean-undici',
+  setup(build) {
+    build.onResolve({ filter: /^undici$/ }, () => ({ path: new URL('./undici-lean.cjs', import.meta.url).pathname }));
+    build.onResolve({ filter: /^(node:)?http2$/ }, (args) =>
+      /node_modules[\\/]undici[\\/]/.test(args.importer) ? { path: new URL('./http2-lazy.cjs', import.meta.url).pathname } : undefined);
+  },
+};
+
 const bench = process.argv.includes('--bench')
   ? [esbuild.build({ ...common, entryPoints: ['bench/bench.ts'], outfile: 'dist/bench.js', minify: false })]
   : [];
@@ -28,6 +57,12 @@ const bench = process.argv.includes('--bench')
 await Promise.all([
   ...bench,
   esbuild.build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
-  esbuild.build({ ...common, entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js' }),
-  esbuild.build({ ...common, entryPoints: ['server/src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  esbuild.build({ ...common, entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js', plugins: [leanUndici] }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cliStart.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, plugins: [splitCli] }),
+  // require() rather than import() for the command bundles: no ESM loader at start.
+  esbuild.build({ ...common, entryPoints: ['server/src/cli.ts'], outfile: 'dist/cli-main.js', plugins: [splitCli], supported: { 'dynamic-import': false } }),
+  esbuild.build({ ...common, stdin: CLI_LINT_ENTRY, outfile: 'dist/cli-lint.js' }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/inspectCommand.ts'], outfile: 'dist/cli-inspect.js', plugins: [leanUndici, splitCli] }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/digestCommand.ts'], outfile: 'dist/cli-digest.js', plugins: [leanUndici, splitCli] }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/rulesCommand.ts'], outfile: 'dist/cli-rules.js' }),
 ]);

@@ -46,6 +46,7 @@ import { compareDocuments } from './lsp/compareService';
 import { DeepInspection } from './lsp/deepInspection';
 import { explorerGraph, explorerRegistries, explorerRepositories, explorerTags } from './lsp/explorerService';
 import { SOURCE, toCodeAction, toDiagnostic } from './lsp/convert';
+import { FastTextDocument } from './lsp/textDocument';
 import { RemoteService } from './lsp/remote';
 import { isRemoteUri, withRaw } from './lsp/remoteUri';
 import { LayoutService } from './lsp/layoutService';
@@ -53,7 +54,8 @@ import { DEFAULT_DOCUMENT_SETTINGS, toDocumentSettings, toRegistrySettings, type
 import { fetchedHoverSection, runSafe } from './lsp/util';
 
 const connection = createConnection(ProposedFeatures.all);
-const documents = new TextDocuments(TextDocument);
+// The library's TextDocument with a faster line index (lsp/textDocument.ts): diagnostics of large documents.
+const documents = new TextDocuments(FastTextDocument);
 
 let hasConfigurationCapability = false;
 let trusted = true;
@@ -211,6 +213,8 @@ async function validate(doc: TextDocument): Promise<void> {
   });
 }
 
+// An opened document is linted at once; a change waits for the debounce (lsp/analysisService.ts).
+documents.onDidOpen((e) => analyses.openNow(e.document, () => void validate(e.document)));
 documents.onDidChangeContent((e) => analyses.schedule(e.document, () => void validate(e.document)));
 documents.onDidClose((e) => {
   const pretty = isRemoteUri(e.document.uri) ? withRaw(e.document.uri, false) : undefined;

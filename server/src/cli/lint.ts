@@ -1,4 +1,5 @@
 /** `manifest-lens lint FILE…`: the engine over files, for build pipelines. */
+import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { analyze, type AnalyzeOptions } from '../engine/analyze';
 import { lineStarts, positionAt } from '../engine/position';
@@ -101,7 +102,11 @@ export function lintStdin(name: string, options: AnalyzeOptions = {}): LintFileR
 export function lintBytes(file: string, bytes: Uint8Array, options: AnalyzeOptions = {}): LintFileResult {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // isUtf8 + toString rather than a fatal TextDecoder: the same check and text (a leading BOM
+    // dropped, as TextDecoder does) without initialising a decoder at every CLI start (issue 13).
+    if (!isUtf8(bytes)) throw new Error('not UTF-8');
+    text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   } catch {
     const gz = bytes[0] === 0x1f && bytes[1] === 0x8b ? ' (it is gzip data)' : '';
     return { file, kind: 'unknown', findings: [{ ruleId: 'json-invalid', severity: 'error', message: `not JSON: the file is binary, not UTF-8 text${gz}`, line: 1, column: 1, endLine: 1, endColumn: 1 }] };

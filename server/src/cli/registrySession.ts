@@ -20,6 +20,22 @@ export interface SessionOptions {
 }
 
 /**
+ * V8 flags for a one-shot process that makes a few requests. undici parses HTTP with a
+ * WebAssembly llhttp; V8 compiles it with Liftoff, then tiers it up with TurboFan on a background
+ * thread, and a one-shot process waits for that job at exit (measured: 60-150 ms of a ~300 ms
+ * run). One request never needs the optimised code. dist/cli.js (cliStart.ts) sets this before it
+ * loads the command's code, so that the code cache it writes is valid for the next start (V8
+ * rejects a cache made under other flags); setting it again here is a no-op then.
+ */
+export function oneShotEngineFlags(): void {
+  try {
+    setFlagsFromString('--liftoff-only');
+  } catch {
+    // an engine without the flag: only slower
+  }
+}
+
+/**
  * Parses the reference and makes the client; writes `command: why` to `err` and returns the
  * exit code 2 when the reference is not one.
  */
@@ -31,14 +47,7 @@ export function openSession(command: string, options: SessionOptions, err: NodeJ
     err.write(`${command}: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
     return 2;
   }
-  // undici parses HTTP with a WebAssembly llhttp; V8 compiles it with Liftoff, then tiers it up
-  // with TurboFan on a background thread, and a one-shot process waits for that job at exit
-  // (measured: 60-150 ms of a ~300 ms run). One request never needs the optimised code.
-  try {
-    setFlagsFromString('--liftoff-only');
-  } catch {
-    // an engine without the flag: only slower
-  }
+  oneShotEngineFlags();
   const client = createRegistryClient({
     accept: MANIFEST_ACCEPT_TYPES,
     insecureHosts: options.insecureHosts,

@@ -1,6 +1,7 @@
 /**
  * One analysis per document version, shared by diagnostics, hovers, completions and code
- * actions; debounced validation that drops stale work when the user keeps typing.
+ * actions; validation at once on open, and on changes after a debounce that follows the
+ * document's own lint cost, dropping stale work when the user keeps typing.
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, type Analysis } from '../engine/analyze';
@@ -16,9 +17,32 @@ export interface AnalysisEntry {
 /** From this size on (characters), queries do not wait for a pending relint. */
 export const LARGE_DOCUMENT = 1024 * 1024;
 
+// ---- scheduling (issue 13): how long a change waits before its relint ----
+
+/** The shortest debounce: a small manifest relints within about this long after the last key. */
+export const MIN_DEBOUNCE_MS = 40;
+/** The longest: even a document that lints slowly is relinted within a second of the last key. */
+export const MAX_DEBOUNCE_MS = 1000;
+/** Before a document's first lint is timed: an estimate of the engine's speed (characters per ms). */
+const ESTIMATED_CHARS_PER_MS = 100_000;
+
+/**
+ * The debounce after a change: about the document's last lint time (an 8 MB index waits about
+ * as long as it takes to lint, so a burst of keys costs one lint, not one per key), and never
+ * less than {@link MIN_DEBOUNCE_MS} nor more than {@link MAX_DEBOUNCE_MS}.
+ */
+export function debounceFor(lastLintMs: number | undefined, size: number): number {
+  const cost = lastLintMs ?? size / ESTIMATED_CHARS_PER_MS;
+  return Math.round(Math.min(MAX_DEBOUNCE_MS, Math.max(MIN_DEBOUNCE_MS, cost)));
+}
+
 export class AnalysisService {
   private readonly cache = new Map<string, AnalysisEntry>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** How long the last full lint of each document took (ms): the base of its debounce. */
+  private readonly lintMs = new Map<string, number>();
+  /** The version each document was opened with and validated at once: its change event is not debounced again. */
+  private readonly openedVersion = new Map<string, number>();
 
   constructor(
     private readonly settingsFor: (uri: string) => Promise<DocumentSettings>,
@@ -58,32 +82,50 @@ export class AnalysisService {
     if (text.length > limit) {
       entry = { version: doc.version, analysis: analyze('', {}), skippedBytes: text.length };
     } else {
+      const started = performance.now();
       entry = {
         version: doc.version,
         analysis: analyze(text, { rules: settings.rules, maxFindings: settings.maxProblems, contentType: this.contentTypeFor(doc.uri) }),
       };
+      this.lintMs.set(doc.uri, performance.now() - started);
     }
     this.cache.set(doc.uri, entry);
     return entry;
   }
 
   /**
-   * Runs `fn` after the user stops typing. Small documents are linted almost at once; large
-   * ones wait longer so a burst of keystrokes costs one lint, not one per key.
+   * A document just opened: runs `fn` (its validation) at once, with no debounce, and marks the
+   * version so that the change event the open also fires does not schedule a second lint.
+   */
+  openNow(doc: TextDocument, fn: () => void): void {
+    this.cancel(doc.uri);
+    this.openedVersion.set(doc.uri, doc.version);
+    fn();
+  }
+
+  /**
+   * Runs `fn` after the user stops typing, after {@link debounceFor} the document's last lint
+   * time. Hovers and completions never wait for this timer (see {@link forQuery}).
    */
   schedule(doc: TextDocument, fn: () => void): void {
-    const old = this.timers.get(doc.uri);
-    if (old) clearTimeout(old);
-    const size = doc.getText().length;
-    const delay = size < 64 * 1024 ? 50 : size < LARGE_DOCUMENT ? 200 : 500;
+    if (this.openedVersion.get(doc.uri) === doc.version) return; // the open's own change event: already validated
+    this.openedVersion.delete(doc.uri);
+    this.cancel(doc.uri);
+    const delay = debounceFor(this.lintMs.get(doc.uri), doc.getText().length);
     this.timers.set(doc.uri, setTimeout(() => { this.timers.delete(doc.uri); fn(); }, delay));
+  }
+
+  private cancel(uri: string): void {
+    const t = this.timers.get(uri);
+    if (t) clearTimeout(t);
+    this.timers.delete(uri);
   }
 
   forget(uri: string): void {
     this.cache.delete(uri);
-    const t = this.timers.get(uri);
-    if (t) clearTimeout(t);
-    this.timers.delete(uri);
+    this.cancel(uri);
+    this.lintMs.delete(uri);
+    this.openedVersion.delete(uri);
   }
 
   clear(): void {

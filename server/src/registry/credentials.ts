@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +98,9 @@ export function execCredentialHelper(env: NodeJS.ProcessEnv, timeoutMs = HELPER_
   return (helper, serverUrl) =>
     new Promise((resolve, reject) => {
       const fail = (why: string): void => reject(Object.assign(new Error(why), { name: 'CredentialHelperError' }));
+      // Loaded when a helper runs, not at every CLI start: node:child_process is one of the
+      // costlier built-ins to load, and most runs need no helper.
+      const { spawn } = require('node:child_process') as typeof import('node:child_process');
       const child = spawn(helper, ['get'], { env, stdio: ['pipe', 'pipe', 'ignore'], windowsHide: true, detached: process.platform !== 'win32' });
       let stdout = '';
       let settled = false;

@@ -1,0 +1,55 @@
+/**
+ * The CLI loads only what a command needs (issue 13): `lint` no networking, and the registry
+ * commands not node:http2 (undici's HTTP/2 client is loaded on first use, scripts/http2-lazy.cjs).
+ * Checked on the built bundles: a preload records the built-in modules the process loaded.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as http2 from 'node:http2';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { assertCliBuilt, CLI_PATH, isolatedEnv, runProgram } from '../harness/cli';
+
+const dir = mkdtempSync(join(tmpdir(), 'manifest-lens-bundle-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs dist/cli.js with a preload that writes, at exit, the built-in modules that were loaded. */
+async function loadedModules(args: readonly string[]): Promise<{ code: number | null; modules: string[] }> {
+  assertCliBuilt();
+  const out = join(dir, `modules-${Math.random().toString(36).slice(2)}.json`);
+  const probe = join(dir, 'probe.cjs');
+  writeFileSync(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.moduleLoadList)));\n`);
+  const home = isolatedEnv();
+  try {
+    const r = await runProgram(process.execPath, ['--require', probe, CLI_PATH, ...args], { env: home.env });
+    return { code: r.code, modules: (JSON.parse(readFileSync(out, 'utf8')) as string[]).map((m) => m.replace(/^NativeModule /, '')) };
+  } finally {
+    home.cleanup();
+  }
+}
+
+const SAMPLE = join(__dirname, '..', '..', 'samples', 'podman-22196-child.json');
+
+test('lint loads no HTTP client: neither node:http, node:http2 nor node:tls', async () => {
+  const { code, modules } = await loadedModules(['lint', SAMPLE]);
+  assert.equal(code, 1, 'the sample has an error finding');
+  // (node:net may load: standard output on a pipe is a net.Socket.)
+  for (const m of ['http', 'http2', 'tls', 'child_process']) assert.ok(!modules.includes(m), `lint loaded ${m}`);
+});
+
+test('inspect loads its networking but not node:http2 nor node:child_process (no credential helper ran)', async () => {
+  // A closed port: the command fails fast after loading everything it loads at start.
+  const { code, modules } = await loadedModules(['inspect', '--no-creds', '--timeout', '5', '127.0.0.1:1/none/repo:tag']);
+  assert.equal(code, 3, 'a registry that cannot be reached');
+  assert.ok(modules.includes('http'), 'the probe sees what inspect loaded (undici loads node:http)');
+  assert.ok(!modules.includes('http2'), 'node:http2 loaded at start');
+  assert.ok(!modules.includes('child_process'), 'node:child_process loaded at start');
+});
+
+test('the HTTP/2 constants the lazy shim gives undici are node:http2\'s', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const shim = require('../../scripts/http2-lazy.cjs') as { constants: Record<string, string | number>; connect: unknown };
+  for (const [k, v] of Object.entries(shim.constants)) assert.equal(v, (http2.constants as Record<string, string | number>)[k], k);
+  assert.equal(typeof shim.connect, 'function');
+});
