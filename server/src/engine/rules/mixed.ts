@@ -18,21 +18,29 @@ const BOTH: readonly ConversionTarget[] = ['oci', 'docker'];
 /** Fields the Docker formats do not have (media-types.md compatibility matrix). */
 const OCI_ONLY_TOP = ['annotations', 'subject', 'artifactType'];
 
+/** What podman 4.3.1 / buildah 1.28.2 (containers/image 5.23, Debian 12) print for a mixed image (observed). */
+export const MIXED_CONFIG_ERROR_5_23 = `parsing image configuration: unsupported image-specific operation on artifact with type "${MT.dockerConfig}"`;
+/** What containers/image prints since containers/image#1822 (2023), per its source. */
+export const MIXED_CONFIG_ERROR_NEW = 'invalid mixed OCI image with Docker v2s2 config';
+
 export const mixedRules: Rule[] = [
   {
     id: 'mixed-config-media-type',
     severity: 'error',
     appliesTo: ['oci-manifest'],
     description: 'An OCI manifest carries a Docker image config media type.',
-    why: 'containers/image (podman, skopeo, buildah, CRI-O) refuses it: `invalid mixed OCI image with Docker v2s2 config`. The OCI manifest MUST-support list holds only the OCI config; the two config types are related, not interchangeable.',
-    source: 'containers/image internal/manifest/errors.go NonImageArtifactError (containers/image#1822); podman#22196; image-spec manifest.md config',
+    why: 'podman and buildah refuse to pull it. podman 4.3.1 and buildah 1.28.2 (Debian 12, containers/image 5.23) print `parsing image configuration: unsupported image-specific operation on artifact with type "application/vnd.docker.container.image.v1+json"`; containers/image versions with containers/image#1822 (2023) print `invalid mixed OCI image with Docker v2s2 config` instead. skopeo 1.9.3 `copy` still copies it unchanged; `skopeo inspect` (without --raw) and a format conversion (`skopeo copy --format v2s2`) fail with the same error. The OCI manifest MUST-support list holds only the OCI config; the two config types are related, not interchangeable.',
+    source: 'observed with Debian 12 podman 4.3.1, buildah 1.28.2, skopeo 1.9.3 (test/realtools); containers/image internal/manifest/errors.go NonImageArtifactError (containers/image#1822); podman#22196; image-spec manifest.md config',
     specUrl: IS_SPEC + 'manifest.md#image-manifest-property-descriptions',
     fix: 'Set config.mediaType to application/vnd.oci.image.config.v1+json; or convert the whole document to one family.',
     check(ctx) {
       const site = ctx.descriptors.find((s) => s.role === 'config');
       const node = site && mediaTypeNode(site);
       if (!node || node.value !== MT.dockerConfig) return;
-      ctx.report(node, `Mixed media types: this OCI manifest's config is a Docker config ("${MT.dockerConfig}"). podman, skopeo and buildah refuse it with "invalid mixed OCI image with Docker v2s2 config"; use "${MT.ociConfig}".`, {
+      // Quotes what each containers/image generation prints; test/realtools checks the podman 4.3 one against podman.
+      ctx.report(node, `Mixed media types: this OCI manifest's config is a Docker config ("${MT.dockerConfig}"). ` +
+        `podman 4.3 and buildah 1.28 (Debian 12) refuse to pull it: \`${MIXED_CONFIG_ERROR_5_23}\`; with a newer containers/image they print \`${MIXED_CONFIG_ERROR_NEW}\`. ` +
+        `skopeo copy still copies it, but skopeo inspect and format conversions fail. Use "${MT.ociConfig}".`, {
         fixes: [fix(`Set config mediaType to ${MT.ociConfig}`, [replaceEdit(node, MT.ociConfig)], true, true)],
         conversions: BOTH,
       });
@@ -108,11 +116,11 @@ export const mixedRules: Rule[] = [
   },
   {
     id: 'mixed-index-docker-children',
-    severity: 'warning',
+    severity: 'info',
     appliesTo: ['oci-index'],
     description: 'An OCI image index lists Docker manifests or manifest lists.',
-    why: 'The spec lets consumers accept unknown types, but Quay refuses them ("is not one of [OCI manifest, OCI index]", oc-mirror#253) and GCR is reported to object.',
-    source: 'image-spec image-index.md manifests; Quay index schema',
+    why: 'podman 4.3.1 writes such an index (`podman manifest push` without --format of Docker-format images) and podman and skopeo read it; the spec lets consumers accept unknown types. But Quay refused one (oc-mirror#253: "\'application/vnd.docker.distribution.manifest.v2+json\' is not one of [\'application/vnd.oci.image.manifest.v1+json\', \'application/vnd.oci.image.index.v1+json\']"), so it is worth knowing before pushing there. Info, not an error: the tools that make it accept it.',
+    source: 'observed with Debian 12 podman 4.3.1 and skopeo 1.9.3 (test/realtools); image-spec image-index.md manifests; Quay index schema (openshift/oc-mirror#253)',
     specUrl: IS_SPEC + 'image-index.md#image-index-property-descriptions',
     fix: 'When every child is Docker and no OCI-only field is used, make the index a Docker manifest list.',
     crossEntry: true,
@@ -125,7 +133,7 @@ export const mixedRules: Rule[] = [
       const allDocker = docker.length === children.length && !OCI_ONLY_TOP.some((k) => propertyOf(ctx.root, k)) && children.every((c) => !propertyOf(c.node, 'annotations'));
       const fixes = allDocker && top ? [fix(`Make this a Docker manifest list (${MT.dockerList})`, [replaceEdit(top, MT.dockerList)], true, true)] : [];
       for (const site of docker) {
-        ctx.report(mediaTypeNode(site)!, `Mixed media types: ${site.label} of this OCI index is a Docker type ("${stringOf(site.node, 'mediaType')}"); Quay refuses such indexes.`, { fixes });
+        ctx.report(mediaTypeNode(site)!, `Mixed media types: ${site.label} of this OCI index is a Docker type ("${stringOf(site.node, 'mediaType')}"). podman and skopeo accept this (podman manifest push writes it), but Quay refused such an index ("… is not one of [OCI manifest, OCI index]", oc-mirror#253).`, { fixes });
       }
     },
   },
