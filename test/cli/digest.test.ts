@@ -145,7 +145,25 @@ describe('manifest-lens digest: signed schema 1, a useless header, nested indexe
     assert.match(verify.stderr, new RegExp(`payload without its signatures \\(the \\d+ bytes served hash to ${s1.bytesDigest}\\)`));
     const inspect = await runCli(['inspect', `${reg.hostPort}/app:old`]);
     assert.equal(sha256(inspect.stdout), s1.bytesDigest, 'inspect still prints the served bytes');
-    assert.match(inspect.stderr, new RegExp(`the bytes on stdout hash to ${s1.bytesDigest}`));
+    // Say exactly what was verified: the payload's digest matched the header, not the bytes'.
+    assert.match(inspect.stderr, /verified: the sha256 of the signed payload \(the manifest without its signatures\) matches Docker-Content-Digest/);
+    assert.doesNotMatch(inspect.stderr, /sha256 of the served bytes matches/);
+    assert.match(inspect.stderr, new RegExp(`its digest ${s1.payloadDigest} is the payload's .*hash to ${s1.bytesDigest}`));
+    const json = await runCli(['inspect', '--format', 'json', `${reg.hostPort}/app:old`]);
+    const body = JSON.parse(json.stdout.toString());
+    assert.equal(body.digest, s1.payloadDigest);
+    assert.equal(body.bytesDigest, s1.bytesDigest);
+    assert.equal(body.verified, 'docker-content-digest');
+    assert.equal(body.verifiedDigestOf, 'signed-payload');
+    assert.match(body.verification, /signed payload/);
+  });
+
+  test('inspect --lint follows an entry that is itself an index to the manifests inside', async () => {
+    const r = await runCli(['inspect', '--lint', '--format', 'json', `${reg.hostPort}/app:nested`]);
+    const body = JSON.parse(r.stdout.toString());
+    // The outer index, the inner index and the manifest inside it.
+    assert.deepEqual(body.findings.map((f: { kind: string }) => f.kind), ['oci-index', 'oci-index', 'oci-manifest'], r.stderr);
+    assert.match(r.stderr, /3 documents checked/);
   });
 
   test('a Docker-Content-Digest that is not a digest is no answer: the manifest is fetched and hashed', async () => {
