@@ -2,6 +2,26 @@
 import { KIND_TITLES } from '../server/src/engine/documentKind';
 import { RULES } from '../server/src/engine/ruleTable';
 
+/**
+ * How a rule's severity is chosen. Every rule's `why` names the consumer (tool, version, message)
+ * that justifies a warning or an error; test/realtools holds the tools' own output to it.
+ */
+export const SEVERITY_POLICY: readonly string[] = [
+  '## Severities',
+  '',
+  'A linter that warns on every image a mainstream tool builds gets switched off, so severities follow one policy:',
+  '',
+  '- **error**: a named consumer refuses the document (the rule says which tool, which version, and what it prints).',
+  '- **warning**: a named consumer misreads the document, or it breaks a MUST of the specification.',
+  '- **info**: it departs from a SHOULD, or a consumer the tools that made it do not use refuses it.',
+  '- **hint**: style.',
+  '',
+  'What buildah, podman and skopeo make and accept themselves gets no warning and no error: the real-tools',
+  'suite (test/realtools) builds images with Debian 12\'s buildah 1.28.2, podman 4.3.1 and skopeo 1.9.3, pushes',
+  'them to a registry and writes OCI layouts, and fails on any warning or error on what they made. Where a rule',
+  'quotes a tool, it quotes what the named version prints, and the suite checks the podman quote against podman.',
+];
+
 export function renderRulesDoc(): string {
   const lines: string[] = [
     '# Manifest Lens rule reference',
@@ -11,6 +31,8 @@ export function renderRulesDoc(): string {
     `${RULES.length} rules. Each diagnostic's code is the rule id; change a severity with the`,
     '`manifestLens.rules` setting (`{ "rule-id": "off" | "hint" | "info" | "warning" | "error" }`) or the',
     'CLI\'s `--rule rule-id=severity`. Ids follow the project\'s rule catalogue (image-spec, distribution-spec, distribution, containers/image, regclient, go-containerregistry and Quay behaviour).',
+    '',
+    ...SEVERITY_POLICY,
     '',
     '| rule | severity | applies to | what |',
     '| --- | --- | --- | --- |',

@@ -315,6 +315,13 @@ if (skip) {
       const quote = quotes.find((q) => pull.stderr.includes(q));
       assert.ok(quote, `podman ${version} prints the quoted text ${JSON.stringify(quotes)}; it printed:\n${pull.stderr}`);
 
+      // buildah 1.28 (same containers/image) says the same when it starts from the image.
+      const buildahVersion = versionOf((await box.buildah(['--version'])).stdout.toString('utf8'));
+      const from = await box.buildah(['from', ...tls, ref], { allowFailure: true });
+      assert.notEqual(from.code, 0, `buildah ${buildahVersion} from refuses the mixed image`);
+      assert.ok(quotes.some((q) => from.stderr.includes(q)), `buildah ${buildahVersion} prints ${JSON.stringify(quotes)}:\n${from.stderr}`);
+      if (buildahVersion.startsWith('1.28.')) assert.match(rule.message, /buildah 1\.28/);
+
       // skopeo: inspect fails (with the same error), a plain copy succeeds, a format conversion fails.
       const skopeoVersion = versionOf((await box.skopeo(['--version'])).stdout.toString('utf8'));
       const inspect = await box.skopeo(['inspect', ...tls, `docker://${ref}`], { allowFailure: true });
