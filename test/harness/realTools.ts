@@ -141,6 +141,10 @@ export interface BuildSpec {
   readonly variant?: string;
   /** Text of the one file in the image (a run nonce is appended). */
   readonly content: string;
+  /** More `buildah config` options (ports, volumes, annotations, healthcheck…). */
+  readonly config?: readonly string[];
+  /** More `buildah commit` options (e.g. --timestamp 0). */
+  readonly commit?: readonly string[];
 }
 
 /**
@@ -160,8 +164,9 @@ export async function buildImage(box: ToolBox, spec: BuildSpec, nonce: string): 
     '--cmd', '["/hello.txt"]',
     '--env', 'GREETING=hello',
     '--label', `org.example.built-by=manifest-lens-realtools`,
+    ...(spec.config ?? []),
     container,
   ]);
-  await box.buildah(['commit', '--quiet', '--format', spec.format, container, spec.name]);
+  await box.buildah(['commit', '--quiet', '--format', spec.format, ...(spec.commit ?? []), container, spec.name]);
   await box.buildah(['rm', container]);
 }
