@@ -159,11 +159,11 @@ export const mixedRules: Rule[] = [
   },
   {
     id: 'docker-zstd-layer-nonstandard',
-    severity: 'warning',
+    severity: 'error',
     appliesTo: ['docker-manifest', 'oci-manifest'],
     description: 'A zstd layer is labelled or listed as Docker, which the Docker format does not define.',
-    why: 'manifest-v2-2.md has no zstd type; containerd and regclient define one, but containers/image refuses it ("unsupported docker v2s2 media type"). zstd is portable only in OCI manifests.',
-    source: 'manifest-v2-2.md media types; containers/image SupportedSchema2MediaType',
+    why: 'manifest-v2-2.md has no zstd type; containerd and regclient define one, but in a Docker v2s2 manifest podman 4.3.1 and skopeo 1.9.3 refuse it (`unsupported docker v2s2 media type: "application/vnd.docker.image.rootfs.diff.tar.zstd"`). In an OCI manifest podman 4.3.1 pulls a layer labelled that way, so there it is info: relabel it with the OCI zstd type.',
+    source: 'manifest-v2-2.md media types; containers/image SupportedSchema2MediaType; observed with Debian 12 podman 4.3.1 and skopeo 1.9.3',
     specUrl: DOCKER_V22,
     fix: 'Convert the manifest to OCI, with application/vnd.oci.image.layer.v1.tar+zstd.',
     check(ctx) {
@@ -173,8 +173,12 @@ export const mixedRules: Rule[] = [
         const mt = node.value as string;
         const inDocker = ctx.kind === 'docker-manifest' && mediaTypeInfo(mt)?.compression === 'zstd';
         if (mt !== MT.dockerLayerZstd && !inDocker) continue;
-        ctx.report(node, `${site.label} is zstd in Docker form ("${mt}"); containers/image refuses it. zstd layers belong in an OCI manifest as "${MT.ociLayerZstd}".`, {
-          fixes: ctx.kind === 'oci-manifest' ? [fix(`Relabel ${site.label} as ${MT.ociLayerZstd}`, [replaceEdit(node, MT.ociLayerZstd)], true, true)] : [],
+        const oci = ctx.kind === 'oci-manifest';
+        ctx.report(node, oci
+          ? `${site.label} is labelled as a Docker zstd layer ("${mt}"), a type no spec defines; podman pulls it from an OCI manifest, but the OCI type is "${MT.ociLayerZstd}".`
+          : `${site.label} is zstd in a Docker manifest ("${mt}"); podman and skopeo refuse it: \`unsupported docker v2s2 media type: "${mt}"\`. zstd layers belong in an OCI manifest as "${MT.ociLayerZstd}".`, {
+          severity: oci ? 'info' : undefined,
+          fixes: oci ? [fix(`Relabel ${site.label} as ${MT.ociLayerZstd}`, [replaceEdit(node, MT.ociLayerZstd)], true, true)] : [],
           conversions: ['oci'],
         });
       }
