@@ -363,6 +363,40 @@ if (skip) {
       assert.match(rule.message, new RegExp(`podman ${version.split('.').slice(0, 2).join('\\.')}`));
     });
 
+    test('layer rules quote what podman and skopeo print for hand-made layer types, and stay info where podman pulls', async () => {
+      const version = versionOf((await box.podman(['--version'])).stdout.toString('utf8'));
+      const docker = await manifestOf('buildah/docker', 'amd64');
+      const oci = await manifestOf('buildah/oci', 'zstd');
+      const relabel = (doc: { layers: { mediaType: string }[] }, mediaType: string) => ({ ...doc, layers: doc.layers.map((l) => ({ ...l, mediaType })) });
+      const cases = [
+        // A Docker manifest with an OCI layer type, and with a Docker-style zstd type: refused.
+        { repo: 'buildah/docker', tag: 'oci-layer', doc: relabel(docker.json, 'application/vnd.oci.image.layer.v1.tar+gzip'), rule: 'mixed-layer-in-docker-manifest', severity: 'error', pulls: false },
+        { repo: 'buildah/docker', tag: 'docker-zstd', doc: relabel(docker.json, 'application/vnd.docker.image.rootfs.diff.tar.zstd'), rule: 'docker-zstd-layer-nonstandard', severity: 'error', pulls: false },
+        // The Docker-style zstd type in an OCI manifest: podman pulls it, so no more than info.
+        { repo: 'buildah/oci', tag: 'docker-zstd', doc: relabel(oci.json, 'application/vnd.docker.image.rootfs.diff.tar.zstd'), rule: 'docker-zstd-layer-nonstandard', severity: 'info', pulls: true },
+      ];
+      for (const c of cases) {
+        await putManifest(c.repo, c.tag, c.doc);
+        const ref = `${R}/${c.repo}:${c.tag}`;
+        const lint = await runCli(['inspect', '--lint', '--format', 'json', '--no-creds', ref], { env: box.env });
+        const finding = (JSON.parse(lint.stdout.toString('utf8')) as { findings: JsonFile[] }).findings[0].findings.find((f) => f.ruleId === c.rule);
+        assert.ok(finding, `${ref} gets ${c.rule}`);
+        assert.equal(finding.severity, c.severity, `${ref}: ${c.rule} severity`);
+        const pull = await box.podman(['pull', ...tls, ref], { allowFailure: true });
+        if (c.pulls) {
+          assert.equal(pull.code, 0, `podman ${version} pulls ${ref}:\n${pull.stderr}`);
+          assert.doesNotMatch(finding.message, /refuse/);
+          continue;
+        }
+        assert.notEqual(pull.code, 0, `podman ${version} refuses ${ref}`);
+        const quotes = [...finding.message.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+        assert.ok(quotes.length > 0 && quotes.every((q) => pull.stderr.includes(q)), `podman ${version} prints ${JSON.stringify(quotes)}:\n${pull.stderr}`);
+        const inspect = await box.skopeo(['inspect', ...tls, `docker://${ref}`], { allowFailure: true });
+        assert.notEqual(inspect.code, 0, `skopeo inspect refuses ${ref}`);
+        assert.ok(quotes.every((q) => inspect.stderr.includes(q.replace(/"/g, '\\"')) || inspect.stderr.includes(q)), `skopeo prints ${JSON.stringify(quotes)}:\n${inspect.stderr}`);
+      }
+    });
+
     test('index-nested-index: podman cannot pull a nested index from the registry; from a layout both tools follow an index.json entry', async () => {
       const inner = await manifestOf('podman/list', 'default');
       const nested = {

@@ -74,7 +74,7 @@ export const mixedRules: Rule[] = [
     severity: 'error',
     appliesTo: ['docker-manifest'],
     description: 'A Docker v2 schema 2 manifest lists a layer whose media type is not a Docker layer type.',
-    why: 'containers/image refuses it: `unsupported docker v2s2 media type`, so skopeo, podman and CRI-O (OpenShift kubelets) cannot pull the image (kontain.me#222, cilium#13429).',
+    why: 'containers/image refuses it, so skopeo, podman and CRI-O (OpenShift kubelets) cannot pull the image (kontain.me#222, cilium#13429): podman 4.3.1 and skopeo 1.9.3 print `unsupported docker v2s2 media type: "application/vnd.oci.image.layer.v1.tar+gzip"` for an OCI layer type.',
     source: 'containers/image Schema2FromManifest / SupportedSchema2MediaType; manifest-v2-2.md layers',
     specUrl: DOCKER_V22,
     fix: 'Relabel the layer with its Docker equivalent, or convert the whole manifest to OCI.',
@@ -87,7 +87,7 @@ export const mixedRules: Rule[] = [
         if (DOCKER_V2S2_LAYER_TYPES.has(mt) || info?.compression === 'zstd') continue; // zstd: docker-zstd-layer-nonstandard
         const to = relabel(mt, 'docker');
         const what = info ? `an ${info.family === 'oci' ? 'OCI' : info.family} type ("${mt}")` : `"${mt}", which is not a Docker layer type`;
-        ctx.report(node, `Mixed media types: ${site.label} of this Docker v2s2 manifest is ${what}; containers/image refuses it with "unsupported docker v2s2 media type".` + (to ? ` The Docker equivalent is "${to}".` : ''), {
+        ctx.report(node, `Mixed media types: ${site.label} of this Docker v2s2 manifest is ${what}; podman and skopeo refuse it: \`unsupported docker v2s2 media type: "${mt}"\`.` + (to ? ` The Docker equivalent is "${to}".` : ''), {
           fixes: to ? [fix(`Relabel ${site.label} as ${to}`, [replaceEdit(node, to)], true, true)] : [],
           conversions: BOTH,
         });
