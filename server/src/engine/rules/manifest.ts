@@ -195,10 +195,10 @@ export const manifestRules: Rule[] = [
   },
   {
     id: 'layer-nondistributable-deprecated',
-    severity: 'warning',
+    severity: 'info',
     appliesTo: ['oci-manifest'],
     description: 'A layer uses a deprecated non-distributable OCI layer type.',
-    why: 'Non-distributable layer types are deprecated and implementations SHOULD NOT produce new non-distributable layers; registries may now store the blob anyway.',
+    why: 'Non-distributable layer types are deprecated and implementations SHOULD NOT produce new non-distributable layers (a SHOULD, so info); registries may now store the blob anyway.',
     source: 'image-spec media-types.md, layer.md "Implementations SHOULD NOT produce new non-distributable layers"; specs-go Deprecated markers',
     specUrl: IS_SPEC + 'layer.md#non-distributable-layers',
     fix: 'Relabel as the ordinary layer type of the same compression (same bytes).',

@@ -251,10 +251,10 @@ export const platformRules: Rule[] = [
   },
   {
     id: 'platform-features-reserved',
-    severity: 'warning',
+    severity: 'info',
     appliesTo: OCI_KINDS,
     description: 'An OCI platform object uses features, which image-spec reserves.',
-    why: 'platform.features is RESERVED for future versions of image-spec; consumers ignore it and converters drop it. (Docker manifest lists define it.) Index entries are covered by docker-only-field-in-oci.',
+    why: 'platform.features is RESERVED for future versions of image-spec; consumers ignore it and converters drop it. (Docker manifest lists define it.) No consumer is known to refuse it, so info. Index entries are covered by docker-only-field-in-oci.',
     source: 'image-spec image-index.md platform.features "This property is RESERVED for future versions of the specification"',
     specUrl: PLATFORM_SPEC,
     fix: 'Remove platform.features.',
