@@ -419,6 +419,11 @@ if (skip) {
       assert.notEqual(pull.code, 0, `podman ${version} cannot pull a nested index from a registry`);
       const quotes = quotesFor(rule.message, version);
       assert.ok(quotes.some((q) => pull.stderr.includes(q)), `podman ${version} prints ${JSON.stringify(quotes)}:\n${pull.stderr}`);
+      // The message says skopeo copy fails too.
+      assert.match(rule.message, /skopeo copy fails/);
+      const copy = await box.skopeo(['copy', '-q', '--src-tls-verify=false', `docker://${ref}`, `dir:${box.path('nested-dir')}`], { allowFailure: true });
+      assert.notEqual(copy.code, 0, `skopeo copy of a registry-served nested index fails:\n${copy.stderr}`);
+      assert.ok(quotes.some((q) => copy.stderr.includes(q)), `skopeo prints ${JSON.stringify(quotes)}:\n${copy.stderr}`);
 
       // From a layout, index.json → index (what skopeo copy --all writes) is followed by both.
       const fromLayout = await box.skopeo(['copy', '-q', `oci:${listLayout}:list`, `dir:${box.path('from-layout')}`], { allowFailure: true });
