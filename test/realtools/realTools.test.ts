@@ -397,6 +397,26 @@ if (skip) {
       }
     });
 
+    test('platform-required-field quotes what podman prints when no entry can match', async () => {
+      const list = await manifestOf('podman/list', 'default');
+      const noOs = { ...list.json, manifests: list.json.manifests.map((m: { platform: Record<string, string> }) => ({ ...m, platform: { architecture: m.platform.architecture } })) };
+      await putManifest('podman/list', 'no-os', noOs);
+      const ref = `${R}/podman/list:no-os`;
+      const lint = await runCli(['inspect', '--lint', '--format', 'json', '--no-creds', ref], { env: box.env });
+      const findings = (JSON.parse(lint.stdout.toString('utf8')) as { findings: JsonFile[] }).findings[0].findings;
+      assert.ok(findings.some((f) => f.ruleId === 'platform-required-field' && f.severity === 'error'), JSON.stringify(findings));
+      const rules = await runCli(['rules', '--format', 'json', 'platform-required-field']);
+      const why = (JSON.parse(rules.stdout.toString('utf8')) as { why: string }[])[0].why;
+      const quote = /podman 4\.3\.1 answers `([^`]+)`/.exec(why);
+      assert.ok(quote, `platform-required-field's why quotes podman 4.3.1: ${why}`);
+      const version = versionOf((await box.podman(['--version'])).stdout.toString('utf8'));
+      const pull = await box.podman(['pull', ...tls, ref], { allowFailure: true });
+      assert.notEqual(pull.code, 0, `podman ${version} finds no image`);
+      // The quote names the host's architecture (amd64 on CI); compare the part before it elsewhere.
+      const expected = process.arch === 'x64' ? quote[1] : quote[1].split(' amd64')[0];
+      if (version.startsWith('4.3.')) assert.ok(pull.stderr.includes(expected), `podman ${version} prints ${JSON.stringify(expected)}:\n${pull.stderr}`);
+    });
+
     test('index-nested-index: podman cannot pull a nested index from the registry; from a layout both tools follow an index.json entry', async () => {
       const inner = await manifestOf('podman/list', 'default');
       const nested = {

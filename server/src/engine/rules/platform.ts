@@ -95,7 +95,7 @@ export const platformRules: Rule[] = [
     severity: 'error',
     appliesTo: DESCRIPTOR_KINDS,
     description: 'A platform object lacks architecture or os.',
-    why: 'architecture and os are REQUIRED in a platform object (image-index-schema.json required [architecture, os]); clients cannot match an entry without them, and containers/image answers "no image found in manifest list for architecture …".',
+    why: 'architecture and os are REQUIRED in a platform object (image-index-schema.json required [architecture, os]); clients cannot match an entry without them: podman 4.3.1 answers `no image found in image index for architecture amd64, variant "", OS linux` for an OCI index (`… in manifest list …` for a Docker list).',
     source: 'image-spec image-index.md platform "architecture … REQUIRED", "os … REQUIRED"',
     specUrl: PLATFORM_SPEC,
     check(ctx) {
