@@ -13,7 +13,7 @@ export const SEVERITY_POLICY: readonly string[] = [
   '',
   '- **error**: a named consumer refuses the document (the rule says which tool, which version, and what it prints).',
   '- **warning**: a named consumer misreads the document, or it breaks a MUST of the specification.',
-  '- **info**: it departs from a SHOULD, or a consumer the tools that made it do not use refuses it.',
+  '- **info**: it departs from a SHOULD; or a named consumer refuses a document that buildah, podman and skopeo themselves make and accept (the rule names that consumer, e.g. Quay).',
   '- **hint**: style.',
   '',
   'What buildah, podman and skopeo make and accept themselves gets no warning and no error: the real-tools',
