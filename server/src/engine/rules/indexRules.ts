@@ -146,7 +146,7 @@ export const indexRules: Rule[] = [
     severity: 'info',
     appliesTo: ['oci-index'],
     description: 'An index entry is itself an index.',
-    why: 'Nested indexes are allowed (consumers SHOULD support them, and image-spec\'s own example has one), but from a registry podman 4.3.1 cannot pull one (`Unexpectedly received a manifest list instead of a manifest for a single image`, also podman#25045) and skopeo 1.9.3 cannot copy one; docker manifest inspect answers "unsupported manifest type". Entries of an image layout\'s index.json (named with org.opencontainers.image.ref.name) are exempt: `skopeo copy oci:DIR:tag` and `podman pull oci:DIR:tag` follow them.',
+    why: 'Nested indexes are allowed (consumers SHOULD support them, and image-spec\'s own example has one, hence info), but from a registry podman 4.3.1 cannot pull one (`Unexpectedly received a manifest list instead of a manifest for a single image`, also podman#25045) and skopeo 1.9.3 cannot copy one; docker manifest inspect answers "unsupported manifest type". Entries of an image layout\'s index.json (named with org.opencontainers.image.ref.name) are exempt: `skopeo copy oci:DIR:tag` and `podman pull oci:DIR:tag` follow them.',
     source: 'image-spec image-index.md; observed with Debian 12 podman 4.3.1 and skopeo 1.9.3 (test/realtools); containers/image copy/single.go; docker/cli internal/registryclient fetcher.go',
     specUrl: INDEX_SPEC,
     check(ctx) {
