@@ -217,10 +217,10 @@ export const indexRules: Rule[] = [
   },
   {
     id: 'attestation-reference-dangling',
-    severity: 'warning',
+    severity: 'info',
     appliesTo: ['oci-index', 'docker-list'],
     description: 'A reference entry\'s vnd.docker.reference.digest names no entry of this index.',
-    why: 'BuildKit attestation (and other reference) entries point at the image they describe through vnd.docker.reference.digest; when that digest is not a sibling entry, the attestation describes nothing tools can find (a rebuilt or re-assembled index lost its image).',
+    why: 'BuildKit attestation (and other reference) entries point at the image they describe through vnd.docker.reference.digest; when that digest is not a sibling entry, the attestation describes nothing tools can find (a rebuilt or re-assembled index lost its image). No consumer is known to refuse or misread the index, so info.',
     source: 'docker/buildx buildx_imagetools_inspect.md; regclient mod/manifest.go annotation constants',
     specUrl: BUILDX_INSPECT,
     crossEntry: true,
