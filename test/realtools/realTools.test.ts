@@ -295,10 +295,10 @@ if (skip) {
       assert.deepEqual(loud(out), [], 'configs the tools made get no warning and no error');
     });
 
-    test('lint: every OCI layout skopeo wrote (index.json and every JSON blob) gets no warning and no error', async () => {
+    test('lint: every OCI layout skopeo wrote (oci-layout, index.json and every JSON blob) gets no warning and no error', async () => {
       const files: string[] = [];
       for (const dir of layouts) {
-        files.push(join(dir, 'index.json'));
+        files.push(join(dir, 'index.json'), join(dir, 'oci-layout'));
         for (const name of readdirSync(join(dir, 'blobs', 'sha256'))) {
           const path = join(dir, 'blobs', 'sha256', name);
           const bytes = readFileSync(path);
@@ -315,7 +315,7 @@ if (skip) {
       const out = JSON.parse(r.stdout.toString('utf8')) as JsonFile[];
       assert.equal(out.length, files.length);
       const kinds = new Set(out.map((f) => f.kind));
-      for (const k of ['oci-index', 'oci-manifest', 'config']) assert.ok(kinds.has(k), `layouts hold a ${k}: ${[...kinds]}`);
+      for (const k of ['oci-layout', 'oci-index', 'oci-manifest', 'config']) assert.ok(kinds.has(k), `layouts hold a ${k}: ${[...kinds]}`);
       assert.deepEqual(loud(out), [], 'layouts skopeo wrote get no warning and no error');
       // index.json names an index by tag: skopeo and podman follow it (below), so no nested-index claim.
       const listIndex = out.find((f) => f.file === join(listLayout, 'index.json'))!;
