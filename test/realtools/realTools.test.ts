@@ -243,6 +243,7 @@ if (skip) {
       });
       assert.deepEqual(problems, [], 'documents the tools made and accept get no warning and no error');
       assert.ok(checked >= 40, `documents checked: ${checked}`);
+      process.stderr.write(`real-tools: inspect --lint checked ${checked} documents behind ${pushed.length} references the tools pushed\n`);
     });
 
     test('digest: the CLI, the registry and skopeo agree on every reference; --platform picks the index entry', async () => {
@@ -293,6 +294,7 @@ if (skip) {
       assert.equal(out.length, files.length);
       for (const f of out) assert.equal(f.kind, 'config', `${f.file} is read as a config`);
       assert.deepEqual(loud(out), [], 'configs the tools made get no warning and no error');
+      process.stderr.write(`real-tools: lint checked ${files.length} distinct configs\n`);
     });
 
     test('lint: every OCI layout skopeo wrote (oci-layout, index.json and every JSON blob) gets no warning and no error', async () => {
@@ -317,6 +319,7 @@ if (skip) {
       const kinds = new Set(out.map((f) => f.kind));
       for (const k of ['oci-layout', 'oci-index', 'oci-manifest', 'config']) assert.ok(kinds.has(k), `layouts hold a ${k}: ${[...kinds]}`);
       assert.deepEqual(loud(out), [], 'layouts skopeo wrote get no warning and no error');
+      process.stderr.write(`real-tools: lint checked ${files.length} files of ${layouts.length} OCI layouts\n`);
       // index.json names an index by tag: skopeo and podman follow it (below), so no nested-index claim.
       const listIndex = out.find((f) => f.file === join(listLayout, 'index.json'))!;
       assert.deepEqual(listIndex.findings.filter((f) => f.ruleId === 'index-nested-index'), []);
