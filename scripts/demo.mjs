@@ -1,5 +1,5 @@
 // `npm run demo`: Manifest Lens in a real VS Code on a fresh Debian/Ubuntu machine (Node 20+).
-//   1. npm and Debian dependencies (scripts/ensure-deps.mjs: npm ci, docker-registry, skopeo, …)
+//   1. npm and Debian dependencies (scripts/ensure-deps.mjs: npm ci, and Debian's docker-registry)
 //   2. the .vsix (npm run package)
 //   3. a sample registry on 127.0.0.1:5055 with the sample images (scripts/sample-registry.mjs)
 //   4. a sample workspace: a copy of samples/ with a .vscode/settings.json
@@ -275,7 +275,8 @@ async function main() {
   mkdirSync(stateDir, { recursive: true });
   const workspace = join(stateDir, 'samples');
 
-  if (!step('dependencies: node scripts/ensure-deps.mjs', process.execPath, [join(REPO, 'scripts', 'ensure-deps.mjs')])) return;
+  // The demo needs the registry only; the tests' real tools (skopeo, buildah, podman, neovim) are npm test's to install.
+  if (!step('dependencies: node scripts/ensure-deps.mjs --debian docker-registry', process.execPath, [join(REPO, 'scripts', 'ensure-deps.mjs'), '--debian', 'docker-registry'])) return;
   if (!step('the extension: npm run package', 'npm', ['run', 'package'])) return;
   if (!existsSync(VSIX)) return die(`npm run package did not produce ${VSIX}`);
 

@@ -1,6 +1,6 @@
 // Installs what the tests and the demo need on a fresh Debian/Ubuntu machine:
 // npm packages (npm ci when node_modules is missing or stale) and Debian packages
-// (the distribution registry, skopeo, openssl, htpasswd) when they are missing.
+// (the distribution registry, skopeo, buildah, podman, openssl, htpasswd) when they are missing.
 // Usage: node scripts/ensure-deps.mjs [--debian pkg…]
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -8,6 +8,9 @@ import { existsSync, statSync } from 'node:fs';
 const DEBIAN = {
   'docker-registry': '/usr/bin/docker-registry',
   skopeo: '/usr/bin/skopeo',
+  // The real-tools suite (test/realtools) builds images with them, offline.
+  buildah: '/usr/bin/buildah',
+  podman: '/usr/bin/podman',
   openssl: '/usr/bin/openssl',
   'apache2-utils': '/usr/bin/htpasswd',
 };

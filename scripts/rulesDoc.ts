@@ -3,6 +3,29 @@ import { KIND_TITLES } from '../server/src/engine/documentKind';
 import { RULES } from '../server/src/engine/ruleTable';
 import { GRAPH_CHECKS } from '../server/src/graph/checks';
 
+/**
+ * How a rule's severity is chosen. Every rule's `why` names the consumer (tool, version, message)
+ * that justifies a warning or an error; test/realtools holds the tools' own output to it.
+ */
+export const SEVERITY_POLICY: readonly string[] = [
+  '## Severities',
+  '',
+  'A linter that warns on every image a mainstream tool builds gets switched off, so a rule is never more severe than its evidence:',
+  '',
+  '- **error**: a named consumer refuses the document (the rule says which tool, which version, and what it prints).',
+  '- **warning**: a named consumer misreads the document, or it breaks a MUST of the specification.',
+  '- **info**: it departs from a SHOULD; or a named consumer refuses a document that buildah, podman and skopeo themselves make and accept (the rule names that consumer, e.g. Quay).',
+  '- **hint**: style.',
+  '',
+  'A rule may stay below what its evidence allows where the specification blesses the document (image-spec\'s own',
+  'example is a nested index, so `index-nested-index` is info although podman cannot pull one from a registry).',
+  '',
+  'What buildah, podman and skopeo make and accept themselves gets no warning and no error: the real-tools',
+  'suite (test/realtools) builds images with Debian 12\'s buildah 1.28.2, podman 4.3.1 and skopeo 1.9.3, pushes',
+  'them to a registry and writes OCI layouts, and fails on any warning or error on what they made. Where a rule',
+  'quotes a tool, it quotes what the named version prints, and the suite checks the podman quote against podman.',
+];
+
 export function renderRulesDoc(): string {
   const lines: string[] = [
     '# Manifest Lens rule reference',
@@ -12,6 +35,8 @@ export function renderRulesDoc(): string {
     `${RULES.length} rules. Each diagnostic's code is the rule id; change a severity with the`,
     '`manifestLens.rules` setting (`{ "rule-id": "off" | "hint" | "info" | "warning" | "error" }`) or the',
     'CLI\'s `--rule rule-id=severity`. Ids follow the project\'s rule catalogue (image-spec, distribution-spec, distribution, containers/image, regclient, go-containerregistry and Quay behaviour).',
+    '',
+    ...SEVERITY_POLICY,
     '',
     '| rule | severity | applies to | what |',
     '| --- | --- | --- | --- |',

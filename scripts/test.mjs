@@ -1,8 +1,9 @@
 // The test command (`npm test`, also what .ci/run calls). In order:
-//   1. installs what is missing (npm ci; Debian's docker-registry, skopeo, openssl, apache2-utils)
+//   1. installs what is missing (npm ci; Debian's docker-registry, skopeo, buildah, podman, openssl,
+//      apache2-utils)
 //   2. builds the bundles (the LSP and CLI tests spawn dist/) and type-checks every project
 //   3. runs every node:test suite under test/ (engine, LSP, CLI, registry against a real
-//      docker-registry, corpus, schemas, docs), TypeScript through tsx
+//      docker-registry, real tools: buildah/podman/skopeo output, corpus, schemas, docs), TypeScript through tsx
 //   4. runs the end-to-end suite in a real VS Code (code-server + Chromium): scripts/run-e2e.mjs
 //   5. the @vscode/test-electron suite when a VS Code build is given (VSCODE_EXECUTABLE)
 // and ends with one line: "tests: N passed, N failed, N skipped". Every end-to-end scenario is in

@@ -111,6 +111,7 @@ describe('manifest-lens digest: signed schema 1, a useless header, nested indexe
   const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
   const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
   let child = '';
+  let childSize = 0;
   before(async () => {
     assertCliBuilt();
     reg = await startFakeRegistry({
@@ -131,6 +132,7 @@ describe('manifest-lens digest: signed schema 1, a useless header, nested indexe
     });
     const manifest = JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256('{}'), size: 2 }, layers: [] });
     child = reg.putManifest('app', 'junk-header', manifest, OCI_MANIFEST);
+    childSize = Buffer.byteLength(manifest);
     const inner = JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ mediaType: OCI_MANIFEST, digest: child, size: manifest.length, platform: { os: 'linux', architecture: 'amd64' } }] });
     const innerDigest = reg.putManifest('app', undefined, inner, OCI_INDEX);
     reg.putManifest('app', 'nested', JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ mediaType: OCI_INDEX, digest: innerDigest, size: inner.length, platform: { os: 'linux', architecture: 'amd64' } }] }), OCI_INDEX);
@@ -145,7 +147,42 @@ describe('manifest-lens digest: signed schema 1, a useless header, nested indexe
     assert.match(verify.stderr, new RegExp(`payload without its signatures \\(the \\d+ bytes served hash to ${s1.bytesDigest}\\)`));
     const inspect = await runCli(['inspect', `${reg.hostPort}/app:old`]);
     assert.equal(sha256(inspect.stdout), s1.bytesDigest, 'inspect still prints the served bytes');
-    assert.match(inspect.stderr, new RegExp(`the bytes on stdout hash to ${s1.bytesDigest}`));
+    // Say exactly what was verified: the payload's digest matched the header, not the bytes'.
+    assert.match(inspect.stderr, /verified: the sha256 of the signed payload \(the manifest without its signatures\) matches Docker-Content-Digest/);
+    assert.doesNotMatch(inspect.stderr, /sha256 of the served bytes matches/);
+    assert.match(inspect.stderr, new RegExp(`its digest ${s1.payloadDigest} is the payload's .*hash to ${s1.bytesDigest}`));
+    const json = await runCli(['inspect', '--format', 'json', `${reg.hostPort}/app:old`]);
+    const body = JSON.parse(json.stdout.toString());
+    assert.equal(body.digest, s1.payloadDigest);
+    assert.equal(body.bytesDigest, s1.bytesDigest);
+    assert.equal(body.verified, 'docker-content-digest');
+    assert.equal(body.verifiedDigestOf, 'signed-payload');
+    assert.match(body.verification, /signed payload/);
+  });
+
+  test('inspect --lint follows an entry that is itself an index to the manifests inside', async () => {
+    const r = await runCli(['inspect', '--lint', '--format', 'json', `${reg.hostPort}/app:nested`]);
+    const body = JSON.parse(r.stdout.toString());
+    // The outer index, the inner index and the manifest inside it.
+    assert.deepEqual(body.findings.map((f: { kind: string }) => f.kind), ['oci-index', 'oci-index', 'oci-manifest'], r.stderr);
+    assert.match(r.stderr, /3 documents checked/);
+  });
+
+  test('inspect --lint stops at the nesting limit and says so', async () => {
+    // Six indexes, each the only entry of the next: the reference and four levels below it are linted.
+    let digest = child;
+    let size = childSize;
+    let mediaType = OCI_MANIFEST;
+    for (let i = 0; i < 6; i++) {
+      const text = JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ mediaType, digest, size }] });
+      digest = reg.putManifest('app', i === 5 ? 'deep' : undefined, text, OCI_INDEX);
+      size = Buffer.byteLength(text);
+      mediaType = OCI_INDEX;
+    }
+    const r = await runCli(['inspect', '--lint', '--format', 'json', `${reg.hostPort}/app:deep`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout.toString()).findings.length, 5, r.stderr);
+    assert.match(r.stderr, /not linting its children: 4 nested indexes deep/);
   });
 
   test('a Docker-Content-Digest that is not a digest is no answer: the manifest is fetched and hashed', async () => {

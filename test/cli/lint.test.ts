@@ -112,11 +112,12 @@ test('--format github: one workflow command per finding, with escaped properties
 test('--fail-on sets the exit threshold: warning fails on a warning-only file, never never fails', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ml-failon-'));
   const file = join(dir, 'warn.json');
-  // Only a warning: the OCI manifest has no top-level mediaType.
-  writeFileSync(file, '{"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:' + 'a'.repeat(64) + '","size":2},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:' + 'b'.repeat(64) + '","size":3}]}');
+  // Only a warning: the OCI manifest lists a layer with a Docker layer type.
+  writeFileSync(file, '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:' + 'a'.repeat(64) + '","size":2},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","digest":"sha256:' + 'b'.repeat(64) + '","size":3}]}');
   const plain = cli('lint', file);
   assert.equal(plain.code, 0, plain.stdout);
-  assert.match(plain.stdout, / warning oci-media-type-missing /);
+  assert.match(plain.stdout, / warning mixed-layer-in-oci-manifest /);
+  assert.doesNotMatch(plain.stdout, / error /);
   assert.equal(cli('lint', '--fail-on', 'warning', file).code, 1);
   assert.equal(cli('lint', '--fail-on=info', file).code, 1);
   assert.equal(cli('lint', '--fail-on', 'never', join(SAMPLES, 'podman-22196-child.json')).code, 0);

@@ -45,7 +45,11 @@ ruleCases([
   {
     rule: 'index-nested-index',
     invalid: [index([`{"mediaType":⟦"${MT.ociIndex}"⟧,"digest":"${d(1)}","size":1}`]), index([`{"mediaType":⟦"${MT.dockerList}"⟧,"digest":"${d(1)}","size":1}`])],
-    valid: [buildkit],
+    valid: [
+      buildkit,
+      // An image layout's index.json (what skopeo copy --all … oci:DIR:tag writes): followed by name.
+      `{"schemaVersion":2,"manifests":[{"mediaType":"${MT.ociIndex}","digest":"${d(1)}","size":491,"annotations":{"org.opencontainers.image.ref.name":"list"}}]}`,
+    ],
   },
   {
     rule: 'index-duplicate-platform',

@@ -1,4 +1,6 @@
-import { ruleCases } from './ruleCases';
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { findingsOf, ruleCases } from './ruleCases';
 
 const D = 'sha256:' + 'a'.repeat(64);
 const ociManifest = (config: string, layer: string, extra = '') =>
@@ -16,7 +18,8 @@ const DOCKER_GZ = '"application/vnd.docker.image.rootfs.diff.tar.gzip"';
 ruleCases([
   {
     rule: 'mixed-config-media-type',
-    message: 'invalid mixed OCI image with Docker v2s2 config',
+    // What Debian 12's podman 4.3.1 prints (test/realtools checks it against podman itself).
+    message: 'parsing image configuration: unsupported image-specific operation on artifact with type "application/vnd.docker.container.image.v1+json"',
     invalid: [ociManifest(`⟦${DOCKER_CONFIG}⟧`, DOCKER_GZ), ociManifest(`⟦${DOCKER_CONFIG}⟧`, OCI_GZ)],
     valid: [ociManifest(OCI_CONFIG, OCI_GZ), dockerManifest(DOCKER_CONFIG, DOCKER_GZ)],
   },
@@ -72,3 +75,19 @@ ruleCases([
     valid: [ociManifest(OCI_CONFIG, OCI_GZ)],
   },
 ]);
+
+test('docker-zstd-layer-nonstandard: an error where podman refuses it (Docker manifest), info where podman pulls it (OCI manifest)', () => {
+  const docker = findingsOf(dockerManifest(DOCKER_CONFIG, '"application/vnd.docker.image.rootfs.diff.tar.zstd"'), 'docker-zstd-layer-nonstandard');
+  assert.deepEqual(docker.map((f) => f.severity), ['error']);
+  // What Debian 12's podman 4.3.1 printed for it.
+  assert.match(docker[0].message, /`unsupported docker v2s2 media type: "application\/vnd\.docker\.image\.rootfs\.diff\.tar\.zstd"`/);
+  const oci = findingsOf(ociManifest(OCI_CONFIG, '"application/vnd.docker.image.rootfs.diff.tar.zstd"'), 'docker-zstd-layer-nonstandard');
+  assert.deepEqual(oci.map((f) => f.severity), ['info']);
+  assert.doesNotMatch(oci[0].message, /refuse/);
+});
+
+test('mixed-index-docker-children is info (podman writes such an index) and names who refused one', () => {
+  const f = findingsOf(index('"application/vnd.oci.image.index.v1+json"', '"application/vnd.docker.distribution.manifest.v2+json"'), 'mixed-index-docker-children');
+  assert.deepEqual(f.map((x) => x.severity), ['info']);
+  assert.match(f[0].message, /podman and skopeo accept this .* Quay refused/);
+});

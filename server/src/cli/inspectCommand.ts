@@ -196,15 +196,33 @@ interface Fetched {
   readonly bytesDigest: string;
   readonly verified: FetchedManifest['verified'];
   readonly dockerContentDigest?: string;
+  /** Which of the document's digests the verification compared; undefined when not verified. */
+  readonly verifiedDigestOf?: VerifiedDigestOf;
   readonly warnings: readonly string[];
 }
 
+/**
+ * Which digest of the document the registry's (or the request's) digest matched: the served
+ * bytes', or, for a signed schema 1 manifest, its payload's (the manifest without signatures,
+ * the digest registries use). undefined when nothing was verified.
+ */
+export type VerifiedDigestOf = 'bytes' | 'signed-payload';
+
+function verifiedDigestOf(f: Pick<FetchedManifest, 'digest' | 'bytesDigest' | 'verified'>, expected: string | undefined): VerifiedDigestOf | undefined {
+  if (f.verified === 'computed-only') return undefined;
+  // The client accepts either form for a signed schema 1 manifest; say which one it was.
+  return f.digest !== f.bytesDigest && expected === f.digest ? 'signed-payload' : 'bytes';
+}
+
 function verificationText(f: Fetched): string {
+  const what = f.verifiedDigestOf === 'signed-payload'
+    ? 'the sha256 of the signed payload (the manifest without its signatures)'
+    : 'the sha256 of the served bytes';
   switch (f.verified) {
     case 'requested-digest':
-      return `verified: sha256 of the served bytes matches the requested digest${f.dockerContentDigest ? ' and Docker-Content-Digest' : ''}`;
+      return `verified: ${what} matches the requested digest${f.dockerContentDigest ? ' and Docker-Content-Digest' : ''}`;
     case 'docker-content-digest':
-      return 'verified: sha256 of the served bytes matches Docker-Content-Digest';
+      return `verified: ${what} matches Docker-Content-Digest`;
     default:
       return f.dockerContentDigest
         ? `not verified: no digest was requested and the registry's Docker-Content-Digest (${JSON.stringify(f.dockerContentDigest.slice(0, 100))}) is not a usable digest; the digest is computed from the served bytes`
@@ -243,19 +261,38 @@ const MAX_LINTED_CHILDREN = 64;
 /**
  * With --lint and no --platform, an index is only as good as its children (podman#22196 was an
  * index whose children were mixed): fetch each child manifest by digest (never a layer or a
- * config) so they are linted too. Nothing of theirs goes to stdout.
+ * config) so they are linted too, and the children of a child that is itself an index, down to
+ * MAX_INDEX_DEPTH levels. Nothing of theirs goes to stdout.
  */
 async function fetchChildrenForLint(client: RegistryClient, ref: ImageReference, index: Fetched, children: Fetched[], err: NodeJS.WritableStream): Promise<number> {
-  const entries = indexEntries(index.bytes);
-  if (!entries) return 0;
-  if (entries.length > MAX_LINTED_CHILDREN) err.write(`${index.label}: linting the first ${MAX_LINTED_CHILDREN} of ${entries.length} children\n`);
-  try {
-    for (const entry of entries.slice(0, MAX_LINTED_CHILDREN)) {
+  const topEntries = indexEntries(index.bytes);
+  if (!topEntries) return 0;
+  if (topEntries.length > MAX_LINTED_CHILDREN) err.write(`${index.label}: linting the first ${MAX_LINTED_CHILDREN} of ${topEntries.length} children\n`);
+  let budgetNoted = false;
+  /** Fetches the entries of one index (depth 1 = the reference's own children) and walks down. */
+  const walk = async (entries: readonly IndexEntry[], depth: number): Promise<void> => {
+    for (const entry of entries) {
+      // One budget for the whole tree: a pipeline gate, not a crawler.
+      if (children.length >= MAX_LINTED_CHILDREN) {
+        if (!budgetNoted && depth > 1) err.write(`${index.label}: linting the first ${MAX_LINTED_CHILDREN} manifests of its nested indexes\n`);
+        budgetNoted = true;
+        return;
+      }
       const childRef = referenceWithDigest(ref, entry.digest);
       const what = entry.attestation ? 'attestation' : entry.platform ? platformText(entry.platform) : `manifests[${entry.position}]`;
       const child = await fetchOne(client, childRef, `${formatReference(childRef)} (${what})`, entry.size, err);
       children.push(child);
+      const grandchildren = indexEntries(child.bytes);
+      if (!grandchildren) continue;
+      if (depth >= MAX_INDEX_DEPTH) {
+        err.write(`${child.label}: not linting its children: ${MAX_INDEX_DEPTH} nested indexes deep\n`);
+        continue;
+      }
+      await walk(grandchildren, depth + 1);
     }
+  };
+  try {
+    await walk(topEntries, 1);
   } catch (e) {
     err.write(`inspect: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
     return isRegistryError(e) && e.kind === 'invalid-reference' ? 2 : 3;
@@ -278,6 +315,7 @@ async function fetchOne(client: RegistryClient, ref: ImageReference, label: stri
     bytesDigest: m.bytesDigest,
     verified: m.verified,
     dockerContentDigest: m.dockerContentDigest,
+    verifiedDigestOf: verifiedDigestOf(m, ref.digest ?? m.dockerContentDigest),
     warnings: m.warnings ?? [],
   };
   if (expectedSize !== undefined && expectedSize !== m.bytes.length) {
@@ -285,7 +323,7 @@ async function fetchOne(client: RegistryClient, ref: ImageReference, label: stri
   }
   err.write(`${label}: ${doc.digest} ${doc.contentType || '(no Content-Type)'} ${doc.bytes.length} bytes, ${verificationText(doc)}\n`);
   if (doc.bytesDigest !== doc.digest) {
-    err.write(`${label}: a signed schema 1 manifest: its digest covers the payload without the signatures; the bytes on stdout hash to ${doc.bytesDigest}\n`);
+    err.write(`${label}: a signed schema 1 manifest: its digest ${doc.digest} is the payload's (without the signatures); the served bytes on stdout, signatures included, hash to ${doc.bytesDigest}\n`);
   }
   for (const w of doc.warnings) err.write(`${label}: warning: ${oneLine(w)}\n`);
   return doc;
@@ -352,7 +390,8 @@ function report(options: InspectOptions, fetched: readonly Fetched[], out: NodeJ
     }
     const describe = (f: Fetched): Record<string, unknown> => ({
       reference: f.label, digest: f.digest, bytesDigest: f.bytesDigest, contentType: f.contentType, mediaType: f.mediaType ?? null,
-      size: f.bytes.length, verified: f.verified, dockerContentDigest: f.dockerContentDigest ?? null, warnings: f.warnings,
+      size: f.bytes.length, verified: f.verified, verifiedDigestOf: f.verifiedDigestOf ?? null, verification: verificationText(f),
+      dockerContentDigest: f.dockerContentDigest ?? null, warnings: f.warnings,
     });
     const body = {
       ...describe(final),

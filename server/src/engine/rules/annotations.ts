@@ -202,6 +202,9 @@ function isUrl(value: string): boolean {
 }
 
 function baseDigestProblem(value: string): string | undefined {
+  // buildah 1.28 writes base.digest and base.name as "" on every image it commits from
+  // scratch; podman and skopeo accept them, and an empty value claims no base image.
+  if (value === '') return undefined;
   const p = digestProblem(value);
   if (!p || p.kind === 'unregistered') return undefined;
   return p.kind === 'grammar' ? 'is not a digest of the form algorithm:encoded' : `is not a valid ${p.algorithm} digest: it ${p.detail}`;
@@ -218,7 +221,7 @@ function urlProblem(value: string): string | undefined {
 export const VALUE_PROBLEMS: ReadonlyMap<string, (value: string) => string | undefined> = new Map([
   [ANNOTATION.created, rfc3339Problem],
   [ANNOTATION.baseDigest, baseDigestProblem],
-  [ANNOTATION.baseName, (v: string) => referenceProblem(v, true)],
+  [ANNOTATION.baseName, (v: string) => (v === '' ? undefined : referenceProblem(v, true))],
   [ANNOTATION.licenses, spdxProblem],
   [ANNOTATION.url, urlProblem],
   [ANNOTATION.documentation, urlProblem],
@@ -337,13 +340,13 @@ export const annotationRules: Rule[] = [
     'org.opencontainers.image.created is not an RFC 3339 date-time.',
     'The value MUST be a date and time formatted as defined by RFC 3339 §5.6; tools parse it with time.RFC3339 and show nothing (or fail) otherwise.',
     VALUE_PROBLEMS.get(ANNOTATION.created)!),
-  valueRule('annotation-base-digest-format', ANNOTATION.baseDigest, 'warning',
+  valueRule('annotation-base-digest-format', ANNOTATION.baseDigest, 'info',
     'org.opencontainers.image.base.digest is not a valid digest.',
-    'base.digest is the digest of the base image manifest; it must follow the descriptor digest grammar (algorithm:hex) for tools to find the base image.',
+    'base.digest is the digest of the base image manifest; it should follow the descriptor digest grammar (algorithm:hex) for tools to find the base image. No pull fails on it, so info. An empty value (what buildah 1.28 writes for an image built from scratch) claims no base and is not reported.',
     VALUE_PROBLEMS.get(ANNOTATION.baseDigest)!),
-  valueRule('annotation-base-name-reference', ANNOTATION.baseName, 'warning',
+  valueRule('annotation-base-name-reference', ANNOTATION.baseName, 'info',
     'org.opencontainers.image.base.name is not a fully qualified image reference.',
-    'base.name SHOULD be a fully qualified reference to the base image (registry.example.com/my-org/my-image:tag); a short name depends on the reader\'s default registry.',
+    'base.name SHOULD be a fully qualified reference to the base image (registry.example.com/my-org/my-image:tag); a short name depends on the reader\'s default registry. An empty value (what buildah 1.28 writes for an image built from scratch) claims no base and is not reported.',
     VALUE_PROBLEMS.get(ANNOTATION.baseName)!),
   {
     id: 'annotation-ref-name-grammar',

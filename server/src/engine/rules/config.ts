@@ -282,14 +282,18 @@ export const configRules: Rule[] = [
     severity: 'info',
     appliesTo: ['config'],
     description: 'config uses Memory, MemorySwap, CpuShares or Healthcheck, which image-spec only reserves.',
-    why: 'image-spec reserves these Docker fields "to maintain compatibility" but gives them no meaning: OCI runtimes ignore them (Healthcheck works only in Docker).',
+    why: 'image-spec reserves these Docker fields "to maintain compatibility" but gives them no meaning. Healthcheck is run by Docker and podman but not by Kubernetes runtimes (CRI-O, containerd); the others are not applied by runtimes. A Docker-format config (one with container_config or docker_version, as docker build and buildah --format docker write) is not reported: there the fields are the format\'s own.',
     source: 'image-spec config.md "Additional Fields … reserved"',
     specUrl: IS_SPEC + 'config.md#additional-fields',
     check(ctx) {
+      if (propertyOf(ctx.root, 'container_config') || propertyOf(ctx.root, 'docker_version')) return;
       const exec = execConfig(ctx);
       for (const key of RESERVED) {
         const prop = propertyOf(exec, key);
-        if (prop && prop.children?.[1]?.type !== 'null') ctx.report(prop.children![0], `config.${key} is a Docker field image-spec only reserves; OCI runtimes (podman, CRI-O, containerd) ignore it.`);
+        if (!prop || prop.children?.[1]?.type === 'null') continue;
+        ctx.report(prop.children![0], key === 'Healthcheck'
+          ? 'config.Healthcheck is a Docker field image-spec only reserves: Docker and podman run it, Kubernetes runtimes (CRI-O, containerd) do not.'
+          : `config.${key} is a Docker field image-spec only reserves; runtimes do not apply it.`);
       }
     },
   },

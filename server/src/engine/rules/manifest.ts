@@ -195,10 +195,10 @@ export const manifestRules: Rule[] = [
   },
   {
     id: 'layer-nondistributable-deprecated',
-    severity: 'warning',
+    severity: 'info',
     appliesTo: ['oci-manifest'],
     description: 'A layer uses a deprecated non-distributable OCI layer type.',
-    why: 'Non-distributable layer types are deprecated and implementations SHOULD NOT produce new non-distributable layers; registries may now store the blob anyway.',
+    why: 'Non-distributable layer types are deprecated and implementations SHOULD NOT produce new non-distributable layers (a SHOULD, so info); registries may now store the blob anyway.',
     source: 'image-spec media-types.md, layer.md "Implementations SHOULD NOT produce new non-distributable layers"; specs-go Deprecated markers',
     specUrl: IS_SPEC + 'layer.md#non-distributable-layers',
     fix: 'Relabel as the ordinary layer type of the same compression (same bytes).',
@@ -252,10 +252,10 @@ export const manifestRules: Rule[] = [
   },
   {
     id: 'subject-not-manifest',
-    severity: 'warning',
+    severity: 'info',
     appliesTo: ['oci-manifest', 'oci-index', 'artifact-manifest'],
     description: 'subject is not a descriptor of a manifest.',
-    why: 'subject names the manifest this one refers to (a signature, SBOM or attestation of it); the referrers API indexes it by that manifest. A subject with a layer or config type points at something no referrers query will ask for.',
+    why: 'subject names the manifest this one refers to (a signature, SBOM or attestation of it); the referrers API indexes it by that manifest. A subject with a layer or config type points at something no referrers query will ask for. No consumer is known to refuse it, so info.',
     source: 'image-spec manifest.md / image-index.md "subject … specifies a descriptor of another manifest"; distribution-spec referrers',
     specUrl: MANIFEST_SPEC,
     check(ctx) {

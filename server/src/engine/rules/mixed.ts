@@ -18,21 +18,29 @@ const BOTH: readonly ConversionTarget[] = ['oci', 'docker'];
 /** Fields the Docker formats do not have (media-types.md compatibility matrix). */
 const OCI_ONLY_TOP = ['annotations', 'subject', 'artifactType'];
 
+/** What podman 4.3.1 / buildah 1.28.2 (containers/image 5.23, Debian 12) print for a mixed image (observed). */
+export const MIXED_CONFIG_ERROR_5_23 = `parsing image configuration: unsupported image-specific operation on artifact with type "${MT.dockerConfig}"`;
+/** What containers/image prints since containers/image#1822 (2023), per its source. */
+export const MIXED_CONFIG_ERROR_NEW = 'invalid mixed OCI image with Docker v2s2 config';
+
 export const mixedRules: Rule[] = [
   {
     id: 'mixed-config-media-type',
     severity: 'error',
     appliesTo: ['oci-manifest'],
     description: 'An OCI manifest carries a Docker image config media type.',
-    why: 'containers/image (podman, skopeo, buildah, CRI-O) refuses it: `invalid mixed OCI image with Docker v2s2 config`. The OCI manifest MUST-support list holds only the OCI config; the two config types are related, not interchangeable.',
-    source: 'containers/image internal/manifest/errors.go NonImageArtifactError (containers/image#1822); podman#22196; image-spec manifest.md config',
+    why: 'podman and buildah refuse to pull it. podman 4.3.1 and buildah 1.28.2 (Debian 12, containers/image 5.23) print `parsing image configuration: unsupported image-specific operation on artifact with type "application/vnd.docker.container.image.v1+json"`; containers/image versions with containers/image#1822 (2023) print `invalid mixed OCI image with Docker v2s2 config` instead. skopeo 1.9.3 `copy` still copies it unchanged; `skopeo inspect` (without --raw) and a format conversion (`skopeo copy --format v2s2`) fail with the same error. The OCI manifest MUST-support list holds only the OCI config; the two config types are related, not interchangeable.',
+    source: 'observed with Debian 12 podman 4.3.1, buildah 1.28.2, skopeo 1.9.3 (test/realtools); containers/image internal/manifest/errors.go NonImageArtifactError (containers/image#1822); podman#22196; image-spec manifest.md config',
     specUrl: IS_SPEC + 'manifest.md#image-manifest-property-descriptions',
     fix: 'Set config.mediaType to application/vnd.oci.image.config.v1+json; or convert the whole document to one family.',
     check(ctx) {
       const site = ctx.descriptors.find((s) => s.role === 'config');
       const node = site && mediaTypeNode(site);
       if (!node || node.value !== MT.dockerConfig) return;
-      ctx.report(node, `Mixed media types: this OCI manifest's config is a Docker config ("${MT.dockerConfig}"). podman, skopeo and buildah refuse it with "invalid mixed OCI image with Docker v2s2 config"; use "${MT.ociConfig}".`, {
+      // Quotes what each containers/image generation prints; test/realtools checks the podman 4.3 one against podman.
+      ctx.report(node, `Mixed media types: this OCI manifest's config is a Docker config ("${MT.dockerConfig}"). ` +
+        `podman 4.3 and buildah 1.28 (Debian 12) refuse to pull it: \`${MIXED_CONFIG_ERROR_5_23}\`; with a newer containers/image they print \`${MIXED_CONFIG_ERROR_NEW}\`. ` +
+        `skopeo copy still copies it, but skopeo inspect and format conversions fail. Use "${MT.ociConfig}".`, {
         fixes: [fix(`Set config mediaType to ${MT.ociConfig}`, [replaceEdit(node, MT.ociConfig)], true, true)],
         conversions: BOTH,
       });
@@ -66,7 +74,7 @@ export const mixedRules: Rule[] = [
     severity: 'error',
     appliesTo: ['docker-manifest'],
     description: 'A Docker v2 schema 2 manifest lists a layer whose media type is not a Docker layer type.',
-    why: 'containers/image refuses it: `unsupported docker v2s2 media type`, so skopeo, podman and CRI-O (OpenShift kubelets) cannot pull the image (kontain.me#222, cilium#13429).',
+    why: 'containers/image refuses it, so skopeo, podman and CRI-O (OpenShift kubelets) cannot pull the image (kontain.me#222, cilium#13429): podman 4.3.1 and skopeo 1.9.3 print `unsupported docker v2s2 media type: "application/vnd.oci.image.layer.v1.tar+gzip"` for an OCI layer type.',
     source: 'containers/image Schema2FromManifest / SupportedSchema2MediaType; manifest-v2-2.md layers',
     specUrl: DOCKER_V22,
     fix: 'Relabel the layer with its Docker equivalent, or convert the whole manifest to OCI.',
@@ -79,7 +87,7 @@ export const mixedRules: Rule[] = [
         if (DOCKER_V2S2_LAYER_TYPES.has(mt) || info?.compression === 'zstd') continue; // zstd: docker-zstd-layer-nonstandard
         const to = relabel(mt, 'docker');
         const what = info ? `an ${info.family === 'oci' ? 'OCI' : info.family} type ("${mt}")` : `"${mt}", which is not a Docker layer type`;
-        ctx.report(node, `Mixed media types: ${site.label} of this Docker v2s2 manifest is ${what}; containers/image refuses it with "unsupported docker v2s2 media type".` + (to ? ` The Docker equivalent is "${to}".` : ''), {
+        ctx.report(node, `Mixed media types: ${site.label} of this Docker v2s2 manifest is ${what}; podman and skopeo refuse it: \`unsupported docker v2s2 media type: "${mt}"\`.` + (to ? ` The Docker equivalent is "${to}".` : ''), {
           fixes: to ? [fix(`Relabel ${site.label} as ${to}`, [replaceEdit(node, to)], true, true)] : [],
           conversions: BOTH,
         });
@@ -108,11 +116,11 @@ export const mixedRules: Rule[] = [
   },
   {
     id: 'mixed-index-docker-children',
-    severity: 'warning',
+    severity: 'info',
     appliesTo: ['oci-index'],
     description: 'An OCI image index lists Docker manifests or manifest lists.',
-    why: 'The spec lets consumers accept unknown types, but Quay refuses them ("is not one of [OCI manifest, OCI index]", oc-mirror#253) and GCR is reported to object.',
-    source: 'image-spec image-index.md manifests; Quay index schema',
+    why: 'podman 4.3.1 writes such an index (`podman manifest push` without --format of Docker-format images) and podman and skopeo read it; the spec lets consumers accept unknown types. But Quay refused one (oc-mirror#253: "\'application/vnd.docker.distribution.manifest.v2+json\' is not one of [\'application/vnd.oci.image.manifest.v1+json\', \'application/vnd.oci.image.index.v1+json\']"), so it is worth knowing before pushing there. Info, not an error: the tools that make it accept it.',
+    source: 'observed with Debian 12 podman 4.3.1 and skopeo 1.9.3 (test/realtools); image-spec image-index.md manifests; Quay index schema (openshift/oc-mirror#253)',
     specUrl: IS_SPEC + 'image-index.md#image-index-property-descriptions',
     fix: 'When every child is Docker and no OCI-only field is used, make the index a Docker manifest list.',
     crossEntry: true,
@@ -125,17 +133,17 @@ export const mixedRules: Rule[] = [
       const allDocker = docker.length === children.length && !OCI_ONLY_TOP.some((k) => propertyOf(ctx.root, k)) && children.every((c) => !propertyOf(c.node, 'annotations'));
       const fixes = allDocker && top ? [fix(`Make this a Docker manifest list (${MT.dockerList})`, [replaceEdit(top, MT.dockerList)], true, true)] : [];
       for (const site of docker) {
-        ctx.report(mediaTypeNode(site)!, `Mixed media types: ${site.label} of this OCI index is a Docker type ("${stringOf(site.node, 'mediaType')}"); Quay refuses such indexes.`, { fixes });
+        ctx.report(mediaTypeNode(site)!, `Mixed media types: ${site.label} of this OCI index is a Docker type ("${stringOf(site.node, 'mediaType')}"). podman and skopeo accept this (podman manifest push writes it), but Quay refused such an index ("… is not one of [OCI manifest, OCI index]", oc-mirror#253).`, { fixes });
       }
     },
   },
   {
     id: 'mixed-list-oci-children',
-    severity: 'warning',
+    severity: 'info',
     appliesTo: ['docker-list'],
     description: 'A Docker manifest list lists OCI manifests or indexes.',
-    why: 'Docker lists hold v2s2 manifests; a list with OCI children is what podman manifest inspect showed for an OCI index it had re-serialised (podman#22196), hiding what the registry served.',
-    source: 'manifest-v2-2.md manifest list; podman#22196',
+    why: 'Docker lists hold v2s2 manifests; a list with OCI children is what podman manifest inspect showed for an OCI index it had re-serialised (podman#22196), hiding what the registry served. No consumer is known to refuse one: podman 4.3.1 pulls it and skopeo 1.9.3 copies it (also with --all), so info.',
+    source: 'manifest-v2-2.md manifest list; podman#22196; observed with Debian 12 podman 4.3.1 and skopeo 1.9.3',
     specUrl: DOCKER_V22 + '#manifest-list',
     fix: 'Make the list an OCI image index (the fields are compatible).',
     check(ctx) {
@@ -143,7 +151,7 @@ export const mixedRules: Rule[] = [
       for (const site of ctx.descriptors.filter((s) => s.role === 'manifest')) {
         const node = mediaTypeNode(site);
         if (!node || mediaTypeInfo(node.value as string)?.family !== 'oci') continue;
-        ctx.report(node, `Mixed media types: ${site.label} of this Docker manifest list is an OCI type ("${node.value}"). An OCI image index is the right container for OCI children.`, {
+        ctx.report(node, `Mixed media types: ${site.label} of this Docker manifest list is an OCI type ("${node.value}"). podman and skopeo accept it, but an OCI image index is the right container for OCI children.`, {
           fixes: top ? [fix(`Make this an OCI image index (${MT.ociIndex})`, [replaceEdit(top, MT.ociIndex)], true, true)] : [],
         });
       }
@@ -151,11 +159,11 @@ export const mixedRules: Rule[] = [
   },
   {
     id: 'docker-zstd-layer-nonstandard',
-    severity: 'warning',
+    severity: 'error',
     appliesTo: ['docker-manifest', 'oci-manifest'],
     description: 'A zstd layer is labelled or listed as Docker, which the Docker format does not define.',
-    why: 'manifest-v2-2.md has no zstd type; containerd and regclient define one, but containers/image refuses it ("unsupported docker v2s2 media type"). zstd is portable only in OCI manifests.',
-    source: 'manifest-v2-2.md media types; containers/image SupportedSchema2MediaType',
+    why: 'manifest-v2-2.md has no zstd type; containerd and regclient define one, but in a Docker v2s2 manifest podman 4.3.1 and skopeo 1.9.3 refuse it (`unsupported docker v2s2 media type: "application/vnd.docker.image.rootfs.diff.tar.zstd"`). In an OCI manifest podman 4.3.1 pulls a layer labelled that way, so there it is info: relabel it with the OCI zstd type.',
+    source: 'manifest-v2-2.md media types; containers/image SupportedSchema2MediaType; observed with Debian 12 podman 4.3.1 and skopeo 1.9.3',
     specUrl: DOCKER_V22,
     fix: 'Convert the manifest to OCI, with application/vnd.oci.image.layer.v1.tar+zstd.',
     check(ctx) {
@@ -165,8 +173,12 @@ export const mixedRules: Rule[] = [
         const mt = node.value as string;
         const inDocker = ctx.kind === 'docker-manifest' && mediaTypeInfo(mt)?.compression === 'zstd';
         if (mt !== MT.dockerLayerZstd && !inDocker) continue;
-        ctx.report(node, `${site.label} is zstd in Docker form ("${mt}"); containers/image refuses it. zstd layers belong in an OCI manifest as "${MT.ociLayerZstd}".`, {
-          fixes: ctx.kind === 'oci-manifest' ? [fix(`Relabel ${site.label} as ${MT.ociLayerZstd}`, [replaceEdit(node, MT.ociLayerZstd)], true, true)] : [],
+        const oci = ctx.kind === 'oci-manifest';
+        ctx.report(node, oci
+          ? `${site.label} is labelled as a Docker zstd layer ("${mt}"), a type no spec defines; podman pulls it from an OCI manifest, but the OCI type is "${MT.ociLayerZstd}".`
+          : `${site.label} is zstd in a Docker manifest ("${mt}"); podman and skopeo refuse it: \`unsupported docker v2s2 media type: "${mt}"\`. zstd layers belong in an OCI manifest as "${MT.ociLayerZstd}".`, {
+          severity: oci ? 'info' : undefined,
+          fixes: oci ? [fix(`Relabel ${site.label} as ${MT.ociLayerZstd}`, [replaceEdit(node, MT.ociLayerZstd)], true, true)] : [],
           conversions: ['oci'],
         });
       }
@@ -215,10 +227,10 @@ export const mixedRules: Rule[] = [
   },
   {
     id: 'docker-only-field-in-oci',
-    severity: 'warning',
+    severity: 'info',
     appliesTo: ['oci-index'],
     description: 'An OCI index entry uses platform.features, which Docker lists define and OCI reserves.',
-    why: 'platform.features is RESERVED in OCI: consumers must not rely on it, and converters drop it.',
+    why: 'platform.features is RESERVED in OCI: consumers must not rely on it, and converters drop it (podman 4.3.1 leaves it out of the OCI indexes it writes). No consumer is known to refuse it, so info.',
     source: 'image-spec image-index.md platform.features "This property is RESERVED"',
     specUrl: IS_SPEC + 'image-index.md#image-index-property-descriptions',
     fix: 'Remove platform.features.',

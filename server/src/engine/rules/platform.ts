@@ -95,7 +95,7 @@ export const platformRules: Rule[] = [
     severity: 'error',
     appliesTo: DESCRIPTOR_KINDS,
     description: 'A platform object lacks architecture or os.',
-    why: 'architecture and os are REQUIRED in a platform object (image-index-schema.json required [architecture, os]); clients cannot match an entry without them, and containers/image answers "no image found in manifest list for architecture …".',
+    why: 'architecture and os are REQUIRED in a platform object (image-index-schema.json required [architecture, os]); clients cannot match an entry without them: podman 4.3.1 answers `no image found in image index for architecture amd64, variant "", OS linux` for an OCI index (`… in manifest list …` for a Docker list).',
     source: 'image-spec image-index.md platform "architecture … REQUIRED", "os … REQUIRED"',
     specUrl: PLATFORM_SPEC,
     check(ctx) {
@@ -251,10 +251,10 @@ export const platformRules: Rule[] = [
   },
   {
     id: 'platform-features-reserved',
-    severity: 'warning',
+    severity: 'info',
     appliesTo: OCI_KINDS,
     description: 'An OCI platform object uses features, which image-spec reserves.',
-    why: 'platform.features is RESERVED for future versions of image-spec; consumers ignore it and converters drop it. (Docker manifest lists define it.) Index entries are covered by docker-only-field-in-oci.',
+    why: 'platform.features is RESERVED for future versions of image-spec; consumers ignore it and converters drop it. (Docker manifest lists define it.) No consumer is known to refuse it, so info. Index entries are covered by docker-only-field-in-oci.',
     source: 'image-spec image-index.md platform.features "This property is RESERVED for future versions of the specification"',
     specUrl: PLATFORM_SPEC,
     fix: 'Remove platform.features.',
