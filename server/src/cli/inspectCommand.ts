@@ -10,6 +10,7 @@
  * Exit codes: 0 fetched, 1 lint found an error, 2 usage (including an invalid reference),
  * 3 the registry could not give what was asked (network, auth, not found, no such platform).
  */
+import { fstatSync } from 'node:fs';
 import { normalizePlatform, platformText, type PlatformValues } from '../engine/platforms';
 import { formatReference, isRegistryError, referenceWithDigest, type FetchedManifest, type ImageReference, type RegistryClient } from '../registry';
 import { countsText, failExitCode, FAIL_ON, isFailOn, lintBytes, writeFindings, type FailOn, type LintFileResult } from './lint';
@@ -17,6 +18,20 @@ import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
 
 const USAGE = (): string => `usage: ${programName()} inspect [--platform OS/ARCH[/VARIANT]] [--lint [--fail-on SEVERITY]] [--insecure HOST]… [--no-creds] [--timeout SECONDS] [--format raw|json] REFERENCE\n`;
+
+/** Whether two streams write to the same file, pipe or terminal (stdout and stderr after `2>&1`). */
+export function sameDestination(a: NodeJS.WritableStream, b: NodeJS.WritableStream): boolean {
+  const fa = (a as { fd?: unknown }).fd;
+  const fb = (b as { fd?: unknown }).fd;
+  if (typeof fa !== 'number' || typeof fb !== 'number') return false;
+  try {
+    const sa = fstatSync(fa);
+    const sb = fstatSync(fb);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
 
 /** How deep --platform follows an index whose entry is itself an index. */
 export const MAX_INDEX_DEPTH = 4;
@@ -345,8 +360,13 @@ function report(options: InspectOptions, fetched: readonly Fetched[], out: NodeJ
     out.write(JSON.stringify(body, null, 2) + '\n');
   } else {
     out.write(final.bytes);
-    // On a terminal (never in a pipe, where the bytes must stay exact) end the line for the prompt.
-    if ((out as NodeJS.WriteStream).isTTY && final.bytes[final.bytes.length - 1] !== 0x0a) out.write('\n');
+    if (final.bytes[final.bytes.length - 1] !== 0x0a) {
+      // On a terminal (never in a pipe, where the bytes must stay exact) end the line for the
+      // prompt. When stdout and stderr go to one place (`2>&1 | less`, a file), the findings
+      // that follow must not start after the closing brace: the line break goes to stderr.
+      if ((out as NodeJS.WriteStream).isTTY) out.write('\n');
+      else if (options.lint && sameDestination(out, err)) err.write('\n');
+    }
   }
 
   if (!options.lint) return 0;
