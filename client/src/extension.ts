@@ -8,6 +8,7 @@ import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerO
 import { fetchWithProgress, registerInspectCommand, showRemoteDocument, type InspectDeps } from './commands/inspectRemoteImage';
 import { CommandIds, HISTORY_KEY, Notifications, REMOTE_SCHEME, Requests, type TagCheck } from './ids';
 import { RemoteDocumentProvider } from './remoteDocuments';
+import { registerRuleDocs } from './ruleDocs';
 
 let client: LanguageClient | undefined;
 
@@ -26,7 +27,10 @@ export function activate(context: vscode.ExtensionContext): void {
     run: { module: serverModule, transport: TransportKind.ipc },
     debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
   };
+  const ruleDocs = registerRuleDocs(context);
+  context.subscriptions.push(...ruleDocs.disposables);
   const clientOptions: LanguageClientOptions = {
+    middleware: ruleDocs.middleware,
     documentSelector: [
       { scheme: 'file', language: 'json' },
       { scheme: 'file', language: 'jsonc' },

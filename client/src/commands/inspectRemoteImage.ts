@@ -134,8 +134,18 @@ export async function showRemoteDocument(deps: InspectDeps, doc: RemoteDocument)
   if (textDoc.languageId !== 'json') await vscode.languages.setTextDocumentLanguage(textDoc, 'json');
   await vscode.window.showTextDocument(textDoc, { preview: false });
   const verified = doc.verified === 'computed-only' ? 'computed' : 'verified';
-  vscode.window.setStatusBarMessage(`$(pass) ${doc.reference} · ${doc.digest.slice(0, 19)}… ${verified} · ${doc.size} bytes`, 8000);
+  // The tab's title (`cirros:6.1`), the size with its unit before the digest: a narrow status bar
+  // cuts the end of the message, never a bare number.
+  const title = (uri.path.split('/').pop() ?? doc.reference).replace(/\.json$/, '').replace(/\u2215/g, '/');
+  vscode.window.setStatusBarMessage(`$(pass) ${title}: ${formatBytes(doc.size)}, ${verified} ${doc.digest.slice(0, 19)}…`, 8000);
   for (const w of doc.warnings) void vscode.window.showWarningMessage(`Registry warning: ${w}`);
+}
+
+/** `670 bytes`, `1.4 KiB (1,469 bytes)`. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} byte${n === 1 ? '' : 's'}`;
+  const [v, unit] = n < 1048576 ? [n / 1024, 'KiB'] : [n / 1048576, 'MiB'];
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${unit} (${n.toLocaleString('en-US')} bytes)`;
 }
 
 export function registerInspectCommand(deps: InspectDeps): vscode.Disposable {
