@@ -88,6 +88,31 @@ test('no finding caused by the damage: a half-typed entry is not reported as mis
   assert.ok(!a.findings.some((f) => /layers is missing/.test(f.message)), a.findings.map((f) => f.message).join('\n'));
 });
 
+test('retyping the top-level mediaType, key and value (the kind unreadable or wrong for a moment): the previous findings are kept, moved', () => {
+  const line = '"mediaType": "application/vnd.oci.image.manifest.v1+json",';
+  const value = 'application/vnd.oci.image.manifest.v1+json';
+  assert.ok(SEED.includes(line));
+  // Backspace over the value (its closing quote and the comma first) and the key, then type
+  // both again.
+  const whole = `"mediaType": "${value}`;
+  const partial = (k: number) => whole.slice(0, k);
+  const states = [
+    ...Array.from({ length: whole.length }, (_, i) => partial(whole.length - i)),
+    ...Array.from({ length: whole.length }, (_, i) => partial(i + 1)),
+    line,
+  ];
+  let previous: Analysis | undefined = analyze(SEED);
+  let brokenStates = 0;
+  for (const [i, l] of states.entries()) {
+    const text = SEED.replace(line, l);
+    const a = analyzeTolerant(text, {}, previous);
+    if (a.syntaxErrors.length > 0) brokenStates++;
+    assertMixedWithFix(text, a, `state ${i} ${JSON.stringify(l)}`);
+    previous = a;
+  }
+  assert.equal(brokenStates, states.length - 1, 'every state but the last is broken JSON');
+});
+
 test('a problem fixed while the text is broken elsewhere is gone: the recovered tree has the last word where it can be trusted', () => {
   const broken = states[1];
   const fixed = broken.replace(DOCKER_CONFIG, JSON.stringify(OCI_CONFIG));

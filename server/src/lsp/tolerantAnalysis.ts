@@ -20,6 +20,9 @@ export function analyzeTolerant(text: string, options: AnalyzeOptions, previous:
   const small = text.length < RECOVER_LIMIT;
   const a = analyze(text, { ...options, recover: small });
   if (a.syntaxErrors.length === 0 || a.syntaxErrors.some((e) => e.tooDeep) || !previous || !previous.linted) return a;
-  const findings = mergeWithPrevious({ text, root: small ? a.root : undefined, damaged: a.damaged ?? [], findings: a.findings }, previous);
+  // A recovered tree that could not be linted (its kind unreadable while the top-level mediaType
+  // is being typed, or too large) decides nothing: every previous finding is moved through the edit.
+  const decides = small && a.linted && a.damaged !== undefined;
+  const findings = mergeWithPrevious({ text, root: decides ? a.root : undefined, damaged: a.damaged ?? [], findings: a.findings }, previous);
   return { ...a, findings: findings.sort(byPlace), linted: true };
 }
