@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { INSERT_AT, NEW_ENTRY, SEED } from '../harness/typing';
-import { plain, sampleRegistry, waitFor, withFailureShot, Workbench, type SampleRegistry } from './workbench';
+import { plain, recordMetric, sampleRegistry, waitFor, withFailureShot, Workbench, type SampleRegistry } from './workbench';
 
 interface Seeded { reference: string; digest: string }
 interface Refs { host: string; podman22196: { index: Seeded; amd64: Seeded; arm64: Seeded } }
@@ -21,6 +21,45 @@ const CHILD = 'podman-22196-child.json';
 const DOCKER_CONFIG = '"application/vnd.docker.container.image.v1+json"';
 const RULE = 'mixed-config-media-type';
 const COMMAND = 'Manifest Lens: Inspect Remote Image';
+
+/** Runs in the page: counts animation frames, and those without an error squiggle over NEEDLE. */
+const WATCH_SQUIGGLE = `(() => {
+  const needle = NEEDLE;
+  const ed = document.querySelector('.editor-group-container.active .monaco-editor');
+  function valueBox() {
+    for (const line of ed.querySelectorAll('.view-lines .view-line')) {
+      const text = (line.textContent || '').replace(/\\u00a0/g, ' ');
+      const at = text.indexOf(needle);
+      if (at < 0) continue;
+      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      const range = document.createRange();
+      let seen = 0;
+      let startSet = false;
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const len = n.textContent.length;
+        if (!startSet && at < seen + len) { range.setStart(n, at - seen); startSet = true; }
+        if (startSet && at + needle.length <= seen + len) { range.setEnd(n, at + needle.length - seen); break; }
+        seen += len;
+      }
+      return range.getBoundingClientRect();
+    }
+    return undefined;
+  }
+  const state = { frames: 0, missing: 0, firstMissing: undefined, stop: false };
+  window.__ml = state;
+  function tick() {
+    if (state.stop) return;
+    const v = valueBox();
+    const covered = !!v && [...ed.querySelectorAll('.squiggly-error')].some((e) => {
+      const r = e.getBoundingClientRect();
+      return r.top < v.bottom + 6 && r.bottom > v.top && Math.abs(r.left - v.left) <= 3 && Math.abs(r.right - v.right) <= 3;
+    });
+    state.frames++;
+    if (!covered) { state.missing++; if (state.firstMissing === undefined) state.firstMissing = state.frames; }
+    requestAnimationFrame(tick);
+  }
+  requestAnimationFrame(tick);
+})()`;
 
 // Typing exactly the generated states: no auto-closing, no auto-indent, no suggestions taking keys.
 const wb = new Workbench({
@@ -54,47 +93,15 @@ describe('Manifest Lens in VS Code (code-server): typing, links and the input bo
 
   it('(a) typing a new layer entry key by key: the mixed-config squiggle never disappears', withFailureShot(wb, 'a', async () => {
     const page = wb.page;
-    await wb.openFile(CHILD);
+    // From the Explorer (Quick Open waits for the file search, slow on a busy machine).
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: CHILD }).first().dblclick();
+    await wb.activeTab(CHILD, 30_000);
     const editor = page.locator('.editor-group-container.active .monaco-editor');
     await waitFor('the mixed-config squiggle', () => editor.locator('.squiggly-error').count(), { timeoutMs: 30_000 });
 
-    // Watch every frame: is there an error squiggle over the Docker config value?
-    await page.evaluate((needle) => {
-      const ed = document.querySelector('.editor-group-container.active .monaco-editor')!;
-      const valueBox = (): DOMRect | undefined => {
-        for (const line of ed.querySelectorAll('.view-lines .view-line')) {
-          const text = (line.textContent ?? '').replace(/\u00a0/g, ' ');
-          const at = text.indexOf(needle);
-          if (at < 0) continue;
-          const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
-          const range = document.createRange();
-          let seen = 0;
-          let startSet = false;
-          for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-            const len = n.textContent!.length;
-            if (!startSet && at < seen + len) { range.setStart(n, at - seen); startSet = true; }
-            if (startSet && at + needle.length <= seen + len) { range.setEnd(n, at + needle.length - seen); break; }
-            seen += len;
-          }
-          return range.getBoundingClientRect();
-        }
-        return undefined;
-      };
-      const w = window as unknown as { __ml: { frames: number; missing: number; firstMissing?: number; stop: boolean } };
-      w.__ml = { frames: 0, missing: 0, stop: false };
-      const tick = (): void => {
-        if (w.__ml.stop) return;
-        const v = valueBox();
-        const covered = v && [...ed.querySelectorAll('.squiggly-error')].some((e) => {
-          const r = e.getBoundingClientRect();
-          return r.top < v.bottom + 6 && r.bottom > v.top && Math.abs(r.left - v.left) <= 3 && Math.abs(r.right - v.right) <= 3;
-        });
-        w.__ml.frames++;
-        if (!covered) { w.__ml.missing++; w.__ml.firstMissing ??= w.__ml.frames; }
-        requestAnimationFrame(tick);
-      };
-      requestAnimationFrame(tick);
-    }, DOCKER_CONFIG);
+    // Watch every frame: is there an error squiggle over the Docker config value? (Plain
+    // JavaScript in a string: tsx would wrap named functions in a helper the page does not have.)
+    await page.evaluate(WATCH_SQUIGGLE.replace('NEEDLE', JSON.stringify(DOCKER_CONFIG)));
 
     // The cursor right after the last layer's closing brace: Go to Line, then End.
     const line = SEED.slice(0, INSERT_AT).split('\n').length;
@@ -119,6 +126,7 @@ describe('Manifest Lens in VS Code (code-server): typing, links and the input bo
     });
     const text = await wb.editorText();
     assert.equal(text.replace(/\s+/g, ''), (SEED.slice(0, INSERT_AT + 1) + NEW_ENTRY + SEED.slice(INSERT_AT + 1)).replace(/\s+/g, ''), 'typed exactly the new entry');
+    recordMetric('typing.squiggleWatch', { frames: watch.frames, missing: watch.missing, keystrokes: NEW_ENTRY.length });
     assert.ok(watch.frames > 200, `watched ${watch.frames} frames`);
     assert.equal(watch.missing, 0, `the squiggle was missing in ${watch.missing} of ${watch.frames} frames (first at frame ${watch.firstMissing})`);
   }));
@@ -132,6 +140,17 @@ describe('Manifest Lens in VS Code (code-server): typing, links and the input bo
       const labels = await page.locator('.tab').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
       return labels.find((l) => l.includes(`${RULE}.md`) && /preview/i.test(l));
     }, { timeoutMs: 20_000 });
+    // Rendered: the preview's webview holds the rule's text as HTML (a heading, the Why), not Markdown source.
+    const rendered = await waitFor('the rule rendered in the preview', async () => {
+      for (const frame of page.frames()) {
+        const html = await frame.evaluate('document.body ? document.body.innerHTML : ""').catch(() => '') as string;
+        if (html.includes('containers/image (podman, skopeo, buildah, CRI-O) refuses it')) return html;
+      }
+      return undefined;
+    }, { timeoutMs: 20_000 });
+    assert.match(rendered, /<h1[^>]*>[^<]*mixed-config-media-type/);
+    assert.match(rendered, /<strong>Why:<\/strong>/);
+    assert.doesNotMatch(rendered, /\*\*Why:\*\*/);
     await wb.shot('b-rule-preview');
     const labels = await page.locator('.tab').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
     assert.ok(labels.some((l) => l.includes(CHILD)), `the manifest's tab is still open: ${labels.join(' | ')}`);
