@@ -168,7 +168,11 @@ describe('Manifest Lens in VS Code (code-server): typing, links and the input bo
   }
 
   async function expectOpened(title: string): Promise<void> {
-    await wb.activeTab(title, 30_000);
+    // Slow on a busy machine: wait for the tab, and say what was on screen if it never came.
+    await wb.activeTab(title, 90_000).catch(async (e: Error) => {
+      const labels = await wb.page.locator('.tab').evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? ''));
+      throw new Error(`${e.message}\ntabs: ${labels.join(' | ')}\nnotifications: ${(await wb.notifications()).join(' | ')}`);
+    });
     const notes = await wb.notifications();
     assert.ok(!notes.some((n) => /not found|MANIFEST_UNKNOWN|404/i.test(n)), `no fetch error: ${notes.join(' | ')}`);
   }
@@ -176,7 +180,8 @@ describe('Manifest Lens in VS Code (code-server): typing, links and the input bo
   it('(c) paste a reference and press Enter at once: exactly what was pasted is inspected', withFailureShot(wb, 'c', async () => {
     const page = wb.page;
     const ref = refs.podman22196.index.reference;
-    await inspectWith(async () => {
+    await inspectWith(async (input) => {
+      await input.focus();
       await page.keyboard.insertText(ref); // one input event, as a paste
       await page.keyboard.press('Enter');
     });
