@@ -139,8 +139,9 @@ export function mapFinding(f: Finding, c: TextChange): Finding | undefined {
   return { ...f, offset: span.offset, length: span.length, fixes };
 }
 
-function sameFinding(a: Finding, b: Finding): boolean {
-  return a.ruleId === b.ruleId && a.offset === b.offset && a.length === b.length;
+/** One finding per rule and place. */
+function key(f: Finding): string {
+  return `${f.ruleId} ${f.offset} ${f.length}`;
 }
 
 /**
@@ -155,12 +156,15 @@ export function mergeWithPrevious(
   const out = [...current.findings];
   if (!previous) return out;
   const change = diffTexts(previous.text, current.text);
+  // A set, not a scan: an index with thousands of findings carries thousands over.
+  const seen = new Set(out.map(key));
   for (const f of previous.findings) {
     const moved = mapFinding(f, change);
     if (!moved) continue;
     // Where the recovered tree can be trusted, it has the last word (a problem fixed there is gone).
     if (current.root && !isSuspect(current.root, current.damaged, moved)) continue;
-    if (out.some((x) => sameFinding(x, moved))) continue;
+    if (seen.has(key(moved))) continue;
+    seen.add(key(moved));
     out.push(moved);
   }
   return out;
