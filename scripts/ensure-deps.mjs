@@ -1,6 +1,6 @@
 // Installs what the tests and the demo need on a fresh Debian/Ubuntu machine:
 // npm packages (npm ci when node_modules is missing or stale) and Debian packages
-// (the distribution registry, skopeo, buildah, podman, openssl, htpasswd) when they are missing.
+// (the distribution registry, skopeo, buildah, podman, openssl, htpasswd, neovim) when they are missing.
 // Usage: node scripts/ensure-deps.mjs [--debian pkg…]
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -13,6 +13,8 @@ const DEBIAN = {
   podman: '/usr/bin/podman',
   openssl: '/usr/bin/openssl',
   'apache2-utils': '/usr/bin/htpasswd',
+  // test/editors/neovim.test.ts: the language server in a second real editor.
+  neovim: '/usr/bin/nvim',
 };
 
 function run(cmd, args, opts = {}) {

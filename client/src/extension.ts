@@ -11,6 +11,7 @@ import { fetchWithProgress, registerInspectCommand, showRemoteDocument, type Ins
 import { CommandIds, HISTORY_KEY, Notifications, REMOTE_SCHEME, Requests, type EnvironmentParams, type InitializationOptions, type TagCheck } from './ids';
 import { RemoteDocumentProvider } from './remoteDocuments';
 import { registerLayoutBlobs } from './layoutBlobs';
+import { registerRuleDocs } from './ruleDocs';
 
 let client: LanguageClient | undefined;
 
@@ -29,7 +30,10 @@ export function activate(context: vscode.ExtensionContext): void {
     run: { module: serverModule, transport: TransportKind.ipc },
     debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
   };
+  const ruleDocs = registerRuleDocs(context);
+  context.subscriptions.push(...ruleDocs.disposables);
   const clientOptions: LanguageClientOptions = {
+    middleware: ruleDocs.middleware,
     documentSelector: [
       { scheme: 'file', language: 'json' },
       { scheme: 'file', language: 'jsonc' },

@@ -16,17 +16,21 @@ const VERSION = typeof MANIFEST_LENS_VERSION === 'string' ? MANIFEST_LENS_VERSIO
 
 const PROG = programName();
 
-const USAGE = `Usage:
-  ${PROG} lint [options] FILE|FOLDER|- …
+/** Each command's section of the help: `COMMAND --help` prints its own, `--help` all of them. */
+const SECTIONS: Readonly<Record<string, string>> = {
+  lint: `  ${PROG} lint [options] FILE|FOLDER|- …
       Lint OCI / Docker manifests, indexes and configs (a folder: the .json files under it;
       -: standard input). An OCI image layout folder (oci-layout + index.json) is checked as a
       whole: every blob reachable from index.json is hashed and matched to its descriptor. Exit
-      1 when a finding is at least as severe as --fail-on, 2 on a usage error.
+      1 when a finding is at least as severe as --fail-on, 2 on a usage error (a file that does
+      not exist is one). A JSON file that is not an OCI/Docker document gets a note on stderr:
+      nothing to check.
         --format text|json|sarif|github   sarif for code scanning, github for Actions annotations
         --rule ID=off|hint|info|warning|error   change one rule's severity (repeatable)
         --fail-on error|warning|info|hint|never   default error; never always exits 0
         --stdin-name NAME                 the name findings on standard input are reported under
-  ${PROG} inspect [options] REFERENCE
+`,
+  inspect: `  ${PROG} inspect [options] REFERENCE
       Fetch a manifest from a registry and print the bytes it served, unchanged (what was
       fetched and verified goes to stderr). Exit 3 when the registry cannot give what was asked
       (network, auth, not found, no such platform). REFERENCE oci:DIR[:TAG] reads an OCI image
@@ -37,13 +41,16 @@ const USAGE = `Usage:
         --insecure HOST                   plain HTTP to this registry (loopback always may)
         --no-creds                        do not read docker/podman credentials
         --timeout SECONDS                 the longest a request may take or stall (0.1-86400, default 30)
-  ${PROG} digest [options] REFERENCE
+`,
+  digest: `  ${PROG} digest [options] REFERENCE
       Print the manifest digest a reference resolves to: HEAD's Docker-Content-Digest, or the
-      sha256 of the fetched bytes. Same --insecure, --no-creds, --timeout as inspect.
+      sha256 of the fetched bytes. Same --insecure, --no-creds, --timeout as inspect. (For a
+      local file: sha256sum FILE.)
         --platform OS/ARCH[/VARIANT]      the matching child's digest (a single manifest is an
                                           error: it may be another platform's)
         --verify                          fetch and hash the manifest instead of trusting HEAD
-  ${PROG} tree [options] REFERENCE
+`,
+  tree: `  ${PROG} tree [options] REFERENCE
       The image graph as the registry serves it: index → platforms → config and layers →
       referrers (Referrers API, else the sha256-… fallback tag), each node with its digest, size
       and problems by rule id. Every child is linted and checked against its entry (size, media
@@ -53,20 +60,36 @@ const USAGE = `Usage:
         --depth N                         nested indexes followed (default 4)
         --concurrency N                   requests at once (default 4)
       Same --insecure, --no-creds, --timeout as inspect.
-  ${PROG} diff [options] A B
+`,
+  diff: `  ${PROG} diff [options] A B
       Compare two manifests (references, or local files): their differences line by line and
       what changed (media types; layers added, removed, changed; config env, labels, entrypoint,
       cmd, history). Exit 0 when the same, 1 when different, 2 usage, 3 registry.
         --platform OS/ARCH[/VARIANT]      compare that platform's manifests of two indexes
         --format text|json
       Same --insecure, --no-creds, --timeout as inspect.
-  ${PROG} rules [--format text|json] [ID …]
+`,
+  rules: `  ${PROG} rules [--format text|json] [ID …]
       List the rules, or explain the given ones: what, why, source, spec link, quick-fix.
+`,
+};
+
+const USAGE = `Usage:\n${Object.values(SECTIONS).join('')}  ${PROG} COMMAND --help
   ${PROG} --version
 `;
 
+/** `--help` or `-h` among a command's options (not after `--`, where it would be a file name). */
+function asksForHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command in SECTIONS && asksForHelp(rest)) {
+    process.stdout.write(`Usage:\n${SECTIONS[command]}`);
+    return 0;
+  }
   switch (command) {
     case 'lint':
       return runLint(rest, process.stdout, process.stderr, VERSION);

@@ -37,6 +37,7 @@ import {
 } from '../../common/protocol';
 import { completionsAt } from './engine/completion';
 import { conversionFix } from './engine/convert';
+import { touchesDamage } from './engine/recover';
 import { hoverAt } from './engine/hover';
 import { outline, type OutlineSymbol } from './engine/symbols';
 import { MANIFEST_ACCEPT_TYPES } from './engine/mediaTypes';
@@ -279,7 +280,8 @@ connection.onCodeAction((params) =>
     if (analysis.root) {
       for (const target of conversions) {
         const fix = conversionFix({ text: analysis.text, root: analysis.root, kind: analysis.kind }, target);
-        if (fix) actions.push(toCodeAction(doc, fix, conversionDiagnostics));
+        // While the text is broken, a conversion that would edit the damaged part is not offered.
+        if (fix && !touchesDamage(analysis.damaged, fix)) actions.push(toCodeAction(doc, fix, conversionDiagnostics));
       }
     }
     return actions;

@@ -59,8 +59,8 @@ describe('Manifest Lens in VS Code (code-server): Inspect Remote Image', { timeo
     const { index, arm64, amd64 } = refs.podman22196;
     await inspect(index.reference);
 
-    // A new editor tab with the served index, pretty-printed.
-    await wb.activeTab('mixed.json', 30_000);
+    // A new editor tab with the served index, pretty-printed, titled like its reference.
+    await wb.activeTab('podman-22196:mixed.json', 30_000);
     const text = await waitFor('the index text', async () => {
       const t = await wb.editorText();
       return t.includes(OCI_INDEX) ? t : undefined;
@@ -97,7 +97,9 @@ describe('Manifest Lens in VS Code (code-server): Inspect Remote Image', { timeo
     assert.ok(lenses.some((s) => s.trim() === 'Open linux/amd64 manifest'), 'and one for linux/amd64');
     const child = arm64;
     await page.locator('.editor-group-container.active .monaco-editor .codelens-decoration a', { hasText: childLens }).first().click();
-    await wb.activeTab(`${child.digest}.json`, 30_000);
+    // Titled with a short digest and the platform, never the full digest.
+    const childTitle = `podman-22196@${child.digest.slice(0, 19)}… (linux\u2215arm64`;
+    await wb.activeTab(childTitle, 30_000);
     await waitFor('the child manifest text', async () => (await wb.editorText()).includes('application/vnd.oci.image.manifest.v1+json'));
     const rows = await waitFor(`${RULE} for the child in Problems`, async () => {
       const r = await wb.problems();
@@ -106,7 +108,8 @@ describe('Manifest Lens in VS Code (code-server): Inspect Remote Image', { timeo
     await waitFor('the error squiggle in the child', () => page.locator('.editor-group-container.active .monaco-editor .squiggly-error').count());
     await wb.shot('e-child-linted');
     await waitFor('the "Fetching…" progress notification to close', async () => !(await wb.notifications()).some((t) => t.includes('Fetching')), { timeoutMs: 10_000 });
-    assert.ok(rows.some((t) => t.includes(`${child.digest}.json`)), `the Problems panel names the child document:\n${rows.join('\n')}`);
+    assert.ok(rows.some((t) => t.includes(childTitle)), `the Problems panel names the child document:\n${rows.join('\n')}`);
+    assert.ok(!rows.some((t) => t.includes(child.digest)), 'not by its full digest');
     assert.ok(rows.some((t) => t.startsWith('Error:') && t.includes(RULE)), 'reported as an error');
   }));
 

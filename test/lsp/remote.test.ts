@@ -40,7 +40,8 @@ test('inspect the seed\'s index, open a child from its CodeLens, see the mixed-m
   assert.equal(doc.digest, 'sha256:' + createHash('sha256').update(served).digest('hex'));
   assert.equal(doc.contentType, 'application/vnd.oci.image.index.v1+json');
   assert.equal(doc.size, served.length);
-  assert.match(doc.uri, /^oci-image:\/127\.0\.0\.1(:|%3A)\d+\/samples\/podman-22196\/mixed\.json$/);
+  // The last path segment is the tab's title: the reference, short.
+  assert.match(doc.uri, /^oci-image:\/127\.0\.0\.1(:|%3A)\d+\/samples\/podman-22196:mixed\.json$/);
 
   // The raw view is the served bytes, exactly.
   const raw: RemoteDocument = await server.connection.sendRequest('manifestLens/open', { uri: doc.rawUri });
@@ -56,6 +57,16 @@ test('inspect the seed\'s index, open a child from its CodeLens, see the mixed-m
   const arm = lenses.find((l) => /^Open linux\/arm64(\/v8)? manifest$/.test(l.command?.title ?? ''));
   assert.ok(arm, `an "Open linux/arm64 manifest" lens among ${titles.join(' | ')}`);
   const childUri = arm.command!.arguments![0] as string;
+  // A child opened from a lens: titled by its name, a short digest and its platform, never the full digest.
+  const childTitle = decodeURIComponent(childUri.split('?')[0].split('/').pop()!);
+  assert.match(childTitle, /^podman-22196@sha256:[0-9a-f]{12}… \(linux\u2215arm64(\u2215v8)?\)\.json$/);
+  assert.ok(!childTitle.includes(seeds.podman22196.arm64.digest));
+  // The top lenses fit a normal window: no line of lenses is longer than 120 characters.
+  const lines = new Map<number, string[]>();
+  for (const l of lenses) lines.set(l.range.start.line, [...(lines.get(l.range.start.line) ?? []), l.command?.title ?? '']);
+  for (const [line, t] of lines) assert.ok(t.join(' | ').length <= 120, `line ${line}: ${t.join(' | ')}`);
+  assert.ok(lines.get(0)!.some((t) => /· \d+(\.\d+)? (bytes|KiB)$/.test(t)), `a size with its unit: ${lines.get(0)!.join(' | ')}`);
+  assert.ok([...lines.values()].flat().includes('Check :mixed for a newer digest'), titles.join(' | '));
 
   const child: RemoteDocument = await server.connection.sendRequest('manifestLens/open', { uri: childUri });
   assert.equal(child.digest, seeds.podman22196.arm64.digest);
@@ -80,6 +91,7 @@ test('inspect the seed\'s index, open a child from its CodeLens, see the mixed-m
   const childLenses: CodeLens[] = await server.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: child.uri } });
   const open = childLenses.find((l) => l.command?.title === 'Open config');
   assert.ok(open);
+  assert.match(decodeURIComponent((open.command!.arguments![0] as string).split('?')[0]), /\/podman-22196@sha256:[0-9a-f]{12}… \(config\)\.json$/);
   const config: RemoteDocument = await server.connection.sendRequest('manifestLens/open', { uri: open.command!.arguments![0] });
   assert.equal(config.digest, seeds.podman22196.arm64.config!.digest);
   assert.match(config.text, /"architecture": ?"arm64"/);

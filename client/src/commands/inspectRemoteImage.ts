@@ -24,6 +24,19 @@ export async function remember(ctx: vscode.ExtensionContext, reference: string):
   await ctx.globalState.update(HISTORY_KEY, list);
 }
 
+/**
+ * What Enter takes from the box: the text in it, unless the user moved to a recent entry (arrow
+ * keys or a click) after last changing the text. Never the typed-value item: the asynchronous
+ * validation builds it from a value that may be a few keystrokes old (a typed
+ * `…/boukhano/cirros:6.1` + Enter once fetched `…/boukhano/cirro`).
+ */
+export function acceptedReference(value: string, movedTo: string | undefined, active: string | undefined): string {
+  const text = value.trim();
+  if (movedTo !== undefined) return movedTo;
+  // An empty box with the recent list: Enter takes the highlighted entry.
+  return text || (active ?? '');
+}
+
 /** An input box that validates with the server's reference grammar as the user types. */
 export function askReference(client: LanguageClient, recent: string[], title = 'Inspect Remote Image'): Promise<string | undefined> {
   return new Promise((resolve) => {
@@ -31,27 +44,38 @@ export function askReference(client: LanguageClient, recent: string[], title = '
     input.title = title;
     input.placeholder = 'registry/repository:tag or …@sha256:digest, e.g. 127.0.0.1:5055/samples/podman-22196:mixed';
     input.matchOnDescription = false;
-    const recentItems = recent.map((r) => ({ label: r, description: 'recent' }));
+    const recentItems: vscode.QuickPickItem[] = recent.map((r) => ({ label: r, description: 'recent' }));
+    const isRecent = (item: vscode.QuickPickItem | undefined): boolean => item !== undefined && recentItems.includes(item);
     input.items = recentItems;
     let seq = 0;
+    // The quick pick moves the highlight by itself when the text or the items change (to the first
+    // item shown); only a move that follows no such change is the user's.
+    let autoMove = false;
+    let movedTo: string | undefined;
+    const show = (text: string, description: string): void => {
+      autoMove = true;
+      input.items = text ? [{ label: text, description, alwaysShow: true }, ...recentItems.filter((i) => i.label !== text)] : recentItems;
+    };
     const refresh = async (value: string): Promise<void> => {
       const mine = ++seq;
       const text = value.trim();
-      if (!text) {
-        input.items = recentItems;
-        return;
-      }
+      show(text, 'Inspect');
+      if (!text) return;
       const { message } = await client.sendRequest<ValidateReferenceResult>(Requests.validateReference, { text });
-      if (mine !== seq) return;
-      const typed = message
-        ? { label: text, description: `$(error) ${message}`, alwaysShow: true }
-        : { label: text, description: 'Inspect', alwaysShow: true };
-      input.items = [typed, ...recentItems.filter((i) => i.label !== text)];
+      if (mine !== seq || input.value.trim() !== text) return;
+      if (message) show(text, `$(error) ${message}`);
     };
-    input.onDidChangeValue((v) => void refresh(v));
+    input.onDidChangeValue((v) => {
+      movedTo = undefined;
+      autoMove = true;
+      void refresh(v);
+    });
+    input.onDidChangeActive((active) => {
+      if (autoMove) { autoMove = false; return; }
+      movedTo = isRecent(active[0]) ? active[0].label : undefined;
+    });
     input.onDidAccept(async () => {
-      const picked = input.selectedItems[0]?.label ?? input.value.trim();
-      const text = picked.trim();
+      const text = acceptedReference(input.value, movedTo, isRecent(input.activeItems[0]) ? input.activeItems[0].label : undefined).trim();
       if (!text) return;
       const { message } = await client.sendRequest<ValidateReferenceResult>(Requests.validateReference, { text });
       if (message) {
@@ -110,8 +134,18 @@ export async function showRemoteDocument(deps: InspectDeps, doc: RemoteDocument)
   if (textDoc.languageId !== 'json') await vscode.languages.setTextDocumentLanguage(textDoc, 'json');
   await vscode.window.showTextDocument(textDoc, { preview: false });
   const verified = doc.verified === 'computed-only' ? 'computed' : 'verified';
-  vscode.window.setStatusBarMessage(`$(pass) ${doc.reference} · ${doc.digest.slice(0, 19)}… ${verified} · ${doc.size} bytes`, 8000);
+  // The tab's title (`cirros:6.1`), the size with its unit before the digest: a narrow status bar
+  // cuts the end of the message, never a bare number.
+  const title = (uri.path.split('/').pop() ?? doc.reference).replace(/\.json$/, '').replace(/\u2215/g, '/');
+  vscode.window.setStatusBarMessage(`$(pass) ${title}: ${formatBytes(doc.size)}, ${verified} ${doc.digest.slice(0, 19)}…`, 8000);
   for (const w of doc.warnings) void vscode.window.showWarningMessage(`Registry warning: ${w}`);
+}
+
+/** `670 bytes`, `1.4 KiB (1,469 bytes)`. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} byte${n === 1 ? '' : 's'}`;
+  const [v, unit] = n < 1048576 ? [n / 1024, 'KiB'] : [n / 1048576, 'MiB'];
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${unit} (${n.toLocaleString('en-US')} bytes)`;
 }
 
 export function registerInspectCommand(deps: InspectDeps): vscode.Disposable {

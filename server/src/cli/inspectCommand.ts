@@ -11,6 +11,7 @@
  * 3 the registry could not give what was asked (network, auth, not found, no such platform).
  */
 import { nestsDeeperThan } from '../engine/nesting';
+import { fstatSync } from 'node:fs';
 import { normalizePlatform, platformText, type PlatformValues } from '../engine/platforms';
 import { MAX_DEPTH } from '../engine/tape';
 import { formatReference, isRegistryError, referenceWithDigest, type FetchedManifest, type ImageReference, type RegistryClient } from '../registry';
@@ -23,6 +24,20 @@ const USAGE = (): string => `usage: ${programName()} inspect [--platform OS/ARCH
 /** The range of --timeout: timers cannot wait longer than about 24.8 days, and a tenth of a second is no network round trip. */
 export const MIN_TIMEOUT_SECONDS = 0.1;
 export const MAX_TIMEOUT_SECONDS = 86_400;
+
+/** Whether two streams write to the same file, pipe or terminal (stdout and stderr after `2>&1`). */
+export function sameDestination(a: NodeJS.WritableStream, b: NodeJS.WritableStream): boolean {
+  const fa = (a as { fd?: unknown }).fd;
+  const fb = (b as { fd?: unknown }).fd;
+  if (typeof fa !== 'number' || typeof fb !== 'number') return false;
+  try {
+    const sa = fstatSync(fa);
+    const sb = fstatSync(fb);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
 
 /** How deep --platform follows an index whose entry is itself an index. */
 export const MAX_INDEX_DEPTH = 4;
@@ -403,8 +418,13 @@ function report(options: InspectOptions, fetched: readonly Fetched[], out: NodeJ
     out.write(JSON.stringify(body, null, 2) + '\n');
   } else {
     out.write(final.bytes);
-    // On a terminal (never in a pipe, where the bytes must stay exact) end the line for the prompt.
-    if ((out as NodeJS.WriteStream).isTTY && final.bytes[final.bytes.length - 1] !== 0x0a) out.write('\n');
+    if (final.bytes[final.bytes.length - 1] !== 0x0a) {
+      // On a terminal (never in a pipe, where the bytes must stay exact) end the line for the
+      // prompt. When stdout and stderr go to one place (`2>&1 | less`, a file), the findings
+      // that follow must not start after the closing brace: the line break goes to stderr.
+      if ((out as NodeJS.WriteStream).isTTY) out.write('\n');
+      else if (options.lint && sameDestination(out, err)) err.write('\n');
+    }
   }
 
   if (!options.lint) return 0;

@@ -9,6 +9,22 @@ import { isLayoutDir, lintLayout } from './layoutLint';
 
 const SETTINGS = new Set(['off', 'hint', 'info', 'warning', 'error']);
 
+/**
+ * What lint says of JSON that is not a manifest, index, config, descriptor or layout header
+ * (package.json, `[1,2,3]`).
+ */
+export const NOT_A_DOCUMENT = 'not an OCI/Docker document (no schemaVersion, mediaType, config/layers, manifests or rootfs): nothing to check';
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch (e) {
+    // Only "no such file" is a usage error; a file that cannot be read is reported as such.
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR';
+  }
+}
+
 function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
@@ -86,6 +102,13 @@ export function runLint(args: string[], out: NodeJS.WritableStream, err: NodeJS.
     err.write('lint: standard input (-) can be given once\n');
     return 2;
   }
+  // A path that does not exist is a mistake on the command line (a typo, a glob that matched
+  // nothing), not a finding about a manifest.
+  const missing = files.filter((f) => f !== '-' && !exists(f));
+  if (missing.length > 0) {
+    for (const f of missing) err.write(`lint: ${f}: no such file or folder\n`);
+    return 2;
+  }
   // `-` is standard input (`crane manifest REF | manifest-lens lint -`); a folder stands for the
   // .json files under it.
   const expanded: string[] = [];
@@ -108,7 +131,12 @@ export function runLint(args: string[], out: NodeJS.WritableStream, err: NodeJS.
     out.write(toGithub(results));
   } else {
     const counts = writeFindings(results, out);
-    err.write(`${results.length} file${results.length === 1 ? '' : 's'} checked: ${countsText(counts)}\n`);
+    // A JSON file that is not a manifest passes without findings: say so, or "0 errors" reads
+    // as a clean manifest.
+    const notDocuments = results.filter((r) => r.kind === 'unknown' && r.findings.length === 0);
+    for (const r of notDocuments) err.write(`${r.file}: note: ${NOT_A_DOCUMENT}\n`);
+    const note = notDocuments.length === 0 ? '' : ` (${notDocuments.length === results.length && results.length === 1 ? 'it is' : `${notDocuments.length} ${notDocuments.length === 1 ? 'is' : 'are'}`} not an OCI/Docker document)`;
+    err.write(`${results.length} file${results.length === 1 ? '' : 's'} checked: ${countsText(counts)}${note}\n`);
   }
   // Exit 1 when a finding is at least as severe as --fail-on (default: error).
   return failExitCode(results, failOn);

@@ -3,13 +3,40 @@
  * is a usage error, exit 2), the registry client made from the command-line options, and
  * messages kept to one line.
  */
+import { statSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { MANIFEST_ACCEPT_TYPES } from '../engine/mediaTypes';
+import { programName } from './program';
 import { createRegistryClient, dockerConfigCredentials, parseReference, type ImageReference, type RegistryClient } from '../registry';
 
 /** A message on one line (registry bodies and causes can span several). */
 export function oneLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+
+/**
+ * A reference that names a file or folder here (`digest manifest.json`) would be read as a
+ * Docker Hub repository and sent to registry-1.docker.io: say what it is and what to run.
+ */
+export function localPathMessage(command: string, reference: string): string | undefined {
+  let st;
+  try {
+    st = statSync(reference);
+  } catch {
+    return undefined;
+  }
+  const prog = programName();
+  if (st.isDirectory()) return `${command}: ${reference} is a local folder, not an image reference; to check the manifests in it: ${prog} lint ${reference}`;
+  const how = command === 'digest' ? `its digest is sha256: followed by what \`sha256sum ${reference}\` prints; to check it: ${prog} lint ${reference}` : `to check it: ${prog} lint ${reference}`;
+  let alsoReference = false;
+  try {
+    parseReference(reference);
+    alsoReference = true;
+  } catch {
+    // only a path
+  }
+  const image = alsoReference ? ` For an image of that name, write it with its registry (docker.io/${reference}).` : '';
+  return `${command}: ${reference} is a local file, not an image reference (nothing was fetched); ${how}.${image}`;
 }
 
 export interface SessionOptions {
@@ -40,6 +67,11 @@ export function oneShotEngineFlags(): void {
  * exit code 2 when the reference is not one.
  */
 export function openSession(command: string, options: SessionOptions, err: NodeJS.WritableStream): { ref: ImageReference; client: RegistryClient } | 2 {
+  const local = localPathMessage(command, options.reference);
+  if (local) {
+    err.write(`${local}\n`);
+    return 2;
+  }
   let ref: ImageReference;
   try {
     ref = parseReference(options.reference);

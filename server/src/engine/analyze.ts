@@ -6,6 +6,7 @@ import { detectKind, type Detection, type DocumentKind } from './documentKind';
 import { elements, parseJson, valueOf, type Node, type SyntaxError } from './json';
 import { RULES, RULES_BY_ID } from './ruleTable';
 import { PlainDetector } from './plain';
+import { damagedContainers, trustedFinding } from './recover';
 import { TapeNode, type Tape } from './tape';
 import type { DescriptorRole, DescriptorSite, Finding, PlainFacts, ReportOptions, Rule, RuleContext, Severity } from './types';
 import { SEVERITY_ORDER } from './types';
@@ -26,6 +27,12 @@ export interface AnalyzeOptions {
    * equivalence test turns it off to compare.
    */
   readonly plainEntries?: boolean;
+  /**
+   * Lint the tree jsonc-parser recovers from text with syntax errors (the editor, while the user
+   * types), keeping only findings the damage cannot have caused (engine/recover.ts). Off for the
+   * CLI, which reports the syntax error instead.
+   */
+  readonly recover?: boolean;
 }
 
 export interface Analysis {
@@ -40,8 +47,13 @@ export interface Analysis {
   readonly truncated: number;
   /** The most severe of the dropped findings (a command line's exit code depends on it). */
   readonly truncatedWorst?: Severity;
-  /** Whether the rules ran (not for a document with syntax errors, nor a parse-only analysis). */
+  /** Whether the rules ran (not for a document with syntax errors unless recovering, nor a parse-only analysis). */
   readonly linted: boolean;
+  /**
+   * With `recover` on text with syntax errors: the containers the errors fall in. Findings that
+   * may depend on them were left out; the editor shows the previous version's there instead.
+   */
+  readonly damaged?: readonly Node[];
 }
 
 /**
@@ -128,8 +140,10 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
   const root = parsed.root;
   const base = { text, root, syntaxErrors: parsed.errors, detection, kind };
   // A document that does not parse is the JSON language's to report: linting a partial tree
-  // would report fields as missing that are only beyond the syntax error.
-  if (!root || parsed.errors.length > 0 || kind === 'unknown' && !options.contentType || options.parseOnly) {
+  // would report fields as missing that are only beyond the syntax error. With `recover`, the
+  // recovered tree is linted and what the damage may have caused is left out.
+  const recovering = options.recover === true && parsed.errors.length > 0 && !parsed.errors.some((e) => e.tooDeep);
+  if (!root || parsed.errors.length > 0 && !recovering || kind === 'unknown' && !options.contentType || options.parseOnly) {
     if (root && options.parseOnly && parsed.errors.length === 0) return { ...base, descriptors: collectDescriptors(root, kind), findings: [], truncated: 0, linted: false };
     return { ...base, descriptors: [], findings: [], truncated: 0, linted: false };
   }
@@ -179,14 +193,26 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
     };
     runRule(rule, ctx);
   }
-  findings.sort((a, b) => a.offset - b.offset || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
-  return { ...base, descriptors, findings, truncated, ...(truncatedWorst ? { truncatedWorst } : {}), linted: true };
+  const worst = truncatedWorst ? { truncatedWorst } : {};
+  if (recovering) {
+    const damaged = damagedContainers(root, parsed.errors);
+    const trusted = findings.map((f) => trustedFinding(root, damaged, f)).filter((f): f is Finding => f !== undefined);
+    trusted.sort(byPlace);
+    return { ...base, descriptors, findings: trusted, truncated, ...worst, linted: true, damaged };
+  }
+  findings.sort(byPlace);
+  return { ...base, descriptors, findings, truncated, ...worst, linted: true };
+}
+
+/** Findings in document order, the most severe first at one place. */
+export function byPlace(a: Finding, b: Finding): number {
+  return a.offset - b.offset || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity];
 }
 
 /**
  * Marks the plain descriptors (engine/plain.ts) and returns all of them and the others. Only a
  * document parsed onto the tape has them; the jsonc-parser fallback only runs for documents
- * with syntax errors, which are not linted.
+ * with syntax errors, linted (with `recover`) entry by entry without the fast path.
  */
 function markPlain(sites: DescriptorSite[], root: Node, kind: DocumentKind, enabled: boolean): { all: DescriptorSite[]; notPlain: DescriptorSite[] } {
   if (!enabled || !(root instanceof TapeNode)) return { all: sites, notPlain: sites };

@@ -5,6 +5,7 @@
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, type Analysis } from '../engine/analyze';
+import { analyzeTolerant } from './tolerantAnalysis';
 import type { DocumentSettings } from './settings';
 
 export interface AnalysisEntry {
@@ -85,7 +86,8 @@ export class AnalysisService {
       const started = performance.now();
       entry = {
         version: doc.version,
-        analysis: analyze(text, { rules: settings.rules, maxFindings: settings.maxProblems, contentType: this.contentTypeFor(doc.uri) }),
+        // Text that does not parse keeps what the previous version found away from the broken spot.
+        analysis: analyzeTolerant(text, { rules: settings.rules, maxFindings: settings.maxProblems, contentType: this.contentTypeFor(doc.uri) }, hit?.analysis),
       };
       this.lintMs.set(doc.uri, performance.now() - started);
     }

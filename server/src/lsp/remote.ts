@@ -8,7 +8,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Analysis } from '../engine/analyze';
 import { notIndentedReason, prettyPrintSteps, type PrettyBytes } from '../engine/format';
 import { formatSize } from '../engine/hover';
-import { stringOf, valueOf } from '../engine/json';
+import { propertyOf, stringOf, valueOf } from '../engine/json';
 import { mediaTypeInfo } from '../engine/mediaTypes';
 import {
   formatReference,
@@ -19,7 +19,7 @@ import {
   type RegistryClient,
 } from '../registry';
 import { REGISTRY_ERROR_CODE, type RemoteDocument, type TagCheck } from '../../../common/protocol';
-import { parseRemoteUri, remoteUri, withRaw, type RemoteTarget } from './remoteUri';
+import { parseRemoteUri, remoteKey, remoteUri, withRaw, type RemoteKind, type RemoteTarget } from './remoteUri';
 
 /** The most index entries that get an "Open …" CodeLens each. */
 export const MAX_ENTRY_LENSES = 200;
@@ -41,7 +41,7 @@ export interface Fetched {
 const utf8 = new TextDecoder('utf-8');
 
 export class RemoteService {
-  /** Keyed by the pretty URI (raw=false). Fetched content is immutable once verified. */
+  /** Keyed by remoteKey (neither the form shown nor the title count). Fetched content is immutable once verified. */
   private readonly store = new Map<string, Fetched>();
 
   constructor(private readonly client: () => RegistryClient, private readonly log: (line: string) => void) {}
@@ -54,19 +54,18 @@ export class RemoteService {
   async inspect(text: string, signal: AbortSignal): Promise<RemoteDocument> {
     const ref = this.parse(text.trim());
     const target: RemoteTarget = { registry: ref.registry, repository: ref.repository, ref: ref.digest ?? ref.tag ?? 'latest', kind: 'manifest', raw: false };
-    return this.describe(await this.fetch(target, ref, signal), false);
+    return this.describe(await this.fetch(target, ref, signal), target);
   }
 
   /** Fetches (or returns the kept copy of) the document behind a remote URI. */
   async open(uri: string, signal: AbortSignal): Promise<RemoteDocument> {
     const target = parseRemoteUri(uri);
     if (!target) throw new ResponseError(REGISTRY_ERROR_CODE, `Not a Manifest Lens document URI: ${uri}`, { kind: 'invalid-reference' });
-    const key = remoteUri({ ...target, raw: false });
-    const kept = this.store.get(key);
-    if (kept) return this.describe(kept, target.raw);
+    const kept = this.store.get(remoteKey(target));
+    if (kept) return this.describe(kept, target);
     const sep = target.ref.includes(':') ? '@' : ':';
     const ref = this.parse(`${target.registry}/${target.repository}${sep}${target.ref}`);
-    return this.describe(await this.fetch({ ...target, raw: false }, ref, signal), target.raw);
+    return this.describe(await this.fetch({ ...target, raw: false }, ref, signal), target);
   }
 
   /**
@@ -104,8 +103,8 @@ export class RemoteService {
 
   /** What was served for a URI (raw or pretty), if it was fetched in this session. */
   fetched(uri: string): Fetched | undefined {
-    const pretty = withRaw(uri, false);
-    return pretty ? this.store.get(pretty) : undefined;
+    const target = parseRemoteUri(uri);
+    return target ? this.store.get(remoteKey(target)) : undefined;
   }
 
   /** The Content-Type to lint a fetched document with (manifests and referrers only). */
@@ -123,7 +122,7 @@ export class RemoteService {
   }
 
   private async fetch(target: RemoteTarget, ref: ImageReference, signal: AbortSignal): Promise<Fetched> {
-    const key = remoteUri(target);
+    const key = remoteKey(target);
     try {
       const client = this.client();
       let fetched: Fetched;
@@ -146,12 +145,14 @@ export class RemoteService {
   }
 
   /**
-   * The text to show: the served bytes, indented when they came on one line. Indenting runs in
+   * The document as asked for: `asked` gives the form (raw or not) and the title's label. The
+   * text to show is the served bytes, indented when they came on one line. Indenting runs in
    * slices that give the event loop back (other documents keep their hovers while a megabyte
    * index is formatted), and refuses what no manifest looks like (nested past the engine's
    * depth limit, or an indented form many times the size) by showing the bytes as served.
    */
-  private async describe(f: Fetched, raw: boolean): Promise<RemoteDocument> {
+  private async describe(f: Fetched, asked: RemoteTarget): Promise<RemoteDocument> {
+    const raw = asked.raw;
     let text: string | undefined;
     let warnings = f.warnings;
     let changed = false;
@@ -162,9 +163,10 @@ export class RemoteService {
       else if (pretty.refused) warnings = [...warnings, `Shown as served, not indented: ${notIndentedReason(pretty.refused)}.`];
     }
     text ??= utf8.decode(f.bytes);
+    const target = { ...f.target, label: asked.label ?? f.target.label };
     return {
-      uri: remoteUri({ ...f.target, raw }),
-      rawUri: remoteUri({ ...f.target, raw: true }),
+      uri: remoteUri({ ...target, raw }),
+      rawUri: remoteUri({ ...target, raw: true }),
       text,
       raw,
       reference: f.reference,
@@ -188,25 +190,36 @@ export class RemoteService {
       return { start: p, end: p };
     };
     const top = at(0);
-    const verified = f.verified === 'requested-digest' ? 'verified against the requested digest' : f.verified === 'docker-content-digest' ? 'verified against Docker-Content-Digest' : 'computed from the served bytes';
+    // Two short lines instead of one that a normal window cuts off: what was served above the
+    // document, what can be done with it above its first field (or on the same line, for a
+    // document on one line). The details are in the top hover (the document's first `{`).
+    const root = analysis.root;
+    const firstField = root?.children?.[0];
+    const actions = firstField && doc.positionAt(firstField.offset).line > 0 ? at(firstField.offset) : top;
+    const verified = f.verified === 'requested-digest' ? 'verified (requested digest)' : f.verified === 'docker-content-digest' ? 'verified (Docker-Content-Digest)' : 'computed (not verified)';
+    const raw = parseRemoteUri(doc.uri)?.raw;
     const lenses: CodeLens[] = [
-      { range: top, command: { title: `$(pass) ${f.digest.slice(0, 19)}… ${verified}`, command: 'manifestLens.copyDigest', arguments: [f.digest] } },
-      { range: top, command: { title: `${f.contentType ?? 'no Content-Type'} · ${formatSize(f.bytes.length)}`, command: '' } },
-      { range: top, command: { title: parseRemoteUri(doc.uri)?.raw ? 'Show pretty-printed' : 'Show raw bytes', command: 'manifestLens.openRemote', arguments: [withRaw(doc.uri, !parseRemoteUri(doc.uri)?.raw)] } },
+      { range: top, command: { title: `$(pass) ${shortDigest(f.digest)} ${verified}`, command: 'manifestLens.copyDigest', arguments: [f.digest] } },
+      { range: top, command: { title: `${f.contentType ?? 'no Content-Type'} · ${shortSize(f.bytes.length)}`, command: '' } },
+      { range: actions, command: { title: raw ? 'Show pretty-printed' : 'Show raw bytes', command: 'manifestLens.openRemote', arguments: [withRaw(doc.uri, !raw)] } },
     ];
     const base = { registry: f.target.registry, repository: f.target.repository, raw: false };
-    const root = analysis.root;
     if (!root || f.target.kind === 'blob') return lenses;
     if (f.target.kind === 'manifest') {
-      lenses.push({ range: top, command: { title: 'Show referrers', command: 'manifestLens.openRemote', arguments: [remoteUri({ ...base, ref: f.digest, kind: 'referrers' })] } });
+      lenses.push({ range: actions, command: { title: 'Show referrers', command: 'manifestLens.openRemote', arguments: [remoteUri({ ...base, ref: f.digest, kind: 'referrers' })] } });
       // Opened by tag: the tag may have moved since.
-      if (!f.target.ref.includes(':')) lenses.push({ range: top, command: { title: `Check :${f.target.ref} for a newer digest`, command: 'manifestLens.checkTag', arguments: [withRaw(doc.uri, false)] } });
+      if (!f.target.ref.includes(':')) {
+        const tag = f.target.ref.length > 24 ? `${f.target.ref.slice(0, 23)}…` : f.target.ref;
+        lenses.push({ range: actions, command: { title: `Check :${tag} for a newer digest`, command: 'manifestLens.checkTag', arguments: [withRaw(doc.uri, false)] } });
+      }
     }
     // An image layout's index can list thousands of entries: lenses for the first ones, and one
-    // that opens Go to Symbol (the outline lists every entry by platform) for the rest.
+    // (above the manifests array) that opens Go to Symbol (the outline lists every entry by
+    // platform) for the rest.
     const entries = analysis.descriptors.filter((s) => s.role === 'manifest').length;
     if (entries > MAX_ENTRY_LENSES) {
-      lenses.push({ range: top, command: { title: `Go to one of ${entries.toLocaleString('en-US')} entries… (Open lenses on the first ${MAX_ENTRY_LENSES} only)`, command: 'workbench.action.gotoSymbol' } });
+      const list = propertyOf(root, 'manifests');
+      lenses.push({ range: list ? at(list.offset) : actions, command: { title: `Go to one of ${entries.toLocaleString('en-US')} entries… (Open lenses on the first ${MAX_ENTRY_LENSES} only)`, command: 'workbench.action.gotoSymbol' } });
     }
     let entryLenses = 0;
     for (const site of analysis.descriptors) {
@@ -222,7 +235,8 @@ export class RemoteService {
         const p = platform ? [stringOf(platform, 'os'), stringOf(platform, 'architecture'), stringOf(platform, 'variant')].filter(Boolean).join('/') : '';
         const what = role === 'index' ? 'index' : 'manifest';
         const title = site.role === 'subject' ? 'Open subject' : `Open ${p && p !== 'unknown/unknown' ? p + ' ' : ''}${stringOf(valueOf(site.node, 'annotations'), 'vnd.docker.reference.type') === 'attestation-manifest' ? 'attestation' : what}`;
-        lenses.push({ range: at(site.node.offset), command: { title, command: 'manifestLens.openRemote', arguments: [remoteUri({ ...base, ref: digest, kind: 'manifest' })] } });
+        const label = site.role === 'subject' ? 'subject' : p && p !== 'unknown/unknown' ? p : undefined;
+        lenses.push({ range: at(site.node.offset), command: { title, command: 'manifestLens.openRemote', arguments: [remoteUri({ ...base, ref: digest, kind: 'manifest', ...(label ? { label } : {}) })] } });
       }
     }
     return lenses;
@@ -237,6 +251,16 @@ async function prettyPrintYielding(bytes: Uint8Array): Promise<PrettyBytes> {
     if (r.done) return r.value;
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
+}
+
+/** `sha256:68ff12345678…`: enough to tell digests apart on screen; the lens copies all of it. */
+function shortDigest(digest: string): string {
+  return digest.length > 19 ? `${digest.slice(0, 19)}…` : digest;
+}
+
+/** `670 bytes`, `1.4 KiB`: the unit always; the top hover has the exact count. */
+function shortSize(bytes: number): string {
+  return bytes < 1024 ? `${bytes} bytes` : formatSize(bytes).replace(/ \(.*\)$/, '');
 }
 
 export function toResponseError(err: unknown): ResponseError<{ kind: string }> {
