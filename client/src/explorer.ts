@@ -8,6 +8,7 @@
  * digest, and shows its problems in its icon and tooltip.
  */
 import * as vscode from 'vscode';
+import { compactSize } from '../../common/units';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
   CommandIds,
@@ -45,15 +46,6 @@ function short(digest: string): string {
   return digest.replace(/^(sha256:[0-9a-f]{12})[0-9a-f]{52}$/, '$1…');
 }
 
-function size(bytes: number | undefined): string {
-  if (bytes === undefined) return '?';
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
-}
 
 /** The registry part of an inspected reference (`host:port/repo:tag` → host:port), docker.io otherwise. */
 function splitReference(reference: string): { registry: string; repository: string } | undefined {
@@ -148,9 +140,9 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
     const n = item.node;
     const expandable = n.children.length > 0 || (n.referrers?.nodes.length ?? 0) > 0 || n.problems.length > 0;
     const t = new vscode.TreeItem(n.label, expandable ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-    const facts = [short(n.digest), size(n.size)];
-    if (n.kind === 'manifest' && n.layerCount !== undefined) facts.push(`${n.layerCount} layer${n.layerCount === 1 ? '' : 's'}, ${size(n.totalSize)} total`);
-    if (n.kind === 'index') facts.push(`${size(n.totalSize)} of blobs`);
+    const facts = [short(n.digest), compactSize(n.size)];
+    if (n.kind === 'manifest' && n.layerCount !== undefined) facts.push(`${n.layerCount} layer${n.layerCount === 1 ? '' : 's'}, ${compactSize(n.totalSize)} total`);
+    if (n.kind === 'index') facts.push(`${compactSize(n.totalSize)} of blobs`);
     t.description = facts.join(' · ');
     const worst = n.problems.some((p) => p.severity === 'error') ? 'error' : n.problems.some((p) => p.severity === 'warning') ? 'warning' : undefined;
     const icon = { index: 'layers', manifest: 'package', config: 'settings-gear', layer: 'file-zip', referrer: 'link', unknown: 'question' }[n.kind];
@@ -160,7 +152,7 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
     const md = new vscode.MarkdownString();
     md.appendMarkdown(`**${n.label}** — ${n.kind}\n\n`);
     md.appendMarkdown(`- digest: \`${n.digest}\`\n- media type: \`${n.mediaType ?? 'none'}\`\n- size: ${n.size ?? '?'} bytes\n`);
-    if (n.totalSize !== undefined) md.appendMarkdown(`- compressed total: ${size(n.totalSize)}${n.layerCount !== undefined ? ` in ${n.layerCount} layer(s) and the config` : ''}\n`);
+    if (n.totalSize !== undefined) md.appendMarkdown(`- compressed total: ${compactSize(n.totalSize)}${n.layerCount !== undefined ? ` in ${n.layerCount} layer(s) and the config` : ''}\n`);
     if (n.attestationOf) md.appendMarkdown(`- the attestation of \`${n.attestationOf}\`\n`);
     if (n.problems.length) {
       md.appendMarkdown('\n**Problems**\n\n');

@@ -281,9 +281,10 @@ describe('time limits', () => {
   });
 
   test('CLI: --timeout out of range is a usage error, never a TimeoutOverflowWarning or "0 ms"', async () => {
-    for (const value of ['2147484', '0.0001', '-1', 'NaN', '']) {
-      const r = await runCli(['inspect', '--timeout', value, `${reg.hostPort}/app/x:y`], { timeoutMs: 20_000 });
-      assert.equal(r.code, 2, `${value}: ${r.stderr}`);
+    const commands: string[][] = [['inspect'], ['digest'], ['tree'], ['diff', `${reg.hostPort}/app/x:z`]];
+    for (const [command, ...extra] of commands) for (const value of ['2147484', '0.0001', '-1', 'NaN', '']) {
+      const r = await runCli([command, '--timeout', value, ...extra, `${reg.hostPort}/app/x:y`], { timeoutMs: 20_000 });
+      assert.equal(r.code, 2, `${command} --timeout ${value}: ${r.stderr}`);
       assert.match(r.stderr, /--timeout expects seconds from 0\.1 to 86400/);
       assert.doesNotMatch(r.stderr, /TimeoutOverflowWarning|0 ms/);
     }

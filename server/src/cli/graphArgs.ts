@@ -3,7 +3,7 @@
  * --format, --platform), parsed the same way: `--name value` or `--name=value`.
  */
 import type { PlatformValues } from '../engine/platforms';
-import { parsePlatform } from './inspectCommand';
+import { parsePlatform, parseTimeoutOption } from './inspectCommand';
 
 export interface GraphCliOptions {
   readonly positional: readonly string[];
@@ -80,9 +80,8 @@ export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): Gra
         break;
       }
       case '--timeout': {
-        const v = value();
-        const n = v === undefined ? NaN : Number(v);
-        if (!Number.isFinite(n) || n <= 0) return `--timeout expects a positive number of seconds, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
+        const n = parseTimeoutOption(value());
+        if (typeof n === 'string') return n;
         timeoutSeconds = n;
         break;
       }

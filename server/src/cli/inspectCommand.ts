@@ -25,6 +25,15 @@ const USAGE = (): string => `usage: ${programName()} inspect [--platform OS/ARCH
 export const MIN_TIMEOUT_SECONDS = 0.1;
 export const MAX_TIMEOUT_SECONDS = 86_400;
 
+/** The value of --timeout in seconds, or the usage message when it is out of range (every registry command). */
+export function parseTimeoutOption(v: string | undefined): number | string {
+  const n = v === undefined || v.trim() === '' ? NaN : Number(v);
+  if (!Number.isFinite(n) || n < MIN_TIMEOUT_SECONDS || n > MAX_TIMEOUT_SECONDS) {
+    return `--timeout expects seconds from ${MIN_TIMEOUT_SECONDS} to ${MAX_TIMEOUT_SECONDS} (a day), got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
+  }
+  return n;
+}
+
 /** Whether two streams write to the same file, pipe or terminal (stdout and stderr after `2>&1`). */
 export function sameDestination(a: NodeJS.WritableStream, b: NodeJS.WritableStream): boolean {
   const fa = (a as { fd?: unknown }).fd;
@@ -98,11 +107,8 @@ export function parseInspectArgs(args: readonly string[]): InspectOptions | stri
         break;
       }
       case '--timeout': {
-        const v = value();
-        const n = v === undefined || v.trim() === '' ? NaN : Number(v);
-        if (!Number.isFinite(n) || n < MIN_TIMEOUT_SECONDS || n > MAX_TIMEOUT_SECONDS) {
-          return `--timeout expects seconds from ${MIN_TIMEOUT_SECONDS} to ${MAX_TIMEOUT_SECONDS} (a day), got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
-        }
+        const n = parseTimeoutOption(value());
+        if (typeof n === 'string') return n;
         timeoutSeconds = n;
         break;
       }

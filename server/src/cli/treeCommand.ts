@@ -9,7 +9,8 @@
  *
  * Exit codes: 0 shown (problems or not), 2 usage, 3 the registry could not serve the reference.
  */
-import { compactSize, inspectGraph, type GraphNode } from '../graph/imageGraph';
+import { compactSize } from '../../../common/units';
+import { inspectGraph, type GraphNode } from '../graph/imageGraph';
 import { formatReference, isRegistryError } from '../registry';
 import { parseGraphArgs } from './graphArgs';
 import { programName } from './program';

@@ -11,6 +11,7 @@
 import { analyze, type AnalyzeOptions } from '../engine/analyze';
 import { mediaTypeInfo } from '../engine/mediaTypes';
 import { normalizePlatform, platformText, type PlatformValues } from '../engine/platforms';
+import { lineStarts, positionAt } from '../engine/position';
 import { GRAPH_CHECKS } from './checks';
 import type { GraphNode, GraphNodeKind, GraphProblem } from '../../../common/protocol';
 import { isRegistryError, referenceWithDigest, type ImageReference, type RegistryClient } from '../registry';
@@ -131,21 +132,10 @@ export function lintProblems(doc: ServedDocument, options: Pick<AnalyzeOptions, 
   const a = analyze(text, { ...options, contentType: doc.contentType || undefined });
   if (a.syntaxErrors.length > 0) return [{ ruleId: 'json-invalid', severity: 'error', message: `not valid JSON: ${a.syntaxErrors[0].message}` }];
   // Line numbers for people reading the CLI's output; offsets stay in the engine.
-  const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
-  const lineOf = (offset: number): number => {
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  };
+  const starts = lineStarts(text);
   return a.findings.map((f) => {
-    const line = lineOf(f.offset);
-    return { ruleId: f.ruleId, severity: f.severity, message: f.message, line: line + 1, column: f.offset - starts[line] + 1 };
+    const { line, character } = positionAt(starts, f.offset);
+    return { ruleId: f.ruleId, severity: f.severity, message: f.message, line: line + 1, column: character + 1 };
   });
 }
 
@@ -368,13 +358,3 @@ export function problemsBelow(node: GraphNode, path = ''): (GraphProblem & { rea
   return [...own, ...below];
 }
 
-/** `1.2 MB`-style compact sizes for trees and lenses (binary units, like `docker images`'s MiB). */
-export function compactSize(bytes: number | undefined): string {
-  if (bytes === undefined) return '?';
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
-}

@@ -12,9 +12,10 @@
 import { DiagnosticSeverity, type CodeLens, type Diagnostic } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Analysis } from '../engine/analyze';
-import { valueOf, type Node } from '../engine/json';
+import { propertyOf, valueOf, type Node } from '../engine/json';
 import type { Severity } from '../engine/types';
-import { compactSize, inspectGraph, problemsBelow, type GraphNode } from '../graph/imageGraph';
+import { compactSize } from '../../../common/units';
+import { inspectGraph, problemsBelow, type GraphNode } from '../graph/imageGraph';
 import { isRegistryError, parseReference, type RegistryClient } from '../registry';
 import { SOURCE } from './convert';
 import type { Fetched } from './remote';
@@ -109,7 +110,10 @@ export class DeepInspection {
   codeLenses(doc: TextDocument, analysis: Analysis): CodeLens[] {
     const f = this.deps.fetched(doc.uri);
     if (!f || f.target.kind !== 'manifest' || !analysis.root) return [];
-    const top = rangeOf(doc, { offset: 0, length: 0 } as Node);
+    // The summary stands above the list it sums up (`layers`, `manifests`), not on the top line,
+    // which the provenance and action lenses already fill to a normal window's width.
+    const listKey = propertyOf(analysis.root, isIndex(analysis) ? 'manifests' : 'layers');
+    const top = rangeOf(doc, { offset: listKey?.offset ?? 0, length: 0 } as Node);
     if (!isIndex(analysis)) {
       const sizes = analysis.descriptors.filter((s) => s.role === 'config' || s.role === 'layer').map((s) => valueOf(s.node, 'size')?.value);
       const layers = analysis.descriptors.filter((s) => s.role === 'layer').length;
