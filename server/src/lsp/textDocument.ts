@@ -97,14 +97,7 @@ class LineIndexedDocument implements TextDocument {
   positionAt(offset: number): Position {
     offset = Math.max(Math.min(offset, this.content.length), 0);
     const starts = this.lineStarts();
-    let low = 0;
-    let high = starts.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (starts[mid] > offset) high = mid;
-      else low = mid + 1;
-    }
-    const line = low - 1;
+    const line = this.positionLine(starts, offset);
     return { line, character: this.beforeEol(offset, starts[line]) - starts[line] };
   }
 
