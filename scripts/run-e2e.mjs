@@ -201,6 +201,12 @@ async function main() {
   if (files.length === 0) return fail('no test files in test/e2e');
   const list = scenarios(files).sort((a, b) => a.title.localeCompare(b.title));
   planned = list;
+  // Results are matched to scenarios by their letter: two scenarios with one letter would be
+  // counted under each other's result.
+  const letters = new Map();
+  for (const s of list) letters.set(s.title.slice(0, 3), [...(letters.get(s.title.slice(0, 3)) ?? []), s.file]);
+  const shared = [...letters].filter(([, where]) => where.length > 1);
+  if (shared.length) return fail(`scenario letters must be unique across test/e2e: ${shared.map(([l, where]) => `${l} in ${where.join(' and ')}`).join('; ')}`);
 
   // 1. setup
   const t1 = Date.now();

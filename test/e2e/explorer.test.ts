@@ -63,7 +63,8 @@ describe('Manifest Lens in VS Code (code-server): registry explorer, deep inspec
     // A click opens the child read-only, as Inspect does; the twistie expands it: the problem by
     // rule id, then config and layers.
     await amd.click();
-    await wb.activeTab(`${refs.podman22196.amd64.digest}.json`, 30_000);
+    // Titled like Inspect's tabs: the repository, a short digest (the full one is in the URI's query).
+    await wb.activeTab(`podman-22196@${refs.podman22196.amd64.digest.slice(0, 19)}…`, 30_000);
     await amd.locator('.monaco-tl-twistie').click();
     const after = await waitFor('the problem under the node', async () => {
       const r = await rows();

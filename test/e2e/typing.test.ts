@@ -1,11 +1,11 @@
 /**
  * End to end, in a real VS Code (code-server + Chromium), the editor under a person's hands
  * (issue 12):
- *   (a) typing a new layer entry key by key into the seed manifest: the mixed-config squiggle
+ *   (n) typing a new layer entry key by key into the seed manifest: the mixed-config squiggle
  *       never disappears, at any frame, though the JSON is broken most of the time;
- *   (b) the rule link in Problems opens the rule's explanation rendered, in its own tab, and
+ *   (o) the rule link in Problems opens the rule's explanation rendered, in its own tab, and
  *       the manifest stays open;
- *   (c) Inspect Remote Image: a reference pasted and Enter pressed at once, typed fast and Enter,
+ *   (p, q) Inspect Remote Image: a reference pasted and Enter pressed at once, typed fast and Enter,
  *       and the last character typed just before Enter: what is fetched is what is in the box.
  * Run alone: node scripts/run-e2e.mjs test/e2e/typing.test.ts
  */
@@ -91,7 +91,7 @@ describe('Manifest Lens in VS Code (code-server): typing, links and the input bo
     await registry?.stop();
   });
 
-  it('(a) typing a new layer entry key by key: the mixed-config squiggle never disappears', withFailureShot(wb, 'a', async () => {
+  it('(n) typing a new layer entry key by key: the mixed-config squiggle never disappears', withFailureShot(wb, 'n', async () => {
     const page = wb.page;
     // From the Explorer (Quick Open waits for the file search, slow on a busy machine).
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: CHILD }).first().dblclick();
@@ -131,7 +131,7 @@ describe('Manifest Lens in VS Code (code-server): typing, links and the input bo
     assert.equal(watch.missing, 0, `the squiggle was missing in ${watch.missing} of ${watch.frames} frames (first at frame ${watch.firstMissing})`);
   }));
 
-  it('(b) the rule link in Problems opens the rule rendered in its own tab; the manifest stays open', withFailureShot(wb, 'b', async () => {
+  it('(o) the rule link in Problems opens the rule rendered in its own tab; the manifest stays open', withFailureShot(wb, 'o', async () => {
     const page = wb.page;
     await waitFor(`${RULE} in the Problems panel`, async () => (await wb.problems()).some((t) => t.includes(RULE)));
     const link = page.locator('.markers-panel .monaco-list-row .code-link a, .markers-panel .monaco-list-row a.code-link, .markers-panel .monaco-list-row .monaco-link', { hasText: RULE }).first();
@@ -144,7 +144,7 @@ describe('Manifest Lens in VS Code (code-server): typing, links and the input bo
     const rendered = await waitFor('the rule rendered in the preview', async () => {
       for (const frame of page.frames()) {
         const html = await frame.evaluate('document.body ? document.body.innerHTML : ""').catch(() => '') as string;
-        if (html.includes('containers/image (podman, skopeo, buildah, CRI-O) refuses it')) return html;
+        if (html.includes('podman and buildah refuse to pull it')) return html;
       }
       return undefined;
     }, { timeoutMs: 20_000 });
@@ -197,7 +197,7 @@ describe('Manifest Lens in VS Code (code-server): typing, links and the input bo
     })()`);
   }
 
-  it('(c) paste a reference and press Enter at once, with a recent entry that matches it: exactly what was pasted is inspected', withFailureShot(wb, 'c', async () => {
+  it('(p) paste a reference and press Enter at once, with a recent entry that matches it: exactly what was pasted is inspected', withFailureShot(wb, 'p', async () => {
     const page = wb.page;
     const ref = refs.podman22196.index.reference;
     // A recent entry that the pasted reference matches as a prefix (the fetch fails: no such tag,
@@ -218,7 +218,7 @@ describe('Manifest Lens in VS Code (code-server): typing, links and the input bo
     await wb.shot('c-pasted');
   }));
 
-  it('(d) type fast and press Enter, and the last character just before Enter: what is in the box wins', withFailureShot(wb, 'd', async () => {
+  it('(q) type fast and press Enter, and the last character just before Enter: what is in the box wins', withFailureShot(wb, 'q', async () => {
     const page = wb.page;
     const ref = refs.podman22196.index.reference;
     await page.keyboard.press('Control+W');

@@ -124,7 +124,7 @@ const scenarios: Array<{ id: string; title: string; run: () => Promise<void> }> 
       assert.equal(new URLSearchParams(target.query).get('id'), RULE);
       const section = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: 'manifest-lens-rule', path: `/${RULE}.md` }));
       assert.ok(section.getText().startsWith(`# ${RULE}\n`), section.getText().slice(0, 80));
-      assert.match(section.getText(), /\*\*Why:\*\* containers\/image/);
+      assert.match(section.getText(), /\*\*Why:\*\* podman and buildah refuse to pull it/);
       assert.doesNotMatch(section.getText(), /## mixed-layer-in-oci-manifest/, 'only this rule');
     },
   },
