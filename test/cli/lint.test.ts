@@ -1,10 +1,19 @@
 /** The CLI as a build pipeline runs it: exit codes and output formats. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
+
+/** A temporary folder, removed when the file's tests are done. */
+const temps: string[] = [];
+after(() => { for (const d of temps) rmSync(d, { recursive: true, force: true }); });
+function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(d);
+  return d;
+}
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 const SAMPLES = join(__dirname, '..', '..', 'samples');
@@ -49,7 +58,7 @@ test('--rule overrides a severity; warnings alone exit 0', () => {
 });
 
 test('not JSON, binary bytes, a missing file and usage errors are one clear line each', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ml-cli-'));
+  const dir = tempDir('ml-cli-');
   writeFileSync(join(dir, 'broken.json'), '{"schemaVersion": 2,');
   writeFileSync(join(dir, 'blob.json'), Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00]));
   const broken = cli('lint', join(dir, 'broken.json'));
@@ -96,7 +105,7 @@ test('--format sarif: a SARIF 2.1.0 log whose results point at the rule, the lev
 });
 
 test('--format github: one workflow command per finding, with escaped properties and message', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ml-gh-'));
+  const dir = tempDir('ml-gh-');
   const file = join(dir, 'a,b:c.json');
   writeFileSync(file, '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"sha256:' + 'a'.repeat(64) + '","size":2},"layers":[]}');
   const r = cli('lint', '--format', 'github', file);
@@ -110,7 +119,7 @@ test('--format github: one workflow command per finding, with escaped properties
 });
 
 test('--fail-on sets the exit threshold: warning fails on a warning-only file, never never fails', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ml-failon-'));
+  const dir = tempDir('ml-failon-');
   const file = join(dir, 'warn.json');
   // Only a warning: the OCI manifest lists a layer with a Docker layer type.
   writeFileSync(file, '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:' + 'a'.repeat(64) + '","size":2},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","digest":"sha256:' + 'b'.repeat(64) + '","size":3}]}');
@@ -138,7 +147,7 @@ test('- lints standard input (a pipeline: crane manifest REF | manifest-lens lin
   assert.equal(twice.code, 2);
 });
 test('--format sarif: artifact URIs are URI references (a space is %20)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ml-sarif-'));
+  const dir = tempDir('ml-sarif-');
   const file = join(dir, 'my manifest.json');
   writeFileSync(file, readFileSync(join(SAMPLES, 'podman-22196-child.json')));
   const log = JSON.parse(cli('lint', '--format', 'sarif', file).stdout);
@@ -146,7 +155,7 @@ test('--format sarif: artifact URIs are URI references (a space is %20)', () => 
 });
 
 test('a folder stands for the .json files under it (not node_modules, not dot-folders)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ml-dir-'));
+  const dir = tempDir('ml-dir-');
   for (const [rel, text] of [['a.json', '{}'], ['sub/b.json', readFileSync(join(SAMPLES, 'podman-22196-child.json'), 'utf8')], ['node_modules/c.json', '{'], ['.git/d.json', '{'], ['e.txt', '{']] as const) {
     mkdirSync(join(dir, rel, '..'), { recursive: true });
     writeFileSync(join(dir, rel), text);
@@ -155,7 +164,7 @@ test('a folder stands for the .json files under it (not node_modules, not dot-fo
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^2 files checked: 1 error, 1 warning, 0 infos, 0 hints \(1 is not an OCI\/Docker document\)$/m);
   assert.match(r.stdout, new RegExp(`^${join(dir, 'sub', 'b.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:20 error mixed-config-media-type`, 'm'));
-  const empty = mkdtempSync(join(tmpdir(), 'ml-empty-'));
+  const empty = tempDir('ml-empty-');
   const none = cli('lint', empty);
   assert.equal(none.code, 2);
   assert.match(none.stderr, /no \.json files under/);
