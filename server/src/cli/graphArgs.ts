@@ -3,7 +3,7 @@
  * --format, --platform), parsed the same way: `--name value` or `--name=value`.
  */
 import type { PlatformValues } from '../engine/platforms';
-import { parsePlatform, parseTimeoutOption } from './inspectCommand';
+import { applyRegistryOption, type RegistryOptions } from './inspectCommand';
 
 export interface GraphCliOptions {
   readonly positional: readonly string[];
@@ -25,14 +25,11 @@ export interface GraphCliSpec {
 
 /** Parses the arguments; a string is the usage error to print. */
 export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): GraphCliOptions | string {
-  let noCreds = false;
+  const shared: RegistryOptions = { noCreds: false, insecureHosts: [] };
   let referrers = true;
-  let timeoutSeconds: number | undefined;
   let depth: number | undefined;
   let concurrency: number | undefined;
   let format: 'text' | 'json' = 'text';
-  let platform: PlatformValues | undefined;
-  const insecureHosts: string[] = [];
   const positional: string[] = [];
   const count = (name: string, v: string | undefined, min: number, max: number): number | string => {
     const n = v === undefined ? NaN : Number(v);
@@ -43,15 +40,11 @@ export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): Gra
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const name = eq > 0 ? arg.slice(0, eq) : arg;
     const value = (): string | undefined => (eq > 0 ? arg.slice(eq + 1) : args[++i]);
+    if (name === '--platform' && !spec.platform) return `unknown option ${arg}`;
+    const applied = applyRegistryOption(name, value, shared);
+    if (typeof applied === 'string') return applied;
+    if (applied) continue;
     switch (name) {
-      case '--platform': {
-        if (!spec.platform) return `unknown option ${arg}`;
-        const v = value();
-        const p = v === undefined ? undefined : parsePlatform(v);
-        if (!p) return `--platform expects OS/ARCH[/VARIANT], e.g. linux/arm64/v8, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
-        platform = p;
-        break;
-      }
       case '--no-referrers':
         if (!spec.graph) return `unknown option ${arg}`;
         referrers = false;
@@ -70,21 +63,6 @@ export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): Gra
         concurrency = n;
         break;
       }
-      case '--no-creds':
-        noCreds = true;
-        break;
-      case '--insecure': {
-        const v = value();
-        if (!v) return '--insecure expects a registry host, e.g. --insecure registry.local:5000';
-        insecureHosts.push(v);
-        break;
-      }
-      case '--timeout': {
-        const n = parseTimeoutOption(value());
-        if (typeof n === 'string') return n;
-        timeoutSeconds = n;
-        break;
-      }
       case '--format': {
         const v = value();
         if (v !== 'text' && v !== 'json') return `--format must be text or json, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
@@ -100,5 +78,6 @@ export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): Gra
         positional.push(arg);
     }
   }
+  const { platform, insecureHosts, noCreds, timeoutSeconds } = shared;
   return { positional, insecureHosts, noCreds, timeoutSeconds, format, platform, referrers, depth, concurrency };
 }

@@ -71,47 +71,67 @@ export function parsePlatform(text: string): PlatformValues | undefined {
   return { os: parts[0], architecture: parts[1], variant: parts[2] ?? '' };
 }
 
+/** What the options every registry command takes (inspect, digest, tree, diff) set. */
+export interface RegistryOptions {
+  platform?: PlatformValues;
+  noCreds: boolean;
+  timeoutSeconds?: number;
+  readonly insecureHosts: string[];
+}
+
+/**
+ * Applies one of the options the registry commands share (--platform, --no-creds, --insecure,
+ * --timeout) to `into`: true when `name` is one of them, a string for its usage error, false
+ * when it is not a shared option.
+ */
+export function applyRegistryOption(name: string, value: () => string | undefined, into: RegistryOptions): boolean | string {
+  switch (name) {
+    case '--platform': {
+      const v = value();
+      const p = v === undefined ? undefined : parsePlatform(v);
+      if (!p) return `--platform expects OS/ARCH[/VARIANT], e.g. linux/arm64/v8, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
+      into.platform = p;
+      return true;
+    }
+    case '--no-creds':
+      into.noCreds = true;
+      return true;
+    case '--insecure': {
+      const v = value();
+      if (!v) return '--insecure expects a registry host, e.g. --insecure registry.local:5000';
+      into.insecureHosts.push(v);
+      return true;
+    }
+    case '--timeout': {
+      const n = parseTimeoutOption(value());
+      if (typeof n === 'string') return n;
+      into.timeoutSeconds = n;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 /** Parses the arguments of `inspect`; a string is the usage error to print. */
 export function parseInspectArgs(args: readonly string[]): InspectOptions | string {
-  let platform: PlatformValues | undefined;
+  const shared: RegistryOptions = { noCreds: false, insecureHosts: [] };
   let lint = false;
-  let noCreds = false;
-  let timeoutSeconds: number | undefined;
   let format: 'raw' | 'json' = 'raw';
   let failOn: FailOn | undefined;
-  const insecureHosts: string[] = [];
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const name = eq > 0 ? arg.slice(0, eq) : arg;
     const value = (): string | undefined => (eq > 0 ? arg.slice(eq + 1) : args[++i]);
+    const applied = applyRegistryOption(name, value, shared);
+    if (typeof applied === 'string') return applied;
+    if (applied) continue;
     switch (name) {
-      case '--platform': {
-        const v = value();
-        const p = v === undefined ? undefined : parsePlatform(v);
-        if (!p) return `--platform expects OS/ARCH[/VARIANT], e.g. linux/arm64/v8, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
-        platform = p;
-        break;
-      }
       case '--lint':
         lint = true;
         break;
-      case '--no-creds':
-        noCreds = true;
-        break;
-      case '--insecure': {
-        const v = value();
-        if (!v) return '--insecure expects a registry host, e.g. --insecure registry.local:5000';
-        insecureHosts.push(v);
-        break;
-      }
-      case '--timeout': {
-        const n = parseTimeoutOption(value());
-        if (typeof n === 'string') return n;
-        timeoutSeconds = n;
-        break;
-      }
       case '--fail-on': {
         const v = value();
         if (!isFailOn(v)) return `--fail-on expects ${FAIL_ON.join('|')}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
@@ -136,6 +156,7 @@ export function parseInspectArgs(args: readonly string[]): InspectOptions | stri
   if (positional.length === 0) return 'inspect: no reference given';
   if (positional.length > 1) return `inspect: one reference at a time, got ${positional.length}: ${positional.join(' ')}`;
   if (failOn && !lint) return '--fail-on sets when --lint fails; add --lint';
+  const { platform, insecureHosts, noCreds, timeoutSeconds } = shared;
   return { reference: positional[0], platform, lint, insecureHosts, noCreds, timeoutSeconds, format, ...(failOn ? { failOn } : {}) };
 }
 
