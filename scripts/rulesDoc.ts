@@ -1,5 +1,6 @@
 /** Renders the rule reference (docs/rules.md) from the engine's rule table. */
 import { KIND_TITLES } from '../server/src/engine/documentKind';
+import { LAYOUT_CHECKS } from '../server/src/engine/layoutFindings';
 import { RULES } from '../server/src/engine/ruleTable';
 import { GRAPH_CHECKS } from '../server/src/graph/checks';
 
@@ -51,6 +52,15 @@ export function renderRulesDoc(): string {
     lines.push(`**Why:** ${r.why}`, '');
     lines.push(`**Source:** ${r.source}${r.specUrl ? ` ([spec](${r.specUrl}))` : ''}`, '');
     lines.push(`**Fix:** ${r.fix ?? 'none automatic.'}`, '');
+  }
+  lines.push('# OCI image layout checks', '');
+  lines.push('A folder with `oci-layout` and `index.json` (what `skopeo copy … oci:DIR`, `buildah push … oci:DIR` and', '`oras copy --to-oci-layout` write) is checked as a whole, by `lint DIR` and in the editor: each', 'descriptor against the blob it points at. These checks report on the descriptor; their severity is', 'set like a rule\'s (`manifestLens.rules`, `lint --rule id=severity`).', '');
+  for (const [id, c] of Object.entries(LAYOUT_CHECKS)) {
+    lines.push(`## ${id}`, '');
+    lines.push(`**Severity:** ${c.severity} · OCI image layouts`, '');
+    lines.push(`**What:** ${c.description}`, '');
+    lines.push(`**Why:** ${c.why}`, '');
+    lines.push(`**Source:** ${c.source}`, '');
   }
   lines.push('# Deep inspection checks', '');
   lines.push('An index fetched in the editor (and `tree` on the command line) is inspected below: each child is', 'fetched, linted with the rules above, and checked against the entry that points at it. These', 'checks report on the entry; the children\'s own findings keep their rule ids.', '');

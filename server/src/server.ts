@@ -39,6 +39,7 @@ import { completionsAt } from './engine/completion';
 import { conversionFix } from './engine/convert';
 import { touchesDamage } from './engine/recover';
 import { hoverAt } from './engine/hover';
+import { withRuleSettings } from './engine/layoutFindings';
 import { outline, type OutlineSymbol } from './engine/symbols';
 import { MANIFEST_ACCEPT_TYPES } from './engine/mediaTypes';
 import { createRegistryClient, dockerConfigCredentials, type RegistryClient } from './registry';
@@ -130,7 +131,7 @@ const layouts = new LayoutService({
   revalidate: (uri) => { const d = documents.get(uri); if (d) void validate(d); },
   publish: (uri, text, findings) => {
     const doc = TextDocument.create(uri, 'json', 0, text);
-    void connection.sendDiagnostics({ uri, diagnostics: findings.map((f) => toDiagnostic(doc, f)) });
+    void settingsFor(uri).then((s) => connection.sendDiagnostics({ uri, diagnostics: withRuleSettings(findings, s.rules).map((f) => toDiagnostic(doc, f)) }));
   },
   progress: () => connection.window.createWorkDoneProgress(),
 });
@@ -188,7 +189,8 @@ async function validate(doc: TextDocument): Promise<void> {
     }
     const entry = analyses.compute(doc, settings);
     const a = entry.analysis;
-    const findings = await layouts.findings(doc, a);
+    // The engine applied the rule settings to its findings; the layout's own are set here.
+    const findings = withRuleSettings(await layouts.findings(doc, a), settings.rules);
     if (documents.get(doc.uri)?.version !== doc.version) return;
     const diagnostics: Diagnostic[] = findings.map((f) => toDiagnostic(doc, f));
     if (isRemoteUri(doc.uri)) diagnostics.push(...deep.diagnostics(doc, a, settings.deepInspection));

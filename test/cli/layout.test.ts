@@ -74,6 +74,23 @@ if (skip) {
       assert.ok(line.includes(config.digest), line);
     });
 
+    test('--rule sets a layout check like a rule of the table: warning passes --fail-on error, off drops it; rules ID explains it', async () => {
+      const dir = copyLayout(layouts.single, 'rule-setting');
+      const { config } = imageOf(dir);
+      deleteBlob(dir, config.digest);
+      const warned = await runCli(['lint', '--rule', 'layout-blob-missing=warning', dir]);
+      assert.equal(warned.code, 0, warned.stdout.toString('utf8') + warned.stderr);
+      assert.match(warned.stdout.toString('utf8'), / warning layout-blob-missing /);
+      const off = await runCli(['lint', '--rule', 'layout-blob-missing=off', dir]);
+      assert.equal(off.code, 0);
+      assert.doesNotMatch(off.stdout.toString('utf8'), /layout-blob-missing/);
+      const explained = await runCli(['rules', 'layout-blob-missing']);
+      assert.equal(explained.code, 0, explained.stderr);
+      assert.match(explained.stdout.toString('utf8'), /^layout-blob-missing \(error\)\n {2}A descriptor points at a blob that is not in the layout/m);
+      const typo = await runCli(['lint', '--rule', 'layout-blob-gone=off', dir]);
+      assert.equal(typo.code, 2);
+    });
+
     test('a changed manifest blob (same size): exit 1, layout-blob-digest-mismatch on the index.json entry, naming the blob and what it hashes to', async () => {
       const dir = copyLayout(layouts.single, 'changed');
       const { manifest } = imageOf(dir);

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { runRules } from '../../server/src/cli/rulesCommand';
 import { RULES_BY_ID } from '../../server/src/engine/ruleTable';
 import { GRAPH_CHECKS } from '../../server/src/graph/checks';
+import { LAYOUT_CHECKS } from '../../server/src/engine/layoutFindings';
 
 function capture(): { stream: Writable; text: () => string } {
   let s = '';
@@ -22,11 +23,12 @@ test('rules ID explains a deep inspection check; the list names them', () => {
   const list = capture();
   assert.equal(runRules([], list.stream, capture().stream), 0);
   assert.match(list.text(), /Deep inspection checks \(tree, fetched indexes\): child-digest-mismatch, child-size-mismatch/);
+  assert.match(list.text(), /OCI image layout checks \(lint DIR, layouts in the editor\): layout-blob-missing, /);
 });
 
 test('each check has a heading in docs/rules.md (where diagnostics link) and no rule of the engine has its id', () => {
   const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'rules.md'), 'utf8').split('\n');
-  for (const id of Object.keys(GRAPH_CHECKS)) {
+  for (const id of [...Object.keys(GRAPH_CHECKS), ...Object.keys(LAYOUT_CHECKS)]) {
     assert.ok(doc.includes(`## ${id}`), `docs/rules.md has "## ${id}"`);
     assert.ok(!RULES_BY_ID.has(id), `${id} is not also an engine rule`);
   }

@@ -31,6 +31,8 @@ interface Client {
   diagnostics(uri: string, accept?: (d: Diagnostic[]) => boolean): Promise<Diagnostic[]>;
   open(file: string): string;
   readonly progress: { token: string | number; value: { kind: string; message?: string; percentage?: number; cancellable?: boolean } }[];
+  /** Answers workspace/configuration with these `manifestLens` settings from now on, and says they changed. */
+  configure(settings: object): void;
   stop(): Promise<void>;
 }
 
@@ -46,7 +48,8 @@ async function startClient(): Promise<Client> {
   });
   connection.onNotification('$/progress', (p: Client['progress'][number]) => { progress.push(p); for (const w of waiters.splice(0)) w(); });
   connection.onRequest('window/workDoneProgress/create', () => null);
-  connection.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => ({})));
+  let settings: object = {};
+  connection.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => settings));
   connection.onRequest('client/registerCapability', () => null);
   connection.onNotification('window/logMessage', () => undefined);
   connection.onError(() => undefined);
@@ -61,6 +64,10 @@ async function startClient(): Promise<Client> {
   return {
     connection,
     progress,
+    configure(next) {
+      settings = next;
+      void connection.sendNotification('workspace/didChangeConfiguration', { settings: {} });
+    },
     diagnostics(uri, accept = () => true) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no acceptable diagnostics for ${uri} within 10 s; last: ${JSON.stringify(latest.get(uri)?.map((d) => d.code))}`)), 10_000);
@@ -145,12 +152,30 @@ if (skip) {
       assert.equal(d.severity, 1);
       assert.equal(rangeText(manifestFile, d.range), `"${config.digest}"`);
       assert.ok(d.message.includes(config.digest), d.message);
-      // Not a rule of the table: the link opens the README's section on layouts, at its heading.
-      const link = /^(file:\/\/.+\/README\.md)#L(\d+)$/.exec(d.codeDescription!.href);
+      // Documented like the rules: the link opens docs/rules.md at the check's own heading.
+      const link = /^(file:\/\/.+\/docs\/rules\.md)#L(\d+)$/.exec(d.codeDescription!.href);
       assert.ok(link, d.codeDescription!.href);
-      assert.equal(readFileSync(new URL(link[1]), 'utf8').split('\n')[Number(link[2]) - 1], '### OCI image layouts');
+      assert.equal(readFileSync(new URL(link[1]), 'utf8').split('\n')[Number(link[2]) - 1], '## layout-blob-missing');
       const opened = await client.diagnostics(client.open(manifestFile), has('layout-blob-missing'));
       assert.deepEqual(opened.find((x) => x.code === 'layout-blob-missing')!.range, d.range);
+    });
+
+    test('manifestLens.rules sets a layout check\'s severity or turns it off, like a rule of the table', async () => {
+      const dir = copyLayout(layouts.single, 'lsp-setting');
+      const { manifest, config } = imageOf(dir);
+      deleteBlob(dir, config.digest);
+      const uri = client.open(blobFile(dir, manifest.digest));
+      const missing = (d: Diagnostic[]): Diagnostic | undefined => d.find((x) => x.code === 'layout-blob-missing');
+      try {
+        assert.equal(missing(await client.diagnostics(uri, has('layout-blob-missing')))!.severity, 1);
+        client.configure({ rules: { 'layout-blob-missing': 'warning' } });
+        await client.diagnostics(uri, (d) => missing(d)?.severity === 2);
+        client.configure({ rules: { 'layout-blob-missing': 'off' } });
+        const off = await client.diagnostics(uri, (d) => !has('layout-blob-missing')(d));
+        assert.ok(!off.some((x) => x.code === 'layout-blob-missing'));
+      } finally {
+        client.configure({});
+      }
     });
 
     test('a changed manifest blob: layout-blob-digest-mismatch on its index.json entry', async () => {

@@ -4,7 +4,7 @@
  * the pull request's diff).
  */
 import { KIND_TITLES } from '../engine/documentKind';
-import { LAYOUT_FINDING_DESCRIPTIONS } from '../engine/layoutFindings';
+import { LAYOUT_CHECKS } from '../engine/layoutFindings';
 import { RULES_BY_ID } from '../engine/ruleTable';
 import type { Severity } from '../engine/types';
 import type { LintFileResult } from './lint';
@@ -23,7 +23,17 @@ export function toSarif(results: readonly LintFileResult[], version: string): ob
   const ids = [...new Set(results.flatMap((r) => r.findings.map((f) => f.ruleId)))].sort();
   const rules = ids.map((id) => {
     const rule = RULES_BY_ID.get(id);
-    if (!rule) return { id, shortDescription: { text: FILE_PROBLEMS[id] ?? LAYOUT_FINDING_DESCRIPTIONS[id] ?? id }, defaultConfiguration: { level: id === 'layout-blob-unreferenced' ? 'note' : 'error' } };
+    const check = LAYOUT_CHECKS[id];
+    if (check) {
+      return {
+        id,
+        shortDescription: { text: check.description },
+        fullDescription: { text: check.why },
+        help: { text: `${check.why}\nSource: ${check.source}` },
+        defaultConfiguration: { level: SARIF_LEVEL[check.severity] },
+      };
+    }
+    if (!rule) return { id, shortDescription: { text: FILE_PROBLEMS[id] ?? id }, defaultConfiguration: { level: 'error' } };
     return {
       id,
       shortDescription: { text: rule.description },

@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import type { AnalyzeOptions } from '../engine/analyze';
+import { withRuleSettings } from '../engine/layoutFindings';
 import { lineStarts, positionAt } from '../engine/position';
 import { adjustEngineFinding, layoutOnlyFindings, verifyPendingSync, walkLayout, type LayoutSnapshot } from '../layout/layout';
 import { lintBytes, type LintFileResult } from './lint';
@@ -26,13 +27,14 @@ export function layoutResults(dir: string, snapshot: LayoutSnapshot, options: An
   const docs = [...snapshot.documents].sort((a, b) => order(a.rel) - order(b.rel));
   if (!docs.some((d) => d.rel === 'index.json')) {
     const problem = snapshot.problems.find((p) => p.startsWith('index.json')) ?? 'index.json is missing: not an OCI image layout';
-    results.push({ file: join(dir, 'index.json'), kind: 'unknown', findings: [{ ruleId: 'layout-invalid', severity: 'error', message: problem, line: 1, column: 1, endLine: 1, endColumn: 1 }] });
+    const findings = withRuleSettings([{ ruleId: 'layout-invalid', severity: 'error' as const, message: problem, line: 1, column: 1, endLine: 1, endColumn: 1 }], options.rules);
+    results.push({ file: join(dir, 'index.json'), kind: 'unknown', findings });
   }
   for (const doc of docs) {
     const file = join(dir, doc.rel);
     const base = lintBytes(file, Buffer.from(doc.text, 'utf8'), options);
     const starts = lineStarts(doc.text);
-    const extra = layoutOnlyFindings(snapshot, doc.rel, doc.analysis).map((f) => {
+    const extra = withRuleSettings(layoutOnlyFindings(snapshot, doc.rel, doc.analysis), options.rules).map((f) => {
       const s = positionAt(starts, f.offset);
       const e = positionAt(starts, f.offset + f.length);
       return { ruleId: f.ruleId, severity: f.severity, message: f.message, line: s.line + 1, column: s.character + 1, endLine: e.line + 1, endColumn: e.character + 1 };

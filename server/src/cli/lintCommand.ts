@@ -1,6 +1,7 @@
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 /** Argument handling and output of `lint`. */
+import { LAYOUT_CHECKS } from '../engine/layoutFindings';
 import { RULES_BY_ID } from '../engine/ruleTable';
 import type { RuleSetting } from '../engine/analyze';
 import { toGithub, toSarif } from './formats';
@@ -79,8 +80,8 @@ export function runLint(args: string[], out: NodeJS.WritableStream, err: NodeJS.
     else if (a === '--rule' || a.startsWith('--rule=')) {
       const spec = a === '--rule' ? args[++i] ?? '' : a.slice(7);
       const [id, sev] = spec.split('=');
-      if (!RULES_BY_ID.has(id) || !SETTINGS.has(sev)) {
-        err.write(`--rule expects ID=off|hint|info|warning|error with a known rule id, got "${spec}"\n`);
+      if (!(RULES_BY_ID.has(id) || id in LAYOUT_CHECKS) || !SETTINGS.has(sev)) {
+        err.write(`--rule expects ID=off|hint|info|warning|error with a known rule id (\`rules\` lists them), got "${spec}"\n`);
         return 2;
       }
       rules[id] = sev as RuleSetting;

@@ -4,6 +4,7 @@
  * ids, each rule in full (what, why, source, spec link, fix, where it applies).
  */
 import { KIND_TITLES } from '../engine/documentKind';
+import { LAYOUT_CHECKS } from '../engine/layoutFindings';
 import { RULES, RULES_BY_ID } from '../engine/ruleTable';
 import type { Rule } from '../engine/types';
 import { GRAPH_CHECKS } from '../graph/checks';
@@ -32,10 +33,19 @@ function graphCheck(id: string): string {
   return `${id} (${c.severity})\n  ${c.description}\n  Why: ${c.why}\n  Source: ${c.source}\n  A deep inspection check: \`tree\` and fetched indexes in the editor report it on the index entry.\n`;
 }
 
+function layoutCheck(id: string): string {
+  const c = LAYOUT_CHECKS[id];
+  return `${id} (${c.severity})\n  ${c.description}\n  Why: ${c.why}\n  Source: ${c.source}\n`
+    + `  An OCI image layout check: \`lint DIR\` and the editor report it on the descriptor that points at the blob; \`lint --rule ${id}=off\` and the manifestLens.rules setting change it.\n`;
+}
+
+/** Every id `rules` knows: the table's rules, the layout and deep inspection checks, and the file problems. */
+const known = (id: string): boolean => RULES_BY_ID.has(id) || id in LAYOUT_CHECKS || id in GRAPH_CHECKS || id in FILE_PROBLEMS;
+
 /** Ids that share a word with an unknown id, for the error message. */
 function similar(id: string): string[] {
   const words = id.split('-').filter((w) => w.length > 2);
-  return RULES.filter((r) => words.some((w) => r.id.includes(w))).map((r) => r.id).slice(0, 8);
+  return [...RULES.map((r) => r.id), ...Object.keys(LAYOUT_CHECKS), ...Object.keys(GRAPH_CHECKS)].filter((k) => words.some((w) => k.includes(w))).slice(0, 8);
 }
 
 export function runRules(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
@@ -48,7 +58,7 @@ export function runRules(args: string[], out: NodeJS.WritableStream, err: NodeJS
     else ids.push(args[i]);
   }
   if (format !== 'text' && format !== 'json') { err.write(`rules: --format must be text or json, not "${format}"\n`); return 2; }
-  const unknown = ids.filter((id) => !RULES_BY_ID.has(id) && !(id in FILE_PROBLEMS) && !(id in GRAPH_CHECKS));
+  const unknown = ids.filter((id) => !known(id));
   if (unknown.length > 0) {
     for (const id of unknown) {
       const near = similar(id);
@@ -63,11 +73,12 @@ export function runRules(args: string[], out: NodeJS.WritableStream, err: NodeJS
     return 0;
   }
   if (ids.length) {
-    out.write([...chosen.map(full), ...fileProblems.map(fileProblem), ...ids.filter((id) => id in GRAPH_CHECKS).map(graphCheck)].join('\n'));
+    out.write([...chosen.map(full), ...ids.filter((id) => id in LAYOUT_CHECKS).map(layoutCheck), ...fileProblems.map(fileProblem), ...ids.filter((id) => id in GRAPH_CHECKS).map(graphCheck)].join('\n'));
     return 0;
   }
   const width = Math.max(...chosen.map((r) => r.id.length));
   for (const r of chosen) out.write(`${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${r.description}\n`);
+  out.write(`\nOCI image layout checks (lint DIR, layouts in the editor): ${Object.keys(LAYOUT_CHECKS).join(', ')}.\n`);
   out.write(`\nDeep inspection checks (tree, fetched indexes): ${Object.keys(GRAPH_CHECKS).join(', ')}.\n`);
   out.write(`\nNot rules: what lint reports for a file it cannot lint (always an error): ${Object.keys(FILE_PROBLEMS).join(', ')}.\n`);
   out.write(`\n${chosen.length} rules. \`${programName()} rules ID\` explains one; \`lint --rule ID=off\` turns one off.\n`);

@@ -9,7 +9,7 @@ import type { Analysis } from './analyze';
 import { KIND_TITLES, type DocumentKind } from './documentKind';
 import { stringOf, valueOf, type Node } from './json';
 import { mediaTypeInfo } from './mediaTypes';
-import type { DescriptorSite, Finding, Severity } from './types';
+import type { CheckInfo, DescriptorSite, Finding, Severity } from './types';
 
 /** What a blob's bytes are, as far as a descriptor's mediaType can be checked against them. */
 export type BlobContent =
@@ -50,16 +50,72 @@ export const LAYOUT_FINDINGS = Object.freeze({
   invalid: 'layout-invalid',
 } as const);
 
-/** One line per id, for the CLI's `--format sarif` and the README. */
-export const LAYOUT_FINDING_DESCRIPTIONS: Readonly<Record<string, string>> = Object.freeze({
-  'layout-blob-missing': 'A descriptor points at a blob that is not in the layout\'s blobs/ folder.',
-  'layout-blob-digest-mismatch': 'A blob\'s bytes do not hash to the digest that names it.',
-  'layout-blob-size-mismatch': 'The blob on disk is not the size the descriptor says.',
-  'layout-media-type-mismatch': 'The descriptor\'s mediaType disagrees with what the blob is (e.g. a config labelled as a manifest).',
-  'layout-blob-unreferenced': 'A blob that nothing reachable from index.json points at.',
-  'layout-blob-unreadable': 'A blob exists but cannot be read.',
-  'layout-invalid': 'The folder is not a valid OCI image layout (oci-layout or index.json missing or unreadable).',
+const LAYOUT_SPEC = 'image-spec image-layout.md';
+
+/**
+ * The layout checks, documented like the rules. Their severities follow the same policy: an
+ * error is something skopeo 1.9.3, podman 4.3.1 or regctl refuse when they read the layout.
+ */
+export const LAYOUT_CHECKS: Readonly<Record<string, CheckInfo>> = Object.freeze({
+  'layout-blob-missing': {
+    severity: 'error',
+    description: 'A descriptor points at a blob that is not in the layout\'s blobs/ folder.',
+    why: '`skopeo copy oci:DIR` and `podman pull oci:DIR` stop at the first blob they cannot open. A missing `subject` is info (referrers are often copied without the image they refer to), a layer with `urls` a warning (a non-distributable layer may be fetched from there).',
+    source: `${LAYOUT_SPEC} (blobs: a blob is found by its digest under blobs/<alg>/<encoded>)`,
+  },
+  'layout-blob-digest-mismatch': {
+    severity: 'error',
+    description: 'A blob\'s bytes do not hash to the digest that names it.',
+    why: 'Every reader verifies what it reads: the file was changed or truncated after it was written, and copying the image fails.',
+    source: `${LAYOUT_SPEC} (blobs are named by their content); descriptor.md (digests)`,
+  },
+  'layout-blob-size-mismatch': {
+    severity: 'error',
+    description: 'The blob on disk is not the size the descriptor says.',
+    why: 'Readers check the size before the digest and refuse a blob of another length (a truncated or replaced file).',
+    source: 'image-spec descriptor.md (size)',
+  },
+  'layout-media-type-mismatch': {
+    severity: 'error',
+    description: 'The descriptor\'s mediaType disagrees with what the blob is (e.g. a config labelled as a manifest).',
+    why: 'A reader chooses a parser by the descriptor\'s type and fails on what it finds (a manifest read as a config, a layer read as JSON).',
+    source: 'image-spec descriptor.md (mediaType); media-types.md "Media Type Conflicts"',
+  },
+  'layout-blob-unreferenced': {
+    severity: 'info',
+    description: 'A blob that nothing reachable from index.json points at.',
+    why: 'Harmless to every reader, but it is garbage: what a `skopeo copy` over an existing tag leaves behind, carried along in every archive of the folder.',
+    source: `${LAYOUT_SPEC} (index.json is the entry point; the blobs folder MAY hold blobs nothing refers to)`,
+  },
+  'layout-blob-unreadable': {
+    severity: 'error',
+    description: 'A blob exists but cannot be read.',
+    why: 'Permissions or a non-file in blobs/: every reader fails on it as if it were missing.',
+    source: LAYOUT_SPEC,
+  },
+  'layout-invalid': {
+    severity: 'error',
+    description: 'The folder is not a valid OCI image layout (oci-layout or index.json missing or unreadable).',
+    why: 'Readers find the images through index.json: skopeo 1.9.3 stops at once without it (`Error parsing image name "oci:DIR": open DIR/index.json: no such file or directory`), and a folder without oci-layout is not recognised as a layout.',
+    source: `${LAYOUT_SPEC} (the oci-layout and index.json files MUST exist)`,
+  },
 });
+
+/**
+ * Applies per-check severity settings (`manifestLens.rules`, `lint --rule`) to findings made
+ * outside the rule table (the engine applies them to its own): `off` drops a finding, a
+ * severity replaces its own. Findings without a setting are returned as they are.
+ */
+export function withRuleSettings<F extends { readonly ruleId: string; readonly severity: Severity }>(findings: readonly F[], rules: Readonly<Record<string, Severity | 'off'>> | undefined): F[] {
+  if (!rules) return [...findings];
+  const out: F[] = [];
+  for (const f of findings) {
+    const setting = rules[f.ruleId];
+    if (setting === 'off') continue;
+    out.push(setting && setting !== f.severity ? { ...f, severity: setting } : f);
+  }
+  return out;
+}
 
 /** What a descriptor media type says the blob is: the role the engine's media-type table gives it. */
 type Claim = 'manifest' | 'index' | 'config' | 'layer';

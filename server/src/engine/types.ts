@@ -133,3 +133,15 @@ export interface Rule {
   readonly crossEntry?: boolean;
   check(ctx: RuleContext): void;
 }
+
+/**
+ * What a check that is not a rule of the table says about itself (the OCI layout checks, deep
+ * inspection's checks): for `rules ID`, docs/rules.md and SARIF.
+ */
+export interface CheckInfo {
+  /** The usual severity; some findings of the check may take another (a missing `subject` is info). */
+  readonly severity: Severity;
+  readonly description: string;
+  readonly why: string;
+  readonly source: string;
+}

@@ -3,14 +3,9 @@
  * `child-*`): an index entry checked against what the registry serves for it. The children's
  * own lint findings keep the engine's rule ids. Listed in docs/rules.md after the rules.
  */
-import type { Severity } from '../engine/types';
+import type { CheckInfo } from '../engine/types';
 
-export interface GraphCheck {
-  readonly severity: Severity;
-  readonly description: string;
-  readonly why: string;
-  readonly source: string;
-}
+export type GraphCheck = CheckInfo;
 
 export const GRAPH_CHECKS: Readonly<Record<string, GraphCheck>> = Object.freeze({
   'child-digest-mismatch': {

@@ -39,27 +39,7 @@ export function localRuleDocs(): LocalDocs | undefined {
   return local ?? undefined;
 }
 
-/** dist/server.js → ../README.md; server/src/lsp → ../../../README.md. */
-const README_CANDIDATES = [join(__dirname, '..', 'README.md'), join(__dirname, '..', '..', '..', 'README.md')];
-const LAYOUT_HEADING = '### OCI image layouts';
-let layoutDocs: string | undefined;
-
-/**
- * The `layout-*` findings are not rules of the table (they need the folder, not the text), so
- * docs/rules.md has no entry for them: they link to the README's section on layouts.
- */
-function layoutDocUrl(): string {
-  if (layoutDocs === undefined) {
-    layoutDocs = 'https://github.com/manifest-lens/manifest-lens/blob/main/README.md#oci-image-layouts';
-    const file = README_CANDIDATES.find((f) => existsSync(f));
-    const line = file ? readFileSync(file, 'utf8').split('\n').indexOf(LAYOUT_HEADING) : -1;
-    if (file && line >= 0) layoutDocs = `${pathToFileURL(file).href}#L${line + 1}`;
-  }
-  return layoutDocs;
-}
-
 export function ruleDocUrl(ruleId: string): string {
-  if (ruleId.startsWith('layout-')) return layoutDocUrl();
   const docs = localRuleDocs();
   const line = docs?.lines.get(ruleId);
   return docs && line ? `${docs.href}#L${line}` : `${RULE_DOCS_ONLINE}#${ruleId}`;
