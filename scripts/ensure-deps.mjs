@@ -1,6 +1,6 @@
 // Installs what the tests and the demo need on a fresh Debian/Ubuntu machine:
 // npm packages (npm ci when node_modules is missing or stale) and Debian packages
-// (the distribution registry, skopeo, buildah, podman, openssl, htpasswd, neovim) when they are missing.
+// (the distribution registry, skopeo, buildah, podman, openssl, htpasswd, neovim, emacs with eglot) when they are missing.
 // Usage: node scripts/ensure-deps.mjs [--debian pkg…]
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -15,6 +15,9 @@ const DEBIAN = {
   'apache2-utils': '/usr/bin/htpasswd',
   // test/editors/neovim.test.ts: the language server in a second real editor.
   neovim: '/usr/bin/nvim',
+  // test/editors/emacs.test.ts: and in Emacs with eglot (Debian 12: Emacs 28, eglot from ELPA).
+  'emacs-nox': '/usr/bin/emacs',
+  'elpa-eglot': '/usr/share/doc/elpa-eglot',
 };
 
 function run(cmd, args, opts = {}) {

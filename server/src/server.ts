@@ -60,6 +60,8 @@ const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(FastTextDocument);
 
 let hasConfigurationCapability = false;
+/** Whether the client lets the server register for workspace/didChangeConfiguration. */
+let configurationRegistration = false;
 let trusted = true;
 let proxy: string | undefined;
 const settingsCache = new Map<string, Promise<DocumentSettings>>();
@@ -139,6 +141,9 @@ const layouts = new LayoutService({
 connection.onInitialize((params) => {
   const caps = params.capabilities;
   hasConfigurationCapability = !!caps.workspace?.configuration;
+  // Register for configuration changes only where the client offers it: eglot warns on (and a
+  // strict client refuses) a registration it did not declare; it sends the notification anyway.
+  configurationRegistration = !!caps.workspace?.didChangeConfiguration?.dynamicRegistration;
   codeLensRefresh = !!caps.workspace?.codeLens?.refreshSupport;
   const init = (params.initializationOptions ?? {}) as InitializationOptions;
   trusted = init.trusted !== false;
@@ -160,7 +165,7 @@ connection.onInitialize((params) => {
 
 connection.onInitialized(() => {
   if (hasConfigurationCapability) {
-    void connection.client.register(DidChangeConfigurationNotification.type, { section: 'manifestLens' });
+    if (configurationRegistration) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'manifestLens' });
     void refreshRegistrySettings();
   }
 });
