@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { SEED } from '../harness/typing';
 import { SERVER } from '../lsp/lspClient';
-import { assertSeedSession, type EditorDiagnostic } from './seedSession';
+import { assertSeedSession, type EditorDiagnostic, type SeedSession } from './seedSession';
 
 const EMACS = ['/usr/bin/emacs', '/usr/local/bin/emacs'].find((p) => existsSync(p));
 const EGLOT = existsSync('/usr/share/doc/elpa-eglot');
@@ -23,17 +23,9 @@ const DRIVER = join(__dirname, 'emacs-eglot.el');
 const README = join(__dirname, '..', '..', 'README.md');
 
 interface EmacsDiagnostic { code: string; severity: number; type: string; message: string; line: number; col: number; end_col: number }
-interface EmacsRun {
+interface EmacsRun extends SeedSession<EmacsDiagnostic> {
   emacs?: string;
   mode?: string;
-  steps: string[];
-  error?: string;
-  diagnostics?: EmacsDiagnostic[];
-  broken_diagnostics?: EmacsDiagnostic[];
-  hover?: { kind?: string; value?: string } | null;
-  actions?: string[];
-  after_fix?: EmacsDiagnostic[];
-  text?: string;
 }
 
 const normal = (d: EmacsDiagnostic): EditorDiagnostic => ({ code: d.code, severity: d.severity, message: d.message, line: d.line, col: d.col, endCol: d.end_col });
@@ -83,16 +75,7 @@ test('Emacs with eglot (batch): diagnostics on the seed case, the hover, a quick
     assert.doesNotMatch(r.stderr, /Server tried to register unsupported capability/);
 
     assert.equal(mixedType(run), 'eglot-error', 'flymake shows it as an error');
-    assertSeedSession({
-      editor: `Emacs ${run.emacs}`,
-      steps: run.steps,
-      diagnostics: run.diagnostics?.map(normal),
-      brokenDiagnostics: run.broken_diagnostics?.map(normal),
-      hover: run.hover,
-      actions: run.actions,
-      afterFix: run.after_fix?.map(normal),
-      text: run.text,
-    }, readFileSync(file, 'utf8'));
+    assertSeedSession(`Emacs ${run.emacs ?? '?'}`, run, normal, readFileSync(file, 'utf8'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,22 +12,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { SEED } from '../harness/typing';
 import { SERVER } from '../lsp/lspClient';
-import { assertSeedSession, type EditorDiagnostic } from './seedSession';
+import { assertSeedSession, type EditorDiagnostic, type SeedSession } from './seedSession';
 
 const NVIM = ['/usr/bin/nvim', '/usr/local/bin/nvim'].find((p) => existsSync(p));
 const SCRIPT = join(__dirname, 'neovim-lsp.lua');
 
 interface NvimDiagnostic { code: string; source: string; message: string; severity: number; lnum: number; col: number; end_col: number }
-interface NvimRun {
+interface NvimRun extends SeedSession<NvimDiagnostic> {
   nvim?: string;
-  steps: string[];
-  error?: string;
-  diagnostics?: NvimDiagnostic[];
-  broken_diagnostics?: NvimDiagnostic[];
-  hover?: { kind?: string; value?: string } | null;
-  actions?: string[];
-  after_fix?: NvimDiagnostic[];
-  text?: string;
 }
 
 const normal = (d: NvimDiagnostic): EditorDiagnostic => ({ code: d.code, severity: d.severity, message: d.message, line: d.lnum, col: d.col, endCol: d.end_col });
@@ -52,16 +44,7 @@ test('Neovim (built-in LSP client, headless): diagnostics on the seed case, the 
     assert.equal(run.error, undefined, `the Lua driver failed after ${run.steps.join(', ')}: ${run.error}`);
 
     assert.equal(run.diagnostics?.find((d) => d.code === 'mixed-config-media-type')?.source, 'manifest-lens');
-    assertSeedSession({
-      editor: `Neovim ${run.nvim}`,
-      steps: run.steps,
-      diagnostics: run.diagnostics?.map(normal),
-      brokenDiagnostics: run.broken_diagnostics?.map(normal),
-      hover: run.hover,
-      actions: run.actions,
-      afterFix: run.after_fix?.map(normal),
-      text: run.text,
-    }, readFileSync(file, 'utf8'));
+    assertSeedSession(`Neovim ${run.nvim ?? '?'}`, run, normal, readFileSync(file, 'utf8'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

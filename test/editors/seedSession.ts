@@ -9,21 +9,25 @@ import { DOCKER_CONFIG, OCI_CONFIG, SEED } from '../harness/typing';
 /** A diagnostic as the editor holds it, 0-based, columns on its line. */
 export interface EditorDiagnostic { code: string; severity: number; message: string; line: number; col: number; endCol: number }
 
-export interface SeedSession {
-  editor: string;
+/** What an editor's driver script writes (as JSON), with diagnostics in the editor's own form D. */
+export interface SeedSession<D> {
   steps: string[];
-  diagnostics?: EditorDiagnostic[];
-  brokenDiagnostics?: EditorDiagnostic[];
+  error?: string;
+  diagnostics?: D[];
+  broken_diagnostics?: D[];
   hover?: { kind?: string; value?: string } | null;
   actions?: string[];
-  afterFix?: EditorDiagnostic[];
+  after_fix?: D[];
   /** The buffer's text after the fix, as the editor has it. */
   text?: string;
 }
 
-/** Asserts the four steps; `onDisk` is the file as the editor saved it. */
-export function assertSeedSession(run: SeedSession, onDisk: string): void {
-  const { editor } = run;
+/**
+ * Asserts the four steps of `raw` (`normal` reads the editor's diagnostics); `onDisk` is the
+ * file as the editor saved it.
+ */
+export function assertSeedSession<D>(editor: string, raw: SeedSession<D>, normal: (d: D) => EditorDiagnostic, onDisk: string): void {
+  const run = { ...raw, diagnostics: raw.diagnostics?.map(normal), brokenDiagnostics: raw.broken_diagnostics?.map(normal), afterFix: raw.after_fix?.map(normal) };
   // 1. The diagnostic, an error on exactly the config mediaType value (line 4, columns 19–67).
   const mixed = run.diagnostics?.find((d) => d.code === 'mixed-config-media-type');
   assert.ok(mixed, `diagnostics in ${editor}: ${JSON.stringify(run.diagnostics)}`);
