@@ -198,7 +198,7 @@ async function validate(doc: TextDocument): Promise<void> {
     const findings = withRuleSettings(await layouts.findings(doc, a), settings.rules);
     if (documents.get(doc.uri)?.version !== doc.version) return;
     const diagnostics: Diagnostic[] = findings.map((f) => toDiagnostic(doc, f));
-    if (isRemoteUri(doc.uri)) diagnostics.push(...deep.diagnostics(doc, a, settings.deepInspection));
+    if (isRemoteUri(doc.uri)) diagnostics.push(...deep.diagnostics(doc, a, { enabled: settings.deepInspection, maxEntries: settings.deepInspectionMaxEntries }));
     if (entry.skippedBytes !== undefined) {
       diagnostics.push({
         range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } },

@@ -126,6 +126,27 @@ if (skip) {
       assert.match(text, /attestation of linux\/amd64 {2}manifest {2}sha256:/);
     });
 
+    test('tree --fail-on for pipelines: error fails on the podman#22196 index, not on a clean one; --max-entries leaves entries out and says so', async () => {
+      const seed = seeds.podman22196.index.reference;
+      assert.equal((await cli('tree', seed)).code, 0, 'problems are shown, not failed on, by default');
+      const failed = await cli('tree', '--fail-on', 'error', '--no-referrers', seed);
+      assert.equal(failed.code, 1, failed.stderr);
+      assert.match(failed.stdout.toString('utf8'), /! error mixed-config-media-type/);
+      const clean = await cli('tree', '--fail-on=warning', '--no-referrers', seeds.cleanOci.index.reference);
+      assert.equal(clean.code, 0, clean.stderr + clean.stdout.toString('utf8'));
+      const one = await cli('tree', '--max-entries', '1', '--no-referrers', seed);
+      assert.equal(one.code, 0, one.stderr);
+      assert.match(one.stdout.toString('utf8'), /… 1 more entry not fetched \(--max-entries\)/);
+      assert.match(one.stderr, /1 index entry was not fetched \(more than 1 in one index; --max-entries raises the limit\)/);
+      const text = one.stdout.toString('utf8');
+      assert.equal([seeds.podman22196.amd64, seeds.podman22196.arm64].filter((c) => text.includes(c.digest)).length, 1, text);
+      for (const wrong of [['--fail-on', 'fatal'], ['--max-entries', '0']]) {
+        const r = await cli('tree', ...wrong, seed);
+        assert.equal(r.code, 2, `${wrong.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, new RegExp(wrong[0]));
+      }
+    });
+
     test('tree: usage errors exit 2, an unreachable reference exits 3, one line each', async () => {
       const none = await cli('tree');
       assert.equal(none.code, 2);

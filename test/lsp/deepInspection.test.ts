@@ -166,3 +166,21 @@ test('closing the index cancels its deep inspection: the stalled child requests 
     await reg.close();
   }
 });
+
+test('manifestLens.remote.deepInspectionMaxEntries: only the first entries are fetched, and the lens says so', { skip }, async () => {
+  const limited = await startServer({ remote: { deepInspectionMaxEntries: 1 } });
+  try {
+    const doc: RemoteDocument = await limited.connection.sendRequest('manifestLens/inspect', { reference: `${registry.host}/samples/podman-22196:mixed` });
+    const first = limited.diagnostics(doc.uri, 1);
+    limited.open(doc.uri, doc.text, 1);
+    await first;
+    const deep = await limited.diagnostics(doc.uri, 1);
+    const errors = deep.filter((d) => d.code === 'mixed-config-media-type');
+    assert.equal(errors.length, 1, 'the second entry was not fetched');
+    assert.equal(covered(doc.text, errors[0]), JSON.stringify(seeds.podman22196.amd64.digest));
+    const lenses: CodeLens[] = await limited.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: doc.uri } });
+    assert.ok(lenses.some((l) => /^1 entry · .* \(the first 1 of 2 inspected: manifestLens\.remote\.deepInspectionMaxEntries\)$/.test(l.command?.title ?? '')), lenses.map((l) => l.command?.title).join(' | '));
+  } finally {
+    await limited.stop();
+  }
+});

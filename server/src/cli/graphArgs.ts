@@ -4,6 +4,7 @@
  */
 import type { PlatformValues } from '../engine/platforms';
 import { applyRegistryOption, type RegistryOptions } from './inspectCommand';
+import { FAIL_ON, isFailOn, type FailOn } from './lint';
 
 export interface GraphCliOptions {
   readonly positional: readonly string[];
@@ -15,7 +16,14 @@ export interface GraphCliOptions {
   readonly referrers: boolean;
   readonly depth?: number;
   readonly concurrency?: number;
+  /** Entries of each index to fetch (tree: --max-entries). */
+  readonly maxEntries?: number;
+  /** The least severe problem that makes tree exit 1 (tree: --fail-on; default never). */
+  readonly failOn: FailOn;
 }
+
+/** The most entries of one index --max-entries (and the editor's setting) may ask for. */
+export const MAX_ENTRIES = 10_000;
 
 /** Which options a command takes besides the shared ones. */
 export interface GraphCliSpec {
@@ -29,6 +37,8 @@ export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): Gra
   let referrers = true;
   let depth: number | undefined;
   let concurrency: number | undefined;
+  let maxEntries: number | undefined;
+  let failOn: FailOn = 'never';
   let format: 'text' | 'json' = 'text';
   const positional: string[] = [];
   const count = (name: string, v: string | undefined, min: number, max: number): number | string => {
@@ -63,6 +73,20 @@ export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): Gra
         concurrency = n;
         break;
       }
+      case '--max-entries': {
+        if (!spec.graph) return `unknown option ${arg}`;
+        const n = count('--max-entries', value(), 1, MAX_ENTRIES);
+        if (typeof n === 'string') return n;
+        maxEntries = n;
+        break;
+      }
+      case '--fail-on': {
+        if (!spec.graph) return `unknown option ${arg}`;
+        const v = value();
+        if (!isFailOn(v)) return `--fail-on expects ${FAIL_ON.join('|')}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
+        failOn = v;
+        break;
+      }
       case '--format': {
         const v = value();
         if (v !== 'text' && v !== 'json') return `--format must be text or json, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
@@ -79,5 +103,5 @@ export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): Gra
     }
   }
   const { platform, insecureHosts, noCreds, timeoutSeconds } = shared;
-  return { positional, insecureHosts, noCreds, timeoutSeconds, format, platform, referrers, depth, concurrency };
+  return { positional, insecureHosts, noCreds, timeoutSeconds, format, platform, referrers, depth, concurrency, maxEntries, failOn };
 }

@@ -4,19 +4,20 @@
  * the `sha256-…` fallback tag) — each node with its digest, size and problems by rule id.
  * Children are linted and cross-checked against their entries (server/src/graph/imageGraph.ts).
  *
- *   tree [--format text|json] [--no-referrers] [--depth N] [--concurrency N]
- *        [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE
+ *   tree [--format text|json] [--no-referrers] [--depth N] [--concurrency N] [--max-entries N]
+ *        [--fail-on error|warning|info|hint|never] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE
  *
- * Exit codes: 0 shown (problems or not), 2 usage, 3 the registry could not serve the reference.
+ * Exit codes: 0 shown (and no problem at or above --fail-on, which is never by default),
+ * 1 shown with such a problem, 2 usage, 3 the registry could not serve the reference.
  */
 import { compactSize } from '../../../common/units';
-import { inspectGraph, type GraphNode } from '../graph/imageGraph';
+import { DEFAULT_MAX_CHILDREN, inspectGraph, type GraphNode } from '../graph/imageGraph';
 import { formatReference, isRegistryError } from '../registry';
 import { parseGraphArgs } from './graphArgs';
 import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
 
-const USAGE = (): string => `usage: ${programName()} tree [--format text|json] [--no-referrers] [--depth N] [--concurrency N] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE\n`;
+const USAGE = (): string => `usage: ${programName()} tree [--format text|json] [--no-referrers] [--depth N] [--concurrency N] [--max-entries N] [--fail-on error|warning|info|hint|never] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE\n`;
 
 /** The one-line description of a node after its label. */
 export function nodeSummary(n: GraphNode): string {
@@ -42,7 +43,7 @@ export function renderTree(root: GraphNode, title: string): string {
       ...n.problems.map((p) => ({ problem: `! ${p.severity} ${p.ruleId}${p.line ? ` (${p.line}:${p.column})` : ''} ${oneLine(p.message)}` })),
       ...n.children.map((c) => ({ node: c })),
       ...(n.referrers ? [{ referrers: n.referrers }] : []),
-      ...(n.notFetched ? [{ problem: `… ${n.notFetched} more entries not fetched` }] : []),
+      ...(n.notFetched ? [{ problem: `… ${n.notFetched} more entr${n.notFetched === 1 ? 'y' : 'ies'} not fetched (--max-entries)` }] : []),
     ];
     items.forEach((item, i) => {
       const last = i === items.length - 1;
@@ -65,6 +66,13 @@ export function renderTree(root: GraphNode, title: string): string {
   };
   walk(root, '');
   return lines.join('\n') + '\n';
+}
+
+const SEVERITIES = ['error', 'warning', 'info', 'hint'] as const;
+
+/** Index entries left out below `n` (past the per-index limit). */
+function notFetched(n: GraphNode): number {
+  return (n.notFetched ?? 0) + n.children.reduce((t, c) => t + notFetched(c), 0);
 }
 
 /** Counts of the problems in the graph, per severity. */
@@ -91,7 +99,7 @@ export async function runTree(args: string[], out: NodeJS.WritableStream, err: N
   try {
     const root = await client.getManifest(ref);
     const graph = await inspectGraph(client, root.reference, root, {
-      referrers: options.referrers, maxDepth: options.depth, concurrency: options.concurrency,
+      referrers: options.referrers, maxDepth: options.depth, concurrency: options.concurrency, maxChildren: options.maxEntries,
     });
     const title = formatReference(root.reference);
     if (options.format === 'json') {
@@ -100,8 +108,11 @@ export async function runTree(args: string[], out: NodeJS.WritableStream, err: N
       out.write(renderTree(graph.root, title));
     }
     const c = countProblems(graph.root);
-    err.write(`${title}: ${graph.fetched + 1} document${graph.fetched === 0 ? "" : "s"} fetched in ${root.requests + graph.requests} requests; problems: ${['error', 'warning', 'info', 'hint'].map((s) => `${c[s] ?? 0} ${s}`).join(', ')}\n`);
-    return 0;
+    err.write(`${title}: ${graph.fetched + 1} document${graph.fetched === 0 ? "" : "s"} fetched in ${root.requests + graph.requests} requests; problems: ${SEVERITIES.map((s) => `${c[s] ?? 0} ${s}`).join(', ')}\n`);
+    const skipped = notFetched(graph.root);
+    if (skipped > 0) err.write(`${title}: ${skipped} index entr${skipped === 1 ? 'y was' : 'ies were'} not fetched (more than ${options.maxEntries ?? DEFAULT_MAX_CHILDREN} in one index; --max-entries raises the limit)\n`);
+    if (options.failOn === 'never') return 0;
+    return SEVERITIES.slice(0, SEVERITIES.indexOf(options.failOn) + 1).some((s) => (c[s] ?? 0) > 0) ? 1 : 0;
   } catch (e) {
     err.write(`tree: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
     return isRegistryError(e) && e.kind === 'invalid-reference' ? 2 : 3;

@@ -34,6 +34,8 @@ const MAX_PER_ENTRY = 20;
 
 interface State {
   readonly digest: string;
+  /** The entry limit it ran with: a new setting starts it again. */
+  readonly maxEntries: number;
   readonly controller: AbortController;
   graph?: GraphNode;
   failed?: string;
@@ -57,13 +59,13 @@ export class DeepInspection {
    * Diagnostics of the index entries in `doc`, once its children are inspected. The first call
    * for a fetched index starts the inspection and returns none: the index shows at once.
    */
-  diagnostics(doc: TextDocument, analysis: Analysis, enabled: boolean): Diagnostic[] {
+  diagnostics(doc: TextDocument, analysis: Analysis, settings: { readonly enabled: boolean; readonly maxEntries: number }): Diagnostic[] {
     const key = withRaw(doc.uri, false);
     const f = this.deps.fetched(doc.uri);
-    if (!key || !f || f.target.kind !== 'manifest' || !enabled || !isIndex(analysis)) return [];
+    if (!key || !f || f.target.kind !== 'manifest' || !settings.enabled || !isIndex(analysis)) return [];
     const state = this.states.get(key);
-    if (!state || state.digest !== f.digest) {
-      this.start(key, f);
+    if (!state || state.digest !== f.digest || state.maxEntries !== settings.maxEntries) {
+      this.start(key, f, settings.maxEntries);
       return [];
     }
     if (!state.graph) return [];
@@ -123,8 +125,8 @@ export class DeepInspection {
     }
     const state = this.states.get(withRaw(doc.uri, false) ?? '');
     if (!state?.graph) return state && !state.failed ? [{ range: top, command: { title: '$(sync~spin) Inspecting the children…', command: '' } }] : [];
-    const skipped = state.graph.notFetched ? ` (the first ${state.graph.children.length} of ${state.graph.children.length + state.graph.notFetched} inspected)` : '';
-    const lenses: CodeLens[] = [{ range: top, command: { title: `${state.graph.children.length} entries · ${compactSize(state.graph.totalSize)} of distinct blobs${skipped}`, command: '' } }];
+    const skipped = state.graph.notFetched ? ` (the first ${state.graph.children.length} of ${state.graph.children.length + state.graph.notFetched} inspected: manifestLens.remote.deepInspectionMaxEntries)` : '';
+    const lenses: CodeLens[] = [{ range: top, command: { title: `${state.graph.children.length} entr${state.graph.children.length === 1 ? 'y' : 'ies'} · ${compactSize(state.graph.totalSize)} of distinct blobs${skipped}`, command: '' } }];
     const base = { registry: f.target.registry, repository: f.target.repository, raw: false };
     for (const child of state.graph.children) {
       const site = entrySite(analysis, child.position);
@@ -149,16 +151,16 @@ export class DeepInspection {
     this.states.delete(key);
   }
 
-  private start(key: string, f: Fetched): void {
+  private start(key: string, f: Fetched, maxEntries: number): void {
     this.states.get(key)?.controller.abort();
-    const state: State = { digest: f.digest, controller: new AbortController() };
+    const state: State = { digest: f.digest, maxEntries, controller: new AbortController() };
     this.states.set(key, state);
     const started = Date.now();
     void (async () => {
       try {
         const sep = f.target.ref.includes(':') ? '@' : ':';
         const ref = parseReference(`${f.target.registry}/${f.target.repository}${sep}${f.target.ref}`);
-        const result = await inspectGraph(this.deps.client(), ref, { bytes: f.bytes, contentType: f.contentType, digest: f.digest }, { signal: state.controller.signal });
+        const result = await inspectGraph(this.deps.client(), ref, { bytes: f.bytes, contentType: f.contentType, digest: f.digest }, { signal: state.controller.signal, maxChildren: maxEntries });
         if (this.states.get(key) !== state) return;
         state.graph = result.root;
         const count = problemsBelow(result.root).length - result.root.problems.length;

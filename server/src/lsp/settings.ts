@@ -9,6 +9,8 @@ export interface DocumentSettings {
   readonly maxProblems: number;
   /** Fetch a fetched index's children and report their problems on its entries. */
   readonly deepInspection: boolean;
+  /** Entries of each index deep inspection fetches. */
+  readonly deepInspectionMaxEntries: number;
 }
 
 export interface RegistrySettings {
@@ -24,6 +26,7 @@ export const DEFAULT_DOCUMENT_SETTINGS: DocumentSettings = Object.freeze({
   maxFileSizeMB: 32,
   maxProblems: 1000,
   deepInspection: true,
+  deepInspectionMaxEntries: 64,
 });
 
 export const DEFAULT_REGISTRY_SETTINGS: RegistrySettings = Object.freeze({
@@ -51,6 +54,8 @@ export function toDocumentSettings(raw: unknown): DocumentSettings {
     maxFileSizeMB: typeof s.validate?.maxFileSizeMB === 'number' && s.validate.maxFileSizeMB > 0 ? s.validate.maxFileSizeMB : DEFAULT_DOCUMENT_SETTINGS.maxFileSizeMB,
     maxProblems: typeof s.validate?.maxProblems === 'number' && s.validate.maxProblems > 0 ? Math.floor(s.validate.maxProblems) : DEFAULT_DOCUMENT_SETTINGS.maxProblems,
     deepInspection: s.remote?.deepInspection !== false,
+    deepInspectionMaxEntries: Number.isInteger(s.remote?.deepInspectionMaxEntries) && s.remote.deepInspectionMaxEntries >= 1
+      ? Math.min(s.remote.deepInspectionMaxEntries, 10_000) : DEFAULT_DOCUMENT_SETTINGS.deepInspectionMaxEntries,
   };
 }
 
