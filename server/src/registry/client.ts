@@ -10,7 +10,7 @@ import { createAuth, type CredentialLookup } from './auth';
 import { RegistryError } from './errors';
 import { hostListed, isLoopbackHost } from './hosts';
 import { digestProblem, referrersFallbackTag, type ImageReference } from './reference';
-import { clean, describeTarget, header, statusError, warningsOf } from './responses';
+import { clean, describeTarget, header, rateLimitOf, statusError, warningsOf } from './responses';
 import { createSession, type Call } from './session';
 import { redactUrl, type Dispatcher, type HttpResponse } from './transport';
 import { digestAlgorithm, digestOf, schema1SignedPayload } from './verify';
@@ -68,6 +68,20 @@ export interface FetchedManifest {
   readonly warnings: readonly string[];
   /** HTTP requests this call made, token requests and redirects included. */
   readonly requests: number;
+  /** The registry's rate-limit headers in words, when it sent them (Docker Hub counts manifest GETs). */
+  readonly rateLimit?: string;
+}
+
+/** What a HEAD of a manifest tells: digest, media type and size as the registry reports them. */
+export interface ManifestHead {
+  readonly digest?: string;
+  readonly mediaType?: string;
+  readonly size?: number;
+  readonly requests: number;
+  /** A Docker-Content-Digest header that is not a digest (shown as such, cut short). */
+  readonly unusableDigest?: string;
+  /** The rate-limit headers in words, when the registry sent them. */
+  readonly rateLimit?: string;
 }
 
 export interface FetchedBlob {
@@ -82,10 +96,7 @@ export interface RegistryClient {
   /** GET a manifest by digest (preferred) or tag; verifies the bytes against the digests it knows. */
   getManifest(ref: ImageReference, opts?: { signal?: AbortSignal }): Promise<FetchedManifest>;
   /** HEAD a manifest: digest, media type and size as the registry reports them. */
-  headManifest(
-    ref: ImageReference,
-    opts?: { signal?: AbortSignal },
-  ): Promise<{ digest?: string; mediaType?: string; size?: number; requests: number; unusableDigest?: string }>;
+  headManifest(ref: ImageReference, opts?: { signal?: AbortSignal }): Promise<ManifestHead>;
   /** GET a (config) blob and verify it against `digest`. */
   getBlob(ref: ImageReference, digest: string, opts?: { signal?: AbortSignal; maxBytes?: number }): Promise<FetchedBlob>;
   /**
@@ -203,6 +214,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       requests: ctx.requests,
     };
     if (dockerContentDigest) result.dockerContentDigest = clean(dockerContentDigest, 200);
+    const rateLimit = rateLimitOf(res.headers);
+    if (rateLimit) result.rateLimit = rateLimit;
     return result;
   };
 
@@ -232,7 +245,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         if (res.status < 200 || res.status >= 300) {
           throw statusError(res, { host: ref.apiHost, subject: `the manifest ${describeTarget(ref)}`, registry: ref.registry, kindOfThing: 'manifest' });
         }
-        const out: { digest?: string; mediaType?: string; size?: number; requests: number; unusableDigest?: string } = { requests: ctx.requests };
+        const out: { -readonly [K in keyof ManifestHead]: ManifestHead[K] } = { requests: ctx.requests };
         const digest = header(res.headers, 'docker-content-digest')?.trim();
         // A value that is not a digest is no answer (the GET path ignores it the same way), but
         // the caller says it was there and unusable, not that it was missing.
@@ -245,6 +258,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         if (contentType) out.mediaType = contentType.split(';')[0]!.trim();
         const size = Number(header(res.headers, 'content-length'));
         if (header(res.headers, 'content-length') !== undefined && Number.isSafeInteger(size) && size >= 0) out.size = size;
+        const rateLimit = rateLimitOf(res.headers);
+        if (rateLimit) out.rateLimit = rateLimit;
         return out;
       });
     },
@@ -284,7 +299,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         const res = await registryRequest(ctx, ref, path, { method: 'GET', accept: 'application/json', maxBytes: opts?.maxBytes ?? maxManifestBytes, what });
         if (res.status < 200 || res.status >= 300) throw statusError(res, { host: ref.apiHost, subject: `the ${what} of ${ref.registry}`, registry: ref.registry });
         const headers: Record<string, string> = {};
-        for (const name of ['link', 'content-type', 'ratelimit-limit', 'ratelimit-remaining', 'x-ratelimit-limit', 'x-ratelimit-remaining']) {
+        for (const name of ['link', 'content-type', 'ratelimit-limit', 'ratelimit-remaining', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'docker-ratelimit-source']) {
           const v = header(res.headers, name);
           if (v !== undefined) headers[name] = v;
         }

@@ -19,6 +19,7 @@ export type { Credentials, CredentialLookup } from './auth';
 export type {
   RegistryClientOptions,
   FetchedManifest,
+  ManifestHead,
   FetchedBlob,
   RegistryClient,
 } from './client';

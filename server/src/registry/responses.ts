@@ -60,6 +60,23 @@ export function errorSummary(entries: readonly RegistryErrorEntry[]): string {
   return ` (${shown.join('; ')}${entries.length > 2 ? `; +${entries.length - 2} more` : ''})`;
 }
 
+/**
+ * The registry's rate-limit headers in words, when it sends them: Docker Hub's
+ * `RateLimit-Limit: 100;w=21600`, `RateLimit-Remaining: 76;w=21600` and
+ * `Docker-RateLimit-Source` (the address or account counted), or the `X-RateLimit-*` forms.
+ * "76 of 100 requests left per 6 h (counted for 203.0.113.7)".
+ */
+export function rateLimitOf(headers: HttpHeaders): string | undefined {
+  const remaining = header(headers, 'ratelimit-remaining') ?? header(headers, 'x-ratelimit-remaining');
+  if (!remaining) return undefined;
+  const limit = header(headers, 'ratelimit-limit') ?? header(headers, 'x-ratelimit-limit');
+  const source = header(headers, 'docker-ratelimit-source');
+  const value = (v: string): string => clean(v.split(';')[0]!, 20);
+  const seconds = /;\s*w=(\d+)/.exec(limit ?? remaining)?.[1];
+  const window = seconds ? ` per ${Number(seconds) % 3600 === 0 ? `${Number(seconds) / 3600} h` : `${seconds} s`}` : '';
+  return `${value(remaining)} of ${limit ? value(limit) : '?'} requests left${window}${source ? ` (counted for ${clean(source, 60)})` : ''}`;
+}
+
 /** Retry-After as seconds: delta-seconds or an HTTP date. */
 function retryAfterSeconds(value: string | undefined): number | undefined {
   if (!value) return undefined;
