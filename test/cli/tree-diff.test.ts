@@ -126,6 +126,32 @@ if (skip) {
       assert.match(text, /attestation of linux\/amd64 {2}manifest {2}sha256:/);
     });
 
+    test('tree --fail-on: exit 1 when a node has a problem at least that severe, as lint; without it exit 0', async () => {
+      const seed = seeds.podman22196.index.reference; // 2 errors, 2 warnings below the index
+      assert.equal((await cli('tree', '--no-referrers', seed)).code, 0, 'shown, problems or not');
+      for (const level of ['error', 'warning', 'info', 'hint']) {
+        const r = await cli('tree', '--no-referrers', '--fail-on', level, seed);
+        assert.equal(r.code, 1, `--fail-on ${level}: ${r.stderr}`);
+        assert.ok(r.stdout.toString('utf8').includes('mixed-config-media-type'), 'the tree is printed all the same');
+      }
+      assert.equal((await cli('tree', '--no-referrers', '--fail-on=never', seed)).code, 0);
+      const json = await cli('tree', '--format', 'json', '--no-referrers', '--fail-on', 'error', seed);
+      assert.equal(json.code, 1);
+      assert.doesNotThrow(() => JSON.parse(json.stdout.toString('utf8')), 'the JSON is whole');
+      // Only infos below (the nested index cut at --depth 0): fails at info, not at warning.
+      const cut = await cli('tree', '--no-referrers', '--depth', '0', '--fail-on', 'warning', traps.nested.reference);
+      assert.match(cut.stderr, /problems: 0 error, 0 warning, [1-9]\d* info/);
+      assert.equal(cut.code, 0, cut.stderr);
+      assert.equal((await cli('tree', '--no-referrers', '--depth', '0', '--fail-on', 'info', traps.nested.reference)).code, 1);
+      const clean = await cli('tree', '--fail-on', 'hint', seeds.cleanOci.index.reference);
+      assert.match(clean.stderr, /problems: 0 error, 0 warning, 0 info, 0 hint/);
+      assert.equal(clean.code, 0, 'nothing to fail on');
+      const bad = await cli('tree', '--fail-on', 'loud', seed);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /^--fail-on expects error\|warning\|info\|hint\|never, got "loud"/);
+      assert.equal((await cli('diff', '--fail-on', 'error', seed, seed)).code, 2, 'diff has no --fail-on');
+    });
+
     test('tree: usage errors exit 2, an unreachable reference exits 3, one line each', async () => {
       const none = await cli('tree');
       assert.equal(none.code, 2);

@@ -4,6 +4,7 @@
  */
 import type { PlatformValues } from '../engine/platforms';
 import { applyRegistryOption, type RegistryOptions } from './inspectCommand';
+import { FAIL_ON, isFailOn, type FailOn } from './lint';
 
 export interface GraphCliOptions {
   readonly positional: readonly string[];
@@ -15,6 +16,8 @@ export interface GraphCliOptions {
   readonly referrers: boolean;
   readonly depth?: number;
   readonly concurrency?: number;
+  /** tree: exit 1 when a node has a problem at least this severe (like lint's). */
+  readonly failOn?: FailOn;
 }
 
 /** Which options a command takes besides the shared ones. */
@@ -29,6 +32,7 @@ export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): Gra
   let referrers = true;
   let depth: number | undefined;
   let concurrency: number | undefined;
+  let failOn: FailOn | undefined;
   let format: 'text' | 'json' = 'text';
   const positional: string[] = [];
   const count = (name: string, v: string | undefined, min: number, max: number): number | string => {
@@ -63,6 +67,13 @@ export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): Gra
         concurrency = n;
         break;
       }
+      case '--fail-on': {
+        if (!spec.graph) return `unknown option ${arg}`;
+        const v = value();
+        if (!isFailOn(v)) return `--fail-on expects ${FAIL_ON.join('|')}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
+        failOn = v;
+        break;
+      }
       case '--format': {
         const v = value();
         if (v !== 'text' && v !== 'json') return `--format must be text or json, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
@@ -79,5 +90,5 @@ export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): Gra
     }
   }
   const { platform, insecureHosts, noCreds, timeoutSeconds } = shared;
-  return { positional, insecureHosts, noCreds, timeoutSeconds, format, platform, referrers, depth, concurrency };
+  return { positional, insecureHosts, noCreds, timeoutSeconds, format, platform, referrers, depth, concurrency, failOn };
 }

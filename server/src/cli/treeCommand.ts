@@ -4,19 +4,23 @@
  * the `sha256-…` fallback tag) — each node with its digest, size and problems by rule id.
  * Children are linted and cross-checked against their entries (server/src/graph/imageGraph.ts).
  *
- *   tree [--format text|json] [--no-referrers] [--depth N] [--concurrency N]
+ *   tree [--format text|json] [--no-referrers] [--depth N] [--concurrency N] [--fail-on SEVERITY]
  *        [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE
  *
- * Exit codes: 0 shown (problems or not), 2 usage, 3 the registry could not serve the reference.
+ * Exit codes: 0 shown (without --fail-on, problems or not), 1 a node has a problem at least as
+ * severe as --fail-on (error|warning|info|hint; never: 0), 2 usage, 3 the registry could not
+ * serve the reference.
  */
 import { compactSize } from '../../../common/units';
+import { SEVERITY_ORDER, type Severity } from '../engine/types';
 import { inspectGraph, type GraphNode } from '../graph/imageGraph';
 import { formatReference, isRegistryError } from '../registry';
 import { parseGraphArgs } from './graphArgs';
+import type { FailOn } from './lint';
 import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
 
-const USAGE = (): string => `usage: ${programName()} tree [--format text|json] [--no-referrers] [--depth N] [--concurrency N] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE\n`;
+const USAGE = (): string => `usage: ${programName()} tree [--format text|json] [--no-referrers] [--depth N] [--concurrency N] [--fail-on error|warning|info|hint|never] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE\n`;
 
 /** The one-line description of a node after its label. */
 export function nodeSummary(n: GraphNode): string {
@@ -67,11 +71,18 @@ export function renderTree(root: GraphNode, title: string): string {
   return lines.join('\n') + '\n';
 }
 
-/** Counts of the problems in the graph, per severity. */
+/** Counts of the problems in the graph (referrers included), per severity. */
 function countProblems(n: GraphNode, counts: Record<string, number> = {}): Record<string, number> {
   for (const p of n.problems) counts[p.severity] = (counts[p.severity] ?? 0) + 1;
   for (const c of n.children) countProblems(c, counts);
+  for (const r of n.referrers?.nodes ?? []) countProblems(r, counts);
   return counts;
+}
+
+/** 1 when a problem is at least as severe as `failOn` (as lint's --fail-on), else 0. */
+export function treeExitCode(counts: Readonly<Record<string, number>>, failOn: FailOn | undefined): 0 | 1 {
+  if (!failOn || failOn === 'never') return 0;
+  return (Object.keys(SEVERITY_ORDER) as Severity[]).some((s) => (counts[s] ?? 0) > 0 && SEVERITY_ORDER[s] <= SEVERITY_ORDER[failOn]) ? 1 : 0;
 }
 
 /** Runs `tree` with its arguments; never throws; resolves to the exit code. */
@@ -101,7 +112,7 @@ export async function runTree(args: string[], out: NodeJS.WritableStream, err: N
     }
     const c = countProblems(graph.root);
     err.write(`${title}: ${graph.fetched + 1} document${graph.fetched === 0 ? "" : "s"} fetched in ${root.requests + graph.requests} requests; problems: ${['error', 'warning', 'info', 'hint'].map((s) => `${c[s] ?? 0} ${s}`).join(', ')}\n`);
-    return 0;
+    return treeExitCode(c, options.failOn);
   } catch (e) {
     err.write(`tree: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
     return isRegistryError(e) && e.kind === 'invalid-reference' ? 2 : 3;
