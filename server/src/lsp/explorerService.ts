@@ -37,11 +37,10 @@ import {
   parseReference,
   referenceWithDigest,
   RegistryError,
-  type FetchedBlob,
-  type FetchedManifest,
   type ImageReference,
   type RegistryClient,
 } from '../registry';
+import { forgetHeldDocuments, holdingClient } from './heldDocuments';
 import { toResponseError } from './remote';
 import { remoteUri } from './remoteUri';
 
@@ -130,61 +129,8 @@ export async function explorerResolve(client: RegistryClient, p: ExplorerResolve
   }
 }
 
-/** Documents by digest never change: the explorer keeps the last ones it fetched, by registry, repository and digest. */
-const HELD_MAX = 256;
-/** Bigger documents are not held (an index of thousands of entries is fetched again when asked for again). */
-const HELD_MAX_BYTES = 1024 * 1024;
-const heldManifests = new Map<string, FetchedManifest>();
-const heldBlobs = new Map<string, FetchedBlob>();
-
-function hold<T extends { bytes: Uint8Array }>(map: Map<string, T>, key: string, value: T): void {
-  if (value.bytes.length > HELD_MAX_BYTES) return;
-  map.delete(key);
-  map.set(key, value);
-  while (map.size > HELD_MAX) map.delete(map.keys().next().value!);
-}
-
-function held<T>(map: Map<string, T>, key: string): T | undefined {
-  const v = map.get(key);
-  if (v !== undefined) {
-    map.delete(key); // most recently used last
-    map.set(key, v);
-  }
-  return v;
-}
-
-/** Forgets what the explorer holds (tests; a refresh keeps it: digests do not change). */
-export function forgetExplorerDocuments(): void {
-  heldManifests.clear();
-  heldBlobs.clear();
-}
-
-/**
- * `client` with manifests by digest and blobs served from what the explorer holds, and the
- * rate limit of each fresh fetch noted by digest in `rateLimits`.
- */
-function holdingClient(client: RegistryClient, rateLimits: Map<string, string>): RegistryClient {
-  return {
-    ...client,
-    async getManifest(ref, opts) {
-      const key = ref.digest ? `${ref.registry}/${ref.repository}@${ref.digest}` : undefined;
-      const have = key ? held(heldManifests, key) : undefined;
-      if (have) return { ...have, requests: 0 };
-      const m = await client.getManifest(ref, opts);
-      if (m.rateLimit) rateLimits.set(m.digest, m.rateLimit);
-      if (key && m.verified === 'requested-digest') hold(heldManifests, key, m);
-      return m;
-    },
-    async getBlob(ref, digest, opts) {
-      const key = `${ref.registry}/${ref.repository}@${digest}`;
-      const have = held(heldBlobs, key);
-      if (have) return { ...have, requests: 0 };
-      const b = await client.getBlob(ref, digest, opts);
-      hold(heldBlobs, key, b);
-      return b;
-    },
-  };
-}
+/** Forgets the documents held by digest (tests; a refresh keeps them: digests do not change). */
+export const forgetExplorerDocuments = forgetHeldDocuments;
 
 function withRateLimits(n: GraphNode, rateLimits: ReadonlyMap<string, string>): GraphNode {
   const r = rateLimits.get(n.digest);
@@ -207,7 +153,7 @@ export async function explorerLevel(client: RegistryClient, p: ExplorerLevelPara
   try {
     const ref = parseReference(`${p.registry}/${p.repository}${/^[a-z0-9]+:[0-9a-f]+$/i.test(p.ref) ? '@' : ':'}${p.ref}`);
     const rateLimits = new Map<string, string>();
-    const holding = holdingClient(client, rateLimits);
+    const holding = holdingClient(client, { rateLimits });
     let rootLimit: string | undefined;
     let target = ref;
     if (!ref.digest) {
