@@ -15,6 +15,7 @@ import type { ExplorerGraph, GraphNode } from '../../common/protocol';
 import { MANIFEST_ACCEPT_TYPES } from '../../server/src/engine/mediaTypes';
 import { explorerLevel, explorerReferrers, explorerResolve, explorerTags, forgetExplorerDocuments } from '../../server/src/lsp/explorerService';
 import { createRegistryClient, type RegistryClient } from '../../server/src/registry';
+import { seedGraphTraps, type GraphTraps } from '../harness/graphSeed';
 import { startRegistry, type RunningRegistry } from '../harness/registry';
 import { seedSamples, type SeededImages } from '../harness/seed';
 import { skipUnlessTools } from '../harness/tools';
@@ -25,6 +26,7 @@ const RATE_TEXT = '97 of 100 requests left per 6 h (counted for 203.0.113.7)';
 
 let registry: RunningRegistry;
 let seeds: SeededImages;
+let traps: GraphTraps;
 let proxy: Server;
 let host: string;
 /** `METHOD path` of every request the proxy passed on, since the last reset. */
@@ -39,6 +41,7 @@ before(async () => {
   if (skip) return;
   registry = await startRegistry();
   seeds = await seedSamples(registry.url);
+  traps = await seedGraphTraps(registry.url, seeds);
   proxy = createServer((req, res) => {
     const path = req.url ?? '/';
     seen.push(`${req.method} ${path}`);
@@ -122,6 +125,22 @@ test('the seed\'s trap one level down: every platform of podman-22196:mixed carr
   const g = await explorerLevel(client, { registry: host, repository: 'samples/podman-22196', ref: 'mixed' }, signal());
   assert.ok(g.root.children.length >= 2);
   assert.ok(g.root.children.every((c: GraphNode) => c.problems.some((p) => p.ruleId === 'mixed-config-media-type')), JSON.stringify(g.root.children.map((c) => c.problems)));
+});
+
+test('a nested index waits until it is expanded, without a depth-limit problem; expanded, its entries are checked', { skip }, async () => {
+  const repo = 'samples/podman-22196';
+  const g = await explorerLevel(client, { registry: host, repository: repo, ref: 'nested' }, signal());
+  assert.equal(g.digest, traps.nested.digest);
+  const inner = g.root.children[0]!;
+  assert.equal(inner.kind, 'index');
+  assert.equal(inner.digest, seeds.podman22196.index.digest);
+  assert.equal(inner.unexpanded, true);
+  assert.deepEqual(inner.children, []);
+  assert.ok(!inner.problems.some((p) => p.ruleId === 'graph-depth-limit'), JSON.stringify(inner.problems));
+  assert.ok(!manifestGets().some((l) => l.endsWith(seeds.podman22196.amd64.digest)), 'the grandchildren are not fetched');
+  const below = await explorerLevel(client, { registry: host, repository: repo, ref: inner.digest }, signal());
+  assert.ok(below.root.children.every((c) => c.problems.some((p) => p.ruleId === 'mixed-config-media-type')));
+  assert.equal(seen.filter((l) => l === `GET /v2/${repo}/manifests/${inner.digest}`).length, 1, 'the inner index was held from the first level');
 });
 
 test('rate-limit headers reach the nodes, the hover and the listings whose requests returned them', { skip }, async () => {
