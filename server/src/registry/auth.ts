@@ -379,12 +379,14 @@ async function waitShared<T>(shared: SharedFetch<T>, signal: AbortSignal | undef
   }
 }
 
+/** Our scopes and the ones the challenge asks for, each once. */
 function mergeScopes(own: string[], challenge: AuthChallenge): string[] {
   const out = [...own];
   for (const s of splitScopes(challenge.params['scope'])) if (!out.includes(s)) out.push(s);
   return out;
 }
 
+/** A 401 that could not be answered, in words: what was tried, whether credentials were found, what to do. */
 function unauthorized(
   ref: ImageReference,
   res: HttpResponse,

@@ -6,7 +6,7 @@
  * (auth.ts: challenges, tokens, credentials); this module adds the paths, the Accept headers,
  * digest verification and the status → RegistryError mapping (responses.ts).
  */
-import { createAuth, type CredentialLookup } from './auth';
+import { createAuth, type CredentialLookup, type RegistryRequestInit } from './auth';
 import { RegistryError } from './errors';
 import { hostListed, isLoopbackHost } from './hosts';
 import { digestProblem, referrersFallbackTag, type ImageReference } from './reference';
@@ -145,7 +145,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   };
 
   /** A request to a path of `ref`'s registry, authenticated (auth.ts). */
-  const registryRequest = (ctx: Call, ref: ImageReference, path: string, init: Parameters<typeof auth.request>[3]): Promise<HttpResponse> =>
+  const registryRequest = (ctx: Call, ref: ImageReference, path: string, init: RegistryRequestInit): Promise<HttpResponse> =>
     auth.request(ctx, ref, new URL(`${baseUrl(ref)}${path}`), init);
 
   const manifestPath = (ref: ImageReference): string => `/v2/${ref.repository}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`;
