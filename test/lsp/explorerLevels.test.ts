@@ -19,6 +19,7 @@ import { seedGraphTraps, type GraphTraps } from '../harness/graphSeed';
 import { startRegistry, type RunningRegistry } from '../harness/registry';
 import { seedSamples, type SeededImages } from '../harness/seed';
 import { skipUnlessTools } from '../harness/tools';
+import { startFakeRegistry } from '../registry/fakeRegistry';
 
 const skip = skipUnlessTools({ registry: true });
 const RATE_HEADERS = { 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '97;w=21600', 'docker-ratelimit-source': '203.0.113.7' };
@@ -165,4 +166,30 @@ test('a level is cancellable: an abort while the entries are fetched ends it at 
   setTimeout(() => controller.abort(), 200);
   await assert.rejects(explorerLevel(client, { registry: host, repository: 'samples/clean-oci', ref: 'latest' }, controller.signal), (e: { code: number; data?: { kind: string } }) => e.code === -32050 && e.data?.kind === 'cancelled');
   assert.ok(Date.now() - started < 2500, `ended after ${Date.now() - started} ms`);
+});
+
+test('a registry that refuses HEAD (405) or sends no digest on it: the tag is fetched by GET instead', async () => {
+  forgetExplorerDocuments();
+  const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'a'.repeat(64)}`, size: 2 }, layers: [] });
+  for (const mode of ['405', 'no-digest'] as const) {
+    const fake = await startFakeRegistry({
+      intercept: (req, res) => {
+        if (req.method !== 'HEAD') return false;
+        if (mode === '405') res.writeHead(405, { 'content-type': 'application/json' });
+        else res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': String(manifest.length) });
+        res.end();
+        return true;
+      },
+    });
+    const c = createRegistryClient({ accept: MANIFEST_ACCEPT_TYPES, timeoutMs: 5000 });
+    try {
+      fake.putManifest('app', 'v1', manifest, 'application/vnd.oci.image.manifest.v1+json');
+      const g = await explorerLevel(c, { registry: fake.hostPort, repository: 'app', ref: 'v1' }, signal());
+      assert.equal(g.root.kind, 'manifest', mode);
+      assert.deepEqual(fake.requests.filter((r) => r.path.includes('/manifests/')).map((r) => `${r.method} ${r.path}`), ['HEAD /v2/app/manifests/v1', 'GET /v2/app/manifests/v1'], mode);
+    } finally {
+      await c.close();
+      await fake.close();
+    }
+  }
 });

@@ -147,7 +147,7 @@ function markUnexpanded(n: GraphNode, depth: number): GraphNode {
 /**
  * One level below a tag or digest (see the module comment): for a tag, HEAD gives the digest and
  * the document comes by digest (held ones cost nothing); a registry that sends no digest on HEAD
- * gets a GET of the tag.
+ * gets a GET of the tag, as does one that refuses HEAD (405, 501).
  */
 export async function explorerLevel(client: RegistryClient, p: ExplorerLevelParams, signal: AbortSignal): Promise<ExplorerGraph> {
   try {
@@ -157,9 +157,14 @@ export async function explorerLevel(client: RegistryClient, p: ExplorerLevelPara
     let rootLimit: string | undefined;
     let target = ref;
     if (!ref.digest) {
-      const head = await client.headManifest(ref, { signal });
-      rootLimit = head.rateLimit;
-      if (head.digest) target = referenceWithDigest(ref, head.digest);
+      try {
+        const head = await client.headManifest(ref, { signal });
+        rootLimit = head.rateLimit;
+        if (head.digest) target = referenceWithDigest(ref, head.digest);
+      } catch (e) {
+        // A registry (or proxy) that does not do HEAD: the GET of the tag answers instead.
+        if (!(e instanceof RegistryError && (e.status === 405 || e.status === 501))) throw e;
+      }
     }
     const root = await holding.getManifest(target, { signal });
     rootLimit = rateLimits.get(root.digest) ?? rootLimit;
