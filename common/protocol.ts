@@ -31,8 +31,14 @@ export const Requests = {
   explorerRepositories: 'manifestLens/explorer/repositories',
   /** {@link ExplorerTagsParams} → {@link ExplorerListing}. */
   explorerTags: 'manifestLens/explorer/tags',
-  /** {@link ExplorerGraphParams} → {@link ExplorerGraph}. */
+  /** {@link ExplorerGraphParams} → {@link ExplorerGraph}: the whole graph below a reference at once. */
   explorerGraph: 'manifestLens/explorer/graph',
+  /** {@link ExplorerResolveParams} → {@link ExplorerResolved}: a tag's digest by HEAD only. */
+  explorerResolve: 'manifestLens/explorer/resolve',
+  /** {@link ExplorerLevelParams} → {@link ExplorerGraph}: one level, fetched when the user expands it. */
+  explorerLevel: 'manifestLens/explorer/level',
+  /** {@link ExplorerReferrersParams} → {@link ExplorerReferrers}: a manifest's referrers, when expanded. */
+  explorerReferrers: 'manifestLens/explorer/referrers',
 } as const;
 
 /** Custom notifications, client → server. */
@@ -187,6 +193,10 @@ export interface GraphNode {
   readonly notFetched?: number;
   /** Explorer only: the `oci-image:` URI that opens the node read-only (manifests, indexes, configs). */
   readonly uri?: string;
+  /** Explorer only: the level below was not fetched; expanding the node asks for it ({@link Requests.explorerLevel}). */
+  readonly unexpanded?: boolean;
+  /** Explorer only: the registry's rate-limit headers in words, when the request for this node returned them. */
+  readonly rateLimit?: string;
 }
 
 export interface ExplorerRegistriesParams {
@@ -232,4 +242,41 @@ export interface ExplorerGraph {
   readonly digest: string;
   readonly uri: string;
   readonly root: GraphNode;
+}
+
+export interface ExplorerResolveParams {
+  /** `registry/repository:tag`. */
+  readonly reference: string;
+}
+
+/** What a HEAD of a tag tells: enough to show or copy its digest without pulling it. */
+export interface ExplorerResolved {
+  readonly digest?: string;
+  readonly mediaType?: string;
+  readonly size?: number;
+  readonly rateLimit?: string;
+}
+
+/**
+ * One level of the explorer: a tag (resolved by HEAD, then fetched by digest unless the server
+ * holds that digest already) or a digest, with its entries checked (index) or its config and
+ * layers (manifest). Nested indexes come back `unexpanded`; referrers are asked for separately.
+ */
+export interface ExplorerLevelParams {
+  readonly registry: string;
+  readonly repository: string;
+  /** A tag or a digest. */
+  readonly ref: string;
+}
+
+export interface ExplorerReferrersParams {
+  readonly registry: string;
+  readonly repository: string;
+  readonly digest: string;
+}
+
+export interface ExplorerReferrers {
+  readonly via: 'referrers-api' | 'fallback-tag' | 'none';
+  readonly nodes: GraphNode[];
+  readonly rateLimit?: string;
 }

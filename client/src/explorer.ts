@@ -3,9 +3,12 @@
  * docker and containers auth files, plus the ones added here) → repositories (the registry's
  * catalog where it allows one, plus the ones added or inspected) → tags (a page at a time) → the
  * tag's index or manifest → platforms → config and layers with sizes → referrers grouped by
- * artifactType. Every level is asked of the language server when it is expanded; a refresh
- * cancels what is still loading. Each node opens read-only like Inspect, copies its reference or
- * digest, and shows its problems in its icon and tooltip.
+ * artifactType. Every level is asked of the language server when it is expanded (a tag: its
+ * document and its entries checked; a nested index, a referrer or the referrers group: when
+ * expanded themselves); a tag's digest on hover and Copy Digest is a HEAD, which Docker Hub does
+ * not count. A refresh cancels what is still loading. Each node opens read-only like Inspect,
+ * copies its reference or digest, and shows its problems in its icon and tooltip, and the
+ * registry's rate limit when its request returned one.
  */
 import * as vscode from 'vscode';
 import { compactSize } from '../../common/units';
@@ -16,7 +19,9 @@ import {
   Requests,
   type ExplorerGraph,
   type ExplorerListing,
+  type ExplorerReferrers,
   type ExplorerRegistry,
+  type ExplorerResolved,
   type GraphNode,
 } from './ids';
 
@@ -29,7 +34,7 @@ type Item =
   | { readonly type: 'tag'; readonly registry: string; readonly repository: string; readonly tag: string }
   | { readonly type: 'more'; readonly parent: Item; readonly next: string }
   | { readonly type: 'node'; readonly node: GraphNode; readonly repository: string; readonly registry: string }
-  | { readonly type: 'referrers'; readonly owner: GraphNode; readonly registry: string; readonly repository: string }
+  | { readonly type: 'referrers'; readonly owner: string; readonly registry: string; readonly repository: string }
   | { readonly type: 'artifactType'; readonly artifactType: string; readonly nodes: readonly GraphNode[]; readonly registry: string; readonly repository: string }
   | { readonly type: 'message'; readonly text: string; readonly error?: boolean };
 
@@ -40,6 +45,16 @@ function keyOf(item: Item): string {
     case 'tag': return `t:${item.registry}/${item.repository}:${item.tag}`;
     default: return '';
   }
+}
+
+/** The key of one level: a tag or a digest of a repository. */
+function levelKey(registry: string, repository: string, ref: string): string {
+  return `${registry}/${repository}|${ref}`;
+}
+
+/** Registry text inside Markdown: its Markdown characters escaped. */
+function escapeMd(text: string): string {
+  return text.replace(/[\\`*_[\]<>]/g, (c) => '\\' + c);
 }
 
 function short(digest: string): string {
@@ -62,7 +77,13 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
   private cts = new vscode.CancellationTokenSource();
   /** Names loaded so far per registry or repository (pages appended by "Load more"), and where the next page is. */
   private readonly pages = new Map<string, { names: string[]; next?: string; note?: string }>();
-  private readonly graphs = new Map<string, Promise<ExplorerGraph>>();
+  /** Levels by `registry/repository|tag-or-digest`, as the server answered them. */
+  private readonly levels = new Map<string, Promise<ExplorerGraph>>();
+  private readonly referrerLists = new Map<string, Promise<ExplorerReferrers>>();
+  /** Levels that arrived, for nodes whose icon was drawn before their problems were known. */
+  private readonly loaded = new Map<string, GraphNode>();
+  /** A tag's digest as last seen (HEAD on hover, or its level). */
+  private readonly tagHeads = new Map<string, ExplorerResolved>();
   private readonly rateLimits = new Map<string, string>();
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly client: () => Promise<LanguageClient | undefined>) {}
@@ -72,14 +93,17 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
     this.cts.dispose();
     this.cts = new vscode.CancellationTokenSource();
     this.pages.clear();
-    this.graphs.clear();
+    this.levels.clear();
+    this.referrerLists.clear();
+    this.loaded.clear();
+    this.tagHeads.clear();
     this.emitter.fire(undefined);
   }
 
-  private async request<T>(method: string, params: object): Promise<T> {
+  private async request<T>(method: string, params: object, token: vscode.CancellationToken = this.cts.token): Promise<T> {
     const c = await this.client();
     if (!c) throw new Error('the language server is not running');
-    return c.sendRequest<T>(method, params, this.cts.token);
+    return c.sendRequest<T>(method, params, token);
   }
 
   getTreeItem(item: Item): vscode.TreeItem {
@@ -100,10 +124,12 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
         return t;
       }
       case 'tag': {
+        // No tooltip: resolveTreeItem asks for the digest (a HEAD) when the user hovers.
         const t = new vscode.TreeItem(item.tag, C.Collapsed);
         t.iconPath = new vscode.ThemeIcon('tag');
         t.contextValue = 'tag';
-        t.tooltip = `${item.registry}/${item.repository}:${item.tag}`;
+        const head = this.tagHeads.get(keyOf(item));
+        if (head?.digest) t.description = short(head.digest);
         return t;
       }
       case 'more': {
@@ -113,9 +139,8 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
         return t;
       }
       case 'referrers': {
-        const r = item.owner.referrers!;
-        const t = new vscode.TreeItem(`referrers (${r.nodes.length})`, C.Collapsed);
-        t.description = r.via === 'referrers-api' ? 'Referrers API' : 'sha256-… fallback tag';
+        const t = new vscode.TreeItem('referrers', C.Collapsed);
+        t.tooltip = 'Signatures, SBOMs and attestations that refer to this manifest: asked of the Referrers API, else the sha256-… fallback tag, when expanded.';
         t.iconPath = new vscode.ThemeIcon('references');
         return t;
       }
@@ -137,8 +162,9 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
   }
 
   private nodeItem(item: Extract<Item, { type: 'node' }>): vscode.TreeItem {
-    const n = item.node;
-    const expandable = n.children.length > 0 || (n.referrers?.nodes.length ?? 0) > 0 || n.problems.length > 0;
+    const n = this.loaded.get(levelKey(item.registry, item.repository, item.node.digest)) ?? item.node;
+    const fetchable = n.kind === 'index' || n.kind === 'manifest' || n.kind === 'referrer';
+    const expandable = fetchable || n.children.length > 0 || n.problems.length > 0;
     const t = new vscode.TreeItem(n.label, expandable ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     const facts = [short(n.digest), compactSize(n.size)];
     if (n.kind === 'manifest' && n.layerCount !== undefined) facts.push(`${n.layerCount} layer${n.layerCount === 1 ? '' : 's'}, ${compactSize(n.totalSize)} total`);
@@ -154,9 +180,10 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
     md.appendMarkdown(`- digest: \`${n.digest}\`\n- media type: \`${n.mediaType ?? 'none'}\`\n- size: ${n.size ?? '?'} bytes\n`);
     if (n.totalSize !== undefined) md.appendMarkdown(`- compressed total: ${compactSize(n.totalSize)}${n.layerCount !== undefined ? ` in ${n.layerCount} layer(s) and the config` : ''}\n`);
     if (n.attestationOf) md.appendMarkdown(`- the attestation of \`${n.attestationOf}\`\n`);
+    if (n.rateLimit) md.appendMarkdown(`- rate limit: ${escapeMd(n.rateLimit)}\n`);
     if (n.problems.length) {
       md.appendMarkdown('\n**Problems**\n\n');
-      for (const p of n.problems.slice(0, 10)) md.appendMarkdown(`- ${p.severity} \`${p.ruleId}\`: ${p.message.replace(/[\\`*_[\]<>]/g, (c) => '\\' + c)}\n`);
+      for (const p of n.problems.slice(0, 10)) md.appendMarkdown(`- ${p.severity} \`${p.ruleId}\`: ${escapeMd(p.message)}\n`);
       if (n.problems.length > 10) md.appendMarkdown(`- … ${n.problems.length - 10} more (open it to see them all)\n`);
     }
     t.tooltip = md;
@@ -172,13 +199,27 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
         case 'registry': return await this.listed(item, Requests.explorerRepositories, { registry: item.registry }, (name) => ({ type: 'repository', registry: item.registry, repository: name }), this.knownRepositories(item.registry));
         case 'repository': return await this.listed(item, Requests.explorerTags, { registry: item.registry, repository: item.repository }, (name) => ({ type: 'tag', registry: item.registry, repository: item.repository, tag: name }), []);
         case 'tag': {
-          const g = await this.graph(`${item.registry}/${item.repository}:${item.tag}`);
+          const g = await this.level(item.registry, item.repository, item.tag);
+          this.tagHeads.set(keyOf(item), { digest: g.digest, mediaType: g.root.mediaType, rateLimit: g.root.rateLimit });
           return this.nodeChildren(g.root, item.registry, item.repository, true);
         }
-        case 'node': return this.nodeChildren(item.node, item.registry, item.repository, false);
+        case 'node': {
+          if (!item.node.unexpanded) return this.nodeChildren(item.node, item.registry, item.repository, false);
+          const key = levelKey(item.registry, item.repository, item.node.digest);
+          const first = !this.loaded.has(key);
+          const g = await this.level(item.registry, item.repository, item.node.digest);
+          // The level keeps what the parent knew of the node (its label, the entry's platform).
+          const n: GraphNode = { ...item.node, ...g.root, label: item.node.label, position: item.node.position, platform: item.node.platform, attestationOf: item.node.attestationOf, unexpanded: false, uri: item.node.uri ?? g.root.uri };
+          this.loaded.set(key, n);
+          // Its icon was drawn before its problems were known: redraw it once.
+          if (first && n.problems.length) setTimeout(() => this.emitter.fire(item), 0);
+          return this.nodeChildren(n, item.registry, item.repository, false);
+        }
         case 'referrers': {
+          const r = await this.referrers(item.registry, item.repository, item.owner);
+          if (r.nodes.length === 0) return [{ type: 'message', text: r.via === 'referrers-api' ? 'No referrers (Referrers API).' : 'No referrers (no Referrers API, no sha256-… tag).' }];
           const groups = new Map<string, GraphNode[]>();
-          for (const n of item.owner.referrers!.nodes) groups.set(n.artifactType ?? n.mediaType ?? 'unknown', [...(groups.get(n.artifactType ?? n.mediaType ?? 'unknown') ?? []), n]);
+          for (const n of r.nodes) groups.set(n.artifactType ?? n.mediaType ?? 'unknown', [...(groups.get(n.artifactType ?? n.mediaType ?? 'unknown') ?? []), n]);
           return [...groups].map(([artifactType, nodes]) => ({ type: 'artifactType', artifactType, nodes, registry: item.registry, repository: item.repository }));
         }
         case 'artifactType': return item.nodes.map((node) => ({ type: 'node', node, registry: item.registry, repository: item.repository }));
@@ -190,24 +231,66 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
     }
   }
 
-  /** A tag's root: the index's entries (or the manifest's config and layers), its problems, its referrers. */
+  /** A tag's hover: its digest, media type and size by HEAD (not counted by Docker Hub), and the rate limit. */
+  async resolveTreeItem(t: vscode.TreeItem, item: Item, token: vscode.CancellationToken): Promise<vscode.TreeItem> {
+    if (item.type !== 'tag') return t;
+    const reference = `${item.registry}/${item.repository}:${item.tag}`;
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(`**${escapeMd(reference)}**\n\n`);
+    try {
+      const head = await this.resolve(item, token);
+      md.appendMarkdown(`- digest: \`${head.digest ?? 'not sent by the registry'}\`\n- media type: \`${head.mediaType ?? 'none'}\`\n`);
+      if (head.size !== undefined) md.appendMarkdown(`- size: ${head.size} bytes\n`);
+      if (head.rateLimit) md.appendMarkdown(`- rate limit: ${escapeMd(head.rateLimit)}\n`);
+    } catch (e) {
+      if (token.isCancellationRequested) return t;
+      md.appendMarkdown(escapeMd(e instanceof Error ? e.message : String(e)));
+    }
+    t.tooltip = md;
+    return t;
+  }
+
+  /** A tag's HEAD, once per tag until a refresh. */
+  private async resolve(item: Extract<Item, { type: 'tag' }>, token?: vscode.CancellationToken): Promise<ExplorerResolved> {
+    const known = this.tagHeads.get(keyOf(item));
+    if (known) return known;
+    const head = await this.request<ExplorerResolved>(Requests.explorerResolve, { reference: `${item.registry}/${item.repository}:${item.tag}` }, token);
+    this.tagHeads.set(keyOf(item), head);
+    if (head.rateLimit) this.noteRateLimit(item, head.rateLimit);
+    return head;
+  }
+
+  /** The problems of a node as messages, its children, and for a manifest or index its referrers (asked for when expanded). */
   private nodeChildren(n: GraphNode, registry: string, repository: string, root: boolean): Item[] {
     const out: Item[] = [];
     // The root's own node is not shown (the tag stands for it): its problems are.
     if (root || n.problems.length) for (const p of n.problems) out.push({ type: 'message', text: `${p.severity} ${p.ruleId}: ${p.message}`, error: p.severity === 'error' });
     for (const c of n.children) out.push({ type: 'node', node: c, registry, repository });
-    if (n.referrers && n.referrers.nodes.length) out.push({ type: 'referrers', owner: n, registry, repository });
+    if (n.notFetched) out.push({ type: 'message', text: `${n.notFetched} more entries not fetched (open the index to see them all)` });
+    if ((n.kind === 'index' || n.kind === 'manifest') && /^sha256:[0-9a-f]{64}$/.test(n.digest)) out.push({ type: 'referrers', owner: n.digest, registry, repository });
     return out;
   }
 
-  private graph(reference: string): Promise<ExplorerGraph> {
-    let g = this.graphs.get(reference);
+  private level(registry: string, repository: string, ref: string): Promise<ExplorerGraph> {
+    const key = levelKey(registry, repository, ref);
+    let g = this.levels.get(key);
     if (!g) {
-      g = this.request<ExplorerGraph>(Requests.explorerGraph, { reference });
-      g.catch(() => this.graphs.delete(reference));
-      this.graphs.set(reference, g);
+      g = this.request<ExplorerGraph>(Requests.explorerLevel, { registry, repository, ref });
+      g.then((v) => v.root.rateLimit && this.rateLimits.set(registry, v.root.rateLimit), () => this.levels.delete(key));
+      this.levels.set(key, g);
     }
     return g;
+  }
+
+  private referrers(registry: string, repository: string, digest: string): Promise<ExplorerReferrers> {
+    const key = levelKey(registry, repository, digest);
+    let r = this.referrerLists.get(key);
+    if (!r) {
+      r = this.request<ExplorerReferrers>(Requests.explorerReferrers, { registry, repository, digest });
+      r.then((v) => v.rateLimit && this.rateLimits.set(registry, v.rateLimit), () => this.referrerLists.delete(key));
+      this.referrerLists.set(key, r);
+    }
+    return r;
   }
 
   private async registries(): Promise<Item[]> {
@@ -290,7 +373,9 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
     return undefined;
   }
 
-  digestOf(item?: Item): string | undefined {
+  /** A node's digest; a tag's by HEAD. */
+  async digestOf(item?: Item): Promise<string | undefined> {
+    if (item?.type === 'tag') return (await this.resolve(item)).digest;
     return item?.type === 'node' ? item.node.digest : undefined;
   }
 
@@ -319,9 +404,15 @@ export function registerExplorer(context: vscode.ExtensionContext, client: () =>
       await vscode.env.clipboard.writeText(ref);
       vscode.window.setStatusBarMessage(`Copied ${ref}`, 3000);
     }),
-    vscode.commands.registerCommand(CommandIds.explorerCopyDigest, (item?: Item) => {
-      const d = explorer.digestOf(item);
-      return d ? vscode.commands.executeCommand(CommandIds.copyDigest, d) : undefined;
+    vscode.commands.registerCommand(CommandIds.explorerCopyDigest, async (item?: Item) => {
+      try {
+        const d = await explorer.digestOf(item);
+        if (d) return await vscode.commands.executeCommand(CommandIds.copyDigest, d);
+        if (item?.type === 'tag') void vscode.window.showWarningMessage(`Manifest Lens: ${item.registry} sent no digest for ${item.repository}:${item.tag}; open the tag to see it.`);
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Manifest Lens: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      return undefined;
     }),
     vscode.commands.registerCommand(CommandIds.explorerInspect, (item?: Item) => {
       const ref = explorer.referenceOf(item);

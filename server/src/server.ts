@@ -25,6 +25,9 @@ import {
   type CheckTagParams,
   type CompareParams,
   type ExplorerGraphParams,
+  type ExplorerLevelParams,
+  type ExplorerReferrersParams,
+  type ExplorerResolveParams,
   type ExplorerRegistriesParams,
   type ExplorerRepositoriesParams,
   type ExplorerTagsParams,
@@ -46,7 +49,7 @@ import { createRegistryClient, dockerConfigCredentials, type RegistryClient } fr
 import { AnalysisService } from './lsp/analysisService';
 import { compareDocuments } from './lsp/compareService';
 import { DeepInspection } from './lsp/deepInspection';
-import { explorerGraph, explorerRegistries, explorerRepositories, explorerTags } from './lsp/explorerService';
+import { explorerGraph, explorerLevel, explorerReferrers, explorerRegistries, explorerRepositories, explorerResolve, explorerTags } from './lsp/explorerService';
 import { SOURCE, toCodeAction, toDiagnostic } from './lsp/convert';
 import { FastTextDocument } from './lsp/textDocument';
 import { RemoteService } from './lsp/remote';
@@ -357,6 +360,9 @@ connection.onRequest(Requests.explorerRegistries, (p: ExplorerRegistriesParams) 
 connection.onRequest(Requests.explorerRepositories, (p: ExplorerRepositoriesParams, token) => explorerRepositories(client(), p, abortOn(token)));
 connection.onRequest(Requests.explorerTags, (p: ExplorerTagsParams, token) => explorerTags(client(), p, abortOn(token)));
 connection.onRequest(Requests.explorerGraph, (p: ExplorerGraphParams, token) => explorerGraph(client(), p, abortOn(token)));
+connection.onRequest(Requests.explorerResolve, (p: ExplorerResolveParams, token) => explorerResolve(client(), p, abortOn(token)));
+connection.onRequest(Requests.explorerLevel, (p: ExplorerLevelParams, token) => explorerLevel(client(), p, abortOn(token)));
+connection.onRequest(Requests.explorerReferrers, (p: ExplorerReferrersParams, token) => explorerReferrers(client(), p, abortOn(token)));
 
 documents.listen(connection);
 connection.listen();

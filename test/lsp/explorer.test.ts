@@ -90,3 +90,19 @@ test('a registry that refuses the catalog is a note, not an error; an unreachabl
   }
   await assert.rejects(server.connection.sendRequest('manifestLens/explorer/repositories', { registry: '127.0.0.1:1' }), (e: { code: number; data?: { kind: string } }) => e.code === -32050 && e.data?.kind === 'connection-refused');
 });
+
+test('the lazy requests over the wire: resolve (HEAD), level, referrers', { skip }, async () => {
+  const head: { digest?: string; mediaType?: string } = await server.connection.sendRequest('manifestLens/explorer/resolve', { reference: `${registry.host}/samples/clean-oci:latest` });
+  assert.equal(head.digest, seeds.cleanOci.index.digest);
+  assert.equal(head.mediaType, 'application/vnd.oci.image.index.v1+json');
+  const level: { digest: string; root: Node & { unexpanded?: boolean } } = await server.connection.sendRequest('manifestLens/explorer/level', { registry: registry.host, repository: 'samples/clean-oci', ref: 'latest' });
+  assert.equal(level.digest, seeds.cleanOci.index.digest);
+  const amd = level.root.children.find((c) => c.digest === seeds.cleanOci.amd64.digest)!;
+  assert.ok(amd.uri && amd.children.some((c) => c.kind === 'config'));
+  assert.equal(amd.referrers, undefined, 'referrers are asked for apart');
+  const refs: { via: string; nodes: (Node & { unexpanded?: boolean })[] } = await server.connection.sendRequest('manifestLens/explorer/referrers', { registry: registry.host, repository: 'samples/clean-oci', digest: amd.digest });
+  assert.equal(refs.via, 'fallback-tag');
+  assert.equal(refs.nodes[0]?.digest, seeds.artifact.manifest.digest);
+  assert.equal(refs.nodes[0]?.unexpanded, true);
+  await assert.rejects(server.connection.sendRequest('manifestLens/explorer/level', { registry: registry.host, repository: 'samples/clean-oci', ref: 'no-such-tag' }), (e: { code: number; data?: { kind: string } }) => e.code === -32050 && e.data?.kind === 'not-found');
+});

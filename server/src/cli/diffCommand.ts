@@ -12,7 +12,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { platformText, type PlatformValues } from '../engine/platforms';
-import { compareManifests, type CompareSide } from '../graph/compare';
+import { compareManifests, type ComparedDocument } from '../graph/compare';
 import { digestOf, formatReference, isRegistryError, parseReference, referenceWithDigest, type ImageReference, type RegistryClient } from '../registry';
 import { parseGraphArgs } from './graphArgs';
 import { indexEntries, MAX_INDEX_DEPTH, noPlatformMessage, selectPlatform } from './inspectCommand';
@@ -38,7 +38,7 @@ function classify(text: string): Source | string {
 
 class UsageError extends Error {}
 
-interface Resolved extends CompareSide {
+interface Resolved extends ComparedDocument {
   /** Where its blobs can be fetched from (remote sides). */
   readonly ref?: ImageReference;
 }

@@ -16,10 +16,10 @@ export interface GraphCliOptions {
   readonly referrers: boolean;
   readonly depth?: number;
   readonly concurrency?: number;
-  /** Entries of each index to fetch (tree: --max-entries). */
+  /** tree: exit 1 when a node has a problem at least this severe (like lint's). */
+  readonly failOn?: FailOn;
+  /** tree: entries of each index to fetch (--max-entries). */
   readonly maxEntries?: number;
-  /** The least severe problem that makes tree exit 1 (tree: --fail-on; default never). */
-  readonly failOn: FailOn;
 }
 
 /** The most entries of one index --max-entries (and the editor's setting) may ask for. */
@@ -37,8 +37,8 @@ export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): Gra
   let referrers = true;
   let depth: number | undefined;
   let concurrency: number | undefined;
+  let failOn: FailOn | undefined;
   let maxEntries: number | undefined;
-  let failOn: FailOn = 'never';
   let format: 'text' | 'json' = 'text';
   const positional: string[] = [];
   const count = (name: string, v: string | undefined, min: number, max: number): number | string => {
@@ -103,5 +103,5 @@ export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): Gra
     }
   }
   const { platform, insecureHosts, noCreds, timeoutSeconds } = shared;
-  return { positional, insecureHosts, noCreds, timeoutSeconds, format, platform, referrers, depth, concurrency, maxEntries, failOn };
+  return { positional, insecureHosts, noCreds, timeoutSeconds, format, platform, referrers, depth, concurrency, failOn, maxEntries };
 }

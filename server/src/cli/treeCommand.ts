@@ -4,16 +4,19 @@
  * the `sha256-…` fallback tag) — each node with its digest, size and problems by rule id.
  * Children are linted and cross-checked against their entries (server/src/graph/imageGraph.ts).
  *
- *   tree [--format text|json] [--no-referrers] [--depth N] [--concurrency N] [--max-entries N]
- *        [--fail-on error|warning|info|hint|never] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE
+ *   tree [--format text|json] [--no-referrers] [--depth N] [--concurrency N] [--max-entries N] [--fail-on SEVERITY]
+ *        [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE
  *
- * Exit codes: 0 shown (and no problem at or above --fail-on, which is never by default),
- * 1 shown with such a problem, 2 usage, 3 the registry could not serve the reference.
+ * Exit codes: 0 shown (without --fail-on, problems or not), 1 a node has a problem at least as
+ * severe as --fail-on (error|warning|info|hint; never: 0), 2 usage, 3 the registry could not
+ * serve the reference.
  */
 import { compactSize } from '../../../common/units';
+import { SEVERITY_ORDER, type Severity } from '../engine/types';
 import { DEFAULT_MAX_CHILDREN, inspectGraph, type GraphNode } from '../graph/imageGraph';
 import { formatReference, isRegistryError } from '../registry';
 import { parseGraphArgs } from './graphArgs';
+import type { FailOn } from './lint';
 import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
 
@@ -68,18 +71,23 @@ export function renderTree(root: GraphNode, title: string): string {
   return lines.join('\n') + '\n';
 }
 
-const SEVERITIES = ['error', 'warning', 'info', 'hint'] as const;
-
 /** Index entries left out below `n` (past the per-index limit). */
 function notFetched(n: GraphNode): number {
   return (n.notFetched ?? 0) + n.children.reduce((t, c) => t + notFetched(c), 0);
 }
 
-/** Counts of the problems in the graph, per severity. */
+/** Counts of the problems in the graph (referrers included), per severity. */
 function countProblems(n: GraphNode, counts: Record<string, number> = {}): Record<string, number> {
   for (const p of n.problems) counts[p.severity] = (counts[p.severity] ?? 0) + 1;
   for (const c of n.children) countProblems(c, counts);
+  for (const r of n.referrers?.nodes ?? []) countProblems(r, counts);
   return counts;
+}
+
+/** 1 when a problem is at least as severe as `failOn` (as lint's --fail-on), else 0. */
+export function treeExitCode(counts: Readonly<Record<string, number>>, failOn: FailOn | undefined): 0 | 1 {
+  if (!failOn || failOn === 'never') return 0;
+  return (Object.keys(SEVERITY_ORDER) as Severity[]).some((s) => (counts[s] ?? 0) > 0 && SEVERITY_ORDER[s] <= SEVERITY_ORDER[failOn]) ? 1 : 0;
 }
 
 /** Runs `tree` with its arguments; never throws; resolves to the exit code. */
@@ -108,11 +116,10 @@ export async function runTree(args: string[], out: NodeJS.WritableStream, err: N
       out.write(renderTree(graph.root, title));
     }
     const c = countProblems(graph.root);
-    err.write(`${title}: ${graph.fetched + 1} document${graph.fetched === 0 ? "" : "s"} fetched in ${root.requests + graph.requests} requests; problems: ${SEVERITIES.map((s) => `${c[s] ?? 0} ${s}`).join(', ')}\n`);
+    err.write(`${title}: ${graph.fetched + 1} document${graph.fetched === 0 ? "" : "s"} fetched in ${root.requests + graph.requests} requests; problems: ${['error', 'warning', 'info', 'hint'].map((s) => `${c[s] ?? 0} ${s}`).join(', ')}\n`);
     const skipped = notFetched(graph.root);
     if (skipped > 0) err.write(`${title}: ${skipped} index entr${skipped === 1 ? 'y was' : 'ies were'} not fetched (more than ${options.maxEntries ?? DEFAULT_MAX_CHILDREN} in one index; --max-entries raises the limit)\n`);
-    if (options.failOn === 'never') return 0;
-    return SEVERITIES.slice(0, SEVERITIES.indexOf(options.failOn) + 1).some((s) => (c[s] ?? 0) > 0) ? 1 : 0;
+    return treeExitCode(c, options.failOn);
   } catch (e) {
     err.write(`tree: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
     return isRegistryError(e) && e.kind === 'invalid-reference' ? 2 : 3;

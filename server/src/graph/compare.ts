@@ -5,8 +5,8 @@
  * platform and history. Pure: the caller fetches (CLI `diff`; the editor's Compare with…).
  */
 
-/** One side of a comparison. */
-export interface CompareSide {
+/** One side of a comparison, fetched (not the protocol's CompareSide, which names what to fetch). */
+export interface ComparedDocument {
   /** How the user named it: a reference or a file. */
   readonly label: string;
   readonly bytes: Uint8Array;
@@ -193,7 +193,7 @@ export function configChanges(a: unknown, b: unknown): Change[] {
 }
 
 /** Compares two manifests or indexes; see {@link Comparison}. */
-export function compareManifests(a: CompareSide, b: CompareSide): Comparison {
+export function compareManifests(a: ComparedDocument, b: ComparedDocument): Comparison {
   const ja = parse(a.bytes);
   const jb = parse(b.bytes);
   const sameBytes = Buffer.from(a.bytes).equals(Buffer.from(b.bytes));

@@ -25,7 +25,9 @@ export interface GraphOptions {
   readonly concurrency?: number;
   /** How many nested indexes below the root are followed (default 4). */
   readonly maxDepth?: number;
-  /** Entries fetched per index (default 64). */
+  /** Report `graph-depth-limit` on an index past maxDepth (default true; the explorer fetches it when expanded instead). */
+  readonly depthLimitProblem?: boolean;
+  /** Entries fetched per index (default DEFAULT_MAX_CHILDREN, 1,024). */
   readonly maxChildren?: number;
   /** Fetch image configs to check platforms (default true). */
   readonly configs?: boolean;
@@ -52,7 +54,11 @@ export interface GraphResult {
 
 export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_MAX_DEPTH = 4;
-export const DEFAULT_MAX_CHILDREN = 64;
+/**
+ * Entries fetched per index (nested ones too) unless the caller says otherwise: children are
+ * fetched a few at a time and once per digest, so this bounds what one document may cost.
+ */
+export const DEFAULT_MAX_CHILDREN = 1024;
 
 const ATTESTATION_TYPE = 'attestation-manifest';
 const utf8 = new TextDecoder('utf-8');
@@ -185,20 +191,7 @@ export async function inspectGraph(client: RegistryClient, ref: ImageReference, 
   const referrersOf = async (digest: string): Promise<GraphNode['referrers']> => {
     const r = await run(() => client.getReferrers(ref, digest, { signal }));
     requests += r.requests;
-    const list = Array.isArray(parse(r.bytes)?.manifests) ? (parse(r.bytes)!.manifests as unknown[]) : [];
-    const nodes: GraphNode[] = list.flatMap((m, position): GraphNode[] => {
-      const e = obj(m);
-      const d = str(e?.digest);
-      if (!e || !d) return [];
-      const artifactType = str(e.artifactType);
-      return [{
-        kind: 'referrer', digest: d, mediaType: str(e.mediaType), size: typeof e.size === 'number' ? e.size : undefined,
-        label: artifactType ?? str(e.mediaType) ?? 'referrer', position, artifactType, problems: [], children: [],
-      }];
-    });
-    // Grouped by artifactType (SBOMs together, signatures together), in the order served within a group.
-    nodes.sort((a, b) => (a.artifactType ?? '').localeCompare(b.artifactType ?? ''));
-    return { via: !r.fallback ? 'referrers-api' : nodes.length > 0 ? 'fallback-tag' : 'none', nodes };
+    return referrerNodes(r);
   };
 
   /** Turns a served manifest or index into a node; `entry` is what pointed at it. */
@@ -223,7 +216,7 @@ export async function inspectGraph(client: RegistryClient, ref: ImageReference, 
 
     if (json && Array.isArray(json.manifests)) {
       if (depth > maxDepth) {
-        problems.push(problem('graph-depth-limit', `nested indexes deeper than ${maxDepth} levels are not followed`));
+        if (options.depthLimitProblem !== false) problems.push(problem('graph-depth-limit', `nested indexes deeper than ${maxDepth} levels are not followed`));
         return withReferrers({ ...base, kind: 'index', problems, children });
       }
       const entries = json.manifests.map(obj);
@@ -316,6 +309,27 @@ export async function inspectGraph(client: RegistryClient, ref: ImageReference, 
   const json = parse(root.bytes);
   const rootNode = await documentNode(root, { digest: root.digest, mediaType: str(json?.mediaType) ?? root.contentType, size: root.bytes.length, label: 'root' }, 0);
   return { root: rootNode, requests, fetched: manifests.size + configs.size };
+}
+
+/**
+ * The nodes of a referrers list (an OCI index as the Referrers API or the fallback tag serves
+ * it), grouped by artifactType (SBOMs together, signatures together), in the order served
+ * within a group; `via` says which path found them.
+ */
+export function referrerNodes(list: { readonly bytes: Uint8Array; readonly fallback: boolean }): NonNullable<GraphNode['referrers']> {
+  const manifests = parse(list.bytes)?.manifests;
+  const nodes: GraphNode[] = (Array.isArray(manifests) ? manifests : []).flatMap((m, position): GraphNode[] => {
+    const e = obj(m);
+    const d = str(e?.digest);
+    if (!e || !d) return [];
+    const artifactType = str(e.artifactType);
+    return [{
+      kind: 'referrer', digest: d, mediaType: str(e.mediaType), size: typeof e.size === 'number' ? e.size : undefined,
+      label: artifactType ?? str(e.mediaType) ?? 'referrer', position, artifactType, problems: [], children: [],
+    }];
+  });
+  nodes.sort((a, b) => (a.artifactType ?? '').localeCompare(b.artifactType ?? ''));
+  return { via: !list.fallback ? 'referrers-api' : nodes.length > 0 ? 'fallback-tag' : 'none', nodes };
 }
 
 function numberOr(v: unknown): number | undefined {

@@ -4,7 +4,11 @@
  * (server/src/graph/imageGraph.ts: a few at a time, cached by digest, nested indexes to the
  * bottom), linted and cross-checked, and each child's problems become diagnostics on its entry
  * in the index document. So the podman#22196 index, clean on its own, is marked where the
- * trap is. Closing the document cancels the work; a result is kept per served digest.
+ * trap is. Closing the document cancels the work; a result is kept per served digest, and the
+ * documents fetched by digest are held (heldDocuments.ts) for the next inspection and the
+ * explorer. Every entry is inspected up to DEEP_MAX_CHILDREN per index; past it, or when the
+ * registry rate-limits (429: nothing more is asked of it), or when the inspection fails, a
+ * diagnostic on `manifests` says that it stopped early and why.
  *
  * Also the size lenses: total compressed size (config + layers) and layer count, read from the
  * document itself for a manifest, from the inspected children for an index's entries.
@@ -15,7 +19,8 @@ import type { Analysis } from '../engine/analyze';
 import { propertyOf, valueOf, type Node } from '../engine/json';
 import type { Severity } from '../engine/types';
 import { compactSize } from '../../../common/units';
-import { inspectGraph, problemsBelow, type GraphNode } from '../graph/imageGraph';
+import { DEFAULT_MAX_CHILDREN, inspectGraph, problemsBelow, type GraphNode } from '../graph/imageGraph';
+import { holdingClient } from './heldDocuments';
 import { isRegistryError, parseReference, type RegistryClient } from '../registry';
 import { SOURCE } from './convert';
 import type { Fetched } from './remote';
@@ -32,6 +37,12 @@ const SEVERITY: Record<Severity, DiagnosticSeverity> = {
 /** Problems one entry gets at most (a broken child can have many findings). */
 const MAX_PER_ENTRY = 20;
 
+/** Entries inspected per index by default (manifestLens.remote.deepInspectionMaxEntries): the graph's own default. */
+export const DEEP_MAX_CHILDREN = DEFAULT_MAX_CHILDREN;
+
+/** The code of the diagnostic that says deep inspection stopped early (not a rule: no link). */
+export const DEEP_STOPPED = 'deep-inspection-stopped';
+
 interface State {
   readonly digest: string;
   /** The entry limit it ran with: a new setting starts it again. */
@@ -39,6 +50,10 @@ interface State {
   readonly controller: AbortController;
   graph?: GraphNode;
   failed?: string;
+  /** The registry rate-limited a request: nothing more was asked of it. */
+  rateLimited?: string;
+  /** Digests not fetched because of that. */
+  readonly skipped: Set<string>;
 }
 
 export interface DeepInspectionDeps {
@@ -59,21 +74,25 @@ export class DeepInspection {
    * Diagnostics of the index entries in `doc`, once its children are inspected. The first call
    * for a fetched index starts the inspection and returns none: the index shows at once.
    */
-  diagnostics(doc: TextDocument, analysis: Analysis, settings: { readonly enabled: boolean; readonly maxEntries: number }): Diagnostic[] {
+  diagnostics(doc: TextDocument, analysis: Analysis, settings: { readonly enabled: boolean; readonly maxEntries?: number }): Diagnostic[] {
     const key = withRaw(doc.uri, false);
     const f = this.deps.fetched(doc.uri);
     if (!key || !f || f.target.kind !== 'manifest' || !settings.enabled || !isIndex(analysis)) return [];
+    const maxEntries = settings.maxEntries ?? DEEP_MAX_CHILDREN;
     const state = this.states.get(key);
-    if (!state || state.digest !== f.digest || state.maxEntries !== settings.maxEntries) {
-      this.start(key, f, settings.maxEntries);
+    if (!state || state.digest !== f.digest || state.maxEntries !== maxEntries) {
+      this.start(key, f, maxEntries);
       return [];
     }
-    if (!state.graph) return [];
-    const out: Diagnostic[] = [];
+    const stopped = this.stoppedEarly(doc, analysis, state);
+    if (!state.graph) return stopped;
+    const out: Diagnostic[] = [...stopped];
     for (const child of state.graph.children) {
       const site = entrySite(analysis, child.position);
       if (!site) continue;
-      const problems = problemsBelow(child);
+      // An entry left unfetched after a 429 is said once, on `manifests`, not on every entry.
+      const skipped = state.skipped.has(child.digest) || child.children.some((c) => c.kind === 'config' && state.skipped.has(c.digest));
+      const problems = problemsBelow(child).filter((p) => !(p.ruleId === 'child-unavailable' && skipped));
       for (const p of problems.slice(0, MAX_PER_ENTRY)) {
         // Cross-checks underline the field they contradict; a child's own findings the digest.
         const field = p.ruleId === 'child-size-mismatch' ? 'size' : p.ruleId === 'child-media-type-mismatch' ? 'mediaType' : p.ruleId === 'platform-config-mismatch' ? 'platform' : 'digest';
@@ -103,6 +122,30 @@ export class DeepInspection {
       }
     }
     return out;
+  }
+
+  /** Why the inspection of `doc` stopped early, if it did: one diagnostic on the `manifests` key. */
+  private stoppedEarly(doc: TextDocument, analysis: Analysis, state: State): Diagnostic[] {
+    const reasons: { severity: DiagnosticSeverity; message: string }[] = [];
+    if (state.failed) reasons.push({ severity: DiagnosticSeverity.Warning, message: `Deep inspection stopped: ${state.failed}` });
+    if (state.rateLimited) {
+      const count = state.skipped.size;
+      reasons.push({
+        severity: DiagnosticSeverity.Warning,
+        message: `Deep inspection stopped fetching children when the registry rate-limited it; ${count} document${count === 1 ? ' was' : 's were'} not fetched, so the entries that lead to them are not checked. ${state.rateLimited}`,
+      });
+    }
+    const g = state.graph;
+    if (g?.notFetched) {
+      reasons.push({
+        severity: DiagnosticSeverity.Information,
+        message: `Deep inspection checked the first ${g.children.length} of ${g.children.length + g.notFetched} entries: at most ${state.maxEntries} per index (manifestLens.remote.deepInspectionMaxEntries), to bound the requests one document costs. The other ${g.notFetched} were not fetched; open an entry's child to inspect it.`,
+      });
+    }
+    if (reasons.length === 0) return [];
+    const key = analysis.root ? propertyOf(analysis.root, 'manifests') : undefined;
+    const range = rangeOf(doc, { offset: key?.offset ?? 0, length: key ? '"manifests"'.length : 0 } as Node);
+    return reasons.map((r) => ({ range, severity: r.severity, code: DEEP_STOPPED, source: SOURCE, message: r.message }));
   }
 
   /**
@@ -153,14 +196,24 @@ export class DeepInspection {
 
   private start(key: string, f: Fetched, maxEntries: number): void {
     this.states.get(key)?.controller.abort();
-    const state: State = { digest: f.digest, maxEntries, controller: new AbortController() };
+    const state: State = { digest: f.digest, maxEntries, controller: new AbortController(), skipped: new Set() };
     this.states.set(key, state);
     const started = Date.now();
     void (async () => {
       try {
         const sep = f.target.ref.includes(':') ? '@' : ':';
         const ref = parseReference(`${f.target.registry}/${f.target.repository}${sep}${f.target.ref}`);
-        const result = await inspectGraph(this.deps.client(), ref, { bytes: f.bytes, contentType: f.contentType, digest: f.digest }, { signal: state.controller.signal, maxChildren: maxEntries });
+        const client = holdingClient(this.deps.client(), {
+          stopWhenRateLimited: true,
+          onRateLimited: (message) => {
+            state.rateLimited = message;
+          },
+          onSkipped: (digest) => state.skipped.add(digest),
+        });
+        const result = await inspectGraph(client, ref, { bytes: f.bytes, contentType: f.contentType, digest: f.digest }, {
+          signal: state.controller.signal,
+          maxChildren: maxEntries,
+        });
         if (this.states.get(key) !== state) return;
         state.graph = result.root;
         const count = problemsBelow(result.root).length - result.root.problems.length;

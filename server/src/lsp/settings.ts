@@ -26,7 +26,8 @@ export const DEFAULT_DOCUMENT_SETTINGS: DocumentSettings = Object.freeze({
   maxFileSizeMB: 32,
   maxProblems: 1000,
   deepInspection: true,
-  deepInspectionMaxEntries: 64,
+  // The graph's default (graph/imageGraph.ts DEFAULT_MAX_CHILDREN); package.json says the same.
+  deepInspectionMaxEntries: 1024,
 });
 
 export const DEFAULT_REGISTRY_SETTINGS: RegistrySettings = Object.freeze({

@@ -13,12 +13,13 @@ export {
   DOCKER_HUB_API_HOST,
 } from './reference';
 export type { ImageReference } from './reference';
-export { createRegistryClient, registryErrorsOf } from './client';
+export { createRegistryClient } from './client';
+export { registryErrorsOf } from './responses';
+export type { Credentials, CredentialLookup } from './auth';
 export type {
-  Credentials,
-  CredentialLookup,
   RegistryClientOptions,
   FetchedManifest,
+  ManifestHead,
   FetchedBlob,
   RegistryClient,
 } from './client';

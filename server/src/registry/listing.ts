@@ -12,13 +12,14 @@ import type { ImageReference } from './reference';
 import type { RegistryClient } from './client';
 import { normaliseRegistryKey } from './credentials';
 import { RegistryError } from './errors';
+import { rateLimitOf } from './responses';
 
 /** One page of a listing: its names, and the path of the next page when there is one. */
 export interface ListingPage {
   readonly names: readonly string[];
   /** The `/v2/…` path (with query) of the next page, from the Link header. */
   readonly next?: string;
-  /** Rate-limit headers, when the registry sends them (Docker Hub: ratelimit-remaining). */
+  /** The rate-limit headers in words, when the registry sends them (responses.ts rateLimitOf). */
   readonly rateLimit?: string;
   readonly requests: number;
 }
@@ -58,12 +59,6 @@ function namesOf(body: Uint8Array, key: 'tags' | 'repositories', where: string, 
   if (list === null || list === undefined) return []; // distribution answers {"tags":null} for a repository without tags
   if (!Array.isArray(list)) throw new RegistryError('protocol', `${host} answered the ${where} without a "${key}" list.`, { host });
   return list.filter((n): n is string => typeof n === 'string');
-}
-
-function rateLimitOf(headers: Readonly<Record<string, string>>): string | undefined {
-  const remaining = headers['ratelimit-remaining'] ?? headers['x-ratelimit-remaining'];
-  const limit = headers['ratelimit-limit'] ?? headers['x-ratelimit-limit'];
-  return remaining ? `${remaining.split(';')[0]} of ${limit ? limit.split(';')[0] : '?'} requests left` : undefined;
 }
 
 /** One page of a repository's tags; `page` is a `next` path from the previous page. */

@@ -2,9 +2,11 @@
 // an inactivity timeout, real cancellation, manual redirects, and network errors mapped to
 // RegistryError. Authorization is decided by the caller; this module only makes sure it never
 // leaves the origin it was meant for.
-import { request, type Dispatcher } from 'undici';
+import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { RegistryError, type RegistryErrorKind } from './errors';
-import { hostListed, isLoopbackHost } from './hosts';
+import { hostListed, isLoopbackHost, noProxyMatches } from './hosts';
+
+export type { Dispatcher };
 
 export type HttpHeaders = Record<string, string | string[] | undefined>;
 
@@ -96,6 +98,70 @@ export function checkUrlAllowed(url: URL, insecureHosts: readonly string[], purp
 function headerString(headers: HttpHeaders, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
+}
+
+export interface DispatcherOptions {
+  readonly timeoutMs: number;
+  /** e.g. http://proxy:3128; '' disables; default from the environment's proxy variables. */
+  readonly proxy?: string;
+  /** Environment for the proxy variables. */
+  readonly env: NodeJS.ProcessEnv;
+  /** Injected by tests: carries every request (no proxy logic). */
+  readonly dispatcher?: Dispatcher;
+}
+
+/** The connection pools of one client: a direct agent and one agent per proxy, made on first use. */
+export interface Dispatchers {
+  readonly dispatcherFor: (url: URL) => Dispatcher;
+  /** The proxy a request for `url` goes through (undefined with an injected dispatcher). */
+  readonly proxyFor: (url: URL) => string | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Chooses how each URL is reached: loopback never through a proxy; otherwise the configured
+ * proxy, or HTTPS_PROXY / HTTP_PROXY (lower case too) unless NO_PROXY matches the host.
+ */
+export function createDispatchers(options: DispatcherOptions): Dispatchers {
+  const env = options.env;
+  let directAgent: Agent | undefined;
+  const proxyAgents = new Map<string, ProxyAgent>();
+  const proxyFor = (url: URL): string | undefined => {
+    if (isLoopbackHost(url.host)) return undefined;
+    const configured =
+      options.proxy ??
+      (url.protocol === 'https:'
+        ? env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy
+        : env.HTTP_PROXY ?? env.http_proxy);
+    if (!configured) return undefined;
+    if (noProxyMatches(url.host, env.NO_PROXY ?? env.no_proxy)) return undefined;
+    return configured;
+  };
+  return {
+    dispatcherFor(url) {
+      if (options.dispatcher) return options.dispatcher;
+      const proxy = proxyFor(url);
+      if (proxy) {
+        let agent = proxyAgents.get(proxy);
+        if (!agent) {
+          agent = new ProxyAgent({ uri: proxy, connect: { timeout: options.timeoutMs } });
+          proxyAgents.set(proxy, agent);
+        }
+        return agent;
+      }
+      directAgent ??= new Agent({ connect: { timeout: options.timeoutMs } });
+      return directAgent;
+    },
+    proxyFor: (url) => (options.dispatcher ? undefined : proxyFor(url)),
+    async close() {
+      const closing: Promise<void>[] = [];
+      if (directAgent) closing.push(directAgent.close());
+      for (const a of proxyAgents.values()) closing.push(a.close());
+      directAgent = undefined;
+      proxyAgents.clear();
+      await Promise.all(closing);
+    },
+  };
 }
 
 /** Sends one logical request, following up to five redirects by hand. */
