@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { makeIndex } from '../../bench/generate';
-import { AnalysisService } from '../../server/src/lsp/analysisService';
+import { AnalysisService, MAX_DEBOUNCE_MS } from '../../server/src/lsp/analysisService';
 import { DEFAULT_DOCUMENT_SETTINGS } from '../../server/src/lsp/settings';
 import { startServer, type TestServer } from './lspClient';
 
@@ -31,7 +31,7 @@ test('the analysis service keeps nothing for a closed document: analysis, lint t
     s.forget(uri);
     assert.equal(s.trackedDocuments(), 0, `after the close of ${uri}, nothing is kept`);
   }
-  await new Promise((r) => setTimeout(r, 1200)); // longer than the longest debounce
+  await new Promise((r) => setTimeout(r, MAX_DEBOUNCE_MS + 200)); // past the longest debounce
   assert.deepEqual(relinted, [], 'a relint pending at the close never runs (its timer held the document)');
 });
 
