@@ -46,7 +46,7 @@ async function alive(server: TestServer, file: string, seen: number): Promise<{ 
   throw new Error('the heap probe did not answer within 20 s');
 }
 
-test('the server holds nothing of closed documents: what is alive after 12 open/close cycles of a 2 MB index is what it was after 2', async () => {
+test('the server holds nothing of closed documents: what is alive after 12 open/close cycles of a 2 MB index is what it was after 2', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ml-memory-'));
   const file = join(dir, 'probe.jsonl');
   const server = await startServer({}, { nodeArgs: ['--expose-gc', '--require', PROBE], env: { ...process.env, MANIFEST_LENS_HEAP_PROBE: file } });
@@ -68,6 +68,7 @@ test('the server holds nothing of closed documents: what is alive after 12 open/
     }
     const [early, late] = sizes;
     const grew = late.heapUsed + late.arrayBuffers - (early.heapUsed + early.arrayBuffers);
+    t.diagnostic(`alive after cycle 2: ${((early.heapUsed + early.arrayBuffers) / 1048576).toFixed(1)} MiB; after cycle 12: ${((late.heapUsed + late.arrayBuffers) / 1048576).toFixed(1)} MiB`);
     // Each document kept would hold at least its text (2 MB) and its tape (about 3 MB): ten
     // of them, 50 MB. Less than one text is room for what the server itself gathers (compiled
     // code, about 0.5 MB over these cycles).
