@@ -19,9 +19,10 @@ export interface TestServer {
   readonly logs: string[];
 }
 
-export async function startServer(settings: Record<string, unknown> = {}): Promise<TestServer> {
+/** `nodeArgs` go before the server's path (e.g. `--expose-gc`, `--require` of a probe); `env` replaces the environment. */
+export async function startServer(settings: Record<string, unknown> = {}, options: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Promise<TestServer> {
   if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing: run "node scripts/build.mjs" first`);
-  const child = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env: options.env ?? process.env });
   const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
   const waiting = new Map<string, { version?: number; resolve: (d: Diagnostic[]) => void }[]>();
   const latest = new Map<string, PublishDiagnosticsParams>();

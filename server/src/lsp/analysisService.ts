@@ -133,4 +133,9 @@ export class AnalysisService {
   clear(): void {
     this.cache.clear();
   }
+
+  /** How many documents the service holds anything for (a closed document must leave nothing: test/lsp/memory.test.ts). */
+  trackedDocuments(): number {
+    return new Set([...this.cache.keys(), ...this.timers.keys(), ...this.lintMs.keys(), ...this.openedVersion.keys()]).size;
+  }
 }
