@@ -54,6 +54,7 @@ import { SOURCE, toCodeAction, toDiagnostic } from './lsp/convert';
 import { FastTextDocument } from './lsp/textDocument';
 import { RemoteService } from './lsp/remote';
 import { isRemoteUri, withRaw } from './lsp/remoteUri';
+import { IdleCollector } from './lsp/idleCollect';
 import { LayoutService } from './lsp/layoutService';
 import { DEFAULT_DOCUMENT_SETTINGS, toDocumentSettings, toRegistrySettings, type DocumentSettings, type RegistrySettings } from './lsp/settings';
 import { fetchedHoverSection, runSafe } from './lsp/util';
@@ -225,9 +226,12 @@ async function validate(doc: TextDocument): Promise<void> {
 }
 
 // An opened document is linted at once; a change waits for the debounce (lsp/analysisService.ts).
-documents.onDidOpen((e) => analyses.openNow(e.document, () => void validate(e.document)));
-documents.onDidChangeContent((e) => analyses.schedule(e.document, () => void validate(e.document)));
+// The memory of closed large documents is given back once the server is idle (lsp/idleCollect.ts).
+const idle = new IdleCollector({ log });
+documents.onDidOpen((e) => { idle.busy(); analyses.openNow(e.document, () => void validate(e.document)); });
+documents.onDidChangeContent((e) => { idle.busy(); analyses.schedule(e.document, () => void validate(e.document)); });
 documents.onDidClose((e) => {
+  idle.closed(e.document.getText().length);
   const pretty = isRemoteUri(e.document.uri) ? withRaw(e.document.uri, false) : undefined;
   if (pretty && !viewsOf(pretty).some((d) => d.uri !== e.document.uri)) deep.forget(pretty);
   analyses.forget(e.document.uri);
@@ -342,7 +346,7 @@ connection.onDefinition((params) =>
   }),
 );
 
-connection.onShutdown(() => layouts.dispose());
+connection.onShutdown(() => { layouts.dispose(); idle.dispose(); });
 
 function abortOn(token: CancellationToken): AbortSignal {
   const ac = new AbortController();
