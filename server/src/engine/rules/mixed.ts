@@ -126,8 +126,8 @@ export const mixedRules: Rule[] = [
     crossEntry: true,
     check(ctx) {
       const children = ctx.descriptors.filter((s) => s.role === 'manifest');
-      // Plain entries of an OCI index are OCI manifests.
-      const docker = children.filter((s) => !s.plain && mediaTypeInfo(stringOf(s.node, 'mediaType'))?.family === 'docker');
+      // A plain entry of an OCI index is an OCI or a Docker v2s2 manifest: its facts say which.
+      const docker = children.filter((s) => mediaTypeInfo(s.plain ? s.plain.mediaType : stringOf(s.node, 'mediaType'))?.family === 'docker');
       if (docker.length === 0) return;
       const top = valueOf(ctx.root, 'mediaType');
       const allDocker = docker.length === children.length && !OCI_ONLY_TOP.some((k) => propertyOf(ctx.root, k)) && children.every((c) => !propertyOf(c.node, 'annotations'));
