@@ -99,6 +99,7 @@ export class PlainDetector {
     const t = this.tape;
     if ((t.type[o] & TYPE_MASK) !== OBJECT) return undefined;
     let mediaType: string | undefined;
+    let mediaTypeOffset = -1;
     let digest: string | undefined;
     let size = false;
     let platform: PlainPlatform | undefined | null;
@@ -113,6 +114,7 @@ export class PlainDetector {
       switch (this.keyName(k)) {
         case 'mediaType':
           if (mediaType !== undefined || (mediaType = this.oneOf(v, types)) === undefined) return undefined;
+          mediaTypeOffset = t.start[v];
           break;
         case 'digest':
           if (digest !== undefined || (digest = this.plainDigest(v)) === undefined) return undefined;
@@ -150,10 +152,10 @@ export class PlainDetector {
     }
     // Every key above was seen once (a repeat returns early), and the platform and annotations
     // checks refuse repeated keys too: none of these objects has a duplicate key.
-    const objectSlots = [o];
-    if (platformSlot !== -1) objectSlots.push(platformSlot);
-    if (annotations !== -1) objectSlots.push(annotations);
-    return { mediaType, digest, platform: platform ?? undefined, refName, artifactType, objectSlots };
+    return {
+      mediaType, digest, platform: platform ?? undefined, refName, artifactType,
+      entrySlot: o, platformSlot, annotationsSlot: annotations, mediaTypeOffset,
+    };
   }
 
   /** The name of a key slot among the six a plain descriptor may have, or ''. */

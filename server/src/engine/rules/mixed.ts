@@ -133,7 +133,10 @@ export const mixedRules: Rule[] = [
       const allDocker = docker.length === children.length && !OCI_ONLY_TOP.some((k) => propertyOf(ctx.root, k)) && children.every((c) => !propertyOf(c.node, 'annotations'));
       const fixes = allDocker && top ? [fix(`Make this a Docker manifest list (${MT.dockerList})`, [replaceEdit(top, MT.dockerList)], true, true)] : [];
       for (const site of docker) {
-        ctx.report(mediaTypeNode(site)!, `Mixed media types: ${site.label} of this OCI index is a Docker type ("${stringOf(site.node, 'mediaType')}"). podman and skopeo accept this (podman manifest push writes it), but Quay refused such an index ("… is not one of [OCI manifest, OCI index]", oc-mirror#253).`, { fixes });
+        const message = (mt: string | undefined): string => `Mixed media types: ${site.label} of this OCI index is a Docker type ("${mt}"). podman and skopeo accept this (podman manifest push writes it), but Quay refused such an index ("… is not one of [OCI manifest, OCI index]", oc-mirror#253).`;
+        // A plain entry's media type is an unescaped string at a known place: no node is made for it.
+        if (site.plain) ctx.reportAt(site.plain.mediaTypeOffset, site.plain.mediaType.length + 2, message(site.plain.mediaType), { fixes });
+        else ctx.report(mediaTypeNode(site)!, message(stringOf(site.node, 'mediaType')), { fixes });
       }
     },
   },
