@@ -40,6 +40,12 @@ test('a large didOpen is decoded from its bytes, equal to JSON.parse', () => {
   assert.ok(fast, 'the fast path takes an ordinary large didOpen');
   assert.deepEqual(fast, JSON.parse(body.toString('utf8')));
   assert.deepEqual(parseMessage(body), JSON.parse(body.toString('utf8')));
+  // A short string with a \u escape (here in the URI) is left to JSON.parse; the long text still takes the fast path.
+  const escapedUri = bytesOf({ ...didOpen(text), params: { textDocument: { uri: 'file:///a\u0001\ud800b.json', languageId: 'json', version: 1, text } } });
+  assert.ok(escapedUri.includes('\\u0001'));
+  const withEscape = parseLarge(escapedUri);
+  assert.ok(withEscape, 'fast path with a short escaped string');
+  assert.deepEqual(withEscape, JSON.parse(escapedUri.toString('utf8')));
 });
 
 test('large messages with every kind of character and escape give what JSON.parse gives (fixed seed)', () => {

@@ -38,33 +38,42 @@ UNESCAPE[0x66] = 0x0c; // f
 /** Where unescaped literals are written; grows to the longest, kept for the next message. */
 let scratch = Buffer.allocUnsafe(0);
 
+/** What unescapeLiteral wrote into `scratch`: its length, and whether every byte was ASCII. */
+let written = 0;
+let ascii = true;
+
 /**
- * Unescapes the string literal whose opening quote is at `start` into `scratch`. Returns the
- * position after its closing quote and the length written, or undefined when the literal is
- * not one this path decodes exactly as JSON.parse does (a \u escape, a control character, no
- * end).
+ * Unescapes the string literal whose opening quote is at `start` into `scratch` (sized by the
+ * caller). Returns the position after its closing quote, or -1 when the literal is not one this
+ * path decodes exactly as JSON.parse does (a \u escape, a control character, no end). No
+ * object is made: it runs once for every string of the message.
  */
-function unescapeLiteral(body: Buffer, start: number): { end: number; length: number } | undefined {
-  if (scratch.length < body.length) scratch = Buffer.allocUnsafe(body.length);
+function unescapeLiteral(body: Buffer, start: number): number {
   const out = scratch;
   const n = body.length;
   let o = 0;
+  let high = 0;
   for (let i = start + 1; i < n;) {
     const c = body[i];
-    if (c === QUOTE) return { end: i + 1, length: o };
+    if (c === QUOTE) {
+      written = o;
+      ascii = high < 0x80;
+      return i + 1;
+    }
     if (c === BACKSLASH) {
       const e = body[i + 1];
       const u = e < 128 ? UNESCAPE[e] : 0;
-      if (u === 0) return undefined;
+      if (u === 0) return -1;
       out[o++] = u;
       i += 2;
     } else {
-      if (c < 0x20) return undefined;
+      if (c < 0x20) return -1;
+      high |= c;
       out[o++] = c;
       i++;
     }
   }
-  return undefined;
+  return -1;
 }
 
 /** The end of the string literal opening at `start` (after its closing quote), or -1. */
@@ -93,7 +102,9 @@ export function parseMessage(body: Buffer): Message {
  */
 export function parseLarge(body: Buffer): Message | undefined {
   // UTF-8 continuation and lead bytes are all >= 0x80, so quotes and backslashes found byte by
-  // byte are the JSON text's own.
+  // byte are the JSON text's own. One pass: every literal is unescaped as it is met, and kept
+  // when it turns out long.
+  if (scratch.length < body.length) scratch = Buffer.allocUnsafe(body.length);
   const long: string[] = [];
   const parts: string[] = [];
   // A placeholder no JSON-RPC message holds: a NUL and a random token.
@@ -102,13 +113,15 @@ export function parseLarge(body: Buffer): Message | undefined {
   const n = body.length;
   for (let i = 0; i < n; i++) {
     if (body[i] !== QUOTE) continue;
-    const end = literalEnd(body, i);
-    if (end < 0) return undefined; // JSON.parse reports it
-    if (end - i >= LONG_LITERAL) {
-      const r = unescapeLiteral(body, i);
-      if (!r || r.end !== end) return undefined;
+    let end = unescapeLiteral(body, i);
+    if (end < 0) {
+      // A short literal this path does not decode is JSON.parse's, with the rest of the message.
+      end = literalEnd(body, i);
+      if (end < 0 || end - i >= LONG_LITERAL) return undefined;
+    } else if (end - i >= LONG_LITERAL) {
       parts.push(body.toString('utf8', copied, i), JSON.stringify(token + long.length));
-      long.push(scratch.toString('utf8', 0, r.length));
+      // ASCII (nearly every manifest): copied as one-byte characters, no UTF-8 decoding.
+      long.push(scratch.toString(ascii ? 'latin1' : 'utf8', 0, written));
       copied = end;
     }
     i = end - 1;
