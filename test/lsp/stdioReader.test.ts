@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { LARGE_MESSAGE, parseLarge, parseMessage, StdioMessageReader } from '../../server/src/lsp/stdioReader';
+import { LARGE_MESSAGE, parseLarge, parseMessage, RELEASE_AFTER_MS, StdioMessageReader } from '../../server/src/lsp/stdioReader';
 import { makeIndex } from '../../bench/generate';
 import { rng } from '../harness/corpus';
 
@@ -128,4 +128,27 @@ test('a header without Content-Length is an error, as in vscode-jsonrpc', async 
   assert.deepEqual(messages, []);
   assert.equal(errors.length, 1);
   assert.match(errors[0].message, /Content-Length/);
+});
+
+test('the buffers grown for a large message are given back after a while without another one', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const stream = new PassThrough();
+  const reader = new StdioMessageReader(stream);
+  const got: unknown[] = [];
+  reader.listen((m) => got.push(m));
+  const large = didOpen('y'.repeat(LARGE_MESSAGE));
+  stream.write(frame(large));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(got.length, 1);
+  const held = (): number => (reader as unknown as { buffer: Buffer }).buffer.length;
+  assert.ok(held() > LARGE_MESSAGE, 'kept for the next large message');
+  t.mock.timers.tick(RELEASE_AFTER_MS - 1);
+  assert.ok(held() > LARGE_MESSAGE);
+  t.mock.timers.tick(1);
+  assert.ok(held() <= 64 * 1024, `given back: ${held()} bytes`);
+  // And it still reads what comes next.
+  stream.write(frame(large));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(got.length, 2);
+  assert.deepEqual(got[1], large);
 });

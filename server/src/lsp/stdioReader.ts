@@ -6,7 +6,8 @@
  * server opening the bench's 8 MB index showed that copying and decoding as large as the lint
  * (fresh memory is paid in page faults and garbage collection). This reader:
  *  - copies each chunk at once into one buffer that grows to the largest message and is
- *    reused for every message after it (the chunk becomes garbage at once);
+ *    reused for the messages after it (the chunk becomes garbage at once); a buffer grown for a
+ *    large message is given back after RELEASE_AFTER_MS without another one;
  *  - decodes a large message without making the message string: its long string literals
  *    (the text of a didOpen, a full didChange) are unescaped from the bytes into a reused
  *    buffer and become strings directly, the rest is parsed by JSON.parse.
@@ -37,6 +38,10 @@ UNESCAPE[0x66] = 0x0c; // f
 
 /** Where unescaped literals are written; grows to the longest, kept for the next message. */
 let scratch = Buffer.allocUnsafe(0);
+
+/** How long buffers grown for a large message are kept without another large message (ms). */
+export const RELEASE_AFTER_MS = 30_000;
+const SMALL_BUFFER = 64 * 1024;
 
 /** What unescapeLiteral wrote into `scratch`: its length, and whether every byte was ASCII. */
 let written = 0;
@@ -147,6 +152,8 @@ export class StdioMessageReader extends AbstractMessageReader implements Message
   /** The body length announced by the headers just read, or -1 while reading headers. */
   private bodyLength = -1;
   private callback: DataCallback | undefined;
+  /** Gives the memory of a large message back once no large message came for a while. */
+  private releaseTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly readable: NodeJS.ReadableStream) {
     super();
@@ -206,6 +213,7 @@ export class StdioMessageReader extends AbstractMessageReader implements Message
         this.start += this.bodyLength;
         this.bodyLength = -1;
         if (this.start === this.end) this.start = this.end = 0;
+        if (this.buffer.length > SMALL_BUFFER) this.scheduleRelease();
         let message: Message;
         try {
           message = parseMessage(body);
@@ -218,6 +226,20 @@ export class StdioMessageReader extends AbstractMessageReader implements Message
     } catch (error) {
       this.fireError(error);
     }
+  }
+
+  private scheduleRelease(): void {
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseTimer = setTimeout(() => {
+      this.releaseTimer = undefined;
+      scratch = Buffer.allocUnsafe(0);
+      // A message still arriving keeps its bytes.
+      if (this.start === this.end) {
+        this.buffer = Buffer.allocUnsafe(SMALL_BUFFER);
+        this.start = this.end = 0;
+      }
+    }, RELEASE_AFTER_MS);
+    this.releaseTimer.unref();
   }
 }
 
