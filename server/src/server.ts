@@ -5,11 +5,9 @@
 import {
   CodeActionKind,
   CompletionItemKind,
-  createConnection,
   DidChangeConfigurationNotification,
   InsertTextFormat,
   MarkupKind,
-  ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
   type CancellationToken,
@@ -52,6 +50,7 @@ import { DeepInspection } from './lsp/deepInspection';
 import { explorerGraph, explorerLevel, explorerReferrers, explorerRegistries, explorerRepositories, explorerResolve, explorerTags } from './lsp/explorerService';
 import { SOURCE, toCodeAction, toDiagnostic } from './lsp/convert';
 import { FastTextDocument } from './lsp/textDocument';
+import { createServerConnection } from './lsp/connection';
 import { RemoteService } from './lsp/remote';
 import { isRemoteUri, withRaw } from './lsp/remoteUri';
 import { IdleCollector } from './lsp/idleCollect';
@@ -59,7 +58,8 @@ import { LayoutService } from './lsp/layoutService';
 import { DEFAULT_DOCUMENT_SETTINGS, toDocumentSettings, toRegistrySettings, type DocumentSettings, type RegistrySettings } from './lsp/settings';
 import { fetchedHoverSection, runSafe } from './lsp/util';
 
-const connection = createConnection(ProposedFeatures.all);
+// With --stdio, large messages are read without extra copies of their text (lsp/stdioReader.ts).
+const { connection, shutdownReceived } = createServerConnection();
 // The library's TextDocument with a faster line index (lsp/textDocument.ts): diagnostics of large documents.
 const documents = new TextDocuments(FastTextDocument);
 
@@ -346,7 +346,11 @@ connection.onDefinition((params) =>
   }),
 );
 
-connection.onShutdown(() => { layouts.dispose(); idle.dispose(); });
+connection.onShutdown(() => {
+  shutdownReceived();
+  layouts.dispose();
+  idle.dispose();
+});
 
 function abortOn(token: CancellationToken): AbortSignal {
   const ac = new AbortController();

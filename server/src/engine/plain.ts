@@ -24,14 +24,19 @@ import { refNameValid, rfc3339Problem, VALUE_PROBLEMS } from './rules/annotation
 import { ESCAPED, NUMBER, OBJECT, STRING, TYPE_MASK, type Tape } from './tape';
 import type { DescriptorRole, PlainFacts, PlainPlatform } from './types';
 
-/** The one media type a plain descriptor may have, per document kind and descriptor role. */
+/** The media types a plain descriptor may have, per document kind and descriptor role. */
 function plainMediaTypes(kind: DocumentKind, role: DescriptorRole): readonly string[] | undefined {
-  if (kind === 'oci-index' && role === 'manifest') return [MT.ociManifest];
+  // An OCI index may list Docker v2s2 manifests (podman manifest push writes such an index). No
+  // per-entry rule objects to one that is otherwise plain; mixed-index-docker-children, which
+  // looks at every entry, reports it from the facts' mediaType.
+  if (kind === 'oci-index' && role === 'manifest') return OCI_INDEX_ENTRY_TYPES;
   if (kind === 'docker-list' && role === 'manifest') return [MT.dockerManifest];
   if (kind === 'oci-manifest' && role === 'layer') return [MT.ociLayerGzip, MT.ociLayerTar];
   if (kind === 'docker-manifest' && role === 'layer') return [MT.dockerLayerGzip];
   return undefined;
 }
+
+const OCI_INDEX_ENTRY_TYPES: readonly string[] = [MT.ociManifest, MT.dockerManifest];
 
 /** Digests with a meaning of their own (the empty descriptor, the 0-byte blob): never plain. */
 const SPECIAL_DIGESTS: readonly string[] = [
@@ -94,6 +99,7 @@ export class PlainDetector {
     const t = this.tape;
     if ((t.type[o] & TYPE_MASK) !== OBJECT) return undefined;
     let mediaType: string | undefined;
+    let mediaTypeOffset = -1;
     let digest: string | undefined;
     let size = false;
     let platform: PlainPlatform | undefined | null;
@@ -108,6 +114,7 @@ export class PlainDetector {
       switch (this.keyName(k)) {
         case 'mediaType':
           if (mediaType !== undefined || (mediaType = this.oneOf(v, types)) === undefined) return undefined;
+          mediaTypeOffset = t.start[v];
           break;
         case 'digest':
           if (digest !== undefined || (digest = this.plainDigest(v)) === undefined) return undefined;
@@ -145,10 +152,10 @@ export class PlainDetector {
     }
     // Every key above was seen once (a repeat returns early), and the platform and annotations
     // checks refuse repeated keys too: none of these objects has a duplicate key.
-    const objectSlots = [o];
-    if (platformSlot !== -1) objectSlots.push(platformSlot);
-    if (annotations !== -1) objectSlots.push(annotations);
-    return { mediaType, digest, platform: platform ?? undefined, refName, artifactType, objectSlots };
+    return {
+      mediaType, digest, platform: platform ?? undefined, refName, artifactType,
+      entrySlot: o, platformSlot, annotationsSlot: annotations, mediaTypeOffset,
+    };
   }
 
   /** The name of a key slot among the six a plain descriptor may have, or ''. */

@@ -74,9 +74,14 @@ export interface PlainFacts {
   readonly artifactType: boolean;
   /**
    * Parser slots of the objects the plain check found free of duplicate keys (the entry, its
-   * platform, its annotations), so json-duplicate-key need not look at them again.
+   * platform and its annotations; -1 for none), so json-duplicate-key need not look at them
+   * again. Numbers, not an array: a 20,000-entry index has 20,000 facts.
    */
-  readonly objectSlots: readonly number[];
+  readonly entrySlot: number;
+  readonly platformSlot: number;
+  readonly annotationsSlot: number;
+  /** Where the mediaType value (an unescaped string) starts: its finding's range, without making its node. */
+  readonly mediaTypeOffset: number;
 }
 
 /** What a check may report, beyond message and location. */

@@ -126,14 +126,17 @@ export const mixedRules: Rule[] = [
     crossEntry: true,
     check(ctx) {
       const children = ctx.descriptors.filter((s) => s.role === 'manifest');
-      // Plain entries of an OCI index are OCI manifests.
-      const docker = children.filter((s) => !s.plain && mediaTypeInfo(stringOf(s.node, 'mediaType'))?.family === 'docker');
+      // A plain entry of an OCI index is an OCI or a Docker v2s2 manifest: its facts say which.
+      const docker = children.filter((s) => mediaTypeInfo(s.plain ? s.plain.mediaType : stringOf(s.node, 'mediaType'))?.family === 'docker');
       if (docker.length === 0) return;
       const top = valueOf(ctx.root, 'mediaType');
       const allDocker = docker.length === children.length && !OCI_ONLY_TOP.some((k) => propertyOf(ctx.root, k)) && children.every((c) => !propertyOf(c.node, 'annotations'));
       const fixes = allDocker && top ? [fix(`Make this a Docker manifest list (${MT.dockerList})`, [replaceEdit(top, MT.dockerList)], true, true)] : [];
       for (const site of docker) {
-        ctx.report(mediaTypeNode(site)!, `Mixed media types: ${site.label} of this OCI index is a Docker type ("${stringOf(site.node, 'mediaType')}"). podman and skopeo accept this (podman manifest push writes it), but Quay refused such an index ("… is not one of [OCI manifest, OCI index]", oc-mirror#253).`, { fixes });
+        const message = (mt: string | undefined): string => `Mixed media types: ${site.label} of this OCI index is a Docker type ("${mt}"). podman and skopeo accept this (podman manifest push writes it), but Quay refused such an index ("… is not one of [OCI manifest, OCI index]", oc-mirror#253).`;
+        // A plain entry's media type is an unescaped string at a known place: no node is made for it.
+        if (site.plain) ctx.reportAt(site.plain.mediaTypeOffset, site.plain.mediaType.length + 2, message(site.plain.mediaType), { fixes });
+        else ctx.report(mediaTypeNode(site)!, message(stringOf(site.node, 'mediaType')), { fixes });
       }
     },
   },

@@ -25,7 +25,10 @@ function checkDuplicateKeys(ctx: RuleContext): void {
     for (const site of ctx.descriptors) {
       if (!site.plain) continue;
       skip ??= new Uint8Array(tape.count);
-      for (const slot of site.plain.objectSlots) skip[slot] = 1;
+      const { entrySlot, platformSlot, annotationsSlot } = site.plain;
+      skip[entrySlot] = 1;
+      if (platformSlot !== -1) skip[platformSlot] = 1;
+      if (annotationsSlot !== -1) skip[annotationsSlot] = 1;
     }
     for (const [earlierSlot, laterSlot] of tape.duplicateKeys(skip)) {
       const earlier = tape.node(earlierSlot);
