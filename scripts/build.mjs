@@ -23,18 +23,18 @@ const common = {
 
 // Lean loading for the CLI's cold start (issue 13). dist/cli.js (cliStart.ts: the compile cache)
 // loads dist/cli-main.js (cli.ts: the dispatcher), which loads what the command needs:
-//  - dist/cli-lint.js: the engine, lint.ts and the lint command, one copy shared by `lint` and by
-//    the registry commands' --lint;
+//  - dist/cli-lint.js: the engine, lint.ts, the lint command and `inspect oci:DIR` (inspectLayout.ts),
+//    one copy shared by `lint` and by the registry commands' --lint, which load it only then;
 //  - dist/cli-inspect.js, cli-digest.js, cli-tree.js, cli-diff.js, cli-rules.js: each command's own code (cli.ts's
 //    `await import('./cli/…Command')`), so that `lint` never loads undici.
 const CLI_CHUNKS = { './cli/inspectCommand': './cli-inspect.js', './cli/digestCommand': './cli-digest.js', './cli/treeCommand': './cli-tree.js', './cli/diffCommand': './cli-diff.js', './cli/rulesCommand': './cli-rules.js', './cli/lintCommand': './cli-lint.js' };
-const CLI_LINT_ENTRY = { contents: "export * from './lint';\nexport * from './lintCommand';\n", resolveDir: 'server/src/cli', sourcefile: 'cli-lint.ts', loader: 'ts' };
+const CLI_LINT_ENTRY = { contents: "export * from './lint';\nexport * from './lintCommand';\nexport * from './inspectLayout';\n", resolveDir: 'server/src/cli', sourcefile: 'cli-lint.ts', loader: 'ts' };
 const splitCli = {
   name: 'split-cli',
   setup(build) {
     build.onResolve({ filter: /^\.\/cli\/(inspect|digest|tree|diff|rules|lint)Command$/ }, (args) =>
       /server[\\/]src[\\/]cli\.ts$/.test(args.importer) ? { path: CLI_CHUNKS[args.path], external: true } : undefined);
-    build.onResolve({ filter: /^\.\/lint$/ }, (args) =>
+    build.onResolve({ filter: /^\.\/(lint|inspectLayout)$/ }, (args) =>
       /server[\\/]src[\\/]cli[\\/](inspect|digest)Command\.ts$/.test(args.importer) ? { path: './cli-lint.js', external: true } : undefined);
   },
 };
@@ -62,9 +62,9 @@ await Promise.all([
   // require() rather than import() for the command bundles: no ESM loader at start.
   esbuild.build({ ...common, entryPoints: ['server/src/cli.ts'], outfile: 'dist/cli-main.js', plugins: [splitCli], supported: { 'dynamic-import': false } }),
   esbuild.build({ ...common, stdin: CLI_LINT_ENTRY, outfile: 'dist/cli-lint.js' }),
-  esbuild.build({ ...common, entryPoints: ['server/src/cli/inspectCommand.ts'], outfile: 'dist/cli-inspect.js', plugins: [leanUndici, splitCli] }),
-  esbuild.build({ ...common, entryPoints: ['server/src/cli/digestCommand.ts'], outfile: 'dist/cli-digest.js', plugins: [leanUndici, splitCli] }),
-  esbuild.build({ ...common, entryPoints: ['server/src/cli/treeCommand.ts'], outfile: 'dist/cli-tree.js', plugins: [leanUndici, splitCli] }),
-  esbuild.build({ ...common, entryPoints: ['server/src/cli/diffCommand.ts'], outfile: 'dist/cli-diff.js', plugins: [leanUndici, splitCli] }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/inspectCommand.ts'], outfile: 'dist/cli-inspect.js', plugins: [leanUndici, splitCli], supported: { 'dynamic-import': false } }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/digestCommand.ts'], outfile: 'dist/cli-digest.js', plugins: [leanUndici, splitCli], supported: { 'dynamic-import': false } }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/treeCommand.ts'], outfile: 'dist/cli-tree.js', plugins: [leanUndici, splitCli], supported: { 'dynamic-import': false } }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/diffCommand.ts'], outfile: 'dist/cli-diff.js', plugins: [leanUndici, splitCli], supported: { 'dynamic-import': false } }),
   esbuild.build({ ...common, entryPoints: ['server/src/cli/rulesCommand.ts'], outfile: 'dist/cli-rules.js' }),
 ]);

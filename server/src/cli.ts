@@ -7,7 +7,6 @@
  *   node dist/cli.js diff [--platform os/arch[/variant]] A B
  *   node dist/cli.js rules [ID…]
  */
-import { runLint } from './cli/lintCommand';
 import { programName, quietOnClosedPipe } from './cli/program';
 
 /** Set by the bundler from package.json (scripts/build.mjs); the sources run under tsx say 'dev'. */
@@ -91,8 +90,12 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   switch (command) {
-    case 'lint':
+    case 'lint': {
+      // Like every command, its own bundle (dist/cli-lint.js): the registry commands load the
+      // engine only when they lint (issue 13).
+      const { runLint } = await import('./cli/lintCommand');
       return runLint(rest, process.stdout, process.stderr, VERSION);
+    }
     case 'inspect': {
       const { runInspect } = await import('./cli/inspectCommand');
       return runInspect(rest, process.stdout, process.stderr);

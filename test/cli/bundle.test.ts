@@ -7,28 +7,34 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { assertCliBuilt, CLI_PATH, isolatedEnv, runProgram } from '../harness/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'manifest-lens-bundle-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs dist/cli.js with a preload that writes, at exit, the built-in modules that were loaded. */
-async function loadedModules(args: readonly string[]): Promise<{ code: number | null; modules: string[] }> {
+/** Runs dist/cli.js with a preload that writes, at exit, the built-in modules and the files of dist/ that were loaded. */
+async function loadedModules(args: readonly string[]): Promise<{ code: number | null; modules: string[]; bundles: string[] }> {
   assertCliBuilt();
   const out = join(dir, `modules-${Math.random().toString(36).slice(2)}.json`);
   const probe = join(dir, 'probe.cjs');
-  writeFileSync(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.moduleLoadList)));\n`);
+  writeFileSync(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ modules: process.moduleLoadList, files: Object.keys(require.cache) })));\n`);
   const home = isolatedEnv();
   try {
     const r = await runProgram(process.execPath, ['--require', probe, CLI_PATH, ...args], { env: home.env });
-    return { code: r.code, modules: (JSON.parse(readFileSync(out, 'utf8')) as string[]).map((m) => m.replace(/^NativeModule /, '')) };
+    const loaded = JSON.parse(readFileSync(out, 'utf8')) as { modules: string[]; files: string[] };
+    return {
+      code: r.code,
+      modules: loaded.modules.map((m) => m.replace(/^NativeModule /, '')),
+      bundles: loaded.files.filter((f) => f.startsWith(DIST)).map((f) => basename(f)),
+    };
   } finally {
     home.cleanup();
   }
 }
 
+const DIST = dirname(CLI_PATH);
 const SAMPLE = join(__dirname, '..', '..', 'samples', 'podman-22196-child.json');
 
 test('lint loads no HTTP client: neither node:http, node:http2 nor node:tls', async () => {
@@ -45,6 +51,16 @@ test('inspect loads its networking but not node:http2 nor node:child_process (no
   assert.ok(modules.includes('http'), 'the probe sees what inspect loaded (undici loads node:http)');
   assert.ok(!modules.includes('http2'), 'node:http2 loaded at start');
   assert.ok(!modules.includes('child_process'), 'node:child_process loaded at start');
+});
+
+test('inspect without --lint loads no engine; lint and inspect --lint do (dist/cli-lint.js)', async () => {
+  const lint = await loadedModules(['lint', SAMPLE]);
+  assert.ok(lint.bundles.includes('cli-lint.js'), `the probe sees the bundles: ${lint.bundles.join(', ')}`);
+  assert.ok(!lint.bundles.includes('cli-inspect.js'), 'lint loaded the registry command');
+  const inspect = await loadedModules(['inspect', '--no-creds', '--timeout', '5', '127.0.0.1:1/none/repo:tag']);
+  assert.equal(inspect.code, 3, 'a registry that cannot be reached');
+  assert.ok(inspect.bundles.includes('cli-inspect.js'), `inspect's own bundle: ${inspect.bundles.join(', ')}`);
+  assert.ok(!inspect.bundles.includes('cli-lint.js'), `inspect loaded the engine without --lint: ${inspect.bundles.join(', ')}`);
 });
 
 test('the HTTP/2 constants the lazy shim gives undici are node:http2\'s', () => {
