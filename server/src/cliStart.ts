@@ -6,17 +6,19 @@
  *    single cost). Node keeps the cache outside the install (NODE_COMPILE_CACHE, else the OS
  *    temp directory), so a read-only install works, and reports a cache it cannot write instead
  *    of throwing: only the start is slower then. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
- *    (Node 20 has no such API; a node:vm `cachedData` cache was tried there and measured no
- *    clear gain on this machine, so it was left out.)
+ *    Older Node (20) has no such API: there the CLI keeps a V8 code cache of its own bundles in
+ *    the user's cache directory (cli/codeCache.ts; MANIFEST_LENS_CODE_CACHE=0 turns it off).
  *  - The V8 flags of the registry commands, set before any of their code is compiled: V8
  *    rejects a cache made under other flags.
  * Kept apart from cli.ts so that the cache also covers the CLI's own code.
  */
 import * as nodeModule from 'node:module';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { installCodeCache } from './cli/codeCache';
 
 // The commands that talk to a registry run with cli/registrySession.ts's oneShotEngineFlags.
-if (process.argv[2] === 'inspect' || process.argv[2] === 'digest') {
+const oneShot = process.argv[2] === 'inspect' || process.argv[2] === 'digest';
+if (oneShot) {
   try {
     (require('node:v8') as typeof import('node:v8')).setFlagsFromString('--liftoff-only');
   } catch {
@@ -25,9 +27,18 @@ if (process.argv[2] === 'inspect' || process.argv[2] === 'digest') {
 }
 
 const enableCompileCache = (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache;
-if (typeof enableCompileCache === 'function' && !process.env.NODE_DISABLE_COMPILE_CACHE) {
+if (typeof enableCompileCache === 'function') {
+  if (!process.env.NODE_DISABLE_COMPILE_CACHE) {
+    try {
+      enableCompileCache(); // reports a cache it cannot use instead of throwing; the try is for releases that might
+    } catch {
+      // no cache: only a slower start
+    }
+  }
+} else {
   try {
-    enableCompileCache(); // reports a cache it cannot use instead of throwing; the try is for releases that might
+    // Our bundles only (dist/cli-*.js, next to this file): each one's cache is keyed to its bytes.
+    installCodeCache((file) => dirname(file) === __dirname && /^cli-[a-z]+\.js$/.test(basename(file)), oneShot ? 'liftoff' : 'default');
   } catch {
     // no cache: only a slower start
   }

@@ -1,0 +1,142 @@
+/**
+ * The CLI's own V8 code cache on Node releases without module.enableCompileCache (cli/codeCache.ts,
+ * issue 13): where it lives, how it is turned off, and that a stale, foreign or damaged cache is
+ * never used and never breaks a command — checked on the built CLI.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as nodeModule from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { after, test } from 'node:test';
+import { cacheHeader, codeCacheDir, decodeCache, encodeCache } from '../../server/src/cli/codeCache';
+import { assertCliBuilt, isolatedEnv, runCli } from '../harness/cli';
+
+const dir = mkdtempSync(join(tmpdir(), 'manifest-lens-code-cache-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const SAMPLE = join(__dirname, '..', '..', 'samples', 'podman-22196-child.json');
+const HAS_NODE_COMPILE_CACHE = typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+const SKIP_NODE_CACHE = HAS_NODE_COMPILE_CACHE
+  ? `SKIPPED: this Node (${process.version}) has module.enableCompileCache, which the CLI uses instead of its own cache`
+  : false;
+
+test('the cache directory: MANIFEST_LENS_CACHE_DIR, XDG_CACHE_HOME, the platform default; off by MANIFEST_LENS_CODE_CACHE=0 or NODE_DISABLE_COMPILE_CACHE', () => {
+  const home = (): string => '/home/u';
+  assert.equal(codeCacheDir({ MANIFEST_LENS_CACHE_DIR: '/c', XDG_CACHE_HOME: '/x' }, 'linux', home), '/c');
+  assert.equal(codeCacheDir({ XDG_CACHE_HOME: '/x' }, 'linux', home), join('/x', 'manifest-lens'));
+  assert.equal(codeCacheDir({}, 'linux', home), join('/home/u', '.cache', 'manifest-lens'));
+  assert.equal(codeCacheDir({}, 'darwin', home), join('/home/u', 'Library', 'Caches', 'manifest-lens'));
+  assert.equal(codeCacheDir({ LOCALAPPDATA: 'C:\\L' }, 'win32', home), join('C:\\L', 'manifest-lens'));
+  assert.equal(codeCacheDir({ MANIFEST_LENS_CODE_CACHE: '0', XDG_CACHE_HOME: '/x' }, 'linux', home), undefined);
+  assert.equal(codeCacheDir({ NODE_DISABLE_COMPILE_CACHE: '1', XDG_CACHE_HOME: '/x' }, 'linux', home), undefined);
+  assert.equal(codeCacheDir({}, 'linux', () => { throw new Error('no home'); }), undefined);
+});
+
+test('a cache file is used only when it was made from these exact bytes and arrives whole', () => {
+  const source = Buffer.from('module.exports = 1;\n');
+  const header = cacheHeader(source, crc32, 'default');
+  const payload = Buffer.from(Array.from({ length: 300 }, (_, i) => i % 251));
+  const file = encodeCache(header, payload, crc32);
+  assert.deepEqual(decodeCache(file, header, crc32), payload);
+  const flipped = Buffer.from(file);
+  flipped[flipped.length - 100] ^= 0x10;
+  assert.equal(decodeCache(flipped, header, crc32), undefined, 'a damaged payload');
+  assert.equal(decodeCache(file.subarray(0, file.length - 1), header, crc32), undefined, 'a truncated file');
+  assert.equal(decodeCache(Buffer.concat([file, Buffer.from([0])]), header, crc32), undefined, 'bytes past the payload');
+  const edited = Buffer.from('module.exports = 2;\n'); // same length, other bytes: V8 alone would accept its cache
+  assert.equal(decodeCache(file, cacheHeader(edited, crc32, 'default'), crc32), undefined, 'a cache of other source bytes');
+  assert.equal(decodeCache(file, cacheHeader(source, crc32, 'liftoff'), crc32), undefined, 'a cache made under other V8 flags');
+  assert.equal(decodeCache(Buffer.from('garbage without a line break'), header, crc32), undefined);
+  assert.equal(decodeCache(Buffer.alloc(0), header, crc32), undefined);
+});
+
+/** The cache files in `d`, each with its inode and modification time (a rewrite, a rename into place, changes both). */
+function cacheFiles(d: string): Map<string, string> {
+  let names: string[] = [];
+  try {
+    names = readdirSync(d);
+  } catch {
+    // not made
+  }
+  return new Map(names.map((n) => {
+    const st = statSync(join(d, n));
+    return [n, `${st.ino}:${st.mtimeMs}`];
+  }));
+}
+
+test('lint writes the cache at its first run, reads it at the next, and prints the same either way', { skip: SKIP_NODE_CACHE }, async () => {
+  assertCliBuilt();
+  const cacheDir = join(dir, 'lint');
+  const home = isolatedEnv({ MANIFEST_LENS_CACHE_DIR: cacheDir });
+  try {
+    const first = await runCli(['lint', SAMPLE], { env: home.env });
+    assert.equal(first.code, 1, first.stderr);
+    const written = cacheFiles(cacheDir);
+    assert.deepEqual([...written.keys()].sort(), ['v8-cli-lint-default.cache', 'v8-cli-main-default.cache']);
+    const second = await runCli(['lint', SAMPLE], { env: home.env });
+    assert.equal(second.code, first.code);
+    assert.deepEqual(second.stdout, first.stdout);
+    assert.equal(second.stderr, first.stderr);
+    // A cache that was read and accepted is not written again (a rejected one would be).
+    assert.deepEqual(cacheFiles(cacheDir), written, 'the second run rewrote the cache: it did not use it');
+    assert.equal((statSync(cacheDir).mode & 0o777).toString(8), '700', 'the cache directory is the user\'s only');
+  } finally {
+    home.cleanup();
+  }
+});
+
+test('a damaged, foreign or empty cache is ignored and replaced; the command works and prints the same', { skip: SKIP_NODE_CACHE }, async () => {
+  assertCliBuilt();
+  const cacheDir = join(dir, 'damaged');
+  const home = isolatedEnv({ MANIFEST_LENS_CACHE_DIR: cacheDir });
+  try {
+    const clean = await runCli(['lint', SAMPLE], { env: home.env });
+    const main = join(cacheDir, 'v8-cli-main-default.cache');
+    const lint = join(cacheDir, 'v8-cli-lint-default.cache');
+    const good = readFileSync(lint);
+    const damaged = Buffer.from(good);
+    for (let i = good.indexOf(0x0a) + 1; i < damaged.length; i += 97) damaged[i] ^= 0xff; // bytecode V8 would run as is
+    writeFileSync(lint, damaged);
+    writeFileSync(main, 'not a cache at all\n');
+    const r = await runCli(['lint', SAMPLE], { env: home.env });
+    assert.equal(r.code, clean.code, r.stderr);
+    assert.deepEqual(r.stdout, clean.stdout);
+    assert.equal(r.stderr, clean.stderr);
+    assert.notDeepEqual(readFileSync(lint), damaged, 'the damaged cache was replaced');
+    assert.match(readFileSync(main, 'latin1'), /^manifest-lens-code-cache /, 'the foreign file was replaced');
+    const replaced = cacheFiles(cacheDir);
+    const next = await runCli(['lint', SAMPLE], { env: home.env });
+    assert.deepEqual(next.stdout, clean.stdout);
+    assert.deepEqual(cacheFiles(cacheDir), replaced, 'the replacements are good caches: the next run uses them');
+    writeFileSync(lint, '');
+    const again = await runCli(['lint', SAMPLE], { env: home.env });
+    assert.deepEqual(again.stdout, clean.stdout);
+  } finally {
+    home.cleanup();
+  }
+});
+
+test('MANIFEST_LENS_CODE_CACHE=0 writes nothing; an unwritable cache directory only costs the cache', { skip: SKIP_NODE_CACHE }, async () => {
+  assertCliBuilt();
+  const off = join(dir, 'off');
+  const home = isolatedEnv({ MANIFEST_LENS_CACHE_DIR: off, MANIFEST_LENS_CODE_CACHE: '0' });
+  try {
+    const r = await runCli(['lint', SAMPLE], { env: home.env });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(cacheFiles(off).size, 0);
+  } finally {
+    home.cleanup();
+  }
+  const blocker = join(dir, 'a-file');
+  writeFileSync(blocker, 'x');
+  const blocked = isolatedEnv({ MANIFEST_LENS_CACHE_DIR: join(blocker, 'cache') });
+  try {
+    const r = await runCli(['lint', SAMPLE], { env: blocked.env });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout.toString(), /mixed-config-media-type/);
+  } finally {
+    blocked.cleanup();
+  }
+});
