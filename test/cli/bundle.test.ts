@@ -53,6 +53,13 @@ test('inspect loads its networking but not node:http2 nor node:child_process (no
   assert.ok(!modules.includes('child_process'), 'node:child_process loaded at start');
 });
 
+test('lint of a file loads neither node:crypto (layouts hash their blobs on first use) nor the code cache\'s node:zlib and node:vm', async () => {
+  const { code, modules } = await loadedModules(['lint', SAMPLE]);
+  assert.equal(code, 1, 'the sample has an error finding');
+  assert.ok(modules.includes('fs'), 'the probe sees what lint loaded');
+  for (const m of ['crypto', 'zlib', 'vm']) assert.ok(!modules.includes(m), `lint loaded ${m}`);
+});
+
 test('inspect without --lint loads no engine; lint and inspect --lint do (dist/cli-lint.js)', async () => {
   const lint = await loadedModules(['lint', SAMPLE]);
   assert.ok(lint.bundles.includes('cli-lint.js'), `the probe sees the bundles: ${lint.bundles.join(', ')}`);

@@ -1,7 +1,8 @@
 /**
- * The CLI's own V8 code cache on Node releases without module.enableCompileCache (cli/codeCache.ts,
- * issue 13): where it lives, how it is turned off, and that a stale, foreign or damaged cache is
- * never used and never breaks a command — checked on the built CLI.
+ * The registry commands' own V8 code cache on Node releases without module.enableCompileCache
+ * (cli/codeCache.ts, issue 13): where it lives, how it is turned off, and that a stale, foreign or
+ * damaged cache is never used and never breaks a command — checked on the built CLI, with
+ * `inspect` of a registry that refuses the connection (it loads all its code, then fails fast).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,9 @@ const dir = mkdtempSync(join(tmpdir(), 'manifest-lens-code-cache-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const SAMPLE = join(__dirname, '..', '..', 'samples', 'podman-22196-child.json');
+const INSPECT = ['inspect', '--no-creds', '--timeout', '5', '127.0.0.1:1/none/repo:tag'];
+const MAIN = 'v8-cli-main-liftoff.cache';
+const BUNDLE = 'v8-cli-inspect-liftoff.cache';
 const HAS_NODE_COMPILE_CACHE = typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === 'function';
 const SKIP_NODE_CACHE = HAS_NODE_COMPILE_CACHE
   ? `SKIPPED: this Node (${process.version}) has module.enableCompileCache, which the CLI uses instead of its own cache`
@@ -66,16 +70,19 @@ function cacheFiles(d: string): Map<string, string> {
   }));
 }
 
-test('lint writes the cache at its first run, reads it at the next, and prints the same either way', { skip: SKIP_NODE_CACHE }, async () => {
+test('inspect writes the cache at its first run, reads it at the next, and prints the same either way; lint keeps none', { skip: SKIP_NODE_CACHE }, async () => {
   assertCliBuilt();
-  const cacheDir = join(dir, 'lint');
+  const cacheDir = join(dir, 'first');
   const home = isolatedEnv({ MANIFEST_LENS_CACHE_DIR: cacheDir });
   try {
-    const first = await runCli(['lint', SAMPLE], { env: home.env });
-    assert.equal(first.code, 1, first.stderr);
+    const lint = await runCli(['lint', SAMPLE], { env: home.env });
+    assert.equal(lint.code, 1, lint.stderr);
+    assert.equal(cacheFiles(cacheDir).size, 0, 'lint wrote a cache: for its bundle, reading one costs what compiling does');
+    const first = await runCli(INSPECT, { env: home.env });
+    assert.equal(first.code, 3, first.stderr);
     const written = cacheFiles(cacheDir);
-    assert.deepEqual([...written.keys()].sort(), ['v8-cli-lint-default.cache', 'v8-cli-main-default.cache']);
-    const second = await runCli(['lint', SAMPLE], { env: home.env });
+    assert.deepEqual([...written.keys()].sort(), [BUNDLE, MAIN]);
+    const second = await runCli(INSPECT, { env: home.env });
     assert.equal(second.code, first.code);
     assert.deepEqual(second.stdout, first.stdout);
     assert.equal(second.stderr, first.stderr);
@@ -92,27 +99,28 @@ test('a damaged, foreign or empty cache is ignored and replaced; the command wor
   const cacheDir = join(dir, 'damaged');
   const home = isolatedEnv({ MANIFEST_LENS_CACHE_DIR: cacheDir });
   try {
-    const clean = await runCli(['lint', SAMPLE], { env: home.env });
-    const main = join(cacheDir, 'v8-cli-main-default.cache');
-    const lint = join(cacheDir, 'v8-cli-lint-default.cache');
-    const good = readFileSync(lint);
+    const clean = await runCli(INSPECT, { env: home.env });
+    assert.equal(clean.code, 3, clean.stderr);
+    const main = join(cacheDir, MAIN);
+    const bundle = join(cacheDir, BUNDLE);
+    const good = readFileSync(bundle);
     const damaged = Buffer.from(good);
     for (let i = good.indexOf(0x0a) + 1; i < damaged.length; i += 97) damaged[i] ^= 0xff; // bytecode V8 would run as is
-    writeFileSync(lint, damaged);
+    writeFileSync(bundle, damaged);
     writeFileSync(main, 'not a cache at all\n');
-    const r = await runCli(['lint', SAMPLE], { env: home.env });
+    const r = await runCli(INSPECT, { env: home.env });
     assert.equal(r.code, clean.code, r.stderr);
     assert.deepEqual(r.stdout, clean.stdout);
     assert.equal(r.stderr, clean.stderr);
-    assert.notDeepEqual(readFileSync(lint), damaged, 'the damaged cache was replaced');
+    assert.notDeepEqual(readFileSync(bundle), damaged, 'the damaged cache was replaced');
     assert.match(readFileSync(main, 'latin1'), /^manifest-lens-code-cache /, 'the foreign file was replaced');
     const replaced = cacheFiles(cacheDir);
-    const next = await runCli(['lint', SAMPLE], { env: home.env });
-    assert.deepEqual(next.stdout, clean.stdout);
+    const next = await runCli(INSPECT, { env: home.env });
+    assert.equal(next.stderr, clean.stderr);
     assert.deepEqual(cacheFiles(cacheDir), replaced, 'the replacements are good caches: the next run uses them');
-    writeFileSync(lint, '');
-    const again = await runCli(['lint', SAMPLE], { env: home.env });
-    assert.deepEqual(again.stdout, clean.stdout);
+    writeFileSync(bundle, '');
+    const again = await runCli(INSPECT, { env: home.env });
+    assert.equal(again.stderr, clean.stderr);
   } finally {
     home.cleanup();
   }
@@ -123,8 +131,8 @@ test('MANIFEST_LENS_CODE_CACHE=0 writes nothing; an unwritable cache directory o
   const off = join(dir, 'off');
   const home = isolatedEnv({ MANIFEST_LENS_CACHE_DIR: off, MANIFEST_LENS_CODE_CACHE: '0' });
   try {
-    const r = await runCli(['lint', SAMPLE], { env: home.env });
-    assert.equal(r.code, 1, r.stderr);
+    const r = await runCli(INSPECT, { env: home.env });
+    assert.equal(r.code, 3, r.stderr);
     assert.equal(cacheFiles(off).size, 0);
   } finally {
     home.cleanup();
@@ -133,9 +141,9 @@ test('MANIFEST_LENS_CODE_CACHE=0 writes nothing; an unwritable cache directory o
   writeFileSync(blocker, 'x');
   const blocked = isolatedEnv({ MANIFEST_LENS_CACHE_DIR: join(blocker, 'cache') });
   try {
-    const r = await runCli(['lint', SAMPLE], { env: blocked.env });
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout.toString(), /mixed-config-media-type/);
+    const r = await runCli(INSPECT, { env: blocked.env });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /refused the connection/);
   } finally {
     blocked.cleanup();
   }
