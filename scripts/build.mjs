@@ -40,13 +40,16 @@ const splitCli = {
 };
 // `undici` in the bundles is scripts/undici-lean.cjs: request, Agent and ProxyAgent without fetch,
 // WebSocket, caches and mocks, about half of undici's bytes; and node:http2, which undici loads
-// at start for a protocol we never ask for, is scripts/http2-lazy.cjs, loaded on first use.
+// at start for a protocol we never ask for, is scripts/http2-lazy.cjs, loaded on first use; the
+// node:assert of undici's invariants is scripts/assert-lazy.cjs, which loads it only when one fails.
 const leanUndici = {
   name: 'lean-undici',
   setup(build) {
     build.onResolve({ filter: /^undici$/ }, () => ({ path: new URL('./undici-lean.cjs', import.meta.url).pathname }));
     build.onResolve({ filter: /^(node:)?http2$/ }, (args) =>
       /node_modules[\\/]undici[\\/]/.test(args.importer) ? { path: new URL('./http2-lazy.cjs', import.meta.url).pathname } : undefined);
+    build.onResolve({ filter: /^(node:)?assert$/ }, (args) =>
+      /node_modules[\\/]undici[\\/]/.test(args.importer) ? { path: new URL('./assert-lazy.cjs', import.meta.url).pathname } : undefined);
   },
 };
 
