@@ -50,9 +50,23 @@ test('inspect loads its networking but not node:http2 nor node:child_process (no
   assert.ok(modules.includes('http'), 'the probe sees what inspect loaded (undici loads node:http)');
   assert.ok(!modules.includes('http2'), 'node:http2 loaded at start');
   assert.ok(!modules.includes('child_process'), 'node:child_process loaded at start');
+  // undici's invariants use scripts/assert-lazy.cjs; the credentials are read with fs.readFile.
+  for (const m of ['assert', 'fs/promises', 'zlib']) assert.ok(!modules.includes(m), `node:${m} loaded at start`);
 });
 
-test('lint of a file loads neither node:crypto (layouts hash their blobs on first use), the code cache\'s node:zlib and node:vm, nor node:net (its output is written directly, not through process.stdout)', async () => {
+test('the assert undici gets in the bundles passes what holds and throws node:assert\'s AssertionError for what does not', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const lazy = require('../../scripts/assert-lazy.cjs') as ((value: unknown, message?: string | Error) => void) & { ok: unknown };
+  assert.doesNotThrow(() => lazy(1));
+  assert.doesNotThrow(() => lazy({}));
+  assert.throws(() => lazy(0), assert.AssertionError);
+  assert.throws(() => lazy(null, 'the invariant'), (e: Error) => e instanceof assert.AssertionError && e.message === 'the invariant');
+  const own = new TypeError('own');
+  assert.throws(() => lazy(false, own), (e) => e === own);
+  assert.equal(lazy.ok, lazy);
+});
+
+test('lint of a file loads neither node:crypto (layouts hash their blobs on first use), node:vm (the registry commands\' code cache), node:zlib, nor node:net (its output is written directly, not through process.stdout)', async () => {
   const { code, modules } = await loadedModules(['lint', SAMPLE]);
   assert.equal(code, 1, 'the sample has an error finding');
   assert.ok(modules.includes('fs'), 'the probe sees what lint loaded');

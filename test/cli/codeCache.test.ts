@@ -9,9 +9,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import * as nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { after, test } from 'node:test';
-import { cacheHeader, codeCacheDir, decodeCache, encodeCache } from '../../server/src/cli/codeCache';
+import { cacheHeader, codeCacheDir, decodeCache, encodeCache, sha256 } from '../../server/src/cli/codeCache';
 import { assertCliBuilt, isolatedEnv, runCli } from '../harness/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'manifest-lens-code-cache-'));
@@ -39,21 +38,22 @@ test('the cache directory: MANIFEST_LENS_CACHE_DIR, XDG_CACHE_HOME, the platform
 });
 
 test('a cache file is used only when it was made from these exact bytes and arrives whole', () => {
+  const sum = sha256()!;
   const source = Buffer.from('module.exports = 1;\n');
-  const header = cacheHeader(source, crc32, 'default');
+  const header = cacheHeader(source, sum, 'default');
   const payload = Buffer.from(Array.from({ length: 300 }, (_, i) => i % 251));
-  const file = encodeCache(header, payload, crc32);
-  assert.deepEqual(decodeCache(file, header, crc32), payload);
+  const file = encodeCache(header, payload, sum);
+  assert.deepEqual(decodeCache(file, header, sum), payload);
   const flipped = Buffer.from(file);
   flipped[flipped.length - 100] ^= 0x10;
-  assert.equal(decodeCache(flipped, header, crc32), undefined, 'a damaged payload');
-  assert.equal(decodeCache(file.subarray(0, file.length - 1), header, crc32), undefined, 'a truncated file');
-  assert.equal(decodeCache(Buffer.concat([file, Buffer.from([0])]), header, crc32), undefined, 'bytes past the payload');
+  assert.equal(decodeCache(flipped, header, sum), undefined, 'a damaged payload');
+  assert.equal(decodeCache(file.subarray(0, file.length - 1), header, sum), undefined, 'a truncated file');
+  assert.equal(decodeCache(Buffer.concat([file, Buffer.from([0])]), header, sum), undefined, 'bytes past the payload');
   const edited = Buffer.from('module.exports = 2;\n'); // same length, other bytes: V8 alone would accept its cache
-  assert.equal(decodeCache(file, cacheHeader(edited, crc32, 'default'), crc32), undefined, 'a cache of other source bytes');
-  assert.equal(decodeCache(file, cacheHeader(source, crc32, 'liftoff'), crc32), undefined, 'a cache made under other V8 flags');
-  assert.equal(decodeCache(Buffer.from('garbage without a line break'), header, crc32), undefined);
-  assert.equal(decodeCache(Buffer.alloc(0), header, crc32), undefined);
+  assert.equal(decodeCache(file, cacheHeader(edited, sum, 'default'), sum), undefined, 'a cache of other source bytes');
+  assert.equal(decodeCache(file, cacheHeader(source, sum, 'liftoff'), sum), undefined, 'a cache made under other V8 flags');
+  assert.equal(decodeCache(Buffer.from('garbage without a line break'), header, sum), undefined);
+  assert.equal(decodeCache(Buffer.alloc(0), header, sum), undefined);
 });
 
 /** The cache files in `d`, each with its inode and modification time (a rewrite, a rename into place, changes both). */

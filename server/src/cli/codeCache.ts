@@ -12,9 +12,9 @@
  * on macOS), one `v8-*.cache` file per bundle. Off: `MANIFEST_LENS_CODE_CACHE=0` (or Node's
  * `NODE_DISABLE_COMPILE_CACHE=1`). Nothing in it is needed: deleting it costs one slower start.
  *
- * A cache is only used when its header matches this very bundle (its length and CRC-32, the Node
+ * A cache is only used when its header matches this very bundle (its length and SHA-256, the Node
  * version, the architecture and the V8 flags set for the command) and its payload matches the
- * CRC-32 in the header: release builds of V8 do not checksum a code cache, and a stale or damaged
+ * SHA-256 in the header: release builds of V8 do not checksum a code cache, and a stale or damaged
  * one must never run. Anything else (a missing, foreign, truncated or corrupt file; a cache V8
  * rejects; a directory that cannot be written) means compiling as Node would, and at most
  * rewriting the file. Writes go to a temporary file renamed into place, so that two processes
@@ -27,7 +27,7 @@ import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 
 /** Bumped when the header's layout changes, so an older file is never misread. */
-const FORMAT = 'manifest-lens-code-cache 1';
+const FORMAT = 'manifest-lens-code-cache 2';
 
 /** The cache directory for this environment, or undefined when caching is turned off. */
 export function codeCacheDir(env: NodeJS.ProcessEnv = process.env, platform: string = process.platform, home: () => string = homedir): string | undefined {
@@ -45,38 +45,42 @@ export function codeCacheDir(env: NodeJS.ProcessEnv = process.env, platform: str
   return platform === 'darwin' ? join(h, 'Library', 'Caches', 'manifest-lens') : join(h, '.cache', 'manifest-lens');
 }
 
-type Crc32 = (data: Uint8Array | string) => number;
+/** A checksum of some bytes, as text. */
+export type Checksum = (data: Uint8Array) => string;
 
-/** zlib.crc32 (Node ≥ 20.15, native): loaded only when a cache is used. */
-function crc32(): Crc32 | undefined {
+/**
+ * SHA-256 from node:crypto, which every command that uses the cache loads anyway (to verify
+ * what it fetches); faster than zlib's CRC-32 here, and no module of its own to load.
+ */
+export function sha256(): Checksum | undefined {
   try {
-    const f = (require('node:zlib') as { crc32?: Crc32 }).crc32;
-    return typeof f === 'function' ? f : undefined;
+    const { createHash } = require('node:crypto') as typeof import('node:crypto');
+    return (data) => createHash('sha256').update(data).digest('hex');
   } catch {
     return undefined;
   }
 }
 
 /** The first line of a cache file: what it was made from. `tag` names the V8 flags it was made under. */
-export function cacheHeader(source: Buffer, crc: Crc32, tag: string): string {
-  return `${FORMAT} ${process.version} ${process.arch} ${tag} ${source.length} ${crc(source)}`;
+export function cacheHeader(source: Buffer, sum: Checksum, tag: string): string {
+  return `${FORMAT} ${process.version} ${process.arch} ${tag} ${source.length} ${sum(source)}`;
 }
 
-/** `header payloadLength payloadCrc\n` + payload. */
-export function encodeCache(header: string, payload: Buffer, crc: Crc32): Buffer {
-  return Buffer.concat([Buffer.from(`${header} ${payload.length} ${crc(payload)}\n`, 'latin1'), payload]);
+/** `header payloadLength payloadChecksum\n` + payload. */
+export function encodeCache(header: string, payload: Buffer, sum: Checksum): Buffer {
+  return Buffer.concat([Buffer.from(`${header} ${payload.length} ${sum(payload)}\n`, 'latin1'), payload]);
 }
 
 /** The payload of a cache file made for `header`, or undefined when it is not exactly that, whole. */
-export function decodeCache(file: Buffer, header: string, crc: Crc32): Buffer | undefined {
+export function decodeCache(file: Buffer, header: string, sum: Checksum): Buffer | undefined {
   const nl = file.indexOf(0x0a);
   if (nl < 0 || nl > 512) return undefined;
   const line = file.toString('latin1', 0, nl);
   if (!line.startsWith(`${header} `)) return undefined;
-  const m = /^(\d+) (\d+)$/.exec(line.slice(header.length + 1));
+  const m = /^(\d+) ([0-9a-f]+)$/.exec(line.slice(header.length + 1));
   if (!m) return undefined;
   const payload = file.subarray(nl + 1);
-  if (payload.length !== Number(m[1]) || crc(payload) !== Number(m[2])) return undefined;
+  if (payload.length !== Number(m[1]) || sum(payload) !== m[2]) return undefined;
   return payload;
 }
 
@@ -101,8 +105,8 @@ export function installCodeCache(shouldCache: (filename: string) => boolean, tag
   };
   const original = M._extensions?.['.js'];
   if (!dir || !original || typeof M.wrap !== 'function' || typeof M._resolveFilename !== 'function') return false;
-  const crc = crc32();
-  if (!crc) return false;
+  const sum = sha256();
+  if (!sum) return false;
   const wrapperPrefix = M.wrap('\u0000').indexOf('\u0000');
   const pending: Pending[] = [];
   let exitHook = false;
@@ -111,10 +115,10 @@ export function installCodeCache(shouldCache: (filename: string) => boolean, tag
     if (!shouldCache(filename)) return original.call(this, module, filename);
     const bytes = readFileSync(filename);
     const file = join(dir, `v8-${basename(filename, '.js')}-${tag}.cache`);
-    const header = cacheHeader(bytes, crc, tag);
+    const header = cacheHeader(bytes, sum, tag);
     let cachedData: Buffer | undefined;
     try {
-      cachedData = decodeCache(readFileSync(file), header, crc);
+      cachedData = decodeCache(readFileSync(file), header, sum);
     } catch {
       // none yet, or unreadable: compile as usual
     }
@@ -124,7 +128,7 @@ export function installCodeCache(shouldCache: (filename: string) => boolean, tag
       pending.push({ script, file, header });
       if (!exitHook) {
         exitHook = true;
-        process.once('exit', () => writeCaches(pending, dir, crc));
+        process.once('exit', () => writeCaches(pending, dir, sum));
       }
     }
     const fn = script.runInThisContext({ displayErrors: true }) as (this: unknown, ...args: unknown[]) => void;
@@ -138,7 +142,7 @@ export function installCodeCache(shouldCache: (filename: string) => boolean, tag
 }
 
 /** At exit: the code V8 compiled for each bundle without a usable cache, written for the next start. Never throws. */
-function writeCaches(pending: readonly Pending[], dir: string, crc: Crc32): void {
+function writeCaches(pending: readonly Pending[], dir: string, sum: Checksum): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch {
@@ -147,7 +151,7 @@ function writeCaches(pending: readonly Pending[], dir: string, crc: Crc32): void
   for (const p of pending) {
     const tmp = `${p.file}.${process.pid}.tmp`;
     try {
-      writeFileSync(tmp, encodeCache(p.header, p.script.createCachedData(), crc), { mode: 0o600 });
+      writeFileSync(tmp, encodeCache(p.header, p.script.createCachedData(), sum), { mode: 0o600 });
       renameSync(tmp, p.file);
     } catch {
       try {
