@@ -5,6 +5,7 @@
  * `inspect` of a registry that refuses the connection (it loads all its code, then fails fast).
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
@@ -121,6 +122,14 @@ test('a damaged, foreign or empty cache is ignored and replaced; the command wor
     writeFileSync(bundle, '');
     const again = await runCli(INSPECT, { env: home.env });
     assert.equal(again.stderr, clean.stderr);
+    if (process.platform !== 'win32') {
+      // A FIFO in the cache's place: reading it must not wait for a writer that never comes.
+      rmSync(bundle);
+      execFileSync('mkfifo', [bundle]);
+      const fifo = await runCli(INSPECT, { env: home.env, timeoutMs: 20_000 });
+      assert.equal(fifo.code, clean.code, fifo.stderr);
+      assert.equal(fifo.stderr, clean.stderr);
+    }
   } finally {
     home.cleanup();
   }

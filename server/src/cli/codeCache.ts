@@ -21,7 +21,7 @@
  * starting at once never read half a cache.
  */
 import * as nodeModule from 'node:module';
-import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -84,6 +84,38 @@ export function decodeCache(file: Buffer, header: string, sum: Checksum): Buffer
   return payload;
 }
 
+/** No bundle's cache comes near this; a larger "cache" is not one. */
+const MAX_CACHE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The bytes of a cache file, or undefined. Only a regular file of a sane size is read, and it is
+ * opened non-blocking: a FIFO or a device put in its place must not hang or flood the command.
+ */
+export function readCacheFile(file: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch {
+    return undefined; // none yet, or unreadable
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > MAX_CACHE_BYTES) return undefined;
+    const buf = Buffer.allocUnsafe(st.size);
+    let n = 0;
+    while (n < buf.length) {
+      const got = readSync(fd, buf, n, buf.length - n, n);
+      if (got === 0) break;
+      n += got;
+    }
+    return n === buf.length ? buf : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 interface Pending {
   readonly script: Script;
   readonly file: string;
@@ -116,12 +148,8 @@ export function installCodeCache(shouldCache: (filename: string) => boolean, tag
     const bytes = readFileSync(filename);
     const file = join(dir, `v8-${basename(filename, '.js')}-${tag}.cache`);
     const header = cacheHeader(bytes, sum, tag);
-    let cachedData: Buffer | undefined;
-    try {
-      cachedData = decodeCache(readFileSync(file), header, sum);
-    } catch {
-      // none yet, or unreadable: compile as usual
-    }
+    const stored = readCacheFile(file);
+    const cachedData = stored && decodeCache(stored, header, sum);
     // Module.wrap's prefix shifts line 1: the negative offset keeps stack traces' columns the file's.
     const script = new Script(M.wrap!(bytes.toString('utf8')), { filename, cachedData, columnOffset: -wrapperPrefix });
     if (!cachedData || script.cachedDataRejected) {
