@@ -83,15 +83,13 @@ function asksForHelp(args: readonly string[]): boolean {
   return (end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
 }
 
-/** The commands that talk to a registry (they load node:net for it anyway). */
-const NETWORK_COMMANDS = new Set(['inspect', 'digest', 'tree', 'diff']);
-
 /**
- * Where the command writes: process.stdout and process.stderr for the registry commands (and on
- * Windows), direct synchronous writes for the others, which then start without node:net.
+ * Where the commands write: direct synchronous writes (cli/program.ts directOutput), which spare
+ * every start the creation of Node's stdout and stderr streams; on Windows, where console and
+ * pipe writes differ, those streams.
  */
-function outputs(command: string | undefined): { out: NodeJS.WritableStream; err: NodeJS.WritableStream } {
-  if (process.platform === 'win32' || (command !== undefined && NETWORK_COMMANDS.has(command))) {
+function outputs(): { out: NodeJS.WritableStream; err: NodeJS.WritableStream } {
+  if (process.platform === 'win32') {
     quietOnClosedPipe(process.stdout);
     return { out: process.stdout, err: process.stderr };
   }
@@ -146,7 +144,7 @@ async function main(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Writ
   }
 }
 
-const streams = outputs(process.argv[2]);
+const streams = outputs();
 
 main(process.argv.slice(2), streams.out, streams.err).then(
   (code) => { process.exitCode = code; },

@@ -40,10 +40,10 @@ export function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
 }
 
 /**
- * Standard output (fd 1) or error (fd 2) written with `fs.writeSync`, for the commands that make
- * no network request (lint, rules, help). Creating process.stdout and process.stderr for a pipe
- * loads node:net and makes a socket for each, about a tenth of a bare `node -e 0` (issue 13);
- * writes to a pipe or a file are synchronous on POSIX either way. The same behaviour as
+ * Standard output (fd 1) or error (fd 2) written with `fs.writeSync`. Creating process.stdout
+ * and process.stderr for a pipe loads node:net and makes a socket for each: about a tenth of a
+ * bare `node -e 0` for `lint`, and still 5-7% for the registry commands, which load node:net
+ * anyway (issue 13). Writes to a pipe, a file or a terminal are synchronous on POSIX either way. The same behaviour as
  * {@link quietOnClosedPipe}: a reader that went away (EPIPE) drops the rest quietly, any other
  * failure of standard output is one line on stderr and exit OUTPUT_ERROR_EXIT; a non-blocking
  * descriptor that is full (EAGAIN) is waited for.
@@ -76,6 +76,13 @@ export function directOutput(fd: 1 | 2): NodeJS.WritableStream {
     }
     return true;
   };
-  // Only write() is used by the commands given it (and `fd`, to compare destinations).
-  return { fd, isTTY: false, write } as unknown as NodeJS.WritableStream;
+  // The commands use write(), `fd` (to compare destinations) and `isTTY` (inspect ends a
+  // document's last line on a terminal); node:tty is loaded only if asked.
+  return {
+    fd,
+    write,
+    get isTTY(): boolean {
+      return (require('node:tty') as typeof import('node:tty')).isatty(fd);
+    },
+  } as unknown as NodeJS.WritableStream;
 }
