@@ -23,30 +23,50 @@ const common = {
 
 // Lean loading for the CLI's cold start (issue 13). dist/cli.js (cliStart.ts: the compile cache)
 // loads dist/cli-main.js (cli.ts: the dispatcher), which loads what the command needs:
-//  - dist/cli-lint.js: the engine, lint.ts and the lint command, one copy shared by `lint` and by
-//    the registry commands' --lint;
+//  - dist/cli-lint.js: the engine, lint.ts, the lint command and `inspect oci:DIR` (inspectLayout.ts),
+//    one copy shared by `lint` and by the registry commands' --lint, which load it only then;
 //  - dist/cli-inspect.js, cli-digest.js, cli-tree.js, cli-diff.js, cli-rules.js: each command's own code (cli.ts's
 //    `await import('./cli/…Command')`), so that `lint` never loads undici.
 const CLI_CHUNKS = { './cli/inspectCommand': './cli-inspect.js', './cli/digestCommand': './cli-digest.js', './cli/treeCommand': './cli-tree.js', './cli/diffCommand': './cli-diff.js', './cli/rulesCommand': './cli-rules.js', './cli/lintCommand': './cli-lint.js' };
-const CLI_LINT_ENTRY = { contents: "export * from './lint';\nexport * from './lintCommand';\n", resolveDir: 'server/src/cli', sourcefile: 'cli-lint.ts', loader: 'ts' };
+const CLI_LINT_ENTRY = { contents: "export * from './lint';\nexport * from './lintCommand';\nexport * from './inspectLayout';\n", resolveDir: 'server/src/cli', sourcefile: 'cli-lint.ts', loader: 'ts' };
 const splitCli = {
   name: 'split-cli',
   setup(build) {
     build.onResolve({ filter: /^\.\/cli\/(inspect|digest|tree|diff|rules|lint)Command$/ }, (args) =>
       /server[\\/]src[\\/]cli\.ts$/.test(args.importer) ? { path: CLI_CHUNKS[args.path], external: true } : undefined);
-    build.onResolve({ filter: /^\.\/lint$/ }, (args) =>
+    build.onResolve({ filter: /^\.\/(lint|inspectLayout)$/ }, (args) =>
       /server[\\/]src[\\/]cli[\\/](inspect|digest)Command\.ts$/.test(args.importer) ? { path: './cli-lint.js', external: true } : undefined);
   },
 };
 // `undici` in the bundles is scripts/undici-lean.cjs: request, Agent and ProxyAgent without fetch,
 // WebSocket, caches and mocks, about half of undici's bytes; and node:http2, which undici loads
-// at start for a protocol we never ask for, is scripts/http2-lazy.cjs, loaded on first use.
+// at start for a protocol we never ask for, is scripts/http2-lazy.cjs, loaded on first use; the
+// node:assert of undici's invariants is scripts/assert-lazy.cjs, which loads it only when one fails.
 const leanUndici = {
   name: 'lean-undici',
   setup(build) {
     build.onResolve({ filter: /^undici$/ }, () => ({ path: new URL('./undici-lean.cjs', import.meta.url).pathname }));
     build.onResolve({ filter: /^(node:)?http2$/ }, (args) =>
       /node_modules[\\/]undici[\\/]/.test(args.importer) ? { path: new URL('./http2-lazy.cjs', import.meta.url).pathname } : undefined);
+    build.onResolve({ filter: /^(node:)?assert$/ }, (args) =>
+      /node_modules[\\/]undici[\\/]/.test(args.importer) ? { path: new URL('./assert-lazy.cjs', import.meta.url).pathname } : undefined);
+  },
+};
+
+// jsonc-parser declares no "sideEffects", so esbuild keeps every top-level statement of the modules
+// it bundles, including string-intern.js's tables of indentation strings (1,200 strings built at
+// load, about a third of the engine's start-up allocation) that only its formatter reads, which
+// the CLI never calls. Its modules have no other side effect: marking them so lets esbuild drop
+// what nothing uses (issue 13).
+const jsoncSideEffectFree = {
+  name: 'jsonc-side-effect-free',
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === 'jsonc-side-effect-free') return undefined;
+      if (args.path !== 'jsonc-parser' && !/node_modules[\\/]jsonc-parser[\\/]/.test(args.importer)) return undefined;
+      const r = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'jsonc-side-effect-free' });
+      return r.errors.length ? undefined : { path: r.path, external: r.external, sideEffects: false };
+    });
   },
 };
 
@@ -61,10 +81,10 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: ['server/src/cliStart.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, plugins: [splitCli] }),
   // require() rather than import() for the command bundles: no ESM loader at start.
   esbuild.build({ ...common, entryPoints: ['server/src/cli.ts'], outfile: 'dist/cli-main.js', plugins: [splitCli], supported: { 'dynamic-import': false } }),
-  esbuild.build({ ...common, stdin: CLI_LINT_ENTRY, outfile: 'dist/cli-lint.js' }),
-  esbuild.build({ ...common, entryPoints: ['server/src/cli/inspectCommand.ts'], outfile: 'dist/cli-inspect.js', plugins: [leanUndici, splitCli] }),
-  esbuild.build({ ...common, entryPoints: ['server/src/cli/digestCommand.ts'], outfile: 'dist/cli-digest.js', plugins: [leanUndici, splitCli] }),
-  esbuild.build({ ...common, entryPoints: ['server/src/cli/treeCommand.ts'], outfile: 'dist/cli-tree.js', plugins: [leanUndici, splitCli] }),
-  esbuild.build({ ...common, entryPoints: ['server/src/cli/diffCommand.ts'], outfile: 'dist/cli-diff.js', plugins: [leanUndici, splitCli] }),
-  esbuild.build({ ...common, entryPoints: ['server/src/cli/rulesCommand.ts'], outfile: 'dist/cli-rules.js' }),
+  esbuild.build({ ...common, stdin: CLI_LINT_ENTRY, outfile: 'dist/cli-lint.js', plugins: [jsoncSideEffectFree] }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/inspectCommand.ts'], outfile: 'dist/cli-inspect.js', plugins: [leanUndici, splitCli], supported: { 'dynamic-import': false } }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/digestCommand.ts'], outfile: 'dist/cli-digest.js', plugins: [leanUndici, splitCli], supported: { 'dynamic-import': false } }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/treeCommand.ts'], outfile: 'dist/cli-tree.js', plugins: [leanUndici, splitCli, jsoncSideEffectFree], supported: { 'dynamic-import': false } }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/diffCommand.ts'], outfile: 'dist/cli-diff.js', plugins: [leanUndici, splitCli, jsoncSideEffectFree], supported: { 'dynamic-import': false } }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/rulesCommand.ts'], outfile: 'dist/cli-rules.js', plugins: [jsoncSideEffectFree] }),
 ]);

@@ -7,8 +7,7 @@
  *   node dist/cli.js diff [--platform os/arch[/variant]] A B
  *   node dist/cli.js rules [ID…]
  */
-import { runLint } from './cli/lintCommand';
-import { programName, quietOnClosedPipe } from './cli/program';
+import { directOutput, programName, quietOnClosedPipe } from './cli/program';
 
 /** Set by the bundler from package.json (scripts/build.mjs); the sources run under tsx say 'dev'. */
 declare const MANIFEST_LENS_VERSION: string | undefined;
@@ -84,57 +83,74 @@ function asksForHelp(args: readonly string[]): boolean {
   return (end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
 }
 
-async function main(argv: string[]): Promise<number> {
+/**
+ * Where the commands write: direct synchronous writes (cli/program.ts directOutput), which spare
+ * every start the creation of Node's stdout and stderr streams; on Windows, where console and
+ * pipe writes differ, those streams.
+ */
+function outputs(): { out: NodeJS.WritableStream; err: NodeJS.WritableStream } {
+  if (process.platform === 'win32') {
+    quietOnClosedPipe(process.stdout);
+    return { out: process.stdout, err: process.stderr };
+  }
+  return { out: directOutput(1), err: directOutput(2) };
+}
+
+async function main(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   const [command, ...rest] = argv;
   if (command in SECTIONS && asksForHelp(rest)) {
-    process.stdout.write(`Usage:\n${SECTIONS[command]}`);
+    out.write(`Usage:\n${SECTIONS[command]}`);
     return 0;
   }
   switch (command) {
-    case 'lint':
-      return runLint(rest, process.stdout, process.stderr, VERSION);
+    case 'lint': {
+      // Like every command, its own bundle (dist/cli-lint.js): the registry commands load the
+      // engine only when they lint (issue 13).
+      const { runLint } = await import('./cli/lintCommand');
+      return runLint(rest, out, err, VERSION);
+    }
     case 'inspect': {
       const { runInspect } = await import('./cli/inspectCommand');
-      return runInspect(rest, process.stdout, process.stderr);
+      return runInspect(rest, out, err);
     }
     case 'digest': {
       const { runDigest } = await import('./cli/digestCommand');
-      return runDigest(rest, process.stdout, process.stderr);
+      return runDigest(rest, out, err);
     }
     case 'tree': {
       const { runTree } = await import('./cli/treeCommand');
-      return runTree(rest, process.stdout, process.stderr);
+      return runTree(rest, out, err);
     }
     case 'diff': {
       const { runDiff } = await import('./cli/diffCommand');
-      return runDiff(rest, process.stdout, process.stderr);
+      return runDiff(rest, out, err);
     }
     case 'rules': {
       const { runRules } = await import('./cli/rulesCommand');
-      return runRules(rest, process.stdout, process.stderr);
+      return runRules(rest, out, err);
     }
     case '--version':
     case '-v':
-      process.stdout.write(`manifest-lens ${VERSION}\n`);
+      out.write(`manifest-lens ${VERSION}\n`);
       return 0;
     case '--help':
     case '-h':
     case 'help':
-      process.stdout.write(USAGE);
+      out.write(USAGE);
       return 0;
     default:
-      process.stderr.write((command ? `unknown command "${command}"\n` : '') + USAGE);
+      err.write((command ? `unknown command "${command}"\n` : '') + USAGE);
       return 2;
   }
 }
 
-quietOnClosedPipe(process.stdout);
+const streams = outputs();
 
-main(process.argv.slice(2)).then(
+main(process.argv.slice(2), streams.out, streams.err).then(
   (code) => { process.exitCode = code; },
-  (err) => {
+  (e) => {
     // Not a usage error (2): a failure of this program, said in one line (sysexits EX_SOFTWARE).
-    process.stderr.write(`manifest-lens: unexpected failure: ${err instanceof Error ? err.message : String(err)}\n`);
+    streams.err.write(`manifest-lens: unexpected failure: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exitCode = 70;
   },
 );

@@ -12,12 +12,17 @@
  */
 import { nestsDeeperThan } from '../engine/nesting';
 import { fstatSync } from 'node:fs';
-import { normalizePlatform, platformText, type PlatformValues } from '../engine/platforms';
+import { platformText, type PlatformValues } from '../engine/platforms';
 import { MAX_DEPTH } from '../engine/tape';
 import { formatReference, isRegistryError, referenceWithDigest, type FetchedManifest, type ImageReference, type RegistryClient } from '../registry';
-import { countsText, failExitCode, FAIL_ON, isFailOn, lintBytes, writeFindings, type FailOn, type LintFileResult } from './lint';
+import { FAIL_ON, isFailOn, type FailOn } from './failOn';
+import { indexEntries, MAX_INDEX_DEPTH, noPlatformMessage, selectPlatform, type IndexEntry } from './indexEntries';
+import type { LintFileResult } from './lint';
 import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
+
+// Where they were first written; digest, diff and the tests import them from here.
+export { indexEntries, MAX_INDEX_DEPTH, noPlatformMessage, selectPlatform, type IndexEntry };
 
 const USAGE = (): string => `usage: ${programName()} inspect [--platform OS/ARCH[/VARIANT]] [--lint [--fail-on SEVERITY]] [--insecure HOST]… [--no-creds] [--timeout SECONDS] [--format raw|json] REFERENCE\n`;
 
@@ -47,9 +52,6 @@ export function sameDestination(a: NodeJS.WritableStream, b: NodeJS.WritableStre
     return false;
   }
 }
-
-/** How deep --platform follows an index whose entry is itself an index. */
-export const MAX_INDEX_DEPTH = 4;
 
 /** The parsed arguments of `inspect`. */
 export interface InspectOptions {
@@ -158,74 +160,6 @@ export function parseInspectArgs(args: readonly string[]): InspectOptions | stri
   if (failOn && !lint) return '--fail-on sets when --lint fails; add --lint';
   const { platform, insecureHosts, noCreds, timeoutSeconds } = shared;
   return { reference: positional[0], platform, lint, insecureHosts, noCreds, timeoutSeconds, format, ...(failOn ? { failOn } : {}) };
-}
-
-/** containerd's defaults: an entry without a variant means arm64/v8, amd64/v1, arm/v7. */
-const DEFAULT_VARIANT: Readonly<Record<string, string>> = { arm64: 'v8', amd64: 'v1', arm: 'v7' };
-
-function normalized(p: PlatformValues): PlatformValues {
-  const n = normalizePlatform(p) ?? p;
-  return { os: n.os, architecture: n.architecture, variant: n.variant || (DEFAULT_VARIANT[n.architecture] ?? '') };
-}
-
-/** One entry of an index or list, as far as platform selection cares. */
-export interface IndexEntry {
-  readonly position: number;
-  readonly digest: string;
-  readonly mediaType?: string;
-  readonly size?: number;
-  readonly platform?: PlatformValues;
-  /** A BuildKit attestation manifest (or an entry with platform unknown/unknown). */
-  readonly attestation: boolean;
-}
-
-/** The `manifests` entries of an index/list document, or undefined when it has none. */
-export function indexEntries(bytes: Uint8Array): IndexEntry[] | undefined {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const manifests = (doc as { manifests?: unknown } | null)?.manifests;
-  if (!Array.isArray(manifests)) return undefined;
-  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-  return manifests.flatMap((m: unknown, position): IndexEntry[] => {
-    if (!m || typeof m !== 'object') return [];
-    const e = m as Record<string, unknown>;
-    const digest = str(e.digest);
-    if (!digest) return [];
-    const p = e.platform as Record<string, unknown> | undefined;
-    const platform = p && typeof p === 'object' && str(p.os) !== undefined && str(p.architecture) !== undefined
-      ? { os: str(p.os)!, architecture: str(p.architecture)!, variant: str(p.variant) ?? '' }
-      : undefined;
-    const annotations = e.annotations as Record<string, unknown> | undefined;
-    const attestation = str(annotations?.['vnd.docker.reference.type']) === 'attestation-manifest'
-      || (platform?.os === 'unknown' && platform.architecture === 'unknown');
-    return [{ position, digest, mediaType: str(e.mediaType), size: typeof e.size === 'number' ? e.size : undefined, platform, attestation }];
-  });
-}
-
-/** "REF has no manifest for platform P (it lists: …)", for inspect and digest alike. */
-export function noPlatformMessage(label: string, entries: readonly IndexEntry[], wanted: PlatformValues): string {
-  const available = entries.filter((e) => e.platform && !e.attestation).map((e) => platformText(e.platform!));
-  return `${label} has no manifest for platform ${platformText(wanted)} (it lists: ${available.length ? available.join(', ') : 'no platforms'})`;
-}
-
-/**
- * The first entry matching `wanted` (image-index.md: "the first matching entry SHOULD be used").
- * OS and architecture must match after normalisation; the variant only when `wanted` names one
- * (an entry without a variant counts as the architecture's default, e.g. arm64 → v8).
- * Attestation entries (platform unknown/unknown) never match.
- */
-export function selectPlatform(entries: readonly IndexEntry[], wanted: PlatformValues): IndexEntry | undefined {
-  const w = normalized(wanted);
-  return entries.find((e) => {
-    if (e.attestation || !e.platform) return false;
-    const p = normalized(e.platform);
-    if (p.os !== w.os || p.architecture !== w.architecture) return false;
-    return wanted.variant === '' || p.variant === w.variant;
-  });
 }
 
 /** A document fetched on the way, with the reference it was fetched as. */
@@ -411,10 +345,13 @@ async function fetchAll(client: RegistryClient, ref: ImageReference, options: In
 }
 
 /** Writes the bytes (or the JSON envelope) and the lint findings; the exit code. */
-function report(options: InspectOptions, fetched: readonly Fetched[], out: NodeJS.WritableStream, err: NodeJS.WritableStream, children: readonly Fetched[] = []): number {
+async function report(options: InspectOptions, fetched: readonly Fetched[], out: NodeJS.WritableStream, err: NodeJS.WritableStream, children: readonly Fetched[] = []): Promise<number> {
   const final = fetched[fetched.length - 1];
+  // The engine (dist/cli-lint.js in the bundles) only for --lint: without it, `inspect` starts
+  // without parsing or running any of the rules (issue 13).
+  const lint = options.lint ? await import('./lint') : undefined;
   let lintResults: LintFileResult[] = [];
-  if (options.lint) lintResults = [...fetched, ...children].map((f) => lintBytes(f.label, f.bytes, { contentType: f.contentType }));
+  if (lint) lintResults = [...fetched, ...children].map((f) => lint.lintBytes(f.label, f.bytes, { contentType: f.contentType }));
 
   if (options.format === 'json') {
     let manifest: unknown = null;
@@ -454,8 +391,8 @@ function report(options: InspectOptions, fetched: readonly Fetched[], out: NodeJ
     }
   }
 
-  if (!options.lint) return 0;
-  const counts = writeFindings(lintResults, err);
-  err.write(`${lintResults.length} document${lintResults.length === 1 ? '' : 's'} checked: ${countsText(counts)}\n`);
-  return failExitCode(lintResults, options.failOn ?? 'error');
+  if (!lint) return 0;
+  const counts = lint.writeFindings(lintResults, err);
+  err.write(`${lintResults.length} document${lintResults.length === 1 ? '' : 's'} checked: ${lint.countsText(counts)}\n`);
+  return lint.failExitCode(lintResults, options.failOn ?? 'error');
 }

@@ -18,7 +18,8 @@ import { digestOfBytes, HASH_ALGORITHMS } from '../layout/hashing';
 import { parseDigest } from '../engine/digest';
 import { layoutResults } from './layoutLint';
 import { countsText, failExitCode, writeFindings, type LintFileResult } from './lint';
-import { indexEntries, MAX_INDEX_DEPTH, noPlatformMessage, selectPlatform, type InspectOptions } from './inspectCommand';
+import { indexEntries, MAX_INDEX_DEPTH, noPlatformMessage, selectPlatform } from './indexEntries';
+import type { InspectOptions } from './inspectCommand';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
 

@@ -4,6 +4,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { analyze, type AnalyzeOptions } from '../engine/analyze';
 import { lineStarts, positionAt } from '../engine/position';
 import { SEVERITY_ORDER, type Severity } from '../engine/types';
+import type { FailOn } from './failOn';
 
 export interface LintFileResult {
   readonly file: string;
@@ -144,13 +145,7 @@ export function worstSeverity(results: readonly LintFileResult[]): Severity | un
   return worst;
 }
 
-/** The values of --fail-on (lint, inspect --lint): the least severe finding that fails, or never. */
-export const FAIL_ON = ['error', 'warning', 'info', 'hint', 'never'] as const;
-export type FailOn = (typeof FAIL_ON)[number];
-
-export function isFailOn(value: string | undefined): value is FailOn {
-  return (FAIL_ON as readonly (string | undefined)[]).includes(value);
-}
+export { FAIL_ON, isFailOn, type FailOn } from './failOn';
 
 /** 1 when a finding is at least as severe as `failOn`, else 0 ('never': always 0). */
 export function failExitCode(results: readonly LintFileResult[], failOn: FailOn): 0 | 1 {

@@ -2,6 +2,7 @@
  * How the user ran the CLI, for usage lines and hints: `node dist/cli.js` from a checkout,
  * `manifest-lens` when installed through package.json's bin (npm link, npm install -g).
  */
+import { writeSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 
 export function programName(): string {
@@ -13,6 +14,10 @@ export function programName(): string {
 
 /** The exit code when the output cannot be written (sysexits EX_IOERR): a full disk, /dev/full. */
 export const OUTPUT_ERROR_EXIT = 74;
+
+function outputErrorMessage(err: NodeJS.ErrnoException): string {
+  return `manifest-lens: cannot write the output (${err.code ?? err.message}${err.code === 'ENOSPC' ? ': no space left on the device' : ''})\n`;
+}
 
 /**
  * A reader that went away (`… | head`) is not an error: the rest of the output is dropped, and
@@ -29,7 +34,55 @@ export function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
       return;
     }
     closed = true;
-    process.stderr.write(`manifest-lens: cannot write the output (${err.code ?? err.message}${err.code === 'ENOSPC' ? ': no space left on the device' : ''})\n`);
+    process.stderr.write(outputErrorMessage(err));
     process.exit(OUTPUT_ERROR_EXIT);
   });
+}
+
+/**
+ * Standard output (fd 1) or error (fd 2) written with `fs.writeSync`. Creating process.stdout
+ * and process.stderr for a pipe loads node:net and makes a socket for each: about a tenth of a
+ * bare `node -e 0` for `lint`, and still 5-7% for the registry commands, which load node:net
+ * anyway (issue 13). Writes to a pipe, a file or a terminal are synchronous on POSIX either way. The same behaviour as
+ * {@link quietOnClosedPipe}: a reader that went away (EPIPE) drops the rest quietly, any other
+ * failure of standard output is one line on stderr and exit OUTPUT_ERROR_EXIT; a non-blocking
+ * descriptor that is full (EAGAIN) is waited for.
+ */
+export function directOutput(fd: 1 | 2): NodeJS.WritableStream {
+  let closed = false;
+  const write = (chunk: string | Uint8Array): boolean => {
+    if (closed) return false;
+    let bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    while (bytes.length > 0) {
+      let n: number;
+      try {
+        n = writeSync(fd, bytes);
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        if (err.code === 'EAGAIN') {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+          continue;
+        }
+        closed = true;
+        if (err.code === 'EPIPE' || fd === 2) return false;
+        try {
+          writeSync(2, outputErrorMessage(err));
+        } catch {
+          // stderr is gone too: the exit code says it
+        }
+        process.exit(OUTPUT_ERROR_EXIT);
+      }
+      bytes = bytes.subarray(n);
+    }
+    return true;
+  };
+  // The commands use write(), `fd` (to compare destinations) and `isTTY` (inspect ends a
+  // document's last line on a terminal); node:tty is loaded only if asked.
+  return {
+    fd,
+    write,
+    get isTTY(): boolean {
+      return (require('node:tty') as typeof import('node:tty')).isatty(fd);
+    },
+  } as unknown as NodeJS.WritableStream;
 }

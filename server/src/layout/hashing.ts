@@ -4,9 +4,17 @@
  * hashed), can cancel, reports bytes as they go, and remembers each result by path, size and
  * mtime, so a layout checked again after a keystroke hashes nothing that did not change.
  */
-import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readSync, type Stats } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+
+/**
+ * node:crypto on first use: `lint` of a file that is not a layout hashes nothing, and loading
+ * node:crypto is a measurable part of its cold start (issue 13).
+ */
+function createHash(algorithm: string): Hash {
+  return (require('node:crypto') as typeof import('node:crypto')).createHash(algorithm);
+}
 
 /** Algorithms a blob file can be named by (image-layout.md: blobs/<alg>/<encoded>). */
 export const HASH_ALGORITHMS: ReadonlySet<string> = new Set(['sha256', 'sha512']);

@@ -1,7 +1,12 @@
-import { readFile } from 'node:fs/promises';
+import { readFile as readFileCallback } from 'node:fs';
+import { promisify } from 'node:util';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { CredentialLookup, Credentials } from './client';
+
+// fs.readFile, not node:fs/promises: loading that module (and the readline code it brings) is a
+// measurable part of every registry command's cold start, for one small file read (issue 13).
+const readFile = promisify(readFileCallback);
 
 export interface DockerConfigCredentialOptions {
   /** Environment to read DOCKER_CONFIG, REGISTRY_AUTH_FILE, XDG_* and PATH from. Default process.env. */

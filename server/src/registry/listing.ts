@@ -5,7 +5,8 @@
  * page at a time, following the `Link: <…>; rel="next"` header (distribution-spec "Listing
  * Tags"; the catalog paginates the same way).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile as readFileCallback } from 'node:fs';
+import { promisify } from 'node:util';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ImageReference } from './reference';
@@ -13,6 +14,10 @@ import type { RegistryClient } from './client';
 import { normaliseRegistryKey } from './credentials';
 import { RegistryError } from './errors';
 import { rateLimitOf } from './responses';
+
+// fs.readFile, not node:fs/promises: loading that module (and the readline code it brings) is a
+// measurable part of every registry command's cold start, for one small file read (issue 13).
+const readFile = promisify(readFileCallback);
 
 /** One page of a listing: its names, and the path of the next page when there is one. */
 export interface ListingPage {
