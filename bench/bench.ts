@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseTree } from 'jsonc-parser';
 import { getLanguageService, TextDocument } from 'vscode-json-languageservice';
 import { analyze, type AnalyzeOptions } from '../server/src/engine/analyze';
+import { IDLE_MS } from '../server/src/lsp/idleCollect';
 import { cliSection, median } from './cli';
 import { makeIndex, makeManifest } from './generate';
 import { close, keystrokeToDiagnostics, openToDiagnostics, startServer, type LspServer } from './lsp';
@@ -53,7 +54,12 @@ const HOW = `## How the lint gets there
   docker-registry on 127.0.0.1 seeded by test/harness/seed.ts; the bench builds with
   \`--production\` (the minified bundles that ship). Peak RSS is GNU time's %M.
 - **Memory**: the server's VmRSS (from /proc) after each of 20 open + close cycles of the 8 MB
-  index, once its diagnostics were cleared.
+  index, once its diagnostics were cleared; and after cycles 1, 5, 10 and 20, again once the
+  server has been idle past its idle collection (lsp/idleCollect.ts: 10 s after a large document
+  closed with no open or change since, one full collection). The target is judged on that second
+  row: right after a close the figure depends on where V8 is in its collection cycle (the
+  garbage of the last opens, not retained by anything: test/lsp/memory.test.ts), while the
+  settled figure says what the server keeps.
 
 ## Where the time of an 8 MB open goes (CPU profile)
 
@@ -139,6 +145,8 @@ async function engineSection(): Promise<{ table: string; summary: string[] }> {
 /** The documents of the LSP and memory sections. */
 const SMALL_MANIFEST = join(ROOT, 'samples', 'podman-22196-child.json');
 const LSP_RUNS = { large: 7, small: 15, keys: 15, cycles: 20 };
+/** Cycles after which the memory section also waits for the idle collection. */
+const SETTLE_AFTER = [1, 5, 10, 20];
 const OUR_SERVER = [join(ROOT, 'dist', 'server.js')];
 const JSON_SERVER = [join(ROOT, 'node_modules', 'vscode-langservers-extracted', 'bin', 'vscode-json-language-server')];
 
@@ -220,23 +228,36 @@ async function memorySection(): Promise<{ table: string; summary: string[] }> {
   try {
     const idle = ours.rss();
     const after: number[] = [];
+    /** Cycle index → RSS once the server has been idle past its idle collection (lsp/idleCollect.ts). */
+    const settledAfter = new Map<number, number>();
     for (let c = 0; c < LSP_RUNS.cycles; c++) {
       const uri = `file:///bench/memory-${c}.json`;
       await openToDiagnostics(ours, uri, large);
       await close(ours, uri);
       await new Promise((resolve) => setTimeout(resolve, 50));
       after.push(ours.rss());
+      if (SETTLE_AFTER.includes(c + 1)) {
+        // The user stops working: the server gives back what the closed documents left.
+        await new Promise((resolve) => setTimeout(resolve, IDLE_MS + 1500));
+        settledAfter.set(c + 1, ours.rss());
+      }
     }
-    // Flat: after the first few cycles have sized the heap, the last cycle is not above them.
-    const settled = Math.max(...after.slice(0, 5));
+    // Flat: once the server has settled after a cycle, cycle 20 holds no more than cycles 1 and 5
+    // did. Right after a close the figure depends on where V8 is in its collection cycle (the
+    // garbage of the last opens not yet collected), so that row is shown, not judged.
     const last = after[after.length - 1];
-    const flat = last <= settled * 1.1;
+    const settled = settledAfter.get(LSP_RUNS.cycles)!;
+    const early = Math.max(settledAfter.get(1)!, settledAfter.get(5)!);
+    const flat = settled <= early * 1.1;
     const table = [
       '| server RSS (MiB) | idle, before | after cycle 1 | after cycle 5 | after cycle 10 | after cycle 20 | highest |',
       '| --- | --- | --- | --- | --- | --- | --- |',
-      `| open + close the 8 MB index, ${LSP_RUNS.cycles} times | ${mb(idle)} | ${mb(after[0])} | ${mb(after[4])} | ${mb(after[9])} | ${mb(last)} | ${mb(Math.max(...after))} |`,
+      `| open + close the 8 MB index, ${LSP_RUNS.cycles} times: right after each close | ${mb(idle)} | ${mb(after[0])} | ${mb(after[4])} | ${mb(after[9])} | ${mb(last)} | ${mb(Math.max(...after))} |`,
+      `| the same, once the server has been idle ${((IDLE_MS + 1500) / 1000).toFixed(1)} s after that cycle | | ${mb(settledAfter.get(1)!)} | ${mb(settledAfter.get(5)!)} | ${mb(settledAfter.get(10)!)} | ${mb(settled)} | |`,
     ].join('\n');
-    const summary = [`- server RSS after ${LSP_RUNS.cycles} open/close cycles of the 8 MB index: ${mb(last)} MiB against at most ${mb(settled)} MiB over cycles 1–5 (target: flat, ≤ +10%: ${flat ? 'met' : '**NOT met**'})`];
+    const summary = [
+      `- server RSS after ${LSP_RUNS.cycles} open/close cycles of the 8 MB index, settled: ${mb(settled)} MiB against at most ${mb(early)} MiB after cycles 1 and 5 (target: flat, ≤ +10%: ${flat ? 'met' : '**NOT met**'}); right after the 20th close, before the idle collection: ${mb(last)} MiB (${mb(Math.max(after[0], after[4]))} after cycles 1 and 5)`,
+    ];
     return { table, summary };
   } finally {
     await ours.stop();

@@ -15,6 +15,7 @@ import { runInNewContext } from 'node:vm';
 export const LARGE_DOCUMENT = 2 * 1024 * 1024;
 /** How long the server must be idle (no open, no change) before it collects. */
 export const IDLE_MS = 10_000;
+const SECOND_COLLECTION_MS = 300;
 
 export interface IdleCollectorOptions {
   /** Runs a full collection; default V8's own `gc`, made available at the first use. */
@@ -72,6 +73,10 @@ export class IdleCollector {
     if (!this.collectFn) return;
     const started = Date.now();
     this.collectFn();
+    // Large ArrayBuffers (the tapes) are freed by V8's concurrent sweeper after the collection;
+    // a second one a moment later compacts what that freed, so the pages can be given back.
+    const again = setTimeout(() => this.collectFn?.(), SECOND_COLLECTION_MS);
+    again.unref();
     this.options.log?.(`memory: collected after closing ${Math.round(bytes / 1048576)} MiB of documents, idle for ${Math.round((this.options.idleMs ?? IDLE_MS) / 1000)} s (${Date.now() - started} ms)`);
   }
 }
