@@ -26,9 +26,12 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(output);
 
   const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
+  // Over stdio, as other editors run it: the server's own reader (server/src/lsp/stdioReader.ts)
+  // makes a large document's text straight from the bytes, where Node's IPC channel would
+  // first make the whole message a string and JSON.parse it (issue 13).
   const serverOptions: ServerOptions = {
-    run: { module: serverModule, transport: TransportKind.ipc },
-    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+    run: { module: serverModule, transport: TransportKind.stdio },
+    debug: { module: serverModule, transport: TransportKind.stdio, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
   };
   const ruleDocs = registerRuleDocs(context);
   context.subscriptions.push(...ruleDocs.disposables);

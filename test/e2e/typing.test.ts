@@ -243,4 +243,27 @@ describe('Manifest Lens in VS Code (code-server): typing, links and the input bo
     await expectOpened('podman-22196:mixed.json', /not found|MANIFEST_UNKNOWN|404/i);
     await wb.shot('d-typed');
   }));
+
+  it('(r) type part of a reference, then choose a recent entry with the arrow keys: Enter takes the chosen entry', withFailureShot(wb, 'r', async () => {
+    const page = wb.page;
+    const ref = refs.podman22196.index.reference;
+    const old = `${ref}-old`; // remembered by (p): its fetch fails with "not found", which names it
+    const typed = ref.slice(0, -3);
+    await wb.runCommand('Notifications: Clear All Notifications');
+    const focused = async (): Promise<string> => plain((await page.locator('.quick-input-widget .monaco-list-row.focused').allInnerTexts()).join(' '));
+    await inspectWith(async (input) => {
+      await input.fill(typed);
+      await waitFor(`"${typed}" offered for inspection`, async () => { const f = await focused(); return f.includes(typed) && f.includes('Inspect'); });
+      for (let i = 0; i < 4 && !(await focused()).includes(old); i++) {
+        await page.keyboard.press('ArrowDown');
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      assert.ok((await focused()).includes(old), `the arrow keys reached the recent entry: ${await focused()}`);
+      await page.keyboard.press('Enter');
+    });
+    await waitFor('the not-found notification for the chosen entry', async () => (await wb.notifications()).some((n) => n.includes('mixed-old')), { timeoutMs: 60_000 });
+    const notes = await wb.notifications();
+    assert.ok(!notes.some((n) => n.includes(`${typed.split('/').pop()}:`)), `the typed text was not fetched: ${notes.join(' | ')}`);
+    await wb.shot('e-arrow-chosen');
+  }));
 });

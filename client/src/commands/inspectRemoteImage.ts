@@ -48,13 +48,16 @@ export function askReference(client: LanguageClient, recent: string[], title = '
     const isRecent = (item: vscode.QuickPickItem | undefined): boolean => item !== undefined && recentItems.includes(item);
     input.items = recentItems;
     let seq = 0;
-    // The quick pick moves the highlight by itself when the text or the items change (to the first
-    // item shown); only a move that follows no such change is the user's.
-    let autoMove = false;
     let movedTo: string | undefined;
+    // The typed-value item of the items last shown, and whether the highlight has landed on it
+    // since: until it has, the highlight moves are the quick pick's own (filtering the items it
+    // still has with the new text may highlight a recent entry that the text is a prefix of).
+    let typedItem: vscode.QuickPickItem | undefined;
+    let settled = false;
     const show = (text: string, description: string): void => {
-      autoMove = true;
-      input.items = text ? [{ label: text, description, alwaysShow: true }, ...recentItems.filter((i) => i.label !== text)] : recentItems;
+      typedItem = text ? { label: text, description, alwaysShow: true } : undefined;
+      settled = false;
+      input.items = typedItem ? [typedItem, ...recentItems.filter((i) => i.label !== text)] : recentItems;
     };
     const refresh = async (value: string): Promise<void> => {
       const mine = ++seq;
@@ -67,12 +70,19 @@ export function askReference(client: LanguageClient, recent: string[], title = '
     };
     input.onDidChangeValue((v) => {
       movedTo = undefined;
-      autoMove = true;
       void refresh(v);
     });
+    // New items put the highlight on their first, the typed-value item; a recent entry highlighted
+    // after that is where the user moved (arrow keys, the mouse). Counting the quick pick's own
+    // moves instead was a race: a move of the filter that came without its pair took a typed
+    // `…:mixed` + Enter to the recent `…:mixed-old`.
     input.onDidChangeActive((active) => {
-      if (autoMove) { autoMove = false; return; }
-      movedTo = isRecent(active[0]) ? active[0].label : undefined;
+      if (active[0] !== undefined && active[0] === typedItem) {
+        settled = true;
+        movedTo = undefined;
+        return;
+      }
+      movedTo = (settled || !typedItem) && isRecent(active[0]) ? active[0].label : undefined;
     });
     input.onDidAccept(async () => {
       const text = acceptedReference(input.value, movedTo, isRecent(input.activeItems[0]) ? input.activeItems[0].label : undefined).trim();
