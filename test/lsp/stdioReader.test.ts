@@ -152,3 +152,15 @@ test('the buffers grown for a large message are given back after a while without
   assert.equal(got.length, 2);
   assert.deepEqual(got[1], large);
 });
+
+test('a long literal used as an object key is left to JSON.parse (a placeholder would name the key)', () => {
+  const key = 'k'.repeat(100 * 1024);
+  const message = { jsonrpc: '2.0', method: 'x/y', params: { [key]: 'value', text: 'v'.repeat(LARGE_MESSAGE) } };
+  const body = Buffer.from(JSON.stringify(message), 'utf8');
+  assert.equal(parseLarge(body), undefined, 'the fast path declines');
+  assert.deepEqual(parseMessage(body), message);
+  // With spaces before the colon too.
+  const spaced = Buffer.from(`{"jsonrpc":"2.0","method":"x/y","params":{"${key}"  :  1, "t": "${'v'.repeat(LARGE_MESSAGE)}"}}`, 'utf8');
+  assert.equal(parseLarge(spaced), undefined);
+  assert.equal(Object.keys((parseMessage(spaced) as unknown as { params: object }).params)[0], key);
+});

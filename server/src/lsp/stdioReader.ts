@@ -81,6 +81,13 @@ function unescapeLiteral(body: Buffer, start: number): number {
   return -1;
 }
 
+/** Whether the literal ending at `end` is an object key: the next byte other than JSON whitespace is a colon. */
+function isKey(body: Buffer, end: number): boolean {
+  let i = end;
+  while (i < body.length && (body[i] === 0x20 || body[i] === 0x0a || body[i] === 0x0d || body[i] === 0x09)) i++;
+  return body[i] === 0x3a;
+}
+
 /** The end of the string literal opening at `start` (after its closing quote), or -1. */
 function literalEnd(body: Buffer, start: number): number {
   const n = body.length;
@@ -124,6 +131,8 @@ export function parseLarge(body: Buffer): Message | undefined {
       end = literalEnd(body, i);
       if (end < 0 || end - i >= LONG_LITERAL) return undefined;
     } else if (end - i >= LONG_LITERAL) {
+      // A key: JSON.parse's reviver sees values only, so a placeholder would stay the key's name.
+      if (isKey(body, end)) return undefined;
       parts.push(body.toString('utf8', copied, i), JSON.stringify(token + long.length));
       // ASCII (nearly every manifest): copied as one-byte characters, no UTF-8 decoding.
       long.push(scratch.toString(ascii ? 'latin1' : 'utf8', 0, written));
