@@ -59,7 +59,11 @@ const HOW = `## How the lint gets there
   closed with no open or change since, one full collection). The target is judged on that second
   row: right after a close the figure depends on where V8 is in its collection cycle (the
   garbage of the last opens, not retained by anything: test/lsp/memory.test.ts), while the
-  settled figure says what the server keeps.
+  settled figure says what the server keeps. What the settled figure still grows by is glibc's,
+  not the server's: after the first large ArrayBuffers (the tapes) are freed, glibc raises its
+  mmap threshold and serves the next ones from its heap, which it keeps when they are freed (the
+  same bench with \`MALLOC_MMAP_THRESHOLD_=131072\` in the server's environment settled at
+  84–111 MiB over 20 cycles, and 141 MiB right after the 20th close).
 
 ## Where the time of an 8 MB open goes (CPU profile)
 
