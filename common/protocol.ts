@@ -188,7 +188,7 @@ export interface GraphNode {
   readonly problems: GraphProblem[];
   readonly children: GraphNode[];
   /** The manifest's (or index's) referrers, when asked for. */
-  readonly referrers?: { readonly via: 'referrers-api' | 'fallback-tag' | 'none'; readonly nodes: GraphNode[] };
+  readonly referrers?: { readonly via: 'referrers-api' | 'fallback-tag' | 'layout' | 'none'; readonly nodes: GraphNode[] };
   /** Entries past the per-index limit that were not fetched. */
   readonly notFetched?: number;
   /** Explorer only: the `oci-image:` URI that opens the node read-only (manifests, indexes, configs). */
@@ -276,7 +276,7 @@ export interface ExplorerReferrersParams {
 }
 
 export interface ExplorerReferrers {
-  readonly via: 'referrers-api' | 'fallback-tag' | 'none';
+  readonly via: 'referrers-api' | 'fallback-tag' | 'layout' | 'none';
   readonly nodes: GraphNode[];
   readonly rateLimit?: string;
 }

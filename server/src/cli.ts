@@ -49,15 +49,18 @@ const SECTIONS: Readonly<Record<string, string>> = {
                                           error: it may be another platform's)
         --verify                          fetch and hash the manifest instead of trusting HEAD
 `,
-  tree: `  ${PROG} tree [options] REFERENCE
-      The image graph as the registry serves it: index → platforms → config and layers →
-      referrers (Referrers API, else the sha256-… fallback tag), each node with its digest, size
+  tree: `  ${PROG} tree [options] REFERENCE|oci:DIR[:TAG]
+      The image graph as the registry serves it (or an OCI image layout holds it): index →
+      platforms → config and layers → referrers (Referrers API, else the sha256-… fallback tag;
+      in a layout, its manifests whose subject is the node), each node with its digest, size
       and problems by rule id. Every child is linted and checked against its entry (size, media
       type, platform vs its config). Exit 3 when the registry cannot serve the reference.
         --format text|json                json: the whole graph, for jq
         --no-referrers                    do not ask for referrers
         --depth N                         nested indexes followed (default 4)
         --concurrency N                   requests at once (default 4)
+        --max-entries N                   entries of each index fetched (default 1024)
+        --fail-on error|warning|info|hint|never   exit 1 on a problem this severe (default never)
       Same --insecure, --no-creds, --timeout as inspect.
 `,
   diff: `  ${PROG} diff [options] A B

@@ -91,6 +91,51 @@ if (skip) {
       assert.equal(typo.code, 2);
     });
 
+    test('tree oci:DIR: the layout\'s graph, read from disk (nested index, platforms, config and layers), and a referrer found in the layout', async () => {
+      const multi = await runCli(['tree', '--no-referrers', `oci:${layouts.multi}:t1`]);
+      assert.equal(multi.code, 0, multi.stderr);
+      const text = multi.stdout.toString('utf8');
+      const top = readJson<{ manifests: Descriptor[] }>(join(layouts.multi, 'index.json')).manifests[0];
+      const children = readJson<{ manifests: Descriptor[] }>(blobFile(layouts.multi, top.digest)).manifests;
+      assert.ok(text.split('\n')[0].startsWith(`oci:${layouts.multi}:t1  index  ${top.digest}`), text);
+      for (const c of children) assert.ok(text.includes(c.digest), `child ${c.digest} in:\n${text}`);
+      assert.match(text, /config {2}sha256:[0-9a-f]{64}/);
+      assert.match(multi.stderr, /read from the layout; problems: 0 error, 0 warning/);
+
+      // An SBOM attached to the image, stored the way oras stores referrers in a layout: a manifest
+      // with a subject, listed in index.json without a tag.
+      const dir = copyLayout(layouts.single, 'tree-referrer');
+      const { manifest } = imageOf(dir);
+      const empty = Buffer.from('{}');
+      const sbom = Buffer.from(JSON.stringify({
+        schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/spdx+json',
+        config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256Digest(empty), size: 2 },
+        layers: [{ mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256Digest(empty), size: 2 }],
+        subject: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size },
+      }));
+      for (const blob of [empty, sbom]) writeFileSync(blobFile(dir, sha256Digest(blob)), blob);
+      const index = readJson<{ manifests: unknown[] }>(join(dir, 'index.json'));
+      index.manifests.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256Digest(sbom), size: sbom.length, artifactType: 'application/spdx+json' });
+      writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
+      const r = await runCli(['tree', '--format', 'json', `oci:${dir}:t1`]);
+      assert.equal(r.code, 0, r.stderr);
+      const g = JSON.parse(r.stdout.toString('utf8')) as { digest: string; root: { referrers?: { via: string; nodes: { digest: string; artifactType?: string }[] } } };
+      assert.equal(g.digest, manifest.digest);
+      assert.equal(g.root.referrers?.via, 'layout');
+      assert.deepEqual(g.root.referrers?.nodes.map((n) => [n.digest, n.artifactType]), [[sha256Digest(sbom), 'application/spdx+json']]);
+      const shown = await runCli(['tree', `oci:${dir}:t1`]);
+      assert.match(shown.stdout.toString('utf8'), /referrers \(in the layout\): 1\n.*application\/spdx\+json/);
+
+      // Without a tag the layout now holds two images: as `inspect oci:`, name one; a missing image blob: exit 3.
+      const ambiguous = await runCli(['tree', `oci:${dir}`]);
+      assert.equal(ambiguous.code, 3);
+      assert.match(ambiguous.stderr, /index\.json lists 2 images; name one as oci:DIR:TAG \(tags: t1\)/);
+      deleteBlob(dir, manifest.digest);
+      const gone = await runCli(['tree', `oci:${dir}:t1`]);
+      assert.equal(gone.code, 3);
+      assert.match(gone.stderr, /^tree: blob sha256:[0-9a-f]{64} is missing from the layout/m);
+    });
+
     test('a changed manifest blob (same size): exit 1, layout-blob-digest-mismatch on the index.json entry, naming the blob and what it hashes to', async () => {
       const dir = copyLayout(layouts.single, 'changed');
       const { manifest } = imageOf(dir);

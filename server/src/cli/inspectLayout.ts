@@ -41,7 +41,8 @@ interface Read {
   readonly bytes: Buffer;
 }
 
-class LayoutError extends Error {}
+/** What the layout cannot give (no such tag, a missing or changed blob): exit 3. */
+export class LayoutError extends Error {}
 
 /** Reads one blob by descriptor, checking it exists, hashes to its name and has the size the descriptor says. */
 function readBlob(dir: string, label: string, digest: string, size: number | undefined, mediaType: string | undefined): Read {
@@ -67,7 +68,7 @@ function readBlob(dir: string, label: string, digest: string, size: number | und
 interface IndexJsonEntry { digest?: unknown; size?: unknown; mediaType?: unknown; annotations?: Record<string, unknown> }
 
 /** Resolves the reference to the top manifest's descriptor through index.json. */
-function resolveTag(dir: string, tag: string | undefined, label: string): { digest: string; size?: number; mediaType?: string } {
+export function resolveTag(dir: string, tag: string | undefined, label: string): { digest: string; size?: number; mediaType?: string } {
   let index: { manifests?: unknown };
   try {
     index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { manifests?: unknown };

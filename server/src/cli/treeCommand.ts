@@ -1,5 +1,6 @@
 /**
- * `manifest-lens tree REFERENCE`: the image graph as the registry serves it — index →
+ * `manifest-lens tree REFERENCE|oci:DIR[:TAG]`: the image graph as the registry serves it (or as an
+ * OCI image layout holds it) — index →
  * platforms (nested indexes to the bottom) → config and layers → referrers (Referrers API, else
  * the `sha256-…` fallback tag) — each node with its digest, size and problems by rule id.
  * Children are linted and cross-checked against their entries (server/src/graph/imageGraph.ts).
@@ -13,14 +14,17 @@
  */
 import { compactSize } from '../../../common/units';
 import { SEVERITY_ORDER, type Severity } from '../engine/types';
-import { DEFAULT_MAX_CHILDREN, inspectGraph, type GraphNode } from '../graph/imageGraph';
-import { formatReference, isRegistryError } from '../registry';
-import { parseGraphArgs } from './graphArgs';
+import { DEFAULT_MAX_CHILDREN, inspectGraph, type GraphNode, type GraphOptions, type GraphResult } from '../graph/imageGraph';
+import { readLayoutBlob, layoutGraphSource } from '../layout/graphSource';
+import { isLayoutDir } from '../layout/layout';
+import { formatReference, isRegistryError, type ImageReference } from '../registry';
+import { parseGraphArgs, type GraphCliOptions } from './graphArgs';
+import { LayoutError, parseLayoutReference, resolveTag } from './inspectLayout';
 import type { FailOn } from './lint';
 import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
 
-const USAGE = (): string => `usage: ${programName()} tree [--format text|json] [--no-referrers] [--depth N] [--concurrency N] [--max-entries N] [--fail-on error|warning|info|hint|never] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE\n`;
+const USAGE = (): string => `usage: ${programName()} tree [--format text|json] [--no-referrers] [--depth N] [--concurrency N] [--max-entries N] [--fail-on error|warning|info|hint|never] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE|oci:DIR[:TAG]\n`;
 
 /** The one-line description of a node after its label. */
 export function nodeSummary(n: GraphNode): string {
@@ -58,7 +62,7 @@ export function renderTree(root: GraphNode, title: string): string {
         lines.push(`${branch}${item.node.label}  ${nodeSummary(item.node)}`);
         walk(item.node, next);
       } else {
-        const via = item.referrers.via === 'referrers-api' ? 'Referrers API' : item.referrers.via === 'fallback-tag' ? 'fallback tag' : 'none found';
+        const via = item.referrers.via === 'referrers-api' ? 'Referrers API' : item.referrers.via === 'fallback-tag' ? 'fallback tag' : item.referrers.via === 'layout' ? 'in the layout' : 'none found';
         lines.push(item.referrers.nodes.length ? `${branch}referrers (${via}): ${item.referrers.nodes.length}` : `${branch}referrers: none`);
         item.referrers.nodes.forEach((r, j) => {
           const lastR = j === item.referrers.nodes.length - 1;
@@ -90,6 +94,54 @@ export function treeExitCode(counts: Readonly<Record<string, number>>, failOn: F
   return (Object.keys(SEVERITY_ORDER) as Severity[]).some((s) => (counts[s] ?? 0) > 0 && SEVERITY_ORDER[s] <= SEVERITY_ORDER[failOn]) ? 1 : 0;
 }
 
+function graphOptions(options: GraphCliOptions): GraphOptions {
+  return { referrers: options.referrers, maxDepth: options.depth, concurrency: options.concurrency, maxChildren: options.maxEntries };
+}
+
+/** Writes the graph (text or JSON) and the counts; the exit code for --fail-on. */
+function report(graph: GraphResult, root: { title: string; digest: string; requests: number }, options: GraphCliOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): 0 | 1 {
+  const { title } = root;
+  if (options.format === 'json') {
+    out.write(JSON.stringify({ reference: title, digest: root.digest, requests: root.requests + graph.requests, root: graph.root }, null, 2) + '\n');
+  } else {
+    out.write(renderTree(graph.root, title));
+  }
+  const c = countProblems(graph.root);
+  const fetched = `${graph.fetched + 1} document${graph.fetched === 0 ? '' : 's'}`;
+  err.write(`${title}: ${root.requests + graph.requests === 0 ? `${fetched} read from the layout` : `${fetched} fetched in ${root.requests + graph.requests} requests`}; problems: ${['error', 'warning', 'info', 'hint'].map((s) => `${c[s] ?? 0} ${s}`).join(', ')}\n`);
+  const skipped = notFetched(graph.root);
+  if (skipped > 0) err.write(`${title}: ${skipped} index entr${skipped === 1 ? 'y was' : 'ies were'} not fetched (more than ${options.maxEntries ?? DEFAULT_MAX_CHILDREN} in one index; --max-entries raises the limit)\n`);
+  return treeExitCode(c, options.failOn);
+}
+
+/**
+ * `tree oci:DIR[:TAG]`: the same graph over an OCI image layout (layout/graphSource.ts), TAG
+ * chosen as `inspect oci:` chooses it; referrers are the layout's manifests whose subject is a
+ * node. Exit 3 when the layout cannot give the image (no such tag, a missing or changed blob).
+ */
+async function treeOfLayout(reference: string, options: GraphCliOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  const where = parseLayoutReference(reference)!;
+  if (!where.dir) {
+    err.write(`tree: oci: needs a folder: oci:DIR[:TAG]\n${USAGE()}`);
+    return 2;
+  }
+  if (!isLayoutDir(where.dir)) {
+    err.write(`tree: ${where.dir} is not an OCI image layout (it needs oci-layout and index.json)\n`);
+    return 3;
+  }
+  try {
+    const top = resolveTag(where.dir, where.tag, reference);
+    const bytes = readLayoutBlob(where.dir, top.digest);
+    if (top.size !== undefined && top.size !== bytes.length) throw new LayoutError(`${reference}: blob ${top.digest} is ${bytes.length} bytes, index.json says ${top.size}`);
+    const ref: ImageReference = { registry: 'oci', apiHost: 'oci', repository: where.dir, digest: top.digest };
+    const graph = await inspectGraph(layoutGraphSource(where.dir), ref, { bytes, digest: top.digest }, graphOptions(options));
+    return report(graph, { title: reference, digest: top.digest, requests: 0 }, options, out, err);
+  } catch (e) {
+    err.write(`tree: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
+    return 3;
+  }
+}
+
 /** Runs `tree` with its arguments; never throws; resolves to the exit code. */
 export async function runTree(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   const options = parseGraphArgs(args, { graph: true });
@@ -101,25 +153,14 @@ export async function runTree(args: string[], out: NodeJS.WritableStream, err: N
     err.write(`tree: ${options.positional.length === 0 ? 'no reference given' : `one reference at a time, got ${options.positional.length}`}\n${USAGE()}`);
     return 2;
   }
+  if (options.positional[0].startsWith('oci:')) return treeOfLayout(options.positional[0], options, out, err);
   const session = openSession('tree', { ...options, reference: options.positional[0] }, err);
   if (session === 2) return 2;
   const { ref, client } = session;
   try {
     const root = await client.getManifest(ref);
-    const graph = await inspectGraph(client, root.reference, root, {
-      referrers: options.referrers, maxDepth: options.depth, concurrency: options.concurrency, maxChildren: options.maxEntries,
-    });
-    const title = formatReference(root.reference);
-    if (options.format === 'json') {
-      out.write(JSON.stringify({ reference: title, digest: root.digest, requests: root.requests + graph.requests, root: graph.root }, null, 2) + '\n');
-    } else {
-      out.write(renderTree(graph.root, title));
-    }
-    const c = countProblems(graph.root);
-    err.write(`${title}: ${graph.fetched + 1} document${graph.fetched === 0 ? "" : "s"} fetched in ${root.requests + graph.requests} requests; problems: ${['error', 'warning', 'info', 'hint'].map((s) => `${c[s] ?? 0} ${s}`).join(', ')}\n`);
-    const skipped = notFetched(graph.root);
-    if (skipped > 0) err.write(`${title}: ${skipped} index entr${skipped === 1 ? 'y was' : 'ies were'} not fetched (more than ${options.maxEntries ?? DEFAULT_MAX_CHILDREN} in one index; --max-entries raises the limit)\n`);
-    return treeExitCode(c, options.failOn);
+    const graph = await inspectGraph(client, root.reference, root, graphOptions(options));
+    return report(graph, { title: formatReference(root.reference), digest: root.digest, requests: root.requests }, options, out, err);
   } catch (e) {
     err.write(`tree: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
     return isRegistryError(e) && e.kind === 'invalid-reference' ? 2 : 3;

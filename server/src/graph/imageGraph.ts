@@ -14,10 +14,21 @@ import { normalizePlatform, platformText, type PlatformValues } from '../engine/
 import { lineStarts, positionAt } from '../engine/position';
 import { GRAPH_CHECKS } from './checks';
 import type { GraphNode, GraphNodeKind, GraphProblem } from '../../../common/protocol';
-import { isRegistryError, referenceWithDigest, type ImageReference, type RegistryClient } from '../registry';
+import { isRegistryError, referenceWithDigest, type ImageReference } from '../registry';
 
 export { GRAPH_CHECKS };
 export type { GraphNode, GraphNodeKind, GraphProblem };
+
+/**
+ * Where the graph reads from: a RegistryClient, or an OCI image layout on disk
+ * (layout/graphSource.ts). Only what the graph uses of a client.
+ */
+export interface GraphSource {
+  getManifest(ref: ImageReference, opts?: { signal?: AbortSignal }): Promise<{ readonly bytes: Uint8Array; readonly contentType?: string; readonly digest: string; readonly requests: number }>;
+  getBlob(ref: ImageReference, digest: string, opts?: { signal?: AbortSignal; maxBytes?: number }): Promise<{ readonly bytes: Uint8Array; readonly requests: number }>;
+  /** `via: 'layout'`: the referrers were found in an image layout, not through a registry. */
+  getReferrers(ref: ImageReference, digest: string, opts?: { signal?: AbortSignal }): Promise<{ readonly bytes: Uint8Array; readonly fallback: boolean; readonly via?: 'layout'; readonly requests: number }>;
+}
 
 export interface GraphOptions {
   readonly signal?: AbortSignal;
@@ -150,7 +161,7 @@ export function lintProblems(doc: ServedDocument, options: Pick<AnalyzeOptions, 
  * throws for a child the registry does not serve (that is a `child-unavailable` problem on its
  * entry); throws a cancelled RegistryError when `signal` aborts.
  */
-export async function inspectGraph(client: RegistryClient, ref: ImageReference, root: ServedDocument, options: GraphOptions = {}): Promise<GraphResult> {
+export async function inspectGraph(client: GraphSource, ref: ImageReference, root: ServedDocument, options: GraphOptions = {}): Promise<GraphResult> {
   const run = limiter(Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY));
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const maxChildren = options.maxChildren ?? DEFAULT_MAX_CHILDREN;
@@ -316,7 +327,7 @@ export async function inspectGraph(client: RegistryClient, ref: ImageReference, 
  * it), grouped by artifactType (SBOMs together, signatures together), in the order served
  * within a group; `via` says which path found them.
  */
-export function referrerNodes(list: { readonly bytes: Uint8Array; readonly fallback: boolean }): NonNullable<GraphNode['referrers']> {
+export function referrerNodes(list: { readonly bytes: Uint8Array; readonly fallback: boolean; readonly via?: 'layout' }): NonNullable<GraphNode['referrers']> {
   const manifests = parse(list.bytes)?.manifests;
   const nodes: GraphNode[] = (Array.isArray(manifests) ? manifests : []).flatMap((m, position): GraphNode[] => {
     const e = obj(m);
@@ -329,7 +340,7 @@ export function referrerNodes(list: { readonly bytes: Uint8Array; readonly fallb
     }];
   });
   nodes.sort((a, b) => (a.artifactType ?? '').localeCompare(b.artifactType ?? ''));
-  return { via: !list.fallback ? 'referrers-api' : nodes.length > 0 ? 'fallback-tag' : 'none', nodes };
+  return { via: list.via ?? (!list.fallback ? 'referrers-api' : nodes.length > 0 ? 'fallback-tag' : 'none'), nodes };
 }
 
 function numberOr(v: unknown): number | undefined {

@@ -1,0 +1,115 @@
+/**
+ * The image graph (graph/imageGraph.ts) over an OCI image layout on disk instead of a registry,
+ * for `tree oci:DIR[:TAG]`: manifests and blobs are read from blobs/ and must hash to their
+ * digest; the referrers of a digest are the layout's manifests whose `subject` names it (what
+ * `oras copy --to-oci-layout` and `oras attach --oci-layout` write; oras#760), found by walking
+ * index.json and the indexes below it. A missing, unreadable or changed blob is a not-found or
+ * digest-mismatch error, which the graph reports on the entry that points at it.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseDigest } from '../engine/digest';
+import type { GraphSource } from '../graph/imageGraph';
+import { RegistryError, type ImageReference } from '../registry';
+import { digestOfBytes, HASH_ALGORITHMS } from './hashing';
+import { blobPath } from './layout';
+
+/** Manifests are never this large; a larger blob read as one is refused. */
+const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
+/** How deep nested indexes are followed when looking for referrers. */
+const MAX_WALK_DEPTH = 8;
+
+type Json = Record<string, unknown>;
+
+function parseJson(bytes: Uint8Array): Json | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The bytes of blob `digest`, checked against it; a RegistryError the graph understands otherwise. */
+export function readLayoutBlob(root: string, digest: string, maxBytes = MAX_DOCUMENT_BYTES): Buffer {
+  const parsed = parseDigest(digest);
+  const file = blobPath(root, digest);
+  if (!parsed || !file || !HASH_ALGORITHMS.has(parsed.algorithm)) throw new RegistryError('invalid-reference', `${JSON.stringify(digest)} is not a sha256 or sha512 digest that names a blob of the layout`);
+  let bytes: Buffer;
+  try {
+    const size = statSync(file).size;
+    if (size > maxBytes) throw new RegistryError('too-large', `blob ${digest} is ${size} bytes, more than ${maxBytes} read here: ${file}`);
+    bytes = readFileSync(file);
+  } catch (e) {
+    if (e instanceof RegistryError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RegistryError('not-found', `blob ${digest} is ${code === 'ENOENT' ? 'missing from the layout' : `unreadable (${code ?? 'error'})`}: ${file}`);
+  }
+  const actual = digestOfBytes(bytes, parsed.algorithm);
+  if (actual !== digest) throw new RegistryError('digest-mismatch', `blob ${digest} does not hash to its name (its bytes hash to ${actual}): ${file}`);
+  return bytes;
+}
+
+/** Every manifest of the layout whose `subject` is `digest`, as descriptors (what a Referrers API lists). */
+export function layoutReferrers(root: string, digest: string): Json[] {
+  const found: Json[] = [];
+  const seen = new Set<string>();
+  const walk = (entries: unknown, depth: number): void => {
+    if (!Array.isArray(entries) || depth > MAX_WALK_DEPTH) return;
+    for (const e of entries) {
+      const d = e && typeof e === 'object' ? (e as Json).digest : undefined;
+      if (typeof d !== 'string' || seen.has(d)) continue;
+      seen.add(d);
+      let doc: Json | undefined;
+      try {
+        doc = parseJson(readLayoutBlob(root, d));
+      } catch {
+        continue; // a blob that cannot be read is lint's to report, not a referrer
+      }
+      if (!doc) continue;
+      if (Array.isArray(doc.manifests)) walk(doc.manifests, depth + 1);
+      const subject = doc.subject && typeof doc.subject === 'object' ? (doc.subject as Json).digest : undefined;
+      if (subject !== digest) continue;
+      const config = doc.config && typeof doc.config === 'object' ? (doc.config as Json) : undefined;
+      const artifactType = typeof doc.artifactType === 'string' ? doc.artifactType : typeof config?.mediaType === 'string' ? config.mediaType : undefined;
+      const entry = e as Json;
+      found.push({
+        mediaType: typeof doc.mediaType === 'string' ? doc.mediaType : entry.mediaType,
+        digest: d,
+        size: typeof entry.size === 'number' ? entry.size : undefined,
+        ...(artifactType ? { artifactType } : {}),
+        ...(doc.annotations && typeof doc.annotations === 'object' ? { annotations: doc.annotations } : {}),
+      });
+    }
+  };
+  let index: Json | undefined;
+  try {
+    index = parseJson(readFileSync(join(root, 'index.json')));
+  } catch {
+    return [];
+  }
+  walk(index?.manifests, 0);
+  return found;
+}
+
+/** A source for inspectGraph reading the layout at `root`. */
+export function layoutGraphSource(root: string): GraphSource {
+  return {
+    async getManifest(ref: ImageReference) {
+      if (!ref.digest) throw new RegistryError('invalid-reference', 'a layout is read by digest');
+      const bytes = readLayoutBlob(root, ref.digest);
+      const mediaType = parseJson(bytes)?.mediaType;
+      // No Content-Type on disk: the document's own mediaType stands for it, and the fetched-only
+      // rules (which judge a registry's headers) do not run.
+      return { bytes, digest: ref.digest, contentType: undefined, mediaType: typeof mediaType === 'string' ? mediaType : undefined, requests: 0 };
+    },
+    async getBlob(_ref: ImageReference, digest: string, opts?: { maxBytes?: number }) {
+      return { bytes: readLayoutBlob(root, digest, opts?.maxBytes), requests: 0 };
+    },
+    async getReferrers(_ref: ImageReference, digest: string) {
+      const manifests = layoutReferrers(root, digest);
+      const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests };
+      return { bytes: Buffer.from(JSON.stringify(index)), fallback: false, via: 'layout' as const, requests: 0 };
+    },
+  };
+}
