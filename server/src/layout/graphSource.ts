@@ -50,9 +50,12 @@ export function readLayoutBlob(root: string, digest: string, maxBytes = MAX_DOCU
   return bytes;
 }
 
-/** Every manifest of the layout whose `subject` is `digest`, as descriptors (what a Referrers API lists). */
-export function layoutReferrers(root: string, digest: string): Json[] {
-  const found: Json[] = [];
+/**
+ * The layout's manifests that have a `subject`, as descriptors (what a Referrers API lists), by
+ * the subject's digest: one walk of index.json and the indexes below it.
+ */
+function referrersBySubject(root: string): Map<string, Json[]> {
+  const bySubject = new Map<string, Json[]>();
   const seen = new Set<string>();
   const walk = (entries: unknown, depth: number): void => {
     if (!Array.isArray(entries) || depth > MAX_WALK_DEPTH) return;
@@ -69,10 +72,12 @@ export function layoutReferrers(root: string, digest: string): Json[] {
       if (!doc) continue;
       if (Array.isArray(doc.manifests)) walk(doc.manifests, depth + 1);
       const subject = doc.subject && typeof doc.subject === 'object' ? (doc.subject as Json).digest : undefined;
-      if (subject !== digest) continue;
+      if (typeof subject !== 'string') continue;
       const config = doc.config && typeof doc.config === 'object' ? (doc.config as Json) : undefined;
       const artifactType = typeof doc.artifactType === 'string' ? doc.artifactType : typeof config?.mediaType === 'string' ? config.mediaType : undefined;
       const entry = e as Json;
+      const found = bySubject.get(subject) ?? [];
+      bySubject.set(subject, found);
       found.push({
         mediaType: typeof doc.mediaType === 'string' ? doc.mediaType : entry.mediaType,
         digest: d,
@@ -86,14 +91,16 @@ export function layoutReferrers(root: string, digest: string): Json[] {
   try {
     index = parseJson(readFileSync(join(root, 'index.json')));
   } catch {
-    return [];
+    return bySubject;
   }
   walk(index?.manifests, 0);
-  return found;
+  return bySubject;
 }
 
 /** A source for inspectGraph reading the layout at `root`. */
 export function layoutGraphSource(root: string): GraphSource {
+  // The layout is walked for referrers once, at the first question, not once per node.
+  let referrers: Map<string, Json[]> | undefined;
   return {
     async getManifest(ref: ImageReference) {
       if (!ref.digest) throw new RegistryError('invalid-reference', 'a layout is read by digest');
@@ -107,7 +114,8 @@ export function layoutGraphSource(root: string): GraphSource {
       return { bytes: readLayoutBlob(root, digest, opts?.maxBytes), requests: 0 };
     },
     async getReferrers(_ref: ImageReference, digest: string) {
-      const manifests = layoutReferrers(root, digest);
+      referrers ??= referrersBySubject(root);
+      const manifests = referrers.get(digest) ?? [];
       const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests };
       return { bytes: Buffer.from(JSON.stringify(index)), fallback: false, via: 'layout' as const, requests: 0 };
     },
