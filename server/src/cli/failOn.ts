@@ -8,3 +8,8 @@ export type FailOn = (typeof FAIL_ON)[number];
 export function isFailOn(value: string | undefined): value is FailOn {
   return (FAIL_ON as readonly (string | undefined)[]).includes(value);
 }
+
+/** The value of a --fail-on option (lint, inspect --lint, tree), or the usage error it deserves. */
+export function parseFailOn(value: string | undefined): { readonly failOn: FailOn } | { readonly error: string } {
+  return isFailOn(value) ? { failOn: value } : { error: `--fail-on expects ${FAIL_ON.join('|')}, got ${value === undefined ? 'nothing' : JSON.stringify(value)}` };
+}

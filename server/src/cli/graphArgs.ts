@@ -4,7 +4,7 @@
  */
 import type { PlatformValues } from '../engine/platforms';
 import { applyRegistryOption, type RegistryOptions } from './inspectCommand';
-import { FAIL_ON, isFailOn, type FailOn } from './lint';
+import { parseFailOn, type FailOn } from './failOn';
 
 export interface GraphCliOptions {
   readonly positional: readonly string[];
@@ -25,6 +25,13 @@ export interface GraphCliOptions {
 /** The most entries of one index --max-entries (and the editor's setting) may ask for. */
 export const MAX_ENTRIES = 10_000;
 
+/** The whole-number options of `tree`: the field each sets and the range it accepts. */
+const COUNT_OPTIONS: ReadonlyMap<string, { readonly key: 'depth' | 'concurrency' | 'maxEntries'; readonly min: number; readonly max: number }> = new Map([
+  ['--depth', { key: 'depth', min: 0, max: 16 }],
+  ['--concurrency', { key: 'concurrency', min: 1, max: 32 }],
+  ['--max-entries', { key: 'maxEntries', min: 1, max: MAX_ENTRIES }],
+] as const);
+
 /** Which options a command takes besides the shared ones. */
 export interface GraphCliSpec {
   readonly platform?: boolean;
@@ -35,10 +42,8 @@ export interface GraphCliSpec {
 export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): GraphCliOptions | string {
   const shared: RegistryOptions = { noCreds: false, insecureHosts: [] };
   let referrers = true;
-  let depth: number | undefined;
-  let concurrency: number | undefined;
+  const counts: { depth?: number; concurrency?: number; maxEntries?: number } = {};
   let failOn: FailOn | undefined;
-  let maxEntries: number | undefined;
   let format: 'text' | 'json' = 'text';
   const positional: string[] = [];
   const count = (name: string, v: string | undefined, min: number, max: number): number | string => {
@@ -54,37 +59,24 @@ export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): Gra
     const applied = applyRegistryOption(name, value, shared);
     if (typeof applied === 'string') return applied;
     if (applied) continue;
+    const bounds = COUNT_OPTIONS.get(name);
+    if (bounds) {
+      if (!spec.graph) return `unknown option ${arg}`;
+      const n = count(name, value(), bounds.min, bounds.max);
+      if (typeof n === 'string') return n;
+      counts[bounds.key] = n;
+      continue;
+    }
     switch (name) {
       case '--no-referrers':
         if (!spec.graph) return `unknown option ${arg}`;
         referrers = false;
         break;
-      case '--depth': {
-        if (!spec.graph) return `unknown option ${arg}`;
-        const n = count('--depth', value(), 0, 16);
-        if (typeof n === 'string') return n;
-        depth = n;
-        break;
-      }
-      case '--concurrency': {
-        if (!spec.graph) return `unknown option ${arg}`;
-        const n = count('--concurrency', value(), 1, 32);
-        if (typeof n === 'string') return n;
-        concurrency = n;
-        break;
-      }
-      case '--max-entries': {
-        if (!spec.graph) return `unknown option ${arg}`;
-        const n = count('--max-entries', value(), 1, MAX_ENTRIES);
-        if (typeof n === 'string') return n;
-        maxEntries = n;
-        break;
-      }
       case '--fail-on': {
         if (!spec.graph) return `unknown option ${arg}`;
-        const v = value();
-        if (!isFailOn(v)) return `--fail-on expects ${FAIL_ON.join('|')}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
-        failOn = v;
+        const parsed = parseFailOn(value());
+        if ('error' in parsed) return parsed.error;
+        failOn = parsed.failOn;
         break;
       }
       case '--format': {
@@ -103,5 +95,5 @@ export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): Gra
     }
   }
   const { platform, insecureHosts, noCreds, timeoutSeconds } = shared;
-  return { positional, insecureHosts, noCreds, timeoutSeconds, format, platform, referrers, depth, concurrency, failOn, maxEntries };
+  return { positional, insecureHosts, noCreds, timeoutSeconds, format, platform, referrers, ...counts, failOn };
 }

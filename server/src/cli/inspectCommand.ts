@@ -15,7 +15,7 @@ import { fstatSync } from 'node:fs';
 import { platformText, type PlatformValues } from '../engine/platforms';
 import { MAX_DEPTH } from '../engine/tape';
 import { formatReference, isRegistryError, referenceWithDigest, type FetchedManifest, type ImageReference, type RegistryClient } from '../registry';
-import { FAIL_ON, isFailOn, type FailOn } from './failOn';
+import { parseFailOn, type FailOn } from './failOn';
 import { indexEntries, MAX_INDEX_DEPTH, noPlatformMessage, selectPlatform, type IndexEntry } from './indexEntries';
 import type { LintFileResult } from './lint';
 import { programName } from './program';
@@ -135,9 +135,9 @@ export function parseInspectArgs(args: readonly string[]): InspectOptions | stri
         lint = true;
         break;
       case '--fail-on': {
-        const v = value();
-        if (!isFailOn(v)) return `--fail-on expects ${FAIL_ON.join('|')}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
-        failOn = v;
+        const parsed = parseFailOn(value());
+        if ('error' in parsed) return parsed.error;
+        failOn = parsed.failOn;
         break;
       }
       case '--format': {

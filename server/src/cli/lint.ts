@@ -145,7 +145,7 @@ export function worstSeverity(results: readonly LintFileResult[]): Severity | un
   return worst;
 }
 
-export { FAIL_ON, isFailOn, type FailOn } from './failOn';
+export { FAIL_ON, isFailOn, parseFailOn, type FailOn } from './failOn';
 
 /** 1 when a finding is at least as severe as `failOn`, else 0 ('never': always 0). */
 export function failExitCode(results: readonly LintFileResult[], failOn: FailOn): 0 | 1 {

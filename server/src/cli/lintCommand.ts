@@ -5,7 +5,7 @@ import { LAYOUT_CHECKS } from '../engine/layoutFindings';
 import { RULES_BY_ID } from '../engine/ruleTable';
 import type { RuleSetting } from '../engine/analyze';
 import { toGithub, toSarif } from './formats';
-import { countsText, failExitCode, FAIL_ON, isFailOn, lintFile, lintStdin, writeFindings, type FailOn, type LintFileResult } from './lint';
+import { countsText, failExitCode, parseFailOn, lintFile, lintStdin, writeFindings, type FailOn, type LintFileResult } from './lint';
 import { isLayoutDir, lintLayout } from './layoutLint';
 
 const SETTINGS = new Set(['off', 'hint', 'info', 'warning', 'error']);
@@ -71,11 +71,12 @@ export function runLint(args: string[], out: NodeJS.WritableStream, err: NodeJS.
     else if (a.startsWith('--stdin-name=')) stdinName = a.slice('--stdin-name='.length);
     else if (a === '--fail-on' || a.startsWith('--fail-on=')) {
       const v = a === '--fail-on' ? args[++i] ?? '' : a.slice('--fail-on='.length);
-      if (!isFailOn(v)) {
-        err.write(`--fail-on expects ${FAIL_ON.join('|')}, got "${v}"\n`);
+      const parsed = parseFailOn(v);
+      if ('error' in parsed) {
+        err.write(`${parsed.error}\n`);
         return 2;
       }
-      failOn = v;
+      failOn = parsed.failOn;
     }
     else if (a === '--rule' || a.startsWith('--rule=')) {
       const spec = a === '--rule' ? args[++i] ?? '' : a.slice(7);
