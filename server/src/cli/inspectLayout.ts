@@ -10,12 +10,12 @@
  * 3 the layout cannot give what was asked (no layout, no such tag, missing or corrupt blob, no
  * such platform).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { platformText } from '../engine/platforms';
 import { blobPath, isLayoutDir, verifyPendingSync, walkLayout } from '../layout/layout';
-import { digestOfBytes, HASH_ALGORITHMS } from '../layout/hashing';
-import { parseDigest } from '../engine/digest';
+import { readLayoutBlob } from '../layout/graphSource';
+import { RegistryError } from '../registry/errors';
 import { layoutResults } from './layoutLint';
 import { countsText, failExitCode, writeFindings, type LintFileResult } from './lint';
 import { indexEntries, MAX_INDEX_DEPTH, noPlatformMessage, selectPlatform } from './indexEntries';
@@ -46,23 +46,15 @@ export class LayoutError extends Error {}
 
 /** Reads one blob by descriptor, checking it exists, hashes to its name and has the size the descriptor says. */
 function readBlob(dir: string, label: string, digest: string, size: number | undefined, mediaType: string | undefined): Read {
-  const parsed = parseDigest(digest);
-  const file = blobPath(dir, digest);
-  if (!parsed || !file || !HASH_ALGORITHMS.has(parsed.algorithm)) throw new LayoutError(`${label}: ${JSON.stringify(digest)} is not a sha256 or sha512 digest that names a blob file`);
   let bytes: Buffer;
   try {
-    const st = statSync(file);
-    if (st.size > 4 * 1024 * 1024) throw new LayoutError(`${label}: blob ${digest} is ${st.size} bytes, more than a manifest can be (4 MiB)`);
-    bytes = readFileSync(file);
+    bytes = readLayoutBlob(dir, digest);
   } catch (err) {
-    if (err instanceof LayoutError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new LayoutError(`${label}: blob ${digest} is ${code === 'ENOENT' ? 'missing' : `unreadable (${code ?? 'error'})`}: ${file}`);
+    if (!(err instanceof RegistryError)) throw err;
+    throw new LayoutError(`${label}: ${err.message}${err.kind === 'digest-mismatch' ? '; run lint on the layout' : ''}`);
   }
-  const actual = digestOfBytes(bytes, parsed.algorithm);
-  if (actual !== digest) throw new LayoutError(`${label}: blob ${digest} does not hash to its name (its bytes hash to ${actual}): ${file}; run lint on the layout`);
   if (size !== undefined && size !== bytes.length) throw new LayoutError(`${label}: blob ${digest} is ${bytes.length} bytes, the descriptor says ${size}`);
-  return { label, file, digest, mediaType, bytes };
+  return { label, file: blobPath(dir, digest)!, digest, mediaType, bytes };
 }
 
 interface IndexJsonEntry { digest?: unknown; size?: unknown; mediaType?: unknown; annotations?: Record<string, unknown> }

@@ -10,7 +10,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDigest } from '../engine/digest';
 import type { GraphSource } from '../graph/imageGraph';
-import { RegistryError, type ImageReference } from '../registry';
+// errors and reference, not the registry's index: `inspect oci:` reads blobs here without loading the HTTP client.
+import { RegistryError } from '../registry/errors';
+import type { ImageReference } from '../registry/reference';
 import { digestOfBytes, HASH_ALGORITHMS } from './hashing';
 import { blobPath } from './layout';
 
@@ -38,7 +40,7 @@ export function readLayoutBlob(root: string, digest: string, maxBytes = MAX_DOCU
   let bytes: Buffer;
   try {
     const size = statSync(file).size;
-    if (size > maxBytes) throw new RegistryError('too-large', `blob ${digest} is ${size} bytes, more than ${maxBytes} read here: ${file}`);
+    if (size > maxBytes) throw new RegistryError('too-large', `blob ${digest} is ${size} bytes, more than ${maxBytes === MAX_DOCUMENT_BYTES ? 'a manifest or config can be (4 MiB)' : `the ${maxBytes} read here`}: ${file}`);
     bytes = readFileSync(file);
   } catch (e) {
     if (e instanceof RegistryError) throw e;
