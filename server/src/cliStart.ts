@@ -6,8 +6,8 @@
  *    single cost). Node keeps the cache outside the install (NODE_COMPILE_CACHE, else the OS
  *    temp directory), so a read-only install works, and reports a cache it cannot write instead
  *    of throwing: only the start is slower then. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
- *    Older Node (20) has no such API: there the registry commands keep a V8 code cache of their
- *    bundles in the user's cache directory (cli/codeCache.ts; MANIFEST_LENS_CODE_CACHE=0 turns it off).
+ *    Older Node (20) has no such API: there the CLI keeps a V8 code cache of its bundles in the
+ *    user's cache directory (cli/codeCache.ts; MANIFEST_LENS_CODE_CACHE=0 turns it off).
  *  - The V8 flags of the registry commands, set before any of their code is compiled: V8
  *    rejects a cache made under other flags.
  * Kept apart from cli.ts so that the cache also covers the CLI's own code.
@@ -35,10 +35,8 @@ if (typeof enableCompileCache === 'function') {
       // no cache: only a slower start
     }
   }
-} else if (oneShot || command === 'tree' || command === 'diff') {
-  // Only the commands with the HTTP client (bundles of 380-530 KB): for `lint` (180 KB) reading and
-  // checking a cache measured as long as compiling. Required here, not imported, so that the
-  // other commands do not even load it.
+} else {
+  // Required here, not imported: on Node ≥ 22.1 it is not even loaded.
   try {
     const { installCodeCache } = require('./cli/codeCache') as typeof import('./cli/codeCache');
     // Our bundles only (dist/cli-*.js, next to this file): each one's cache is keyed to its bytes.

@@ -1,5 +1,5 @@
 /**
- * The registry commands' own V8 code cache on Node releases without module.enableCompileCache
+ * The CLI's own V8 code cache on Node releases without module.enableCompileCache
  * (cli/codeCache.ts, issue 13): where it lives, how it is turned off, and that a stale, foreign or
  * damaged cache is never used and never breaks a command — checked on the built CLI, with
  * `inspect` of a registry that refuses the connection (it loads all its code, then fails fast).
@@ -11,7 +11,7 @@ import * as nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { cacheHeader, codeCacheDir, decodeCache, encodeCache, sha256 } from '../../server/src/cli/codeCache';
+import { codeCacheDir, decodeCache, encodeCache } from '../../server/src/cli/codeCache';
 import { assertCliBuilt, isolatedEnv, runCli } from '../harness/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'manifest-lens-code-cache-'));
@@ -39,22 +39,26 @@ test('the cache directory: MANIFEST_LENS_CACHE_DIR, XDG_CACHE_HOME, the platform
 });
 
 test('a cache file is used only when it was made from these exact bytes and arrives whole', () => {
-  const sum = sha256()!;
   const source = Buffer.from('module.exports = 1;\n');
-  const header = cacheHeader(source, sum, 'default');
   const payload = Buffer.from(Array.from({ length: 300 }, (_, i) => i % 251));
-  const file = encodeCache(header, payload, sum);
-  assert.deepEqual(decodeCache(file, header, sum), payload);
-  const flipped = Buffer.from(file);
-  flipped[flipped.length - 100] ^= 0x10;
-  assert.equal(decodeCache(flipped, header, sum), undefined, 'a damaged payload');
-  assert.equal(decodeCache(file.subarray(0, file.length - 1), header, sum), undefined, 'a truncated file');
-  assert.equal(decodeCache(Buffer.concat([file, Buffer.from([0])]), header, sum), undefined, 'bytes past the payload');
+  const file = encodeCache(source, 'default', payload);
+  assert.deepEqual(decodeCache(file, source, 'default'), payload);
+  // Every single flipped byte, in the header, the copy of the source or either payload, is noticed.
+  for (let i = 0; i < file.length; i++) {
+    const flipped = Buffer.from(file);
+    flipped[i] ^= 0x10;
+    assert.equal(decodeCache(flipped, source, 'default'), undefined, `byte ${i} of ${file.length} damaged`);
+  }
+  // The same damage in both payloads is the one thing a copy cannot see; V8 then still checks its own header.
+  assert.equal(decodeCache(file.subarray(0, file.length - 1), source, 'default'), undefined, 'a truncated file');
+  assert.equal(decodeCache(file.subarray(0, file.length - payload.length), source, 'default'), undefined, 'one payload only');
+  assert.equal(decodeCache(Buffer.concat([file, Buffer.from([0])]), source, 'default'), undefined, 'bytes past the payload');
   const edited = Buffer.from('module.exports = 2;\n'); // same length, other bytes: V8 alone would accept its cache
-  assert.equal(decodeCache(file, cacheHeader(edited, sum, 'default'), sum), undefined, 'a cache of other source bytes');
-  assert.equal(decodeCache(file, cacheHeader(source, sum, 'liftoff'), sum), undefined, 'a cache made under other V8 flags');
-  assert.equal(decodeCache(Buffer.from('garbage without a line break'), header, sum), undefined);
-  assert.equal(decodeCache(Buffer.alloc(0), header, sum), undefined);
+  assert.equal(decodeCache(file, edited, 'default'), undefined, 'a cache of other source bytes');
+  assert.equal(decodeCache(file, source, 'liftoff'), undefined, 'a cache made under other V8 flags');
+  assert.equal(decodeCache(encodeCache(source, 'default', Buffer.alloc(0)), source, 'default'), undefined, 'an empty payload');
+  assert.equal(decodeCache(Buffer.from('garbage without a line break'), source, 'default'), undefined);
+  assert.equal(decodeCache(Buffer.alloc(0), source, 'default'), undefined);
 });
 
 /** The cache files in `d`, each with its inode and modification time (a rewrite, a rename into place, changes both). */
@@ -71,18 +75,23 @@ function cacheFiles(d: string): Map<string, string> {
   }));
 }
 
-test('inspect writes the cache at its first run, reads it at the next, and prints the same either way; lint keeps none', { skip: SKIP_NODE_CACHE }, async () => {
+test('inspect and lint write the cache at their first run, read it at the next, and print the same either way', { skip: SKIP_NODE_CACHE }, async () => {
   assertCliBuilt();
   const cacheDir = join(dir, 'first');
   const home = isolatedEnv({ MANIFEST_LENS_CACHE_DIR: cacheDir });
   try {
     const lint = await runCli(['lint', SAMPLE], { env: home.env });
     assert.equal(lint.code, 1, lint.stderr);
-    assert.equal(cacheFiles(cacheDir).size, 0, 'lint wrote a cache: for its bundle, reading one costs what compiling does');
+    const lintWritten = cacheFiles(cacheDir);
+    assert.deepEqual([...lintWritten.keys()].sort(), ['v8-cli-lint-default.cache', 'v8-cli-main-default.cache']);
+    const lintAgain = await runCli(['lint', SAMPLE], { env: home.env });
+    assert.equal(lintAgain.code, 1, lintAgain.stderr);
+    assert.deepEqual(lintAgain.stdout, lint.stdout);
+    assert.deepEqual(cacheFiles(cacheDir), lintWritten, 'the second lint rewrote its cache: it did not use it');
     const first = await runCli(INSPECT, { env: home.env });
     assert.equal(first.code, 3, first.stderr);
     const written = cacheFiles(cacheDir);
-    assert.deepEqual([...written.keys()].sort(), [BUNDLE, MAIN]);
+    assert.deepEqual([...written.keys()].sort(), [BUNDLE, MAIN, 'v8-cli-lint-default.cache', 'v8-cli-main-default.cache'].sort());
     const second = await runCli(INSPECT, { env: home.env });
     assert.equal(second.code, first.code);
     assert.deepEqual(second.stdout, first.stdout);

@@ -12,13 +12,18 @@
  * on macOS), one `v8-*.cache` file per bundle. Off: `MANIFEST_LENS_CODE_CACHE=0` (or Node's
  * `NODE_DISABLE_COMPILE_CACHE=1`). Nothing in it is needed: deleting it costs one slower start.
  *
- * A cache is only used when its header matches this very bundle (its length and SHA-256, the Node
- * version, the architecture and the V8 flags set for the command) and its payload matches the
- * SHA-256 in the header: release builds of V8 do not checksum a code cache, and a stale or damaged
- * one must never run. Anything else (a missing, foreign, truncated or corrupt file; a cache V8
- * rejects; a directory that cannot be written) means compiling as Node would, and at most
- * rewriting the file. Writes go to a temporary file renamed into place, so that two processes
- * starting at once never read half a cache.
+ * A cache is only used when it was made from this very bundle and arrives whole: release builds of
+ * V8 do not checksum a code cache (they check the source's length only), and a stale or damaged
+ * one must never run. The file holds, after a header line (format, Node version, architecture,
+ * the V8 flags set for the command, the lengths), a copy of the bundle's bytes and the payload
+ * twice; a start compares the copy with the bundle it is loading and the two payloads with each
+ * other (memcmp, no hashing: loading node:crypto and hashing both files cost more than the cache
+ * saved for `lint`). Damage that leaves both copies identical does not happen by chance; and
+ * whoever can rewrite the cache directory could rewrite a checksum as well. Anything else (a
+ * missing, foreign, truncated or corrupt file; a cache V8 rejects; a directory that cannot be
+ * written) means compiling as Node would, and at most rewriting the file. Writes go to a
+ * temporary file renamed into place, so that two processes starting at once never read half a
+ * cache.
  */
 import * as nodeModule from 'node:module';
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -27,7 +32,7 @@ import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 
 /** Bumped when the header's layout changes, so an older file is never misread. */
-const FORMAT = 'manifest-lens-code-cache 2';
+const FORMAT = 'manifest-lens-code-cache 3';
 
 /** The cache directory for this environment, or undefined when caching is turned off. */
 export function codeCacheDir(env: NodeJS.ProcessEnv = process.env, platform: string = process.platform, home: () => string = homedir): string | undefined {
@@ -45,43 +50,34 @@ export function codeCacheDir(env: NodeJS.ProcessEnv = process.env, platform: str
   return platform === 'darwin' ? join(h, 'Library', 'Caches', 'manifest-lens') : join(h, '.cache', 'manifest-lens');
 }
 
-/** A checksum of some bytes, as text. */
-export type Checksum = (data: Uint8Array) => string;
+/** The first line of a cache file without its payload length: what it was made from, under which V8 flags (`tag`). */
+export function cacheHeader(source: Uint8Array, tag: string): string {
+  return `${FORMAT} ${process.version} ${process.arch} ${tag} ${source.length}`;
+}
+
+/** `header payloadLength\n` + the source's bytes + the payload + the payload again. */
+export function encodeCache(source: Buffer, tag: string, payload: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${cacheHeader(source, tag)} ${payload.length}\n`, 'latin1'), source, payload, payload]);
+}
 
 /**
- * SHA-256 from node:crypto, which every command that uses the cache loads anyway (to verify
- * what it fetches); faster than zlib's CRC-32 here, and no module of its own to load.
+ * The payload of a cache file made from `source` under `tag`, or undefined unless the file is
+ * exactly that, whole: its copy of the source equal to `source`, its two payloads equal.
  */
-export function sha256(): Checksum | undefined {
-  try {
-    const { createHash } = require('node:crypto') as typeof import('node:crypto');
-    return (data) => createHash('sha256').update(data).digest('hex');
-  } catch {
-    return undefined;
-  }
-}
-
-/** The first line of a cache file: what it was made from. `tag` names the V8 flags it was made under. */
-export function cacheHeader(source: Buffer, sum: Checksum, tag: string): string {
-  return `${FORMAT} ${process.version} ${process.arch} ${tag} ${source.length} ${sum(source)}`;
-}
-
-/** `header payloadLength payloadChecksum\n` + payload. */
-export function encodeCache(header: string, payload: Buffer, sum: Checksum): Buffer {
-  return Buffer.concat([Buffer.from(`${header} ${payload.length} ${sum(payload)}\n`, 'latin1'), payload]);
-}
-
-/** The payload of a cache file made for `header`, or undefined when it is not exactly that, whole. */
-export function decodeCache(file: Buffer, header: string, sum: Checksum): Buffer | undefined {
+export function decodeCache(file: Buffer, source: Buffer, tag: string): Buffer | undefined {
   const nl = file.indexOf(0x0a);
   if (nl < 0 || nl > 512) return undefined;
+  const header = cacheHeader(source, tag);
   const line = file.toString('latin1', 0, nl);
   if (!line.startsWith(`${header} `)) return undefined;
-  const m = /^(\d+) ([0-9a-f]+)$/.exec(line.slice(header.length + 1));
+  const m = /^(\d{1,9})$/.exec(line.slice(header.length + 1));
   if (!m) return undefined;
-  const payload = file.subarray(nl + 1);
-  if (payload.length !== Number(m[1]) || sum(payload) !== m[2]) return undefined;
-  return payload;
+  const n = Number(m[1]);
+  const at = nl + 1 + source.length;
+  if (n === 0 || file.length !== at + 2 * n) return undefined;
+  if (!file.subarray(nl + 1, at).equals(source)) return undefined;
+  const payload = file.subarray(at, at + n);
+  return payload.equals(file.subarray(at + n)) ? payload : undefined;
 }
 
 /** No bundle's cache comes near this; a larger "cache" is not one. */
@@ -119,7 +115,8 @@ export function readCacheFile(file: string): Buffer | undefined {
 interface Pending {
   readonly script: Script;
   readonly file: string;
-  readonly header: string;
+  readonly source: Buffer;
+  readonly tag: string;
 }
 
 /**
@@ -137,8 +134,6 @@ export function installCodeCache(shouldCache: (filename: string) => boolean, tag
   };
   const original = M._extensions?.['.js'];
   if (!dir || !original || typeof M.wrap !== 'function' || typeof M._resolveFilename !== 'function') return false;
-  const sum = sha256();
-  if (!sum) return false;
   const wrapperPrefix = M.wrap('\u0000').indexOf('\u0000');
   const pending: Pending[] = [];
   let exitHook = false;
@@ -147,16 +142,15 @@ export function installCodeCache(shouldCache: (filename: string) => boolean, tag
     if (!shouldCache(filename)) return original.call(this, module, filename);
     const bytes = readFileSync(filename);
     const file = join(dir, `v8-${basename(filename, '.js')}-${tag}.cache`);
-    const header = cacheHeader(bytes, sum, tag);
     const stored = readCacheFile(file);
-    const cachedData = stored && decodeCache(stored, header, sum);
+    const cachedData = stored && decodeCache(stored, bytes, tag);
     // Module.wrap's prefix shifts line 1: the negative offset keeps stack traces' columns the file's.
     const script = new Script(M.wrap!(bytes.toString('utf8')), { filename, cachedData, columnOffset: -wrapperPrefix });
     if (!cachedData || script.cachedDataRejected) {
-      pending.push({ script, file, header });
+      pending.push({ script, file, source: bytes, tag });
       if (!exitHook) {
         exitHook = true;
-        process.once('exit', () => writeCaches(pending, dir, sum));
+        process.once('exit', () => writeCaches(pending, dir));
       }
     }
     const fn = script.runInThisContext({ displayErrors: true }) as (this: unknown, ...args: unknown[]) => void;
@@ -170,7 +164,7 @@ export function installCodeCache(shouldCache: (filename: string) => boolean, tag
 }
 
 /** At exit: the code V8 compiled for each bundle without a usable cache, written for the next start. Never throws. */
-function writeCaches(pending: readonly Pending[], dir: string, sum: Checksum): void {
+function writeCaches(pending: readonly Pending[], dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch {
@@ -179,7 +173,7 @@ function writeCaches(pending: readonly Pending[], dir: string, sum: Checksum): v
   for (const p of pending) {
     const tmp = `${p.file}.${process.pid}.tmp`;
     try {
-      writeFileSync(tmp, encodeCache(p.header, p.script.createCachedData(), sum), { mode: 0o600 });
+      writeFileSync(tmp, encodeCache(p.source, p.tag, p.script.createCachedData()), { mode: 0o600 });
       renameSync(tmp, p.file);
     } catch {
       try {
