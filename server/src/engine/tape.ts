@@ -30,6 +30,28 @@ const TYPE_NAMES: readonly NodeType[] = ['null', 'object', 'array', 'property', 
 
 const UNSET = Symbol('unset');
 
+/**
+ * The tape of a document of 2 MB or more (262,144 slots) is one ArrayBuffer of at least 33 MiB.
+ * glibc's malloc serves a request that large with its own mmap and unmaps it when it is freed,
+ * whatever it learned from earlier frees (its dynamic threshold stops at 32 MiB); the pages
+ * never touched cost nothing. Smaller buffers come from its heap, and a long-running server that
+ * opens and closes large documents kept that heap at its high-water mark (issue 13: the RSS
+ * after 20 open/close cycles of an 8 MB index).
+ */
+const MAPPED_SLOTS = 262_144;
+const MAPPED_BYTES = 33 * 1024 * 1024;
+
+/** A tape's five slot arrays (type, start, end, first, next) of `capacity` slots each. */
+function slotArrays(capacity: number): [Uint8Array, Int32Array, Int32Array, Int32Array, Int32Array] {
+  if (capacity < MAPPED_SLOTS) {
+    return [new Uint8Array(capacity), new Int32Array(capacity), new Int32Array(capacity), new Int32Array(capacity), new Int32Array(capacity)];
+  }
+  const typeBytes = (capacity + 3) & ~3;
+  const buffer = new ArrayBuffer(Math.max(MAPPED_BYTES, typeBytes + 16 * capacity));
+  const int32 = (k: number): Int32Array => new Int32Array(buffer, typeBytes + 4 * k * capacity, capacity);
+  return [new Uint8Array(buffer, 0, capacity), int32(0), int32(1), int32(2), int32(3)];
+}
+
 
 export class Tape {
   count = 0;
@@ -54,11 +76,7 @@ export class Tape {
 
   constructor(readonly text: string) {
     const capacity = Math.max(64, text.length >> 3);
-    this.type = new Uint8Array(capacity);
-    this.start = new Int32Array(capacity);
-    this.end = new Int32Array(capacity);
-    this.first = new Int32Array(capacity);
-    this.next = new Int32Array(capacity);
+    [this.type, this.start, this.end, this.first, this.next] = slotArrays(capacity);
   }
 
   /** Called once parsing is done: one (empty) chunk place per 1,024 slots. */
@@ -78,17 +96,13 @@ export class Tape {
   }
 
   private grow(): void {
-    const n = this.type.length * 2;
-    const g = <T extends Uint8Array | Int32Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(n);
-      b.set(a);
-      return b;
-    };
-    this.type = g(this.type);
-    this.start = g(this.start);
-    this.end = g(this.end);
-    this.first = g(this.first);
-    this.next = g(this.next);
+    const [type, start, end, first, next] = slotArrays(this.type.length * 2);
+    type.set(this.type);
+    start.set(this.start);
+    end.set(this.end);
+    first.set(this.first);
+    next.set(this.next);
+    [this.type, this.start, this.end, this.first, this.next] = [type, start, end, first, next];
   }
 
   /** The parent slot of slot `i`: the object of a property, the property of a key or value, the array of an element; -1 for the root. */
