@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseTree } from 'jsonc-parser';
 import { getLanguageService, TextDocument } from 'vscode-json-languageservice';
 import { analyze, type AnalyzeOptions } from '../server/src/engine/analyze';
-import { IDLE_MS } from '../server/src/lsp/idleCollect';
+import { SETTLED_MS } from '../server/src/lsp/idleCollect';
 import { cliSection, median } from './cli';
 import { makeIndex, makeManifest } from './generate';
 import { close, keystrokeToDiagnostics, openToDiagnostics, startServer, type LspServer } from './lsp';
@@ -242,7 +242,7 @@ async function memorySection(): Promise<{ table: string; summary: string[] }> {
       after.push(ours.rss());
       if (SETTLE_AFTER.includes(c + 1)) {
         // The user stops working: the server gives back what the closed documents left.
-        await new Promise((resolve) => setTimeout(resolve, IDLE_MS + 1500));
+        await new Promise((resolve) => setTimeout(resolve, SETTLED_MS + 1500));
         settledAfter.set(c + 1, ours.rss());
       }
     }
@@ -257,7 +257,7 @@ async function memorySection(): Promise<{ table: string; summary: string[] }> {
       '| server RSS (MiB) | idle, before | after cycle 1 | after cycle 5 | after cycle 10 | after cycle 20 | highest |',
       '| --- | --- | --- | --- | --- | --- | --- |',
       `| open + close the 8 MB index, ${LSP_RUNS.cycles} times: right after each close | ${mb(idle)} | ${mb(after[0])} | ${mb(after[4])} | ${mb(after[9])} | ${mb(last)} | ${mb(Math.max(...after))} |`,
-      `| the same, once the server has been idle ${((IDLE_MS + 1500) / 1000).toFixed(1)} s after that cycle | | ${mb(settledAfter.get(1)!)} | ${mb(settledAfter.get(5)!)} | ${mb(settledAfter.get(10)!)} | ${mb(settled)} | |`,
+      `| the same, once the server has been idle ${((SETTLED_MS + 1500) / 1000).toFixed(1)} s after that cycle | | ${mb(settledAfter.get(1)!)} | ${mb(settledAfter.get(5)!)} | ${mb(settledAfter.get(10)!)} | ${mb(settled)} | |`,
     ].join('\n');
     const summary = [
       `- server RSS after ${LSP_RUNS.cycles} open/close cycles of the 8 MB index, settled: ${mb(settled)} MiB against at most ${mb(early)} MiB after cycles 1 and 5 (target: flat, ≤ +10%: ${flat ? 'met' : '**NOT met**'}); right after the 20th close, before the idle collection: ${mb(last)} MiB (${mb(Math.max(after[0], after[4]))} after cycles 1 and 5)`,

@@ -1,12 +1,18 @@
 /**
- * The idle collector (server/src/lsp/idleCollect.ts): one full collection after a large document
- * closes and the server stays idle; none for small documents; opens and changes put it off.
+ * The idle collector (server/src/lsp/idleCollect.ts): a round of three full collections after a
+ * large document closes and the server stays idle; none for small documents; opens and changes
+ * put it off, even a round under way.
  */
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
-import { IDLE_MS, IdleCollector, LARGE_DOCUMENT } from '../../server/src/lsp/idleCollect';
+import { IDLE_MS, IdleCollector, LARGE_DOCUMENT, SECOND_COLLECTION_MS, SETTLED_MS, YOUNG_SHRINK_MS } from '../../server/src/lsp/idleCollect';
 
-test('a large document closed, then IDLE_MS of quiet: one collection; a small one: none', () => {
+/** Mock timers run a timer set by another only at a later tick: one tick per step. */
+function ticks(...steps: number[]): void {
+  for (const ms of steps) mock.timers.tick(ms);
+}
+
+test('a large document closed, then IDLE_MS of quiet: three collections by SETTLED_MS; a small one: none', () => {
   mock.timers.enable({ apis: ['setTimeout'] });
   try {
     let collections = 0;
@@ -19,11 +25,18 @@ test('a large document closed, then IDLE_MS of quiet: one collection; a small on
     assert.equal(collections, 0, 'not before the server has been idle IDLE_MS');
     mock.timers.tick(1);
     assert.equal(collections, 1);
+    ticks(SECOND_COLLECTION_MS);
+    assert.equal(collections, 2, 'once more a moment later, for what the sweeper freed');
+    ticks(YOUNG_SHRINK_MS - 1);
+    assert.equal(collections, 2, 'the last not before SETTLED_MS');
+    ticks(1);
+    assert.equal(collections, 3, 'and the last, for the young generation');
+    assert.equal(IDLE_MS + SECOND_COLLECTION_MS + YOUNG_SHRINK_MS, SETTLED_MS);
     mock.timers.tick(IDLE_MS * 3);
-    assert.equal(collections, 2, 'and once more a moment later, for what the sweeper freed; then nothing: nothing more was closed');
+    assert.equal(collections, 3, 'then nothing: nothing more was closed');
     idle.busy();
-    mock.timers.tick(IDLE_MS * 2);
-    assert.equal(collections, 2, 'activity alone never collects');
+    mock.timers.tick(SETTLED_MS * 2);
+    assert.equal(collections, 3, 'activity alone never collects');
   } finally {
     mock.timers.reset();
   }
@@ -42,12 +55,20 @@ test('opens and changes put the collection off until the user stops', () => {
     assert.equal(collections, 0);
     mock.timers.tick(IDLE_MS);
     assert.equal(collections, 1);
-    mock.timers.tick(1000);
+    ticks(SECOND_COLLECTION_MS);
     assert.equal(collections, 2);
+    idle.busy(); // the user is back before the last collection of the round
+    ticks(YOUNG_SHRINK_MS, IDLE_MS - YOUNG_SHRINK_MS - 1);
+    assert.equal(collections, 2, 'the rest of the round waits for the next quiet period, which starts over');
+    ticks(1, SECOND_COLLECTION_MS, YOUNG_SHRINK_MS);
+    assert.equal(collections, 5, 'a whole round again: what was closed had not settled yet');
+    idle.busy();
+    mock.timers.tick(SETTLED_MS * 2);
+    assert.equal(collections, 5, 'settled: activity alone collects nothing');
     idle.closed(LARGE_DOCUMENT);
     idle.dispose();
-    mock.timers.tick(IDLE_MS * 2);
-    assert.equal(collections, 2, 'disposed: nothing more');
+    mock.timers.tick(SETTLED_MS * 2);
+    assert.equal(collections, 5, 'disposed: nothing more');
   } finally {
     mock.timers.reset();
   }
