@@ -71,7 +71,11 @@ const jsoncSideEffectFree = {
 };
 
 const bench = process.argv.includes('--bench')
-  ? [esbuild.build({ ...common, entryPoints: ['bench/bench.ts'], outfile: 'dist/bench.js', minify: false })]
+  ? [
+      esbuild.build({ ...common, entryPoints: ['bench/bench.ts'], outfile: 'dist/bench.js', minify: false }),
+      // The CLI section's floor: one request with the CLI's own undici and nothing else.
+      esbuild.build({ ...common, entryPoints: ['bench/undiciFloor.ts'], outfile: 'dist/bench-undici-floor.js', plugins: [leanUndici] }),
+    ]
   : [];
 
 await Promise.all([
