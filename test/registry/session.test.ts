@@ -2,11 +2,13 @@
  * The registry session alone (server/src/registry/session.ts over transport.ts), against tiny
  * node:http servers on 127.0.0.1: redirects that never carry credentials to another origin, the
  * one retry of a request on a stale connection, size limits, the deadline, cancellation, masking
- * of held secrets in responses, logs and errors, and the request counts. No auth, no registry API.
+ * of held secrets in responses, logs and errors, the request counts, and the rate gate after a
+ * 429. No auth, no registry API.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { RegistryError } from '../../server/src/registry/errors';
+import { DEFAULT_WAIT_S, MAX_WAIT_S, RateGate } from '../../server/src/registry/rateGate';
 import { createSession, type Call } from '../../server/src/registry/session';
 import { json, startLocalServer, type LocalServer } from './localServer';
 
@@ -200,4 +202,60 @@ test('plain http to a host that is neither loopback nor listed is refused before
   const e2 = await kindOf(listed.send(call(), new URL('http://registry.invalid/v2/'), { ...get, authorization: { header: 'Basic x', carriesCredentials: true } }));
   assert.equal(e2.kind, 'insecure', 'a listed insecure host still gets no credentials');
   assert.match(e2.message, /credentials will not be sent/);
+});
+
+test('after a 429 nothing more goes to that host until the time it asked for; other hosts are not held back', async () => {
+  let now = Date.parse('2026-12-01T20:00:00Z');
+  const gate = new RateGate(() => now);
+  const limited = await server((r, res) => {
+    if (r.url === '/first') return void res.writeHead(429, { 'retry-after': '120', 'content-type': 'application/json' }).end('{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}');
+    json(res, 200, { ok: r.url });
+  });
+  const other = await server((r, res) => json(res, 200, { ok: r.url }));
+  const lines: string[] = [];
+  const a = createSession({ timeoutMs: 3000, rateGate: gate, log: (l) => lines.push(l) });
+  const b = createSession({ timeoutMs: 3000, rateGate: gate }); // another client of the same process
+  const first = await a.send(call(), new URL(`${limited.origin}/first`), get);
+  assert.equal(first.status, 429, 'the 429 itself comes back to its caller, which says what it means');
+  now += 5_000;
+  for (const s of [a, b]) {
+    const c = call();
+    const e = await kindOf(s.send(c, new URL(`${limited.origin}/second`), get));
+    assert.equal(e.kind, 'rate-limited');
+    assert.equal(e.host, limited.host);
+    assert.equal(e.retryAfterSeconds, 115);
+    assert.match(e.message, new RegExp(`^Not sent: ${limited.host} answered 429 Too Many Requests 5 s ago and it asked to be left alone until 20:02:00 UTC\\. Nothing more is asked of it until then: try again in 115 s\\.$`));
+    assert.equal(c.requests, 0, 'no request was made');
+  }
+  assert.equal(limited.seen.length, 1, 'the registry saw nothing after the 429');
+  assert.ok(lines.some((l) => l.includes('/second → not sent')), lines.join('\n'));
+  const elsewhere = await b.send(call(), new URL(`${other.origin}/x`), get);
+  assert.equal(elsewhere.status, 200, 'another host is asked as usual');
+  now += 115_000;
+  const later = await b.send(call(), new URL(`${limited.origin}/third`), get);
+  assert.equal(later.status, 200, 'once the time has passed, the host is asked again');
+  assert.equal(limited.seen.length, 2);
+  await a.close();
+  await b.close();
+});
+
+test('a 429 without Retry-After holds the host for DEFAULT_WAIT_S; an HTTP date and an absurd wait are read and capped', async () => {
+  let now = Date.parse('2026-12-01T20:00:00Z');
+  const gate = new RateGate(() => now);
+  let retryAfter: string | undefined;
+  const limited = await server((_r, res) => void res.writeHead(429, retryAfter ? { 'retry-after': retryAfter } : {}).end());
+  const s = createSession({ timeoutMs: 3000, rateGate: gate });
+  await s.send(call(), new URL(`${limited.origin}/a`), get);
+  const e = await kindOf(s.send(call(), new URL(`${limited.origin}/b`), get));
+  assert.match(e.message, new RegExp(`it named no time, so Manifest Lens waits ${DEFAULT_WAIT_S} s \\(until 20:00:30 UTC\\)`));
+  now += DEFAULT_WAIT_S * 1000;
+  retryAfter = new Date(now + 90_000).toUTCString();
+  assert.equal((await s.send(call(), new URL(`${limited.origin}/c`), get)).status, 429);
+  assert.equal((await kindOf(s.send(call(), new URL(`${limited.origin}/d`), get))).retryAfterSeconds, 90);
+  now += 90_000;
+  retryAfter = '999999';
+  assert.equal((await s.send(call(), new URL(`${limited.origin}/e`), get)).status, 429);
+  assert.equal((await kindOf(s.send(call(), new URL(`${limited.origin}/f`), get))).retryAfterSeconds, MAX_WAIT_S);
+  assert.equal(limited.seen.length, 3, 'only the three requests after each wait reached the registry');
+  await s.close();
 });

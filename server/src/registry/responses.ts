@@ -7,6 +7,7 @@
 import { STATUS_CODES } from 'node:http';
 import { RegistryError, type RegistryErrorEntry } from './errors';
 import type { ImageReference } from './reference';
+import { parseRetryAfter } from './rateGate';
 import type { HttpHeaders, HttpResponse } from './transport';
 
 /** A header as one string (the first value). */
@@ -79,11 +80,7 @@ export function rateLimitOf(headers: HttpHeaders): string | undefined {
 
 /** Retry-After as seconds: delta-seconds or an HTTP date. */
 function retryAfterSeconds(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v);
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+  return parseRetryAfter(value, Date.now());
 }
 
 /** The texts of `Warning: 299` headers, deduplicated. */

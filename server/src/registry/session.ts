@@ -3,14 +3,16 @@
  * the single HTTP exchange of transport.ts (redirects that never carry credentials to another
  * origin, the stale-connection retry, size limits, the inactivity timeout and the overall
  * deadline, cancellation). The session adds the connection pools and proxies, the request
- * counts, and the secrets the client holds: registry text is masked as it arrives, and every
- * log line and error message leaves masked.
+ * counts, the secrets the client holds (registry text is masked as it arrives, and every
+ * log line and error message leaves masked), and the rate gate: after a 429 nothing more goes to
+ * that host until the time it asked for (rateGate.ts).
  *
  * It knows nothing of challenges or tokens (auth.ts) nor of the registry API (client.ts).
  */
 import { RegistryError } from './errors';
+import { processRateGate, type RateGate } from './rateGate';
 import { createSecretMask } from './secrets';
-import { createDispatchers, send, type Dispatcher, type HttpHeaders, type HttpResponse, type SendOptions, type TransportConfig } from './transport';
+import { createDispatchers, redactUrl, send, type Dispatcher, type HttpHeaders, type HttpResponse, type SendOptions, type TransportConfig } from './transport';
 
 export interface SessionOptions {
   /** Per request, default 30000; also the longest pause tolerated inside a body. */
@@ -26,6 +28,8 @@ export interface SessionOptions {
   readonly dispatcher?: Dispatcher;
   /** Environment for proxy variables. Default process.env. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Hosts that answered 429 and when they may be asked again. Default: the one this process shares. */
+  readonly rateGate?: RateGate;
 }
 
 /** The bookkeeping of one public call (getManifest, getBlob…): its requests and its signal. */
@@ -79,6 +83,7 @@ export function createSession(options: SessionOptions): Session {
   const stats: SessionStats = { requests: 0, tokenRequests: 0, tokenCacheHits: 0 };
   const secrets = createSecretMask();
   const dispatchers = createDispatchers({ timeoutMs, proxy: options.proxy, env: options.env ?? process.env, dispatcher: options.dispatcher });
+  const rateGate = options.rateGate ?? processRateGate;
 
   // Belt and braces: anything we know to be secret (in any of its encodings) is masked in every
   // line and message; registry text is also masked as it arrives (maskResponse).
@@ -125,7 +130,17 @@ export function createSession(options: SessionOptions): Session {
     },
     scrub,
     async send(call, url, sendOptions, onRequest) {
-      return maskResponse(await send(transportFor(call, onRequest), url, sendOptions));
+      const refused = rateGate.refusal(url.host);
+      if (refused) {
+        log?.(`${sendOptions.method} ${redactUrl(url)} → not sent: ${url.host} answered 429 and asked for time`);
+        throw refused;
+      }
+      const res = maskResponse(await send(transportFor(call, onRequest), url, sendOptions));
+      if (res.status === 429) {
+        const retryAfter = res.headers['retry-after'];
+        rateGate.record(res.url.host, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+      }
+      return res;
     },
     refuseEchoedSecrets(res, host, what) {
       if (res.status >= 200 && res.status < 300 && secrets.containsLongSecret(res.body)) {
