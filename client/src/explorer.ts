@@ -28,7 +28,7 @@ import {
 const ADDED_REGISTRIES = 'manifestLens.explorer.registries';
 const ADDED_REPOSITORIES = 'manifestLens.explorer.repositories';
 
-type Item =
+export type Item =
   | { readonly type: 'registry'; readonly registry: string; readonly source: string }
   | { readonly type: 'repository'; readonly registry: string; readonly repository: string }
   | { readonly type: 'tag'; readonly registry: string; readonly repository: string; readonly tag: string }
@@ -85,6 +85,9 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
   /** A tag's digest as last seen (HEAD on hover, or its level). */
   private readonly tagHeads = new Map<string, ExplorerResolved>();
   private readonly rateLimits = new Map<string, string>();
+  /** The expansions still loading, each with its own token: collapsing the node cancels it. */
+  private readonly expanding = new Map<Item, vscode.CancellationTokenSource>();
+  private readonly collapsedLoads = new WeakSet<vscode.CancellationTokenSource>();
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly client: () => Promise<LanguageClient | undefined>) {}
 
@@ -193,13 +196,43 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
   }
 
   async getChildren(item?: Item): Promise<Item[]> {
+    if (!item) return this.children(undefined, this.cts.token);
+    // Its own token, cancelled by a refresh (this.cts) or by collapsing the node while it loads.
+    const cts = new vscode.CancellationTokenSource();
+    const linked = this.cts.token.onCancellationRequested(() => cts.cancel());
+    this.expanding.set(item, cts);
+    try {
+      const out = await this.children(item, cts.token);
+      if (this.collapsedLoads.has(cts)) {
+        // Collapsed while loading: VS Code would keep the empty answer; marking the node changed
+        // makes it ask again at the next expansion.
+        setTimeout(() => this.emitter.fire(item), 0);
+        return [];
+      }
+      return out;
+    } finally {
+      if (this.expanding.get(item) === cts) this.expanding.delete(item);
+      linked.dispose();
+      cts.dispose();
+    }
+  }
+
+  /** VS Code collapsed `item`: what it is still loading is not wanted any more. */
+  collapsed(item: Item): void {
+    const cts = this.expanding.get(item);
+    if (!cts) return;
+    this.collapsedLoads.add(cts);
+    cts.cancel();
+  }
+
+  private async children(item: Item | undefined, token: vscode.CancellationToken): Promise<Item[]> {
     try {
       if (!item) return await this.registries();
       switch (item.type) {
-        case 'registry': return await this.listed(item, Requests.explorerRepositories, { registry: item.registry }, (name) => ({ type: 'repository', registry: item.registry, repository: name }), this.knownRepositories(item.registry));
-        case 'repository': return await this.listed(item, Requests.explorerTags, { registry: item.registry, repository: item.repository }, (name) => ({ type: 'tag', registry: item.registry, repository: item.repository, tag: name }), []);
+        case 'registry': return await this.listed(item, Requests.explorerRepositories, { registry: item.registry }, (name) => ({ type: 'repository', registry: item.registry, repository: name }), this.knownRepositories(item.registry), token);
+        case 'repository': return await this.listed(item, Requests.explorerTags, { registry: item.registry, repository: item.repository }, (name) => ({ type: 'tag', registry: item.registry, repository: item.repository, tag: name }), [], token);
         case 'tag': {
-          const g = await this.level(item.registry, item.repository, item.tag);
+          const g = await this.level(item.registry, item.repository, item.tag, token);
           this.tagHeads.set(keyOf(item), { digest: g.digest, mediaType: g.root.mediaType, rateLimit: g.root.rateLimit });
           return this.nodeChildren(g.root, item.registry, item.repository, true);
         }
@@ -207,7 +240,7 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
           if (!item.node.unexpanded) return this.nodeChildren(item.node, item.registry, item.repository, false);
           const key = levelKey(item.registry, item.repository, item.node.digest);
           const first = !this.loaded.has(key);
-          const g = await this.level(item.registry, item.repository, item.node.digest);
+          const g = await this.level(item.registry, item.repository, item.node.digest, token);
           // The level keeps what the parent knew of the node (its label, the entry's platform).
           const n: GraphNode = { ...item.node, ...g.root, label: item.node.label, position: item.node.position, platform: item.node.platform, attestationOf: item.node.attestationOf, unexpanded: false, uri: item.node.uri ?? g.root.uri };
           this.loaded.set(key, n);
@@ -216,7 +249,7 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
           return this.nodeChildren(n, item.registry, item.repository, false);
         }
         case 'referrers': {
-          const r = await this.referrers(item.registry, item.repository, item.owner);
+          const r = await this.referrers(item.registry, item.repository, item.owner, token);
           if (r.nodes.length === 0) return [{ type: 'message', text: r.via === 'referrers-api' ? 'No referrers (Referrers API).' : 'No referrers (no Referrers API, no sha256-… tag).' }];
           const groups = new Map<string, GraphNode[]>();
           for (const n of r.nodes) groups.set(n.artifactType ?? n.mediaType ?? 'unknown', [...(groups.get(n.artifactType ?? n.mediaType ?? 'unknown') ?? []), n]);
@@ -271,22 +304,23 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
     return out;
   }
 
-  private level(registry: string, repository: string, ref: string): Promise<ExplorerGraph> {
+  private level(registry: string, repository: string, ref: string, token?: vscode.CancellationToken): Promise<ExplorerGraph> {
     const key = levelKey(registry, repository, ref);
     let g = this.levels.get(key);
     if (!g) {
-      g = this.request<ExplorerGraph>(Requests.explorerLevel, { registry, repository, ref });
+      // A cancelled level rejects and is forgotten (below), so the next expansion asks again.
+      g = this.request<ExplorerGraph>(Requests.explorerLevel, { registry, repository, ref }, token);
       g.then((v) => v.root.rateLimit && this.rateLimits.set(registry, v.root.rateLimit), () => this.levels.delete(key));
       this.levels.set(key, g);
     }
     return g;
   }
 
-  private referrers(registry: string, repository: string, digest: string): Promise<ExplorerReferrers> {
+  private referrers(registry: string, repository: string, digest: string, token?: vscode.CancellationToken): Promise<ExplorerReferrers> {
     const key = levelKey(registry, repository, digest);
     let r = this.referrerLists.get(key);
     if (!r) {
-      r = this.request<ExplorerReferrers>(Requests.explorerReferrers, { registry, repository, digest });
+      r = this.request<ExplorerReferrers>(Requests.explorerReferrers, { registry, repository, digest }, token);
       r.then((v) => v.rateLimit && this.rateLimits.set(registry, v.rateLimit), () => this.referrerLists.delete(key));
       this.referrerLists.set(key, r);
     }
@@ -308,11 +342,11 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
     return [...new Set([...added, ...inspected])];
   }
 
-  private async listed(parent: Item, method: string, params: object, make: (name: string) => Item, known: string[]): Promise<Item[]> {
+  private async listed(parent: Item, method: string, params: object, make: (name: string) => Item, known: string[], token?: vscode.CancellationToken): Promise<Item[]> {
     const key = keyOf(parent);
     let state = this.pages.get(key);
     if (!state) {
-      const page = await this.request<ExplorerListing>(method, params);
+      const page = await this.request<ExplorerListing>(method, params, token);
       state = { names: [...page.names], next: page.next, note: page.unavailable };
       if (page.rateLimit) this.noteRateLimit(parent, page.rateLimit);
       this.pages.set(key, state);
@@ -387,11 +421,13 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
 }
 
 /** Registers the view and its commands. */
-export function registerExplorer(context: vscode.ExtensionContext, client: () => Promise<LanguageClient | undefined>): vscode.Disposable[] {
+export function registerExplorer(context: vscode.ExtensionContext, client: () => Promise<LanguageClient | undefined>): { explorer: RegistryExplorer; disposables: vscode.Disposable[] } {
   const explorer = new RegistryExplorer(context, client);
-  return [
+  const view = vscode.window.createTreeView('manifestLens.explorer', { treeDataProvider: explorer, showCollapseAll: true });
+  return { explorer, disposables: [
     explorer,
-    vscode.window.createTreeView('manifestLens.explorer', { treeDataProvider: explorer, showCollapseAll: true }),
+    view,
+    view.onDidCollapseElement((e) => explorer.collapsed(e.element)),
     vscode.commands.registerCommand(CommandIds.explorerRefresh, () => explorer.refresh()),
     vscode.commands.registerCommand(CommandIds.explorerAddRegistry, () => explorer.addRegistry()),
     vscode.commands.registerCommand(CommandIds.explorerAddRepository, (item?: Item) => explorer.addRepository(item)),
@@ -422,5 +458,5 @@ export function registerExplorer(context: vscode.ExtensionContext, client: () =>
       const ref = explorer.referenceOf(item);
       return ref ? vscode.commands.executeCommand(CommandIds.compareWith, ref) : undefined;
     }),
-  ];
+  ] };
 }

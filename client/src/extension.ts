@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { registerCompareCommand } from './commands/compareWith';
-import { registerExplorer } from './explorer';
+import { registerExplorer, type RegistryExplorer } from './explorer';
 import { fetchWithProgress, registerInspectCommand, showRemoteDocument, type InspectDeps } from './commands/inspectRemoteImage';
 import { CommandIds, HISTORY_KEY, Notifications, REMOTE_SCHEME, Requests, type EnvironmentParams, type InitializationOptions, type TagCheck } from './ids';
 import { RemoteDocumentProvider } from './remoteDocuments';
@@ -20,7 +20,15 @@ function proxySetting(): string | undefined {
   return p && p.trim() ? p.trim() : undefined;
 }
 
-export function activate(context: vscode.ExtensionContext): void {
+/**
+ * What activate() returns when MANIFEST_LENS_TEST_HOOKS=1 is in the extension host's environment
+ * (test/integration/suite drives the explorer through it); nothing otherwise.
+ */
+export interface TestHooks {
+  readonly explorer: RegistryExplorer;
+}
+
+export function activate(context: vscode.ExtensionContext): TestHooks | undefined {
   const started = Date.now();
   const output = vscode.window.createOutputChannel('Manifest Lens');
   context.subscriptions.push(output);
@@ -57,13 +65,14 @@ export function activate(context: vscode.ExtensionContext): void {
     return client?.isRunning() ? client : undefined;
   };
   const provider = new RemoteDocumentProvider(whenRunning);
+  const explorer = registerExplorer(context, whenRunning);
   const deps: InspectDeps = { context, client: whenRunning, provider, output };
   context.subscriptions.push(
     provider,
     vscode.workspace.registerFileSystemProvider(REMOTE_SCHEME, provider, { isReadonly: true, isCaseSensitive: true }),
     registerInspectCommand(deps),
     registerCompareCommand(deps),
-    ...registerExplorer(context, whenRunning),
+    ...explorer.disposables,
     registerLayoutBlobs(),
     vscode.commands.registerCommand(CommandIds.openRemote, async (uri?: string) => {
       if (typeof uri !== 'string') return;
@@ -123,6 +132,7 @@ export function activate(context: vscode.ExtensionContext): void {
       void vscode.window.showErrorMessage('Manifest Lens: the language server did not start; see the "Manifest Lens" output.', 'Show Log').then((a) => a && output.show(true));
     },
   );
+  return process.env.MANIFEST_LENS_TEST_HOOKS === '1' ? { explorer: explorer.explorer } : undefined;
 }
 
 export async function deactivate(): Promise<void> {

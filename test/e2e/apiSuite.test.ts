@@ -72,6 +72,8 @@ describe('the VS Code API suite (test/integration/suite) inside code-server', { 
       MANIFEST_LENS_API_SUITE_DONE: paths.done,
       MANIFEST_LENS_IT_REFS: registry.refsFile,
       MANIFEST_LENS_IT_RESULTS: paths.results,
+      // activate() returns the explorer for scenario s.
+      MANIFEST_LENS_TEST_HOOKS: '1',
       // The suite reads the "Manifest Lens" output log under the user data folder.
       MANIFEST_LENS_IT_USER_DATA: wb.userData,
     });
@@ -82,14 +84,14 @@ describe('the VS Code API suite (test/integration/suite) inside code-server', { 
     await registry?.stop();
   });
 
-  it('(h) the API suite (scenarios a–f through vscode.* commands) passes in the extension host', async (t) => {
+  it('(h) the API suite (scenarios a–f through vscode.* commands, and s: collapsing an explorer node cancels its load) passes in the extension host', async (t) => {
     const status = await waitFor('the API suite to finish', () => (existsSync(paths.done) ? readFileSync(paths.done, 'utf8') : undefined), { timeoutMs: 240_000, intervalMs: 500 });
     await wb.shot('h-api-suite-done');
     const report = existsSync(paths.results) ? (JSON.parse(readFileSync(paths.results, 'utf8')) as SuiteResults) : undefined;
     for (const r of report?.results ?? []) t.diagnostic(`${r.ok ? 'pass' : 'FAIL'} (${r.id}) ${r.title} (${r.ms} ms)${r.error ? ` — ${r.error}` : ''}`);
     for (const n of report?.notes ?? []) t.diagnostic(`note: ${n}`);
     assert.ok(report, 'the suite wrote its results');
-    assert.equal(report.results.length, 6, 'six scenarios ran');
+    assert.equal(report.results.length, 7, 'seven scenarios ran');
     assert.deepEqual(report.results.filter((r) => !r.ok).map((r) => `(${r.id}) ${r.error}`), []);
     assert.equal(status, 'pass');
   });

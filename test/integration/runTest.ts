@@ -155,6 +155,7 @@ async function main(): Promise<void> {
           MANIFEST_LENS_IT_REFS: started.refsFile,
           MANIFEST_LENS_IT_USER_DATA: userData,
           MANIFEST_LENS_IT_RESULTS: resultsFile,
+          MANIFEST_LENS_TEST_HOOKS: '1',
         },
       });
     } catch (err) {

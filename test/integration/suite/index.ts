@@ -11,8 +11,12 @@
  */
 import * as assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import type { Item } from '../../../client/src/explorer';
+import type { TestHooks } from '../../../client/src/extension';
 
 const EXTENSION_ID = 'manifest-lens.manifest-lens';
 const SOURCE = 'manifest-lens';
@@ -23,7 +27,39 @@ const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const FIX_TITLE = `Set config mediaType to ${OCI_CONFIG}`;
 
 interface Seeded { reference: string; digest: string }
-interface Refs { podman22196: { index: Seeded; amd64: Seeded; arm64: Seeded } }
+interface Refs { host: string; podman22196: { index: Seeded; amd64: Seeded; arm64: Seeded } }
+
+/**
+ * A proxy on 127.0.0.1 in front of the sample registry that holds manifest requests back while
+ * `hold` is set, and records each one that its client gave up before it was answered.
+ */
+async function slowRegistry(target: string): Promise<{ host: string; hold: boolean; manifestRequests: number; abandoned: number; close(): Promise<void> }> {
+  const state = { host: '', hold: true, manifestRequests: 0, abandoned: 0, close: async (): Promise<void> => undefined };
+  const server: Server = createServer((req, res) => {
+    const manifest = /\/manifests\//.test(req.url ?? '');
+    if (manifest) state.manifestRequests++;
+    let answered = false;
+    res.on('close', () => {
+      if (manifest && !answered) state.abandoned++;
+    });
+    const forward = (): void => {
+      if (res.destroyed) return;
+      const up = httpRequest({ host: target.split(':')[0], port: Number(target.split(':')[1]), method: req.method, path: req.url, headers: { ...req.headers, host: target } }, (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+        upRes.on('end', () => { answered = true; });
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    };
+    if (manifest && state.hold) setTimeout(forward, 8_000);
+    else forward();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  state.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.close = () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); });
+  return state;
+}
 
 async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
@@ -246,6 +282,41 @@ const scenarios: Array<{ id: string; title: string; run: () => Promise<void> }> 
     },
   },
 ];
+
+scenarios.push({
+  id: 's',
+  title: 'explorer: collapsing a tag while it loads cancels its request to the registry; expanding it again loads it',
+  run: async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(ext);
+    const hooks = (await ext.activate()) as TestHooks | undefined;
+    assert.ok(hooks?.explorer, 'activate() returns the test hooks (MANIFEST_LENS_TEST_HOOKS=1)');
+    const explorer = hooks.explorer;
+    const slow = await slowRegistry(refs().host);
+    try {
+      const tag: Item = { type: 'tag', registry: slow.host, repository: 'samples/podman-22196', tag: 'mixed' };
+      const changed: unknown[] = [];
+      const sub = explorer.onDidChangeTreeData((e) => changed.push(e));
+      const loading = explorer.getChildren(tag);
+      await until('the tag\'s manifest request at the registry', () => slow.manifestRequests > 0, 20_000);
+      const t0 = Date.now();
+      explorer.collapsed(tag);
+      const first = await loading;
+      const waited = Date.now() - t0;
+      assert.deepEqual(first, [], 'a collapsed expansion answers nothing');
+      assert.ok(waited < 4_000, `it answered at once (${waited} ms), not when the held response came (8 s)`);
+      await until('the registry to see the request given up', () => slow.abandoned > 0, 10_000);
+      await until('the node marked changed, so that VS Code asks again at the next expansion', () => changed.includes(tag), 5_000);
+      sub.dispose();
+      slow.hold = false;
+      const again = await explorer.getChildren(tag);
+      assert.ok(again.some((i) => i.type === 'node'), `expanding again loads the index's entries: ${JSON.stringify(again.map((i) => i.type))}`);
+      notes.push(`explorer collapse: answered in ${waited} ms; ${slow.abandoned} manifest request(s) given up at the registry`);
+    } finally {
+      await slow.close();
+    }
+  },
+});
 
 /** Called by VS Code's test runner (extensionTestsPath). Rejects when a scenario failed. */
 export async function run(): Promise<void> {
