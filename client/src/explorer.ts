@@ -196,20 +196,27 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
   }
 
   async getChildren(item?: Item): Promise<Item[]> {
-    if (!item) return this.children(undefined, this.cts.token);
+    if (!item) return this.children(undefined, this.cts.token).catch(() => []);
     // Its own token, cancelled by a refresh (this.cts) or by collapsing the node while it loads.
     const cts = new vscode.CancellationTokenSource();
     const linked = this.cts.token.onCancellationRequested(() => cts.cancel());
     this.expanding.set(item, cts);
     try {
-      const out = await this.children(item, cts.token);
-      if (this.collapsedLoads.has(cts)) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const out = await this.children(item, cts.token);
+          if (!this.collapsedLoads.has(cts)) return out;
+        } catch {
+          // A cancelled request. Another expansion's, when this one was not cancelled: it waited
+          // on the same level (the same digest elsewhere in the tree), which is forgotten now, so
+          // asking once more fetches it afresh under this expansion's own token.
+          if (!cts.token.isCancellationRequested && attempt === 0) continue;
+        }
         // Collapsed while loading: VS Code would keep the empty answer; marking the node changed
-        // makes it ask again at the next expansion.
-        setTimeout(() => this.emitter.fire(item), 0);
+        // makes it ask again at the next expansion. (A refresh redraws the whole tree itself.)
+        if (this.collapsedLoads.has(cts)) setTimeout(() => this.emitter.fire(item), 0);
         return [];
       }
-      return out;
     } finally {
       if (this.expanding.get(item) === cts) this.expanding.delete(item);
       linked.dispose();
@@ -259,7 +266,7 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
         default: return [];
       }
     } catch (e) {
-      if (e instanceof vscode.CancellationError || (e as { code?: number }).code === -32800) return [];
+      if (e instanceof vscode.CancellationError || (e as { code?: number }).code === -32800) throw e; // getChildren decides
       return [{ type: 'message', text: e instanceof Error ? e.message : String(e), error: true }];
     }
   }
