@@ -15,16 +15,20 @@ import { RegistryError } from './errors';
 
 /** Without Retry-After, how long a 429 keeps the host from being asked again. */
 export const DEFAULT_WAIT_S = 30;
-/** The longest wait honoured, whatever Retry-After says: past that, the user decides. */
-export const MAX_WAIT_S = 3600;
+/**
+ * The longest wait honoured, whatever Retry-After says. Docker Hub's pull limit lasts hours, and a
+ * user who runs `docker login` to raise it should not stay locked out until a restart: one request
+ * every five minutes finds out whether the limit still holds.
+ */
+export const MAX_WAIT_S = 300;
 
 interface Limit {
   /** When the 429 arrived (ms since the epoch). */
   readonly at: number;
   /** Until when nothing is sent (ms since the epoch). */
   readonly until: number;
-  /** Whether the registry named the time (Retry-After) or DEFAULT_WAIT_S applies. */
-  readonly named: boolean;
+  /** The wait the registry asked for (Retry-After), in seconds; undefined when it named none. */
+  readonly asked: number | undefined;
 }
 
 export class RateGate {
@@ -40,7 +44,7 @@ export class RateGate {
     const until = at + seconds * 1000;
     const previous = this.limits.get(host);
     if (previous && previous.until >= until) return;
-    this.limits.set(host, { at, until, named: asked !== undefined });
+    this.limits.set(host, { at, until, asked });
   }
 
   /** The error to throw instead of sending to `host`, or undefined when it may be asked. */
@@ -54,9 +58,12 @@ export class RateGate {
     }
     const ago = Math.max(0, Math.round((now - limit.at) / 1000));
     const left = Math.max(1, Math.ceil((limit.until - now) / 1000));
-    const asked = limit.named
-      ? `it asked to be left alone until ${clock(limit.until)}`
-      : `it named no time, so Manifest Lens waits ${DEFAULT_WAIT_S} s (until ${clock(limit.until)})`;
+    const asked =
+      limit.asked === undefined
+        ? `it named no time, so Manifest Lens waits ${DEFAULT_WAIT_S} s (until ${clock(limit.until)})`
+        : limit.asked > MAX_WAIT_S
+          ? `it asked for ${limit.asked} s; Manifest Lens waits at most ${MAX_WAIT_S} s (until ${clock(limit.until)})`
+          : `it asked to be left alone until ${clock(limit.until)}`;
     return new RegistryError(
       'rate-limited',
       `Not sent: ${host} answered 429 Too Many Requests ${ago} s ago and ${asked}. Nothing more is asked of it until then: try again in ${left} s.`,
