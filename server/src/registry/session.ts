@@ -132,7 +132,7 @@ export function createSession(options: SessionOptions): Session {
     async send(call, url, sendOptions, onRequest) {
       const refused = rateGate.refusal(url.host);
       if (refused) {
-        log?.(`${sendOptions.method} ${redactUrl(url)} → not sent: ${url.host} answered 429 and asked for time`);
+        log?.(`${sendOptions.method} ${redactUrl(url)} → not sent: ${url.host} is held back after a 429 (${refused.retryAfterSeconds} s left)`);
         throw refused;
       }
       const res = maskResponse(await send(transportFor(call, onRequest), url, sendOptions));
