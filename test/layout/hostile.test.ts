@@ -87,6 +87,18 @@ test('the walk stops at its descriptor limit and says how many descriptors it le
   assert.equal(f[0].severity, 'error');
 });
 
+test('past the walk\'s budget of JSON bytes, JSON blobs are hashed but not read as documents, and the walk says how many', () => {
+  const l = layout('budget');
+  // The second manifest's mediaType has a trailing space: other bytes, another digest, the same config.
+  writeIndex(l.dir, [image(l), image(l, 'application/vnd.oci.image.manifest.v1+json ')].map((m) => ({ mediaType: OCI_MANIFEST, ...m })));
+  const s = walkLayout(l.dir, {}, { maxDocumentBytes: 1 });
+  verifyPendingSync(s);
+  // The first manifest is read (the budget is checked before a read); its config and the second manifest are not.
+  assert.equal(s.documents.filter((d) => d.digest).length, 1);
+  assert.deepEqual([...s.facts.values()].filter((f) => f.hash !== 'verified'), [], 'every blob hashed');
+  assert.deepEqual(s.incomplete, ['2 blobs that may be JSON were hashed but not read as documents: a walk reads at most 5,000 documents and 1 bytes of JSON blobs']);
+});
+
 test('a blob symlinked to a file outside the layout is not read: unreadable on its entry, and readLayoutBlob refuses it naming why', () => {
   const l = layout('outside');
   const m = image(l);

@@ -142,6 +142,8 @@ export const MAX_DOCUMENT_BYTES_TOTAL = 128 * 1024 * 1024;
 export interface WalkLimits {
   /** Default {@link MAX_DESCRIPTORS}. */
   readonly maxDescriptors?: number;
+  /** Default {@link MAX_DOCUMENT_BYTES_TOTAL}. */
+  readonly maxDocumentBytes?: number;
 }
 
 const count = (n: number, one: string, many = one + 's'): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
@@ -156,6 +158,7 @@ const count = (n: number, one: string, many = one + 's'): string => `${n.toLocal
 export function walkLayout(rootDir: string, options: AnalyzeOptions = {}, limits: WalkLimits = {}): LayoutSnapshot {
   const root = resolve(rootDir);
   const maxDescriptors = limits.maxDescriptors ?? MAX_DESCRIPTORS;
+  const maxDocumentBytes = limits.maxDocumentBytes ?? MAX_DOCUMENT_BYTES_TOTAL;
   const snapshot: LayoutSnapshot = { root, problems: [], incomplete: [], documents: [], facts: new Map(), unreferenced: [], pending: [], pendingBytes: 0 };
   const mutable = snapshot as { pendingBytes: number };
 
@@ -206,7 +209,7 @@ export function walkLayout(rootDir: string, options: AnalyzeOptions = {}, limits
       looked++;
       const digest = site.plain?.digest ?? stringOf(site.node, 'digest');
       if (digest === undefined || snapshot.facts.has(digest)) continue;
-      const inline = documentBytes < MAX_DOCUMENT_BYTES_TOTAL && snapshot.documents.length < MAX_DOCUMENTS;
+      const inline = documentBytes < maxDocumentBytes && snapshot.documents.length < MAX_DOCUMENTS;
       const { fact, bytes, stat, real } = examine(root, digest, inline);
       if (!fact) continue;
       snapshot.facts.set(digest, fact);
@@ -214,8 +217,8 @@ export function walkLayout(rootDir: string, options: AnalyzeOptions = {}, limits
         const parsed = parseDigest(digest)!;
         snapshot.pending.push({ digest, algorithm: parsed.algorithm, path: real, stat });
         mutable.pendingBytes += stat.size;
-        if (!inline && fact.content === undefined) notRead++;
       }
+      if (!inline && fact.exists && !fact.unreadable && fact.hash !== 'mismatch' && fact.content === undefined) notRead++;
       const c = fact.content;
       // Only blobs that hash to their name are linted as documents and followed: a blob that
       // fails its hash is reported on its descriptor, never parsed (it is not that blob).
@@ -230,7 +233,7 @@ export function walkLayout(rootDir: string, options: AnalyzeOptions = {}, limits
     }
   }
   if (notRead > 0) {
-    snapshot.incomplete.push(`${count(notRead, 'blob')} that may be JSON were hashed but not read as documents: a walk reads at most ${count(MAX_DOCUMENTS, 'document')} and ${MAX_DOCUMENT_BYTES_TOTAL / 1048576} MiB of JSON blobs`);
+    snapshot.incomplete.push(`${count(notRead, 'blob')} that may be JSON were hashed but not read as documents: a walk reads at most ${count(MAX_DOCUMENTS, 'document')} and ${maxDocumentBytes % 1048576 === 0 ? `${maxDocumentBytes / 1048576} MiB` : `${maxDocumentBytes} bytes`} of JSON blobs`);
   }
   if (tooDeep > 0) {
     snapshot.incomplete.push(`${count(tooDeep, 'manifest or index', 'manifests or indexes')} nested deeper than ${MAX_DEPTH} levels were not followed`);
