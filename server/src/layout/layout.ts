@@ -9,6 +9,12 @@
  * (layers), which are left `pending` for `verifyPending` (streamed, off the main thread in the
  * language server) or `verifyPendingSync` (the CLI). The engine's `layoutFindings` turns the facts into findings
  * on the descriptors.
+ *
+ * A layout is someone else's data: every file is opened through readFile.ts (inside the layout's
+ * folder, a regular file, bounded reads); a blob is parsed and followed only when its bytes hash
+ * to its name; and the walk stops at {@link MAX_DESCRIPTORS} descriptors, {@link MAX_DOCUMENTS}
+ * documents, {@link MAX_DOCUMENT_BYTES_TOTAL} of JSON and {@link MAX_DEPTH} levels, saying what it
+ * left out in `incomplete`.
  */
 import { closeSync, existsSync, lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { join, dirname, basename, resolve, sep } from 'node:path';
