@@ -10,11 +10,10 @@
  * 3 the layout cannot give what was asked (no layout, no such tag, missing or corrupt blob, no
  * such platform).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { platformText } from '../engine/platforms';
 import { blobPath, isLayoutDir, verifyPendingSync, walkLayout } from '../layout/layout';
 import { readLayoutBlob } from '../layout/graphSource';
+import { readLayoutFile } from '../layout/readFile';
 import { RegistryError } from '../registry/errors';
 import { layoutResults } from './layoutLint';
 import { countsText, failExitCode, writeFindings, type LintFileResult } from './lint';
@@ -59,26 +58,47 @@ function readBlob(dir: string, label: string, digest: string, size: number | und
 
 interface IndexJsonEntry { digest?: unknown; size?: unknown; mediaType?: unknown; annotations?: Record<string, unknown> }
 
-/** Resolves the reference to the top manifest's descriptor through index.json. */
+/** The entry media types skopeo 1.9.3 / podman 4.3 (containers/image 5.23) resolve a tag to; other entries are skipped. */
+const OCI_ENTRY_TYPES: ReadonlySet<unknown> = new Set(['application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json']);
+
+/** A tag or media type from index.json, quoted and cut for a message. */
+const quoted = (v: unknown): string => JSON.stringify(String(v).length > 80 ? `${String(v).slice(0, 80)}…` : String(v));
+
+/**
+ * Resolves the reference to the top manifest's descriptor through index.json (read with the
+ * layout's limits: a regular file inside the folder, at most 64 MiB). With TAG, as skopeo 1.9.3
+ * and podman do: the first entry with that `org.opencontainers.image.ref.name` whose mediaType
+ * is an OCI manifest or index; an entry with the tag but another type (a Docker v2s2 manifest
+ * written by `skopeo copy --format v2s2`, or no mediaType) is skipped, and when nothing else
+ * matches the error names it. Without TAG the only entry, whatever its type (as they do).
+ */
 export function resolveTag(dir: string, tag: string | undefined, label: string): { digest: string; size?: number; mediaType?: string } {
   let index: { manifests?: unknown };
   try {
-    index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { manifests?: unknown };
+    index = JSON.parse(readLayoutFile(dir, 'index.json').bytes.toString('utf8')) as { manifests?: unknown };
   } catch (err) {
     throw new LayoutError(`${label}: index.json cannot be read: ${err instanceof Error ? err.message : String(err)}`);
   }
   const entries = (Array.isArray(index?.manifests) ? index.manifests : []) as IndexJsonEntry[];
-  const tags = entries.map((e) => e.annotations?.[REF_NAME]).filter((t): t is string => typeof t === 'string');
-  const listed = `(tags: ${tags.length ? tags.join(', ') : 'none'})`;
+  const refName = (e: IndexJsonEntry): unknown => (e && typeof e === 'object' && e.annotations && typeof e.annotations === 'object' ? e.annotations[REF_NAME] : undefined);
+  const tags = entries.map(refName).filter((t): t is string => typeof t === 'string');
+  const listed = `(tags: ${tags.length ? [...tags.slice(0, 20).map((t) => quoted(t).slice(1, -1)), ...(tags.length > 20 ? [`… ${tags.length - 20} more`] : [])].join(', ') : 'none'})`;
   let entry: IndexJsonEntry | undefined;
   if (tag !== undefined) {
-    entry = entries.find((e) => e.annotations?.[REF_NAME] === tag);
-    if (!entry) throw new LayoutError(`${label}: no image tagged ${JSON.stringify(tag)} in index.json ${listed}`);
+    const named = entries.map((e, position) => ({ e, position })).filter(({ e }) => refName(e) === tag);
+    entry = named.find(({ e }) => OCI_ENTRY_TYPES.has(e.mediaType))?.e;
+    if (!entry && named.length > 0) {
+      const { e, position } = named[0];
+      const type = typeof e.mediaType === 'string' ? `media type ${quoted(e.mediaType)}` : 'no mediaType';
+      const docker = typeof e.mediaType === 'string' && e.mediaType.startsWith('application/vnd.docker.') ? ', a Docker media type' : '';
+      throw new LayoutError(`${label}: index.json has an entry tagged ${quoted(tag)} (manifests[${position}], ${typeof e.digest === 'string' ? quoted(e.digest).slice(1, -1) : 'no digest'}), but it has ${type}${docker}: skopeo 1.9.3 and podman skip entries that are not OCI manifests or indexes (skopeo: no descriptor found for reference ${quoted(tag)}); copy the image again without --format v2s2, or set the entry's mediaType`);
+    }
+    if (!entry) throw new LayoutError(`${label}: no image tagged ${quoted(tag)} in index.json ${listed}`);
   } else {
     if (entries.length !== 1) throw new LayoutError(`${label}: index.json lists ${entries.length} images; name one as oci:DIR:TAG ${listed}`);
     entry = entries[0];
   }
-  if (typeof entry.digest !== 'string') throw new LayoutError(`${label}: the index.json entry has no digest`);
+  if (!entry || typeof entry !== 'object' || typeof entry.digest !== 'string') throw new LayoutError(`${label}: the index.json entry has no digest`);
   return { digest: entry.digest, size: typeof entry.size === 'number' ? entry.size : undefined, mediaType: typeof entry.mediaType === 'string' ? entry.mediaType : undefined };
 }
 
@@ -138,8 +158,19 @@ export function runInspectLayout(options: InspectOptions, out: NodeJS.WritableSt
   if (options.lint) {
     const snapshot = walkLayout(ref.dir);
     verifyPendingSync(snapshot);
-    const wanted = new Set([...chain, ...children].map((r) => r.file));
-    lintResults = layoutResults(ref.dir, snapshot).filter((r) => wanted.has(r.file));
+    const wanted = [...new Set([...chain, ...children].map((r) => r.file))];
+    const all = layoutResults(ref.dir, snapshot);
+    lintResults = all.filter((r) => wanted.includes(r.file));
+    // A document that was asked for and not checked is an error, never a pass: the walk did not
+    // reach it (index.json not valid UTF-8, nested too deep to analyze, a limit reached).
+    const why = [...snapshot.problems, ...snapshot.incomplete].slice(0, 3).join('; ');
+    for (const file of wanted) {
+      if (lintResults.some((r) => r.file === file)) continue;
+      lintResults.push({
+        file, kind: 'unknown',
+        findings: [{ ruleId: 'layout-walk-incomplete', severity: 'error', message: `Not checked: the layout walk did not reach this document${why ? ` (${why})` : ' from index.json'}; run lint on the layout.`, line: 1, column: 1, endLine: 1, endColumn: 1 }],
+      });
+    }
   }
   if (options.format === 'json') {
     let manifest: unknown = null;
