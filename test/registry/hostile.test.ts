@@ -17,6 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MANIFEST_ACCEPT_TYPES } from '../../server/src/engine/mediaTypes';
+import { parseGraphArgs } from '../../server/src/cli/graphArgs';
+import { parseTimeoutOption } from '../../server/src/cli/inspectCommand';
 import { toRegistrySettings } from '../../server/src/lsp/settings';
 import { parseReference } from '../../server/src/registry/reference';
 import { assertCliBuilt, CLI_PATH, isolatedEnv, runCli, type IsolatedEnv } from '../harness/cli';
@@ -510,5 +512,32 @@ describe('a registry that rate-limits absurdly (issue 23 item 8)', () => {
     assert.equal(Number(m[2]), sent, `the registry saw ${sent} requests`);
     assert.equal(Number(m[3]), 200 - (sent - 1), 'every child not asked for is counted');
     assert.doesNotMatch(r.stdout.toString('utf8'), /\d{7,} s/, 'no absurd wait in the tree either');
+  });
+});
+
+describe('number options take plain decimal digits only (issue 23 item 8)', () => {
+  test('--depth=, --max-entries 1e3 / 0x10 and the like are usage errors; plain digits are read', () => {
+    for (const [name, bad] of [['--depth', ''], ['--depth', ' 2'], ['--max-entries', '1e3'], ['--max-entries', '0x10'], ['--concurrency', '0b11'], ['--depth', '1.0'], ['--depth', '+1'], ['--max-entries', '1_000'], ['--depth', '٣']] as const) {
+      for (const args of [[`${name}=${bad}`, 'r/x'], [name, bad, 'r/x']]) {
+        const parsed = parseGraphArgs(args, { graph: true });
+        assert.equal(typeof parsed, 'string', `${args.join(' ')} is accepted as ${JSON.stringify(parsed)}`);
+        assert.match(parsed as string, new RegExp(`^${name} expects a whole number from \\d+ to \\d+, got ${JSON.stringify(JSON.stringify(bad)).slice(1, -1).replace(/[+.]/g, '\\$&')}$`));
+      }
+    }
+    const ok = parseGraphArgs(['--depth=0', '--max-entries', '010', '--concurrency=32', 'r/x'], { graph: true });
+    assert.ok(typeof ok !== 'string', String(ok));
+    assert.deepEqual([ok.depth, ok.maxEntries, ok.concurrency], [0, 10, 32]);
+  });
+
+  test('--timeout takes decimal seconds only', () => {
+    for (const bad of ['1e1', '0x10', ' 5', '5 ', '', '.5', 'Infinity']) assert.equal(typeof parseTimeoutOption(bad), 'string', JSON.stringify(bad));
+    assert.equal(parseTimeoutOption('2.5'), 2.5);
+    assert.equal(parseTimeoutOption('30'), 30);
+  });
+
+  test('CLI: tree --depth= is a usage error (exit 2), not depth 0', async () => {
+    const r = await runCli(['tree', '--depth=', '127.0.0.1:9/x:y'], { timeoutMs: 20_000 });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--depth expects a whole number from 0 to 16, got ""/);
   });
 });
