@@ -116,6 +116,7 @@ test('nextAdvances: a Link back to this page, the first one, or an earlier `last
   assert.equal(nextAdvances('/v2/a/tags/list?n=2', undefined, first), false, 'the first page names itself');
   assert.equal(nextAdvances('/v2/a/tags/list?last=b&n=2', '/v2/a/tags/list?n=2&last=b', first), false, 'the same page, parameters in another order');
   assert.equal(nextAdvances('/v2/a/tags/list?n=2', '/v2/a/tags/list?n=2&last=b', first), false, 'back to the first page');
+  assert.equal(nextAdvances('/v2/a/tags/list', '/v2/a/tags/list?n=2&last=b', first), false, 'back to a first page written otherwise');
   assert.equal(nextAdvances('/v2/a/tags/list?n=2&last=a', '/v2/a/tags/list?n=2&last=b', first), false, 'back to an earlier page');
   assert.equal(nextAdvances('/v2/a/tags/list?n=2&last=d', '/v2/a/tags/list?n=2&last=b', first), true);
   assert.equal(nextAdvances('/v2/a/tags/list?n=2&last=C', '/v2/a/tags/list?n=2&last=b', first), true, 'a registry that sorts without case');

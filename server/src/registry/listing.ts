@@ -90,8 +90,10 @@ export function nextAdvances(next: string, current: string | undefined, first: s
   const lastOf = (path: string): string | null => new URLSearchParams(path.slice(path.indexOf('?') + 1 || path.length)).get('last');
   const from = lastOf(here);
   const to = lastOf(next);
+  if (from === null) return true;
+  if (to === null) return false; // from a page after `last` to one without: a first page again
   // Byte order (distribution sorts so), or without case for registries that sort that way.
-  return from === null || to === null || to > from || to.toLowerCase() > from.toLowerCase();
+  return to > from || to.toLowerCase() > from.toLowerCase();
 }
 
 /** The same page: the same path and the same query parameters, in any order. */
