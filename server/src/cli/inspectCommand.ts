@@ -32,7 +32,8 @@ export const MAX_TIMEOUT_SECONDS = 86_400;
 
 /** The value of --timeout in seconds, or the usage message when it is out of range (every registry command). */
 export function parseTimeoutOption(v: string | undefined): number | string {
-  const n = v === undefined || v.trim() === '' ? NaN : Number(v);
+  // Decimal notation only: `Number` would also take `1e3`, `0x10` and ' 5 '.
+  const n = v !== undefined && /^[0-9]{1,9}(\.[0-9]{1,9})?$/.test(v) ? Number(v) : NaN;
   if (!Number.isFinite(n) || n < MIN_TIMEOUT_SECONDS || n > MAX_TIMEOUT_SECONDS) {
     return `--timeout expects seconds from ${MIN_TIMEOUT_SECONDS} to ${MAX_TIMEOUT_SECONDS} (a day), got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
   }

@@ -14,7 +14,7 @@
  */
 import { compactSize } from '../../../common/units';
 import { SEVERITY_ORDER, type Severity } from '../engine/types';
-import { DEFAULT_MAX_CHILDREN, inspectGraph, type GraphNode, type GraphOptions, type GraphResult } from '../graph/imageGraph';
+import { DEFAULT_MAX_CHILDREN, inspectGraph, type GraphNode, type GraphOptions, type GraphResult, type GraphSource } from '../graph/imageGraph';
 import { readLayoutBlob, layoutGraphSource } from '../layout/graphSource';
 import { isLayoutDir } from '../layout/layout';
 import { formatReference, isRegistryError, type ImageReference } from '../registry';
@@ -98,17 +98,51 @@ function graphOptions(options: GraphCliOptions): GraphOptions {
   return { referrers: options.referrers, maxDepth: options.depth, concurrency: options.concurrency, maxChildren: options.maxEntries };
 }
 
+/**
+ * `source` with a count of the documents (manifests and blobs) it served: a fetch that failed or
+ * was refused is not one. The graph's own `fetched` counts what it asked for.
+ */
+function countingServed(source: GraphSource): { source: GraphSource; served: () => number } {
+  let served = 0;
+  const counted = async <T>(p: Promise<T>): Promise<T> => {
+    const r = await p;
+    served++;
+    return r;
+  };
+  return {
+    source: {
+      getManifest: (ref, opts) => counted(source.getManifest(ref, opts)),
+      getBlob: (ref, digest, opts) => counted(source.getBlob(ref, digest, opts)),
+      getReferrers: (ref, digest, opts) => source.getReferrers(ref, digest, opts),
+    },
+    served: () => served,
+  };
+}
+
+/** What the run cost: documents served below the root, requests sent, requests refused by the rate gate. */
+interface Costs {
+  readonly documents: number;
+  /** HTTP requests sent, the root's and failed ones included (0: read from a layout). */
+  readonly requests: number;
+  /** Requests not sent: the host was held back after a 429. */
+  readonly refused: number;
+}
+
 /** Writes the graph (text or JSON) and the counts; the exit code for --fail-on. */
-function report(graph: GraphResult, root: { title: string; digest: string; requests: number }, options: GraphCliOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): 0 | 1 {
+function report(graph: GraphResult, root: { title: string; digest: string }, costs: Costs, options: GraphCliOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): 0 | 1 {
   const { title } = root;
   if (options.format === 'json') {
-    out.write(JSON.stringify({ reference: title, digest: root.digest, requests: root.requests + graph.requests, root: graph.root }, null, 2) + '\n');
+    out.write(JSON.stringify({ reference: title, digest: root.digest, requests: costs.requests, ...(costs.refused ? { notSent: costs.refused } : {}), root: graph.root }, null, 2) + '\n');
   } else {
     out.write(renderTree(graph.root, title));
   }
   const c = countProblems(graph.root);
-  const fetched = `${graph.fetched + 1} document${graph.fetched === 0 ? '' : 's'}`;
-  err.write(`${title}: ${root.requests + graph.requests === 0 ? `${fetched} read from the layout` : `${fetched} fetched in ${root.requests + graph.requests} requests`}; problems: ${['error', 'warning', 'info', 'hint'].map((s) => `${c[s] ?? 0} ${s}`).join(', ')}\n`);
+  const fetched = `${costs.documents + 1} document${costs.documents === 0 ? '' : 's'}`;
+  const cost =
+    costs.requests === 0 && costs.refused === 0
+      ? `${fetched} read from the layout`
+      : `${fetched} fetched in ${costs.requests} request${costs.requests === 1 ? '' : 's'}${costs.refused ? ` (${costs.refused} more not sent: the registry answered 429 Too Many Requests)` : ''}`;
+  err.write(`${title}: ${cost}; problems: ${['error', 'warning', 'info', 'hint'].map((s) => `${c[s] ?? 0} ${s}`).join(', ')}\n`);
   const skipped = notFetched(graph.root);
   if (skipped > 0) err.write(`${title}: ${skipped} index entr${skipped === 1 ? 'y was' : 'ies were'} not fetched (more than ${options.maxEntries ?? DEFAULT_MAX_CHILDREN} in one index; --max-entries raises the limit)\n`);
   return treeExitCode(c, options.failOn);
@@ -134,8 +168,9 @@ async function treeOfLayout(reference: string, options: GraphCliOptions, out: No
     const bytes = readLayoutBlob(where.dir, top.digest);
     if (top.size !== undefined && top.size !== bytes.length) throw new LayoutError(`${reference}: blob ${top.digest} is ${bytes.length} bytes, index.json says ${top.size}`);
     const ref: ImageReference = { registry: 'oci', apiHost: 'oci', repository: where.dir, digest: top.digest };
-    const graph = await inspectGraph(layoutGraphSource(where.dir), ref, { bytes, digest: top.digest }, graphOptions(options));
-    return report(graph, { title: reference, digest: top.digest, requests: 0 }, options, out, err);
+    const source = countingServed(layoutGraphSource(where.dir));
+    const graph = await inspectGraph(source.source, ref, { bytes, digest: top.digest }, graphOptions(options));
+    return report(graph, { title: reference, digest: top.digest }, { documents: source.served(), requests: 0, refused: 0 }, options, out, err);
   } catch (e) {
     err.write(`tree: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
     return 3;
@@ -159,8 +194,11 @@ export async function runTree(args: string[], out: NodeJS.WritableStream, err: N
   const { ref, client } = session;
   try {
     const root = await client.getManifest(ref);
-    const graph = await inspectGraph(client, root.reference, root, graphOptions(options));
-    return report(graph, { title: formatReference(root.reference), digest: root.digest, requests: root.requests }, options, out, err);
+    const source = countingServed(client);
+    const graph = await inspectGraph(source.source, root.reference, root, graphOptions(options));
+    // The client's totals: every request sent, failed ones too (a 429 is a request), and those the rate gate kept back.
+    const costs = { documents: source.served(), requests: client.stats.requests, refused: client.stats.refused };
+    return report(graph, { title: formatReference(root.reference), digest: root.digest }, costs, options, out, err);
   } catch (e) {
     err.write(`tree: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
     return isRegistryError(e) && e.kind === 'invalid-reference' ? 2 : 3;
