@@ -158,7 +158,10 @@ main(process.argv.slice(2), streams.out, streams.err).then(
   (code) => { process.exitCode = code; },
   (e) => {
     // Not a usage error (2): a failure of this program, said in one line (sysexits EX_SOFTWARE).
-    streams.err.write(`manifest-lens: unexpected failure: ${e instanceof Error ? e.message : String(e)}\n`);
+    // On one line, its control and bidi characters escaped (the message may quote a registry's text).
+    const message = (e instanceof Error ? e.message : String(e)).slice(0, 1000)
+      .replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    streams.err.write(`manifest-lens: unexpected failure: ${message}\n`);
     process.exitCode = 70;
   },
 );

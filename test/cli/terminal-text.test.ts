@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { assertCliBuilt, isolatedEnv, runCli, type IsolatedEnv, type RunResult } from '../harness/cli';
+import { assertCliBuilt, hasScript, isolatedEnv, runCli, runCliInTerminal, type IsolatedEnv, type RunResult } from '../harness/cli';
 import { echoed, echoedList, fitLine, terminalSafe, type TerminalStyle } from '../../server/src/cli/terminalText';
 
 const OSC52 = '\u001b]52;c;SGVsbG8gY2xpcGJvYXJk\u0007';
@@ -29,6 +29,8 @@ const FORGED_FILE = 'ok.json:1:1 error forged-rule all good';
 const HOSTILE = `x${OSC52}${OSC0}${CSI}\u202e\u2066\u0085\u007f\u2028\n${FORGED_TREE}\r\n${FORGED_LINT}`;
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+/** A manifest served with raw control characters in it (not valid JSON, served all the same). */
+const RAW = Buffer.from(`{"schemaVersion":2,"mediaType":"${OCI_MANIFEST}","x":"${HOSTILE.replace(/\n|\r/g, '')}"}`);
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 
 function digestOf(b: Buffer): string {
@@ -101,9 +103,9 @@ function hostileRegistry(docs: ReturnType<typeof documents>): Promise<Server> {
     const m = /^\/v2\/(.+)\/(manifests|blobs)\/(.+)$/.exec(url.pathname);
     if (m) {
       const ref = decodeURIComponent(m[3]);
-      const doc = m[2] === 'blobs' ? docs.blobs.get(ref) : ref === 'latest' ? docs.index : docs.manifests.get(ref);
+      const doc = m[2] === 'blobs' ? docs.blobs.get(ref) : ref === 'latest' ? docs.index : ref === 'raw' ? RAW : docs.manifests.get(ref);
       if (doc) {
-        const type = m[2] === 'blobs' ? 'application/octet-stream' : JSON.parse(doc.toString()).mediaType;
+        const type = m[2] === 'blobs' ? 'application/octet-stream' : OCI_MANIFEST;
         return send(200, doc, type, { 'Docker-Content-Digest': digestOf(doc) });
       }
     }
@@ -208,6 +210,19 @@ describe('registry and document text in terminal output (issue 23 item 4)', () =
     const json = await cli('lint', '--format', 'json', '--fail-on', 'never', join(dir, 'files', 'm.json'));
     const results = JSON.parse(json.stdout.toString('utf8')) as { findings: { message: string }[] }[];
     assert.ok(results[0].findings.some((f) => f.message.includes('\u001b]52;c;')), 'JSON keeps the exact text');
+  });
+
+  test('inspect: on a terminal the document with its controls escaped; in a pipe the exact bytes', { skip: hasScript() ? false : 'util-linux script is not installed' }, async () => {
+    for (const target of [`${ref}:raw`, `${ref}@${docs.a}`]) {
+      const tty = await runCliInTerminal(['inspect', target], { env: env.env });
+      assert.equal(tty.code, 0, tty.text);
+      assertSafe(tty.text, `inspect ${target} on a terminal`);
+      assert.ok(tty.text.includes('\\x1b') || tty.text.includes('\\u202e'), `shown escaped:\n${tty.text}`);
+      const pipe = await cli('inspect', target);
+      assert.equal(pipe.code, 0, pipe.stderr);
+      assertSafe(pipe.stderr, `inspect ${target} (stderr)`);
+      assert.ok(pipe.stdout.equals(target.endsWith(':raw') ? RAW : docs.manifests.get(docs.a)!), 'the exact bytes in a pipe');
+    }
   });
 
   test('echoed values are bounded: a 10,000-character tag, a 100,000-tag list (issue 23 item 8)', async () => {

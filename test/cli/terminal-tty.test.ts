@@ -6,29 +6,19 @@
  * pipe, with NO_COLOR, or with --format json: full digests, whole messages, no escape sequences.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { CLI_PATH, runCli, runProgram } from '../harness/cli';
+import { hasScript, runCli, runCliInTerminal } from '../harness/cli';
 import { useSeededRegistry } from '../harness/seed';
 import { skipUnlessTools } from '../harness/tools';
 import { displayWidth } from '../../server/src/cli/terminalText';
 
 const COLUMNS = 100;
 const SGR = /\u001b\[[0-9;]*m/g;
-const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
-const skip = skipUnlessTools({ registry: true }) || (hasScript ? false : 'util-linux script is not installed');
+const skip = skipUnlessTools({ registry: true }) || (hasScript() ? false : 'util-linux script is not installed');
 
-/** A POSIX shell word. */
-function quote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/** Runs the CLI with its stdout on a pseudo-terminal of COLUMNS columns; the terminal's output with line ends as \n. */
-async function runInTerminal(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; text: string }> {
-  // stderr to a pipe of its own (the summary), so that only stdout is the terminal's.
-  const command = `stty cols ${COLUMNS} rows 50; exec ${quote(process.execPath)} ${quote(CLI_PATH)} ${args.map(quote).join(' ')} 2>/dev/null`;
-  const r = await runProgram('script', ['-qfec', command, '/dev/null'], { env, timeoutMs: 30_000 });
-  return { code: r.code, text: r.stdout.toString('utf8').replace(/\r\n/g, '\n') };
+/** Runs the CLI with its stdout on a pseudo-terminal of COLUMNS columns. */
+function runInTerminal(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; text: string }> {
+  return runCliInTerminal(args, { env, columns: COLUMNS });
 }
 
 function assertFits(text: string): void {

@@ -20,7 +20,7 @@ import { indexEntries, MAX_INDEX_DEPTH, noPlatformMessage, selectPlatform, type 
 import type { LintFileResult } from './lint';
 import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
-import { echoed, safeWriter } from './terminalText';
+import { echoed, safeWriter, terminalSafeDocument } from './terminalText';
 
 // Where they were first written; digest, diff and the tests import them from here.
 export { indexEntries, MAX_INDEX_DEPTH, noPlatformMessage, selectPlatform, type IndexEntry };
@@ -386,7 +386,9 @@ async function report(options: InspectOptions, fetched: readonly Fetched[], out:
     };
     out.write(JSON.stringify(body, null, 2) + '\n');
   } else {
-    out.write(final.bytes);
+    // On a terminal the document is shown with its control and bidi characters escaped (a
+    // registry's ESC would act on the terminal); anywhere else the served bytes, unchanged.
+    out.write((out as NodeJS.WriteStream).isTTY ? terminalSafeDocument(final.bytes) : final.bytes);
     if (final.bytes[final.bytes.length - 1] !== 0x0a) {
       // On a terminal (never in a pipe, where the bytes must stay exact) end the line for the
       // prompt. When stdout and stderr go to one place (`2>&1 | less`, a file), the findings

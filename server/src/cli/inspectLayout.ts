@@ -19,7 +19,7 @@ import { layoutResults } from './layoutLint';
 import { countsText, failExitCode, writeFindings, type LintFileResult } from './lint';
 import { indexEntries, MAX_INDEX_DEPTH, noPlatformMessage, selectPlatform } from './indexEntries';
 import type { InspectOptions } from './inspectCommand';
-import { echoed, echoedList, terminalSafe } from './terminalText';
+import { echoed, echoedList, terminalSafe, terminalSafeDocument } from './terminalText';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
 
@@ -190,8 +190,10 @@ export function runInspectLayout(options: InspectOptions, out: NodeJS.WritableSt
       manifest,
     }, null, 2) + '\n');
   } else {
-    out.write(final.bytes);
-    if ((out as NodeJS.WriteStream).isTTY && final.bytes[final.bytes.length - 1] !== 0x0a) out.write('\n');
+    // On a terminal, control and bidi characters escaped (terminalText.ts); elsewhere the exact bytes.
+    const tty = (out as NodeJS.WriteStream).isTTY;
+    out.write(tty ? terminalSafeDocument(final.bytes) : final.bytes);
+    if (tty && final.bytes[final.bytes.length - 1] !== 0x0a) out.write('\n');
   }
   if (!options.lint) return 0;
   const counts = writeFindings(lintResults, err);

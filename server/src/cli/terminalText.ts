@@ -10,6 +10,7 @@
  * readable, and nothing it holds acts on the terminal or starts a line. JSON and SARIF keep the
  * exact values (their encoders escape); GitHub workflow commands escape as that format says.
  */
+import { fstatSync } from 'node:fs';
 
 /** The characters shown escaped: C0 and C1 controls, DEL, U+2028/2029, bidi marks, overrides and isolates. */
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
@@ -36,6 +37,18 @@ export function terminalSafe(text: string): string {
 /** As {@link terminalSafe}, but newlines kept: for whole multi-line output written at once. */
 export function terminalSafeLines(text: string): string {
   return text.replace(UNSAFE_BUT_NEWLINE, escapeOne);
+}
+
+/** The same, but newlines and tabs allowed: a document shown whole on a terminal. */
+const UNSAFE_IN_DOCUMENT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A document's bytes for a terminal (`inspect` with its stdout on one): decoded as UTF-8, the
+ * control and bidi characters escaped but its line breaks and tabs kept. Only for a terminal:
+ * in a pipe or a file the bytes stay exact, so that their sha256 is the digest.
+ */
+export function terminalSafeDocument(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8').replace(UNSAFE_IN_DOCUMENT, escapeOne);
 }
 
 /** Whether text has nothing {@link terminalSafe} would change. */
@@ -117,7 +130,7 @@ export function parseColorMode(value: string | undefined): ColorMode | string {
  * (unless --color=always) or TERM=dumb. Width: the terminal's columns, else COLUMNS, else 80.
  */
 export function terminalStyle(stream: NodeJS.WritableStream, options: { color?: ColorMode; verbose?: boolean } = {}, env: NodeJS.ProcessEnv = process.env): TerminalStyle {
-  const tty = (stream as { isTTY?: boolean }).isTTY === true;
+  const tty = isTerminal(stream);
   const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
   const force = env.FORCE_COLOR !== undefined && !['0', 'false'].includes(env.FORCE_COLOR);
   const dumb = env.TERM === 'dumb';
@@ -135,6 +148,22 @@ export function terminalStyle(stream: NodeJS.WritableStream, options: { color?: 
     width = Math.max(40, columns || (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 80));
   }
   return { color, compact, width, verbose: options.verbose === true };
+}
+
+/**
+ * Whether the stream is a terminal. A pipe or a file is told by fstat alone: asking `isTTY`
+ * loads node:tty, and with it node:net, which `lint` in a pipeline does not pay for (issue 13).
+ */
+function isTerminal(stream: NodeJS.WritableStream): boolean {
+  const fd = (stream as { fd?: unknown }).fd;
+  if (typeof fd === 'number') {
+    try {
+      if (!fstatSync(fd).isCharacterDevice()) return false;
+    } catch {
+      return false;
+    }
+  }
+  return (stream as { isTTY?: boolean }).isTTY === true;
 }
 
 /** SGR codes by name. */
