@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { assertCliBuilt, hasScript, isolatedEnv, runCli, runCliInTerminal, type IsolatedEnv, type RunResult } from '../harness/cli';
-import { echoed, echoedList, fitLine, terminalSafe, type TerminalStyle } from '../../server/src/cli/terminalText';
+import { echoed, echoedList, firstSentence, fitLine, takeTerminalOptions, terminalSafe, terminalStyle, type TerminalStyle } from '../../server/src/cli/terminalText';
 
 const OSC52 = '\u001b]52;c;SGVsbG8gY2xpcGJvYXJk\u0007';
 const OSC0 = '\u001b]0;pwned\u0007';
@@ -264,5 +264,31 @@ describe('terminalText', () => {
     assert.ok(line.includes('\u001b[31m✖ error\u001b[0m'));
     const plain = fitLine({ color: false, compact: false, width: Infinity, verbose: false }, [['a'.repeat(300)]]);
     assert.equal(plain, 'a'.repeat(300));
+  });
+  test('terminalStyle: a TTY is compact and coloured unless NO_COLOR; FORCE_COLOR and --color=always colour a pipe; TERM=dumb and --color=never do not', () => {
+    const tty = { isTTY: true, columns: 100, write: () => true } as unknown as NodeJS.WritableStream;
+    const pipe = { isTTY: false, write: () => true } as unknown as NodeJS.WritableStream;
+    assert.deepEqual(terminalStyle(tty, {}, {}), { color: true, compact: true, width: 100, verbose: false });
+    assert.deepEqual(terminalStyle(tty, {}, { NO_COLOR: '1' }), { color: false, compact: false, width: Infinity, verbose: false });
+    assert.equal(terminalStyle(tty, {}, { NO_COLOR: '' }).color, true, 'an empty NO_COLOR is unset (no-color.org)');
+    assert.equal(terminalStyle(tty, {}, { TERM: 'dumb' }).color, false);
+    assert.equal(terminalStyle(tty, { color: 'never' }, {}).color, false);
+    assert.deepEqual(terminalStyle(pipe, {}, {}), { color: false, compact: false, width: Infinity, verbose: false });
+    assert.equal(terminalStyle(pipe, {}, { FORCE_COLOR: '1' }).color, true);
+    assert.equal(terminalStyle(pipe, {}, { FORCE_COLOR: '0' }).color, false);
+    assert.deepEqual(terminalStyle(pipe, { color: 'always' }, {}), { color: true, compact: false, width: Infinity, verbose: false });
+    assert.equal(terminalStyle({ isTTY: true, write: () => true } as unknown as NodeJS.WritableStream, {}, { COLUMNS: '120' }).width, 120);
+  });
+  test('takeTerminalOptions takes --color and --verbose before --, and refuses an unknown colour mode', () => {
+    assert.deepEqual(takeTerminalOptions(['--color=never', 'x', '--verbose', '--', '--color'], { verbose: true }), { rest: ['x', '--', '--color'], color: 'never', verbose: true });
+    assert.deepEqual(takeTerminalOptions(['--color', 'auto', 'ref']), { rest: ['ref'], color: 'auto' });
+    assert.deepEqual(takeTerminalOptions(['--color', 'ref']), { rest: ['ref'], color: 'always' });
+    assert.deepEqual(takeTerminalOptions(['--verbose']), { rest: ['--verbose'] }, 'only where the command has it');
+    assert.match(String(takeTerminalOptions(['--color=sometimes'])), /--color expects auto, always or never/);
+  });
+  test('firstSentence stops at the first full stop that ends a sentence', () => {
+    assert.equal(firstSentence('Mixed media types: a Docker config ("x"). podman refuses it. Use y.'), 'Mixed media types: a Docker config ("x").');
+    assert.equal(firstSentence('Use e.g. v1.0 here. More.'), 'Use e.g. v1.0 here.');
+    assert.equal(firstSentence('no stop at all'), 'no stop at all');
   });
 });
