@@ -25,7 +25,7 @@ import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
 import { displayWidth, firstSentence, fitLine, PLAIN_STYLE, safeWriter, SEVERITY_MARK, SEVERITY_PAINT, shownDigest, takeTerminalOptions, terminalSafe, terminalStyle, wrapWords, type Segment, type TerminalStyle } from './terminalText';
 
-const USAGE = (): string => `usage: ${programName()} tree [--format text|json] [--no-referrers] [--depth N] [--concurrency N] [--max-entries N] [--fail-on error|warning|info|hint|never] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE|oci:DIR[:TAG]\n`;
+const USAGE = (): string => `usage: ${programName()} tree [--format text|json] [--color auto|always|never] [--verbose] [--no-referrers] [--depth N] [--concurrency N] [--max-entries N] [--fail-on error|warning|info|hint|never] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE|oci:DIR[:TAG]\n`;
 
 /** The one-line description of a node after its label (safe for a terminal; short digests on a compact one). */
 export function nodeSummary(n: GraphNode, style: TerminalStyle = PLAIN_STYLE): string {
