@@ -4,17 +4,21 @@
  * platforms (nested indexes to the bottom) → config and layers → referrers (Referrers API, else
  * the `sha256-…` fallback tag) — each node with its digest, size and problems by rule id.
  * Children are linted and cross-checked against their entries (server/src/graph/imageGraph.ts).
+ * A document named by several entries is shown once, the later entries as "(same as above)";
+ * the graph builds at most 10,000 nodes and keeps at most 5,000 problems, and stops at the
+ * --deadline (default ten times --timeout: 300 s); what it left out is said on stderr (and in
+ * the JSON as `leftOut`).
  *
  *   tree [--format text|json] [--no-referrers] [--depth N] [--concurrency N] [--max-entries N] [--fail-on SEVERITY]
- *        [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE
+ *        [--insecure HOST]… [--no-creds] [--timeout SECONDS] [--deadline SECONDS] REFERENCE
  *
  * Exit codes: 0 shown (without --fail-on, problems or not), 1 a node has a problem at least as
  * severe as --fail-on (error|warning|info|hint; never: 0), 2 usage, 3 the registry could not
- * serve the reference.
+ * serve the reference, or the deadline passed (what was built is still printed).
  */
 import { compactSize } from '../../../common/units';
 import { SEVERITY_ORDER, type Severity } from '../engine/types';
-import { DEFAULT_MAX_CHILDREN, inspectGraph, type GraphNode, type GraphOptions, type GraphResult } from '../graph/imageGraph';
+import { DEFAULT_MAX_CHILDREN, inspectGraph, leftOutText, type GraphNode, type GraphOptions, type GraphResult } from '../graph/imageGraph';
 import { readLayoutBlob, layoutGraphSource } from '../layout/graphSource';
 import { isLayoutDir } from '../layout/layout';
 import { formatReference, isRegistryError, type ImageReference } from '../registry';
@@ -24,13 +28,33 @@ import type { FailOn } from './lint';
 import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
 
-const USAGE = (): string => `usage: ${programName()} tree [--format text|json] [--no-referrers] [--depth N] [--concurrency N] [--max-entries N] [--fail-on error|warning|info|hint|never] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE|oci:DIR[:TAG]\n`;
+const USAGE = (): string => `usage: ${programName()} tree [--format text|json] [--no-referrers] [--depth N] [--concurrency N] [--max-entries N] [--fail-on error|warning|info|hint|never] [--insecure HOST]… [--no-creds] [--timeout SECONDS] [--deadline SECONDS] REFERENCE|oci:DIR[:TAG]
+  --timeout: per request (default 30); --deadline: for the whole tree (default ten times --timeout), then what was built is printed
+`;
+
+/** The per-request timeout the registry client uses when --timeout is not given (registry/session.ts). */
+const DEFAULT_TIMEOUT_SECONDS = 30;
+/** The whole tree's deadline, unless --deadline says: this many times the per-request timeout. */
+const DEADLINE_TIMEOUTS = 10;
+
+/** The seconds the whole tree may take. */
+function deadlineOf(options: GraphCliOptions): number {
+  return Math.min(86_400, options.deadlineSeconds ?? DEADLINE_TIMEOUTS * (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS));
+}
+
+/** An abort signal that fires at the deadline; `clear` when done. */
+function deadlineSignal(seconds: number): { readonly signal: AbortSignal; clear(): void } {
+  const c = new AbortController();
+  const t = setTimeout(() => c.abort(), Math.round(seconds * 1000));
+  return { signal: c.signal, clear: () => clearTimeout(t) };
+}
 
 /** The one-line description of a node after its label. */
 export function nodeSummary(n: GraphNode): string {
   // A config or layer is named by its label already; a manifest's label is its platform.
   const kind = n.kind === 'config' || n.kind === 'layer' ? '' : n.kind === 'unknown' ? (n.mediaType ?? 'unknown') : n.kind;
   const parts = [kind, n.digest || '(no digest)', compactSize(n.size)];
+  if (n.sameAs !== undefined) return [...parts, '(same as above)'].filter(Boolean).join('  ');
   if (n.kind === 'manifest' && n.layerCount !== undefined) {
     parts.push(`· ${n.layerCount} layer${n.layerCount === 1 ? '' : 's'}, ${compactSize(n.totalSize)} total`);
   }
@@ -94,15 +118,19 @@ export function treeExitCode(counts: Readonly<Record<string, number>>, failOn: F
   return (Object.keys(SEVERITY_ORDER) as Severity[]).some((s) => (counts[s] ?? 0) > 0 && SEVERITY_ORDER[s] <= SEVERITY_ORDER[failOn]) ? 1 : 0;
 }
 
-function graphOptions(options: GraphCliOptions): GraphOptions {
-  return { referrers: options.referrers, maxDepth: options.depth, concurrency: options.concurrency, maxChildren: options.maxEntries };
+function graphOptions(options: GraphCliOptions, stop: AbortSignal): GraphOptions {
+  const deadline = deadlineOf(options);
+  return {
+    referrers: options.referrers, maxDepth: options.depth, concurrency: options.concurrency, maxChildren: options.maxEntries,
+    stop, stopReason: () => `the deadline of ${deadline} s passed${options.deadlineSeconds === undefined ? ' (ten times --timeout; --deadline sets it)' : ' (--deadline)'}`,
+  };
 }
 
 /** Writes the graph (text or JSON) and the counts; the exit code for --fail-on. */
-function report(graph: GraphResult, root: { title: string; digest: string; requests: number }, options: GraphCliOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): 0 | 1 {
+function report(graph: GraphResult, root: { title: string; digest: string; requests: number }, options: GraphCliOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): 0 | 1 | 3 {
   const { title } = root;
   if (options.format === 'json') {
-    out.write(JSON.stringify({ reference: title, digest: root.digest, requests: root.requests + graph.requests, root: graph.root }, null, 2) + '\n');
+    out.write(JSON.stringify({ reference: title, digest: root.digest, requests: root.requests + graph.requests, root: graph.root, ...(graph.leftOut ? { leftOut: graph.leftOut } : {}) }, null, 2) + '\n');
   } else {
     out.write(renderTree(graph.root, title));
   }
@@ -111,6 +139,9 @@ function report(graph: GraphResult, root: { title: string; digest: string; reque
   err.write(`${title}: ${root.requests + graph.requests === 0 ? `${fetched} read from the layout` : `${fetched} fetched in ${root.requests + graph.requests} requests`}; problems: ${['error', 'warning', 'info', 'hint'].map((s) => `${c[s] ?? 0} ${s}`).join(', ')}\n`);
   const skipped = notFetched(graph.root);
   if (skipped > 0) err.write(`${title}: ${skipped} index entr${skipped === 1 ? 'y was' : 'ies were'} not fetched (more than ${options.maxEntries ?? DEFAULT_MAX_CHILDREN} in one index; --max-entries raises the limit)\n`);
+  const leftOut = leftOutText(graph.leftOut);
+  if (leftOut) err.write(`${title}: ${leftOut}\n`);
+  if (graph.leftOut?.stopped) return 3;
   return treeExitCode(c, options.failOn);
 }
 
@@ -129,16 +160,19 @@ async function treeOfLayout(reference: string, options: GraphCliOptions, out: No
     err.write(`tree: ${where.dir} is not an OCI image layout (it needs oci-layout and index.json)\n`);
     return 3;
   }
+  const deadline = deadlineSignal(deadlineOf(options));
   try {
     const top = resolveTag(where.dir, where.tag, reference);
     const bytes = readLayoutBlob(where.dir, top.digest);
     if (top.size !== undefined && top.size !== bytes.length) throw new LayoutError(`${reference}: blob ${top.digest} is ${bytes.length} bytes, index.json says ${top.size}`);
     const ref: ImageReference = { registry: 'oci', apiHost: 'oci', repository: where.dir, digest: top.digest };
-    const graph = await inspectGraph(layoutGraphSource(where.dir), ref, { bytes, digest: top.digest }, graphOptions(options));
+    const graph = await inspectGraph(layoutGraphSource(where.dir), ref, { bytes, digest: top.digest }, graphOptions(options, deadline.signal));
     return report(graph, { title: reference, digest: top.digest, requests: 0 }, options, out, err);
   } catch (e) {
     err.write(`tree: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
     return 3;
+  } finally {
+    deadline.clear();
   }
 }
 
@@ -157,14 +191,17 @@ export async function runTree(args: string[], out: NodeJS.WritableStream, err: N
   const session = openSession('tree', { ...options, reference: options.positional[0] }, err);
   if (session === 2) return 2;
   const { ref, client } = session;
+  const deadline = deadlineSignal(deadlineOf(options));
   try {
-    const root = await client.getManifest(ref);
-    const graph = await inspectGraph(client, root.reference, root, graphOptions(options));
+    const root = await client.getManifest(ref, { signal: deadline.signal });
+    const graph = await inspectGraph(client, root.reference, root, graphOptions(options, deadline.signal));
     return report(graph, { title: formatReference(root.reference), digest: root.digest, requests: root.requests }, options, out, err);
   } catch (e) {
-    err.write(`tree: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
+    const why = deadline.signal.aborted ? `${formatReference(ref)} was not served before the deadline of ${deadlineOf(options)} s (--deadline)` : oneLine(e instanceof Error ? e.message : String(e));
+    err.write(`tree: ${why}\n`);
     return isRegistryError(e) && e.kind === 'invalid-reference' ? 2 : 3;
   } finally {
+    deadline.clear();
     await client.close().catch(() => undefined);
   }
 }
