@@ -248,6 +248,8 @@ export interface ExplorerGraph {
   readonly digest: string;
   readonly uri: string;
   readonly root: GraphNode;
+  /** What the graph left out (its node and problem budgets), in one sentence, when it did. */
+  readonly leftOut?: string;
 }
 
 export interface ExplorerResolveParams {
