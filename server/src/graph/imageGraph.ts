@@ -56,6 +56,8 @@ export interface GraphOptions {
   readonly maxNodes?: number;
   /** Problems kept in all (default DEFAULT_MAX_PROBLEMS, 5,000). */
   readonly maxProblems?: number;
+  /** Lint the root document too (default true; deep inspection has its findings from the editor already). */
+  readonly lintRoot?: boolean;
   /** Fetch image configs to check platforms (default true). */
   readonly configs?: boolean;
   /** Ask for each manifest's referrers (default false). */
@@ -324,11 +326,11 @@ export async function inspectGraph(client: GraphSource, ref: ImageReference, roo
    * names one of them (only a source that does not check digests could serve that) is not
    * waited on for ever.
    */
-  const buildBody = async (doc: ServedDocument, depth: number, ancestors: ReadonlySet<string>): Promise<Body> => {
+  const buildBody = async (doc: ServedDocument, depth: number, ancestors: ReadonlySet<string>, lint = true): Promise<Body> => {
     await breathe();
     const json = parse(doc.bytes);
-    linted++;
-    const found = lintProblems(doc, options.lint);
+    if (lint) linted++;
+    const found = lint ? lintProblems(doc, options.lint) : [];
     if (found.length > 1) found.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
     if (found.length > MAX_PROBLEMS_PER_DOCUMENT) left.problems += found.length - MAX_PROBLEMS_PER_DOCUMENT;
     const problems = keep(found.length > MAX_PROBLEMS_PER_DOCUMENT ? found.slice(0, MAX_PROBLEMS_PER_DOCUMENT) : found);
@@ -507,7 +509,7 @@ export async function inspectGraph(client: GraphSource, ref: ImageReference, roo
   };
 
   const json = parse(root.bytes);
-  const rootBody = await buildBody(root, 0, new Set());
+  const rootBody = await buildBody(root, 0, new Set(), options.lintRoot !== false);
   const rootNode: GraphNode = { ...rootBody.node, mediaType: str(json?.mediaType) ?? root.contentType, size: root.bytes.length, label: 'root' };
 
   // Each document's subtree is given once, at its first place in the tree's order (what a

@@ -254,6 +254,7 @@ export class DeepInspection {
         const result = await inspectGraph(client, ref, { bytes: f.bytes, contentType: f.contentType, digest: f.digest }, {
           signal: state.controller.signal,
           maxChildren: maxEntries,
+          lintRoot: false, // the editor lints the document itself
         });
         if (this.states.get(key) !== state) return;
         state.graph = result.root;
