@@ -53,7 +53,7 @@ function decode(bytes: Uint8Array): unknown {
 }
 
 /** Fetches a reference (following --platform through nested indexes) or reads a file. */
-async function resolve(client: RegistryClient | undefined, source: Source, platform: PlatformValues | undefined, err: NodeJS.WritableStream): Promise<Resolved> {
+async function resolve(client: RegistryClient | undefined, source: Source, platform: PlatformValues | undefined, err: NodeJS.WritableStream, signal: AbortSignal): Promise<Resolved> {
   if ('file' in source) {
     const st = statSync(source.file);
     if (st.isDirectory()) throw new UsageError(`${source.file} is a directory`);
@@ -63,7 +63,7 @@ async function resolve(client: RegistryClient | undefined, source: Source, platf
     return { label: source.file, bytes, digest: digestOf(bytes) ?? '' };
   }
   let ref = source.ref;
-  let m = await client!.getManifest(ref);
+  let m = await client!.getManifest(ref, { signal });
   let label = source.text;
   for (let depth = 0; platform; depth++) {
     const entries = indexEntries(m.bytes);
@@ -73,21 +73,21 @@ async function resolve(client: RegistryClient | undefined, source: Source, platf
     if (!match) throw new Error(noPlatformMessage(label, entries, platform));
     ref = referenceWithDigest(m.reference, match.digest);
     label = `${source.text} (${platformText(platform)})`;
-    m = await client!.getManifest(ref);
+    m = await client!.getManifest(ref, { signal });
   }
   err.write(`${terminalSafe(label)}: ${m.digest} ${m.contentType ? echoed(m.contentType) : '(no Content-Type)'} ${m.bytes.length} bytes\n`);
   return { label, bytes: m.bytes, digest: m.digest, ref: m.reference };
 }
 
 /** The parsed image config of a manifest side, fetched from its repository (or the other side's for a file). */
-async function withConfig(client: RegistryClient | undefined, side: Resolved, other: Resolved, err: NodeJS.WritableStream): Promise<Resolved> {
+async function withConfig(client: RegistryClient | undefined, side: Resolved, other: Resolved, err: NodeJS.WritableStream, signal: AbortSignal): Promise<Resolved> {
   const config = (decode(side.bytes) as { config?: { digest?: unknown } } | undefined)?.config;
   const digest = typeof config?.digest === 'string' ? config.digest : undefined;
   if (!digest || !client) return side;
   const from = side.ref ?? other.ref;
   if (!from) return side;
   try {
-    const blob = await client.getBlob(from, digest, { maxBytes: 4 * 1024 * 1024 });
+    const blob = await client.getBlob(from, digest, { maxBytes: 4 * 1024 * 1024, signal });
     return { ...side, config: decode(blob.bytes) };
   } catch (e) {
     err.write(`${terminalSafe(side.label)}: the config ${echoed(digest)} could not be fetched from ${formatReference(from)} (${oneLine(e instanceof Error ? e.message : String(e))}); config changes are not compared\n`);
@@ -146,9 +146,16 @@ export async function runDiff(argv: string[], out: NodeJS.WritableStream, rawErr
     if (session === 2) return 2;
     client = session.client;
   }
+  // When one side fails, the other side's request is aborted at once: the answer is exit 3
+  // either way, and waiting for its timeout (or a registry that never answers) helps nobody.
+  const controller = new AbortController();
+  const orAbort = <T>(p: Promise<T>): Promise<T> => p.catch((e: unknown) => {
+    controller.abort();
+    throw e;
+  });
   try {
-    const [a0, b0] = await Promise.all(sources.map((s) => resolve(client, s, options.platform, err)));
-    const [a, b] = await Promise.all([withConfig(client, a0, b0, err), withConfig(client, b0, a0, err)]);
+    const [a0, b0] = await Promise.all(sources.map((s) => orAbort(resolve(client, s, options.platform, err, controller.signal))));
+    const [a, b] = await Promise.all([withConfig(client, a0, b0, err, controller.signal), withConfig(client, b0, a0, err, controller.signal)]);
     const c = compareManifests(a, b);
     if (options.format === 'json') {
       const side = (s: Resolved) => ({ label: s.label, digest: s.digest, size: s.bytes.length });

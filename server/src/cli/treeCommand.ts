@@ -4,17 +4,21 @@
  * platforms (nested indexes to the bottom) → config and layers → referrers (Referrers API, else
  * the `sha256-…` fallback tag) — each node with its digest, size and problems by rule id.
  * Children are linted and cross-checked against their entries (server/src/graph/imageGraph.ts).
+ * A document named by several entries is shown once, the later entries as "(same as above)";
+ * the graph builds at most 10,000 nodes and keeps at most 5,000 problems, and stops at the
+ * --deadline (default ten times --timeout: 300 s); what it left out is said on stderr (and in
+ * the JSON as `leftOut`).
  *
  *   tree [--format text|json] [--color auto|always|never] [--verbose] [--no-referrers] [--depth N] [--concurrency N] [--max-entries N] [--fail-on SEVERITY]
- *        [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE
+ *        [--insecure HOST]… [--no-creds] [--timeout SECONDS] [--deadline SECONDS] REFERENCE
  *
  * Exit codes: 0 shown (without --fail-on, problems or not), 1 a node has a problem at least as
  * severe as --fail-on (error|warning|info|hint; never: 0), 2 usage, 3 the registry could not
- * serve the reference.
+ * serve the reference, or the deadline passed (what was built is still printed).
  */
 import { compactSize } from '../../../common/units';
 import { SEVERITY_ORDER, type Severity } from '../engine/types';
-import { DEFAULT_MAX_CHILDREN, inspectGraph, type GraphNode, type GraphOptions, type GraphResult, type GraphSource } from '../graph/imageGraph';
+import { DEFAULT_MAX_CHILDREN, inspectGraph, leftOutText, type GraphNode, type GraphOptions, type GraphResult, type GraphSource } from '../graph/imageGraph';
 import { readLayoutBlob, layoutGraphSource } from '../layout/graphSource';
 import { isLayoutDir } from '../layout/layout';
 import { formatReference, isRegistryError, type ImageReference } from '../registry';
@@ -25,13 +29,33 @@ import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
 import { displayWidth, firstSentence, fitLine, PLAIN_STYLE, safeWriter, SEVERITY_MARK, SEVERITY_PAINT, shownDigest, takeTerminalOptions, terminalSafe, terminalStyle, wrapWords, type Segment, type TerminalStyle } from './terminalText';
 
-const USAGE = (): string => `usage: ${programName()} tree [--format text|json] [--color auto|always|never] [--verbose] [--no-referrers] [--depth N] [--concurrency N] [--max-entries N] [--fail-on error|warning|info|hint|never] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE|oci:DIR[:TAG]\n`;
+const USAGE = (): string => `usage: ${programName()} tree [--format text|json] [--color auto|always|never] [--verbose] [--no-referrers] [--depth N] [--concurrency N] [--max-entries N] [--fail-on error|warning|info|hint|never] [--insecure HOST]… [--no-creds] [--timeout SECONDS] [--deadline SECONDS] REFERENCE|oci:DIR[:TAG]
+  --timeout: per request (default 30); --deadline: for the whole tree (default ten times --timeout), then what was built is printed
+`;
+
+/** The per-request timeout the registry client uses when --timeout is not given (registry/session.ts). */
+const DEFAULT_TIMEOUT_SECONDS = 30;
+/** The whole tree's deadline, unless --deadline says: this many times the per-request timeout. */
+const DEADLINE_TIMEOUTS = 10;
+
+/** The seconds the whole tree may take. */
+function deadlineOf(options: GraphCliOptions): number {
+  return Math.min(86_400, options.deadlineSeconds ?? DEADLINE_TIMEOUTS * (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS));
+}
+
+/** An abort signal that fires at the deadline; `clear` when done. */
+function deadlineSignal(seconds: number): { readonly signal: AbortSignal; clear(): void } {
+  const c = new AbortController();
+  const t = setTimeout(() => c.abort(), Math.round(seconds * 1000));
+  return { signal: c.signal, clear: () => clearTimeout(t) };
+}
 
 /** The one-line description of a node after its label (safe for a terminal; short digests on a compact one). */
 export function nodeSummary(n: GraphNode, style: TerminalStyle = PLAIN_STYLE): string {
   // A config or layer is named by its label already; a manifest's label is its platform.
   const kind = n.kind === 'config' || n.kind === 'layer' ? '' : n.kind === 'unknown' ? terminalSafe(n.mediaType ?? 'unknown') : n.kind;
   const parts = [kind, n.digest ? shownDigest(style, n.digest) : '(no digest)', compactSize(n.size)];
+  if (n.sameAs !== undefined) return [...parts, '(same as above)'].filter(Boolean).join('  ');
   if (n.kind === 'manifest' && n.layerCount !== undefined) {
     parts.push(`· ${n.layerCount} layer${n.layerCount === 1 ? '' : 's'}, ${compactSize(n.totalSize)} total`);
   }
@@ -117,8 +141,12 @@ export function treeExitCode(counts: Readonly<Record<string, number>>, failOn: F
   return (Object.keys(SEVERITY_ORDER) as Severity[]).some((s) => (counts[s] ?? 0) > 0 && SEVERITY_ORDER[s] <= SEVERITY_ORDER[failOn]) ? 1 : 0;
 }
 
-function graphOptions(options: GraphCliOptions): GraphOptions {
-  return { referrers: options.referrers, maxDepth: options.depth, concurrency: options.concurrency, maxChildren: options.maxEntries };
+function graphOptions(options: GraphCliOptions, stop: AbortSignal): GraphOptions {
+  const deadline = deadlineOf(options);
+  return {
+    referrers: options.referrers, maxDepth: options.depth, concurrency: options.concurrency, maxChildren: options.maxEntries,
+    stop, stopReason: () => `the deadline of ${deadline} s passed${options.deadlineSeconds === undefined ? ' (ten times --timeout; --deadline sets it)' : ' (--deadline)'}`,
+  };
 }
 
 /**
@@ -152,9 +180,9 @@ interface Costs {
 }
 
 /** Writes the graph (text or JSON) and the counts; the exit code for --fail-on. */
-function report(graph: GraphResult, root: { title: string; digest: string }, costs: Costs, options: GraphCliOptions & { style: TerminalStyle }, out: NodeJS.WritableStream, err: NodeJS.WritableStream): 0 | 1 {
+function report(graph: GraphResult, root: { title: string; digest: string }, costs: Costs, options: GraphCliOptions & { style: TerminalStyle }, out: NodeJS.WritableStream, err: NodeJS.WritableStream): 0 | 1 | 3 {
   if (options.format === 'json') {
-    out.write(JSON.stringify({ reference: root.title, digest: root.digest, requests: costs.requests, ...(costs.refused ? { notSent: costs.refused } : {}), root: graph.root }, null, 2) + '\n');
+    out.write(JSON.stringify({ reference: root.title, digest: root.digest, requests: costs.requests, ...(costs.refused ? { notSent: costs.refused } : {}), root: graph.root, ...(graph.leftOut ? { leftOut: graph.leftOut } : {}) }, null, 2) + '\n');
   } else {
     out.write(renderTree(graph.root, root.title, options.style));
   }
@@ -168,6 +196,9 @@ function report(graph: GraphResult, root: { title: string; digest: string }, cos
   err.write(`${title}: ${cost}; problems: ${['error', 'warning', 'info', 'hint'].map((s) => `${c[s] ?? 0} ${s}`).join(', ')}\n`);
   const skipped = notFetched(graph.root);
   if (skipped > 0) err.write(`${title}: ${skipped} index entr${skipped === 1 ? 'y was' : 'ies were'} not fetched (more than ${options.maxEntries ?? DEFAULT_MAX_CHILDREN} in one index; --max-entries raises the limit)\n`);
+  const leftOut = leftOutText(graph.leftOut);
+  if (leftOut) err.write(`${title}: ${leftOut}\n`);
+  if (graph.leftOut?.stopped) return 3;
   return treeExitCode(c, options.failOn);
 }
 
@@ -186,17 +217,20 @@ async function treeOfLayout(reference: string, options: GraphCliOptions & { styl
     err.write(`tree: ${where.dir} is not an OCI image layout (it needs oci-layout and index.json)\n`);
     return 3;
   }
+  const deadline = deadlineSignal(deadlineOf(options));
   try {
     const top = resolveTag(where.dir, where.tag, reference);
     const bytes = readLayoutBlob(where.dir, top.digest);
     if (top.size !== undefined && top.size !== bytes.length) throw new LayoutError(`${reference}: blob ${top.digest} is ${bytes.length} bytes, index.json says ${top.size}`);
     const ref: ImageReference = { registry: 'oci', apiHost: 'oci', repository: where.dir, digest: top.digest };
     const source = countingServed(layoutGraphSource(where.dir));
-    const graph = await inspectGraph(source.source, ref, { bytes, digest: top.digest }, graphOptions(options));
+    const graph = await inspectGraph(source.source, ref, { bytes, digest: top.digest }, graphOptions(options, deadline.signal));
     return report(graph, { title: reference, digest: top.digest }, { documents: source.served(), requests: 0, refused: 0 }, options, out, err);
   } catch (e) {
     err.write(`tree: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
     return 3;
+  } finally {
+    deadline.clear();
   }
 }
 
@@ -223,17 +257,20 @@ export async function runTree(args: string[], out: NodeJS.WritableStream, rawErr
   const session = openSession('tree', { ...options, reference: options.positional[0] }, err);
   if (session === 2) return 2;
   const { ref, client } = session;
+  const deadline = deadlineSignal(deadlineOf(options));
   try {
-    const root = await client.getManifest(ref);
+    const root = await client.getManifest(ref, { signal: deadline.signal });
     const source = countingServed(client);
-    const graph = await inspectGraph(source.source, root.reference, root, graphOptions(options));
+    const graph = await inspectGraph(source.source, root.reference, root, graphOptions(options, deadline.signal));
     // The client's totals: every request sent, failed ones too (a 429 is a request), and those the rate gate kept back.
     const costs = { documents: source.served(), requests: client.stats.requests, refused: client.stats.refused };
     return report(graph, { title: formatReference(root.reference), digest: root.digest }, costs, options, out, err);
   } catch (e) {
-    err.write(`tree: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
+    const why = deadline.signal.aborted ? `${formatReference(ref)} was not served before the deadline of ${deadlineOf(options)} s (--deadline)` : oneLine(e instanceof Error ? e.message : String(e));
+    err.write(`tree: ${why}\n`);
     return isRegistryError(e) && e.kind === 'invalid-reference' ? 2 : 3;
   } finally {
+    deadline.clear();
     await client.close().catch(() => undefined);
   }
 }
