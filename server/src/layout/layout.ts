@@ -136,6 +136,34 @@ const errText = (err: unknown): string => {
  * the engine's (rule severities) for the documents it analyzes.
  */
 export function walkLayout(rootDir: string, options: AnalyzeOptions = {}): LayoutSnapshot {
+  const steps = walkSteps(rootDir, options);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** How many descriptors (or directory entries) one slice of {@link walkLayoutAsync} looks at. */
+const SLICE = 512;
+
+/**
+ * {@link walkLayout} in slices: it yields to the event loop (setImmediate) between slices of
+ * descriptors, blob reads and directory entries, so a language server answers hovers while a
+ * large layout is walked. Resolves to undefined when `signal` aborts (a newer walk took over).
+ * One step is not sliced: parsing a large JSON document (index.json) as a whole.
+ */
+export async function walkLayoutAsync(rootDir: string, options: AnalyzeOptions = {}, signal?: AbortSignal): Promise<LayoutSnapshot | undefined> {
+  const steps = walkSteps(rootDir, options);
+  for (;;) {
+    if (signal?.aborted) return undefined;
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise<void>((done) => setImmediate(done));
+  }
+}
+
+/** The walk as a generator: each `yield` is a point where an asynchronous caller may pause. */
+function* walkSteps(rootDir: string, options: AnalyzeOptions): Generator<void, LayoutSnapshot> {
   const root = resolve(rootDir);
   const snapshot: LayoutSnapshot = { root, problems: [], documents: [], facts: new Map(), unreferenced: [], pending: [], pendingBytes: 0 };
   const mutable = snapshot as { pendingBytes: number };
@@ -161,14 +189,18 @@ export function walkLayout(rootDir: string, options: AnalyzeOptions = {}): Layou
 
   if (existsSync(join(root, 'oci-layout'))) readDoc('oci-layout');
   else snapshot.problems.push('oci-layout is missing: not an OCI image layout');
+  yield;
   const index = readDoc('index.json');
   if (!index) return snapshot;
+  yield;
 
   // Breadth first from index.json; each digest is looked at once however many point at it.
   const queue: { doc: LayoutDocument; depth: number }[] = [{ doc: index, depth: 0 }];
+  let looked = 0;
   while (queue.length > 0) {
     const { doc, depth } = queue.shift()!;
     for (const site of doc.analysis.descriptors) {
+      if (++looked % SLICE === 0) yield;
       if (site.role === 'self') continue;
       const digest = site.plain?.digest ?? stringOf(site.node, 'digest');
       if (digest === undefined || snapshot.facts.has(digest)) continue;
@@ -191,12 +223,13 @@ export function walkLayout(rootDir: string, options: AnalyzeOptions = {}): Layou
       // JSON blobs are linted as documents; manifests and indexes are followed.
       if (c?.type === 'document' && snapshot.documents.length < MAX_DOCUMENTS) {
         const child = readDoc(fact.path!, digest);
+        yield;
         const follow = c.kind !== 'config';
         if (child && follow && depth + 1 < MAX_DEPTH) queue.push({ doc: child, depth: depth + 1 });
       }
     }
   }
-  listUnreferenced(root, snapshot);
+  yield* listUnreferenced(root, snapshot);
   return snapshot;
 }
 
@@ -241,7 +274,7 @@ function mayBeJson(head: Uint8Array): boolean {
 }
 
 /** Blob files under blobs/<alg>/ that nothing reachable from index.json points at. */
-function listUnreferenced(root: string, snapshot: LayoutSnapshot): void {
+function* listUnreferenced(root: string, snapshot: LayoutSnapshot): Generator<void, void> {
   const blobs = join(root, 'blobs');
   let algs: string[];
   try {
@@ -256,7 +289,9 @@ function listUnreferenced(root: string, snapshot: LayoutSnapshot): void {
     } catch {
       continue;
     }
+    let seen = 0;
     for (const name of names.sort()) {
+      if (++seen % SLICE === 0) yield;
       const digest = `${alg}:${name}`;
       if (snapshot.facts.has(digest)) continue;
       let size = 0;
