@@ -22,7 +22,7 @@ import type { Analysis } from '../engine/analyze';
 import { KIND_TITLES } from '../engine/documentKind';
 import { descriptorDigestAt, descriptorDigests, describeContent, type BlobFact } from '../engine/layoutFindings';
 import { formatSize } from '../engine/hover';
-import type { Finding, Severity } from '../engine/types';
+import { SEVERITY_ORDER, type Finding, type Severity } from '../engine/types';
 import { HASH_ALGORITHMS } from '../layout/hashing';
 import { documentFindings, layoutRootOf, lookAt, relativeToRoot, verifyPending, walkLayoutAsync, type LayoutSnapshot } from '../layout/layout';
 
@@ -84,8 +84,7 @@ interface LayoutState {
  */
 export function capFindings<F extends { severity: Severity; offset: number }>(findings: readonly F[], max: number, already = 0): { kept: F[]; omitted: number } {
   if (findings.length <= max) return { kept: [...findings], omitted: already };
-  const rank: Record<Severity, number> = { error: 0, warning: 1, info: 2, hint: 3 };
-  const kept = [...findings].sort((a, b) => rank[a.severity] - rank[b.severity] || a.offset - b.offset).slice(0, Math.max(0, max));
+  const kept = [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.offset - b.offset).slice(0, Math.max(0, max));
   return { kept: kept.sort((a, b) => a.offset - b.offset), omitted: already + findings.length - kept.length };
 }
 
