@@ -22,9 +22,12 @@ import type { Analysis } from '../engine/analyze';
 import { KIND_TITLES } from '../engine/documentKind';
 import { descriptorDigestAt, descriptorDigests, describeContent, type BlobFact } from '../engine/layoutFindings';
 import { formatSize } from '../engine/hover';
-import { SEVERITY_ORDER, type Finding, type Severity } from '../engine/types';
+import type { Finding } from '../engine/types';
 import { HASH_ALGORITHMS } from '../layout/hashing';
-import { documentFindings, layoutRootOf, lookAt, relativeToRoot, verifyPending, walkLayoutAsync, type LayoutSnapshot } from '../layout/layout';
+import { documentFindings, layoutRootOf, lookAt, relativeToRoot, verifyPending, type LayoutSnapshot } from '../layout/layout';
+import { capFindings, createWalker, type WalkedDocument, type Walker } from './layoutWalker';
+
+export { capFindings };
 
 export interface LayoutHost {
   log(line: string): void;
@@ -58,8 +61,10 @@ const SETTLE_MS = 50;
 
 interface LayoutState {
   readonly root: string;
-  /** The last complete walk (undefined until the first one ends). */
+  /** The last complete walk (undefined until the first one ends), without the documents' analyses. */
   snapshot?: LayoutSnapshot;
+  /** Its documents with their findings as on disk (for those not open). */
+  docs: readonly WalkedDocument[];
   walkedAt: number;
   /** The walk in progress: it ends with `snapshot` set (or is superseded by a newer one). */
   walking?: { readonly abort: AbortController; readonly done: Promise<void> };
@@ -77,17 +82,6 @@ interface LayoutState {
   timer?: NodeJS.Timeout;
 }
 
-/**
- * At most `max` findings, the most severe first, and how many were left out (with `already`,
- * what an earlier cap dropped): what is published for one document, open or not, with a last
- * diagnostic saying how many more there are.
- */
-export function capFindings<F extends { severity: Severity; offset: number }>(findings: readonly F[], max: number, already = 0): { kept: F[]; omitted: number } {
-  if (findings.length <= max) return { kept: [...findings], omitted: already };
-  const kept = [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.offset - b.offset).slice(0, Math.max(0, max));
-  return { kept: kept.sort((a, b) => a.offset - b.offset), omitted: already + findings.length - kept.length };
-}
-
 export class LayoutService {
   private readonly states = new Map<string, LayoutState>();
   /** Layouts whose hashing the user cancelled: their large blobs stay unverified this session. */
@@ -95,7 +89,11 @@ export class LayoutService {
   /** Open documents this service asked to lint again: their lint must not start another walk. */
   private readonly relinting = new Set<string>();
 
-  constructor(private readonly host: LayoutHost) {}
+  private readonly walker: Walker;
+
+  constructor(private readonly host: LayoutHost, walker?: Walker) {
+    this.walker = walker ?? createWalker(host.log);
+  }
 
   /** The layout root of a `file:` document, if it belongs to one. */
   rootFor(uri: string): { root: string; path: string } | undefined {
@@ -114,7 +112,7 @@ export class LayoutService {
   private state(root: string): LayoutState {
     let state = this.states.get(root);
     if (!state) {
-      state = { root, walkedAt: 0, abort: new AbortController(), verified: Promise.resolve(), published: new Map(), checkedAt: new Map(), watched: false, changes: new Set() };
+      state = { root, docs: [], walkedAt: 0, abort: new AbortController(), verified: Promise.resolve(), published: new Map(), checkedAt: new Map(), watched: false, changes: new Set() };
       this.states.set(root, state);
       state.watched = this.host.watch(root);
       this.walk(state);
@@ -127,16 +125,18 @@ export class LayoutService {
     state.walking?.abort.abort();
     const abort = new AbortController();
     const started = Date.now();
-    const done = walkLayoutAsync(state.root, { maxFindings: WALK_MAX_FINDINGS }, abort.signal).then((snapshot) => {
-      if (!snapshot || abort.signal.aborted) return;
+    const done = this.walker.walk(state.root, WALK_MAX_FINDINGS, abort.signal).then((result) => {
+      if (!result || abort.signal.aborted) return;
+      const snapshot = result.snapshot;
+      state.docs = result.documents;
       state.walking = undefined;
       state.abort.abort(); // the old snapshot's hashing
       state.abort = new AbortController();
       state.snapshot = snapshot;
       state.walkedAt = Date.now();
       for (const digest of snapshot.facts.keys()) state.checkedAt.set(digest, state.walkedAt);
-      const descriptors = snapshot.documents.reduce((n, d) => n + d.analysis.descriptors.length, 0);
-      this.host.log(`layout ${state.root}: walked ${snapshot.documents.length} documents, ${descriptors} descriptors, ${snapshot.facts.size} blobs in ${state.walkedAt - started} ms`);
+      const descriptors = result.documents.reduce((n, d) => n + d.descriptors, 0);
+      this.host.log(`layout ${state.root}: walked ${result.documents.length} documents, ${descriptors} descriptors, ${snapshot.facts.size} blobs in ${state.walkedAt - started} ms`);
       state.verified = this.verify(state).catch((err) => this.host.log(`layout ${state.root}: ${err instanceof Error ? err.message : String(err)}`));
     }, (err: unknown) => {
       if (state.walking?.abort === abort) state.walking = undefined;
@@ -175,8 +175,17 @@ export class LayoutService {
       for (const digest of pending) if (s.facts.get(digest)?.hash !== 'pending') state.checkedAt.set(digest, now);
       if (!complete) this.host.log(`layout ${s.root}: hashing cancelled; ${s.pending.length} blobs left unverified`);
       if (state.snapshot !== s) return; // a newer walk took over
+      await this.refind(state);
     }
     await this.announce(state);
+  }
+
+  /** The documents' findings again, from the snapshot's facts as they are now. */
+  private async refind(state: LayoutState): Promise<void> {
+    const s = state.snapshot;
+    if (!s) return;
+    const docs = await this.walker.refind(state.root, s.facts, s.unreferenced);
+    if (state.snapshot === s) state.docs = docs;
   }
 
   /** Relints the layout's open documents and publishes its closed ones whose findings changed. */
@@ -184,16 +193,16 @@ export class LayoutService {
     const s = state.snapshot;
     if (!s) return;
     const seen = new Set<string>();
-    for (const doc of s.documents) {
+    for (const doc of state.docs) {
       const uri = pathToFileURL(doc.path).href;
       seen.add(uri);
       if (this.host.isOpen(uri)) { this.relinting.add(uri); this.host.revalidate(uri); continue; }
-      if (doc.rel === 'oci-layout' && doc.analysis.findings.length === 0) continue;
-      const findings = documentFindings(s, doc.rel, doc.analysis);
-      const signature = `${doc.text.length}:${doc.analysis.truncated}:${JSON.stringify(findings.map((f) => [f.ruleId, f.severity, f.offset, f.length, f.message]))}`;
+      if (doc.rel === 'oci-layout' && doc.findings.length === 0) continue;
+      const findings = doc.findings;
+      const signature = `${doc.text.length}:${doc.truncated}:${JSON.stringify(findings.map((f) => [f.ruleId, f.severity, f.offset, f.length, f.message]))}`;
       if (state.published.get(uri) !== signature) {
         state.published.set(uri, signature);
-        this.host.publish(uri, doc.text, findings, doc.analysis.truncated);
+        this.host.publish(uri, doc.text, findings, doc.truncated);
       }
       // A document of many findings: let requests in between.
       if (findings.length > 1000) await new Promise<void>((r) => setImmediate(r));
@@ -337,7 +346,7 @@ export class LayoutService {
     state.changes.clear();
     const s = state.snapshot;
     if (!s || state.walking) { this.walk(state); return; }
-    const docs = new Set(s.documents.map((d) => d.rel));
+    const docs = new Set(state.docs.map((d) => d.rel));
     const blobs: { rel: string; digest: string }[] = [];
     for (const rel of rels) {
       const parts = rel.split('/');
@@ -382,7 +391,7 @@ export class LayoutService {
       if (state.verifying !== s) state.verified = this.verify(state).catch((err) => this.host.log(`layout ${state.root}: ${err instanceof Error ? err.message : String(err)}`));
       return; // verify() announces when the hashes are in
     }
-    void this.announce(state);
+    void this.refind(state).then(() => this.announce(state)).catch((err) => this.host.log(`layout ${state.root}: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   /** Stops any walk and hashing in progress. */
@@ -393,6 +402,7 @@ export class LayoutService {
       if (s.timer) clearTimeout(s.timer);
     }
     this.states.clear();
+    this.walker.dispose();
   }
 }
 
