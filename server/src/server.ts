@@ -276,6 +276,7 @@ documents.onDidClose((e) => {
   analyses.forget(e.document.uri);
   settingsCache.delete(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+  layouts.closed(e.document.uri); // a layout's document: its findings as on disk, in Problems
 });
 
 connection.onHover((params) =>

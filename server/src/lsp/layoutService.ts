@@ -199,7 +199,7 @@ export class LayoutService {
       if (this.host.isOpen(uri)) { this.relinting.add(uri); this.host.revalidate(uri); continue; }
       if (doc.rel === 'oci-layout' && doc.findings.length === 0) continue;
       const findings = doc.findings;
-      const signature = `${doc.text.length}:${doc.truncated}:${JSON.stringify(findings.map((f) => [f.ruleId, f.severity, f.offset, f.length, f.message]))}`;
+      const signature = signatureOf(doc);
       if (state.published.get(uri) !== signature) {
         state.published.set(uri, signature);
         this.host.publish(uri, doc.text, findings, doc.truncated);
@@ -318,6 +318,16 @@ export class LayoutService {
     return { uri: pathToFileURL(`${hit.root}/${hit.fact.path}`).href, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
   }
 
+  /** A document of a layout was closed: the Problems panel shows its findings as on disk again. */
+  closed(uri: string): void {
+    const where = this.rootFor(uri);
+    const state = where ? this.states.get(where.root) : undefined;
+    const doc = state?.docs.find((d) => pathToFileURL(d.path).href === uri);
+    if (!state || !doc || (doc.rel === 'oci-layout' && doc.findings.length === 0)) return;
+    state.published.set(uri, signatureOf(doc));
+    this.host.publish(uri, doc.text, doc.findings, doc.truncated);
+  }
+
   /** workspace/didChangeWatchedFiles: gathers the events of each known layout, then acts on them. */
   filesChanged(changes: readonly FileEvent[]): void {
     for (const change of changes) {
@@ -404,6 +414,11 @@ export class LayoutService {
     this.states.clear();
     this.walker.dispose();
   }
+}
+
+/** What was published for a closed document, to publish again only on a change. */
+function signatureOf(doc: WalkedDocument): string {
+  return `${doc.text.length}:${doc.truncated}:${JSON.stringify(doc.findings.map((f) => [f.ruleId, f.severity, f.offset, f.length, f.message]))}`;
 }
 
 /** The layout root a changed file would belong to (its layout may no longer be one on disk). */
