@@ -85,9 +85,9 @@ export function activate(context: vscode.ExtensionContext): TestHooks | undefine
         void vscode.window.showInformationMessage('Show Raw Bytes works on documents opened with "Inspect Remote Image".');
         return;
       }
-      const kept = provider.get(target);
-      const rawUri = kept?.rawUri ?? target.with({ query: target.query ? target.query + '&raw=1' : 'raw=1' }).toString();
-      await vscode.commands.executeCommand(CommandIds.openRemote, rawUri);
+      // The server makes every oci-image: URI (one encoding, in remoteUri.ts): ask it for this one's raw form.
+      const kept = provider.get(target) ?? (await fetchWithProgress(deps, 'Fetching from the registry…', { method: Requests.open, params: { uri: target.toString() } }));
+      if (kept) await vscode.commands.executeCommand(CommandIds.openRemote, kept.rawUri);
     }),
     vscode.commands.registerCommand(CommandIds.copyDigest, async (digest?: string) => {
       if (typeof digest !== 'string') return;

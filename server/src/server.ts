@@ -59,6 +59,7 @@ import { isRemoteUri, withRaw } from './lsp/remoteUri';
 import { IdleCollector } from './lsp/idleCollect';
 import { capFindings, LayoutService } from './lsp/layoutService';
 import { DEFAULT_DOCUMENT_SETTINGS, toDocumentSettings, toRegistrySettings, type DocumentSettings, type RegistrySettings } from './lsp/settings';
+import { requireParams } from './lsp/params';
 import { fetchedHoverSection, runSafe } from './lsp/util';
 
 // With --stdio, large messages are read without extra copies of their text (lsp/stdioReader.ts).
@@ -228,8 +229,9 @@ connection.onDidChangeConfiguration(() => {
 });
 
 connection.onNotification(Notifications.environment, (p: EnvironmentParams) => {
-  trusted = p.trusted;
-  proxy = p.proxy;
+  if (typeof p !== 'object' || p === null) return log(`${Notifications.environment} without its params: ignored`);
+  trusted = p.trusted === true;
+  proxy = typeof p.proxy === 'string' ? p.proxy : undefined;
   void refreshRegistrySettings();
 });
 
@@ -407,18 +409,31 @@ function abortOn(token: CancellationToken): AbortSignal {
   return ac.signal;
 }
 
-connection.onRequest(Requests.validateReference, (p: ValidateReferenceParams): ValidateReferenceResult => ({ message: remote.validate(p.text) ?? null }));
-connection.onRequest(Requests.inspect, (p: InspectParams, token) => remote.inspect(p.reference, abortOn(token)));
-connection.onRequest(Requests.open, (p: OpenParams, token) => remote.open(p.uri, abortOn(token)));
-connection.onRequest(Requests.checkTag, (p: CheckTagParams, token) => remote.checkTag(p.uri, abortOn(token)));
-connection.onRequest(Requests.compare, (p: CompareParams, token) => compareDocuments(remote, client, p, abortOn(token)));
-connection.onRequest(Requests.explorerRegistries, (p: ExplorerRegistriesParams) => explorerRegistries(p));
-connection.onRequest(Requests.explorerRepositories, (p: ExplorerRepositoriesParams, token) => explorerRepositories(client(), p, abortOn(token)));
-connection.onRequest(Requests.explorerTags, (p: ExplorerTagsParams, token) => explorerTags(client(), p, abortOn(token)));
-connection.onRequest(Requests.explorerGraph, (p: ExplorerGraphParams, token) => explorerGraph(client(), p, abortOn(token)));
-connection.onRequest(Requests.explorerResolve, (p: ExplorerResolveParams, token) => explorerResolve(client(), p, abortOn(token)));
-connection.onRequest(Requests.explorerLevel, (p: ExplorerLevelParams, token) => explorerLevel(client(), p, abortOn(token)));
-connection.onRequest(Requests.explorerReferrers, (p: ExplorerReferrersParams, token) => explorerReferrers(client(), p, abortOn(token)));
+// Each custom request's params are checked first (lsp/params.ts): a missing or mistyped field is
+// InvalidParams naming it, never a TypeError's text nor a request to a registry.
+const SIDE = { uri: 'string?', reference: 'string?', text: 'string?', label: 'string?' } as const;
+connection.onRequest(Requests.validateReference, (p: ValidateReferenceParams): ValidateReferenceResult => ({
+  message: remote.validate(requireParams<ValidateReferenceParams>(Requests.validateReference, p, { text: 'string' }).text) ?? null,
+}));
+connection.onRequest(Requests.inspect, (p: InspectParams, token) => remote.inspect(requireParams<InspectParams>(Requests.inspect, p, { reference: 'string' }).reference, abortOn(token)));
+connection.onRequest(Requests.open, (p: OpenParams, token) => remote.open(requireParams<OpenParams>(Requests.open, p, { uri: 'string' }).uri, abortOn(token)));
+connection.onRequest(Requests.checkTag, (p: CheckTagParams, token) => remote.checkTag(requireParams<CheckTagParams>(Requests.checkTag, p, { uri: 'string' }).uri, abortOn(token)));
+connection.onRequest(Requests.compare, (p: CompareParams, token) => compareDocuments(remote, client, requireParams(Requests.compare, p, { left: SIDE, right: SIDE }), abortOn(token)));
+connection.onRequest(Requests.explorerRegistries, (p: ExplorerRegistriesParams) => explorerRegistries(requireParams(Requests.explorerRegistries, p ?? {}, { added: 'string[]?' })));
+connection.onRequest(Requests.explorerRepositories, (p: ExplorerRepositoriesParams, token) =>
+  explorerRepositories(client(), requireParams(Requests.explorerRepositories, p, { registry: 'string', page: 'string?' }), abortOn(token)),
+);
+connection.onRequest(Requests.explorerTags, (p: ExplorerTagsParams, token) =>
+  explorerTags(client(), requireParams(Requests.explorerTags, p, { registry: 'string', repository: 'string', page: 'string?' }), abortOn(token)),
+);
+connection.onRequest(Requests.explorerGraph, (p: ExplorerGraphParams, token) => explorerGraph(client(), requireParams(Requests.explorerGraph, p, { reference: 'string' }), abortOn(token)));
+connection.onRequest(Requests.explorerResolve, (p: ExplorerResolveParams, token) => explorerResolve(client(), requireParams(Requests.explorerResolve, p, { reference: 'string' }), abortOn(token)));
+connection.onRequest(Requests.explorerLevel, (p: ExplorerLevelParams, token) =>
+  explorerLevel(client(), requireParams(Requests.explorerLevel, p, { registry: 'string', repository: 'string', ref: 'string' }), abortOn(token)),
+);
+connection.onRequest(Requests.explorerReferrers, (p: ExplorerReferrersParams, token) =>
+  explorerReferrers(client(), requireParams(Requests.explorerReferrers, p, { registry: 'string', repository: 'string', digest: 'string' }), abortOn(token)),
+);
 
 documents.listen(connection);
 connection.listen();

@@ -60,7 +60,7 @@ if (skip) {
         const total = child.config!.size + child.layers!.reduce((s, l) => s + l.size, 0);
         assert.match(lines[at], new RegExp(`1 layer, ${total} B total`), lines[at]);
         const below = lines.slice(at + 1, at + 6).join('\n');
-        assert.match(below, /! error mixed-config-media-type \(\d+:\d+\)/);
+        assert.match(below, /✖ error mixed-config-media-type \(\d+:\d+\)/);
         assert.ok(below.includes(child.config!.digest) && below.includes(child.layers![0].digest), below);
       }
       assert.match(r.stderr, /problems: 2 error, 2 warning/);

@@ -111,6 +111,44 @@ describe('Manifest Lens in VS Code (code-server): Inspect Remote Image', { timeo
     assert.ok(rows.some((t) => t.includes(childTitle)), `the Problems panel names the child document:\n${rows.join('\n')}`);
     assert.ok(!rows.some((t) => t.includes(child.digest)), 'not by its full digest');
     assert.ok(rows.some((t) => t.startsWith('Error:') && t.includes(RULE)), 'reported as an error');
+
+    // The walk goes on: the child (opened by digest) has its "Open config" lens, which opens the config.
+    const childLenses = await waitFor('the child\'s "Open config" CodeLens', async () => {
+      const l = (await codeLenses()).map((x) => x.trim());
+      return l.includes('Open config') ? l : undefined;
+    }, { timeoutMs: 30_000 });
+    assert.ok(childLenses.some((x) => x.includes(child.digest.slice(0, 19)) && x.includes('verified')), `the child's verification line (lenses: ${childLenses.join(' | ')})`);
+    await page.locator('.editor-group-container.active .monaco-editor .codelens-decoration a', { hasText: 'Open config' }).first().click();
+    await wb.activeTab('(config)', 30_000);
+    await waitFor('the config text', async () => /"architecture": ?"arm64"/.test(await wb.editorText()));
+    await waitFor('the config\'s verification line', async () => (await codeLenses()).some((x) => x.includes('verified (requested digest)')), { timeoutMs: 30_000 });
+    await wb.shot('e-config-from-child');
+  }));
+
+  it('(g) an index inspected by digest: its lenses, and the problems of its children on its entries', withFailureShot(wb, 'g', async () => {
+    const page = wb.page;
+    const { index, amd64 } = refs.podman22196;
+    const byDigest = `${refs.host}/samples/podman-22196@${index.digest}`;
+    await inspect(byDigest);
+    const title = `podman-22196@${index.digest.slice(0, 19)}…`;
+    await wb.activeTab(title, 30_000);
+    const lenses = await waitFor('the index\'s lenses', async () => {
+      const l = (await codeLenses()).map((x) => x.trim());
+      return l.includes('Open linux/amd64 manifest') && l.some((x) => x.includes(index.digest.slice(0, 19)) && x.includes('verified')) ? l : undefined;
+    }, { timeoutMs: 30_000 });
+    // Deep inspection: the index is clean on its own; the children's errors land on its entries.
+    await waitFor('the children\'s errors squiggled on the index entries', async () => (await page.locator('.editor-group-container.active .monaco-editor .squiggly-error').count()) >= 2, { timeoutMs: 60_000 });
+    await waitFor('the size lens of an entry', async () => (await codeLenses()).some((x) => /^1 layer · .* problems? below$/.test(x.trim())), { timeoutMs: 30_000 });
+    const rows = await waitFor(`${RULE} on the index in Problems`, async () => {
+      const r = await wb.problems();
+      const at = r.findIndex((t) => t.includes(title));
+      // The rows after the index's file row, up to the next file row, are its problems.
+      const mine = at < 0 ? [] : r.slice(at + 1).filter((t, i, all) => all.slice(0, i + 1).every((x) => /^(Error|Warning|Info)/.test(x)));
+      return mine.filter((t) => t.includes(RULE)).length >= 2 ? r : undefined;
+    }, { timeoutMs: 60_000 });
+    await wb.shot('g-index-by-digest-deep');
+    assert.ok(rows.some((t) => t.includes(RULE) && t.includes(amd64.platform ? 'linux/amd64' : 'amd64')), `the amd64 entry's problem names its platform:\n${rows.join('\n')}`);
+    assert.ok(lenses.length > 0);
   }));
 
   it('(f) an unreachable registry: an error notification says the connection was refused', withFailureShot(wb, 'f', async () => {

@@ -68,7 +68,7 @@ test('the podman#22196 index is marked on its entries: each child\'s mixed-media
   const lenses: CodeLens[] = await server.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: doc.uri } });
   for (const child of children) {
     const total = child.config!.size + child.layers!.reduce((s, l) => s + l.size, 0);
-    const lens = lenses.find((l) => decodeURIComponent(l.command?.arguments?.[0] ?? '').includes(`digest=${child.digest}`) && (l.command?.title ?? '').startsWith('1 layer'));
+    const lens = lenses.find((l) => (l.command?.arguments?.[0] ?? '').endsWith(`?manifest~${child.digest.replace(':', '~')}`) && (l.command?.title ?? '').startsWith('1 layer'));
     assert.ok(lens, lenses.map((l) => l.command?.title).join(' | '));
     assert.equal(lens.command!.title, `1 layer · ${total} B · 2 problems below`);
   }

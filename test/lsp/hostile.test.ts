@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
+import { Requests } from '../../common/protocol';
 import { makeIndex } from '../../bench/generate';
 import { startFakeRegistry, type FakeRegistry } from '../registry/fakeRegistry';
 import { startServer, type TestServer } from './lspClient';
@@ -157,4 +158,52 @@ test('documents nested 5,000 and 100,000 deep are refused at once, shown as serv
   const peak = peakRssMb();
   console.log(`server peak RSS: ${peak.toFixed(0)} MB`);
   assert.ok(peak < PEAK_RSS_BUDGET_MB, `server peak RSS ${peak.toFixed(0)} MB`);
+});
+
+test('custom requests with missing or mistyped params answer InvalidParams naming the field, never a TypeError, and send nothing (issue 23 item 8)', async () => {
+  const seen = reg.requests.length;
+  // Each request, its required fields, and a value of the wrong type for them.
+  const cases: [string, string[]][] = [
+    [Requests.validateReference, ['text']],
+    [Requests.inspect, ['reference']],
+    [Requests.open, ['uri']],
+    [Requests.checkTag, ['uri']],
+    [Requests.compare, ['left', 'right']],
+    [Requests.explorerRepositories, ['registry']],
+    [Requests.explorerTags, ['registry', 'repository']],
+    [Requests.explorerGraph, ['reference']],
+    [Requests.explorerResolve, ['reference']],
+    [Requests.explorerLevel, ['registry', 'repository', 'ref']],
+    [Requests.explorerReferrers, ['registry', 'repository', 'digest']],
+  ];
+  const full = (fields: string[], value: unknown): Record<string, unknown> => Object.fromEntries(fields.map((f) => [f, value]));
+  for (const [method, fields] of cases) {
+    const sends: [unknown, RegExp][] = [
+      [null, /params must be an object; it is null\./],
+      [{}, new RegExp(`params\\.${fields[0]} must be (a string|an object); it is missing\\.`)],
+      [full(fields, 7), new RegExp(`params\\.${fields[0]} must be (a string|an object); it is a number\\.`)],
+      // Every field right but the last.
+      [{ ...full(fields.slice(0, -1), fields[0] === 'left' ? { text: '{}' } : `${reg.hostPort}/x`), [fields.at(-1)!]: ['x'] }, new RegExp(`params\\.${fields.at(-1)} must be (a string|an object); it is a list\\.`)],
+    ];
+    for (const [params, message] of sends) {
+      const e = await server.connection.sendRequest(method, params as never).then(
+        (r) => assert.fail(`${method} ${JSON.stringify(params)} answered ${JSON.stringify(r)?.slice(0, 200)}`),
+        (err: { code?: number; message?: string }) => err,
+      );
+      assert.equal(e.code, -32602, `${method} ${JSON.stringify(params)}: ${e.code} ${e.message}`);
+      assert.ok(e.message?.startsWith(`${method}: `), e.message);
+      assert.match(e.message ?? '', message, `${method} ${JSON.stringify(params)}`);
+      assert.doesNotMatch(e.message ?? '', /Cannot read|is not a function|TypeError|undefined/);
+    }
+  }
+  const bad = await server.connection.sendRequest(Requests.explorerRegistries, { added: 'x' }).then(() => undefined, (err: { code?: number; message?: string }) => err);
+  assert.equal(bad?.code, -32602);
+  assert.match(bad?.message ?? '', /params\.added must be a list of strings when given; it is a string\./);
+  assert.deepEqual(await server.connection.sendRequest(Requests.explorerRegistries, null), [], 'the registries need no params');
+  const side = await server.connection.sendRequest(Requests.compare, { left: { text: 5 }, right: { text: '{}' } }).then(() => undefined, (err: { code?: number; message?: string }) => err);
+  assert.match(side?.message ?? '', /params\.left\.text must be a string when given; it is a number\./);
+  // (Deep inspection of the documents opened above may still be asking for their children.)
+  assert.deepEqual(reg.requests.slice(seen).filter((r) => /^\/v2\/(x\/|_catalog)/.test(r.path)), [], 'no request reached the registry');
+  const hover = await server.connection.sendRequest('textDocument/hover', { textDocument: { uri: OTHER }, position: { line: 2, character: 20 } });
+  assert.ok(hover, 'the server still answers');
 });

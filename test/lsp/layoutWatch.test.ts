@@ -236,10 +236,12 @@ describe('a layout of 100,000 index entries', () => {
     // The manifest's lint waits for the walk: the hover came first.
     assert.ok(client.events.indexOf('hover') < client.events.indexOf(`diag ${manifestUri}`), client.events.join(', '));
     assert.ok(index.length <= 1001, `${index.length} diagnostics`);
-    assert.equal(index.filter((x) => x.code === 'layout-blob-size-mismatch').length, 1000);
+    // The most severe are kept: errors only (the size mismatches, and the walk's own limit when it says so).
+    assert.equal(index.filter((x) => x.severity === 1).length, 1000);
+    assert.ok(index.filter((x) => x.code === 'layout-blob-size-mismatch').length >= 999);
     const notice = index[index.length - 1];
     assert.equal(notice.code, 'too-many-problems');
     const left = Number(/^(\d+) more problems not shown/.exec(notice.message)?.[1]);
-    assert.ok(left >= 99_000, notice.message);
+    assert.ok(left >= 49_000, notice.message);
   });
 });

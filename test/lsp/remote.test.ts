@@ -41,7 +41,7 @@ test('inspect the seed\'s index, open a child from its CodeLens, see the mixed-m
   assert.equal(doc.contentType, 'application/vnd.oci.image.index.v1+json');
   assert.equal(doc.size, served.length);
   // The last path segment is the tab's title: the reference, short.
-  assert.match(doc.uri, /^oci-image:\/127\.0\.0\.1(:|%3A)\d+\/samples\/podman-22196:mixed\.json$/);
+  assert.match(decodeURIComponent(doc.uri), /^oci-image:\/127\.0\.0\.1:\d+\/samples\/podman-22196:mixed\.json$/);
 
   // The raw view is the served bytes, exactly.
   const raw: RemoteDocument = await server.connection.sendRequest('manifestLens/open', { uri: doc.rawUri });

@@ -107,7 +107,7 @@ test('Bearer: a 401 gets one anonymous token for the challenge scope; later requ
   assert.equal(fake.tokens[0]!.authorization, undefined, 'anonymous');
   assert.equal(await request('lib/a'), 200);
   assert.deepEqual(fake.sent.slice(2), ['Bearer tok-1-abcdefghij'], 'the host is known: the cached token goes first, no 401');
-  assert.deepEqual(session.stats, { requests: 4, tokenRequests: 1, tokenCacheHits: 1 });
+  assert.deepEqual(session.stats, { requests: 4, refused: 0, tokenRequests: 1, tokenCacheHits: 1 });
   assert.equal(await request('lib/b'), 200);
   assert.equal(fake.tokens.length, 2, 'another repository, another scope, another token');
   assert.deepEqual(fake.tokens[1]!.query.getAll('scope'), ['repository:lib/b:pull']);

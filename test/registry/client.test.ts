@@ -49,7 +49,7 @@ describe('anonymous bearer token flow', () => {
     const second = await c.getManifest(ref);
     assert.equal(second.requests, 1);
     assert.equal(reg.requests.length, 4);
-    assert.deepEqual(c.stats, { requests: 4, tokenRequests: 1, tokenCacheHits: 1 });
+    assert.deepEqual(c.stats, { requests: 4, refused: 0, tokenRequests: 1, tokenCacheHits: 1 });
     assert.equal(reg.issuedTokens.length, 1);
 
     // Another repository on the known host: the token is fetched up front, no 401 round trip.

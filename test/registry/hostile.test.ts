@@ -17,6 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MANIFEST_ACCEPT_TYPES } from '../../server/src/engine/mediaTypes';
+import { parseGraphArgs } from '../../server/src/cli/graphArgs';
+import { parseTimeoutOption } from '../../server/src/cli/inspectCommand';
 import { toRegistrySettings } from '../../server/src/lsp/settings';
 import { parseReference } from '../../server/src/registry/reference';
 import { assertCliBuilt, CLI_PATH, isolatedEnv, runCli, type IsolatedEnv } from '../harness/cli';
@@ -466,5 +468,76 @@ describe('the CLI\'s own inputs and outputs', () => {
     assert.equal(r.err.trim().split('\n').length, 1, r.err);
     assert.match(r.err, /^manifest-lens: cannot write the output \(ENOSPC/);
     assert.doesNotMatch(r.err, /\n\s+at |throw /);
+  });
+});
+
+describe('a registry that rate-limits absurdly (issue 23 item 8)', () => {
+  const FOREVER = 'Fri, 31 Dec 9999 23:59:59 GMT'; // 251,605,796,990 s from now and then
+  const INDEX = 'application/vnd.oci.image.index.v1+json';
+  let reg: FakeRegistry;
+  before(async () => {
+    reg = await startFakeRegistry({
+      intercept: (_req, res, rec) => {
+        if (!rec.path.includes('/manifests/sha256:') && !rec.path.endsWith('/manifests/limited')) return false;
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': FOREVER });
+        res.end(errorBody('TOOMANYREQUESTS', 'slow down'));
+        return true;
+      },
+    });
+    const entries = Array.from({ length: 200 }, (_, i) => ({ mediaType: OCI_MANIFEST, digest: sha256(`child ${i}`), size: 10, platform: { os: 'linux', architecture: 'amd64', variant: `v${i}` } }));
+    reg.putManifest('app/storm', 'v1', JSON.stringify({ schemaVersion: 2, mediaType: INDEX, manifests: entries }), INDEX);
+  });
+  after(() => reg?.close());
+
+  test('the 429 message says the capped wait and that the registry asked for more, never "Retry after 251605796990 s"', async () => {
+    const { c } = testClient(MANIFEST_ACCEPT_TYPES);
+    const e = await rejects(c.getManifest(parseReference(`${reg.hostPort}/app/x:limited`)), 'rate-limited');
+    assert.equal(e.retryAfterSeconds, 300);
+    assert.match(e.message, /It asked for more than a week; Manifest Lens waits at most 300 s, so retry after 300 s\./);
+    assert.doesNotMatch(e.message, /\d{7,}/, 'no absurd number of seconds');
+    // The next call is refused by the rate gate, which says the same.
+    const refused = await rejects(c.getManifest(parseReference(`${reg.hostPort}/app/x:limited`)), 'rate-limited');
+    assert.match(refused.message, /it asked for more than a week; Manifest Lens waits at most 300 s/);
+    assert.doesNotMatch(refused.message, /\d{7,}/);
+  });
+
+  test('CLI: tree after a 429 storm counts every request sent and the ones not sent (before: "201 documents fetched in 1 requests")', async () => {
+    const before = reg.requests.length;
+    const r = await runCli(['tree', '--no-referrers', `${reg.hostPort}/app/storm:v1`], { timeoutMs: 20_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const sent = reg.requests.length - before;
+    const m = /: (\d+) documents? fetched in (\d+) requests? \((\d+) more not sent: the registry answered 429 Too Many Requests\)/.exec(r.stderr);
+    assert.ok(m, r.stderr);
+    assert.equal(Number(m[1]), 1, 'only the index was fetched');
+    assert.equal(Number(m[2]), sent, `the registry saw ${sent} requests`);
+    assert.equal(Number(m[3]), 200 - (sent - 1), 'every child not asked for is counted');
+    assert.doesNotMatch(r.stdout.toString('utf8'), /\d{7,} s/, 'no absurd wait in the tree either');
+  });
+});
+
+describe('number options take plain decimal digits only (issue 23 item 8)', () => {
+  test('--depth=, --max-entries 1e3 / 0x10 and the like are usage errors; plain digits are read', () => {
+    for (const [name, bad] of [['--depth', ''], ['--depth', ' 2'], ['--max-entries', '1e3'], ['--max-entries', '0x10'], ['--concurrency', '0b11'], ['--depth', '1.0'], ['--depth', '+1'], ['--max-entries', '1_000'], ['--depth', '٣']] as const) {
+      for (const args of [[`${name}=${bad}`, 'r/x'], [name, bad, 'r/x']]) {
+        const parsed = parseGraphArgs(args, { graph: true });
+        assert.equal(typeof parsed, 'string', `${args.join(' ')} is accepted as ${JSON.stringify(parsed)}`);
+        assert.match(parsed as string, new RegExp(`^${name} expects a whole number from \\d+ to \\d+, got ${JSON.stringify(JSON.stringify(bad)).slice(1, -1).replace(/[+.]/g, '\\$&')}$`));
+      }
+    }
+    const ok = parseGraphArgs(['--depth=0', '--max-entries', '010', '--concurrency=32', 'r/x'], { graph: true });
+    assert.ok(typeof ok !== 'string', String(ok));
+    assert.deepEqual([ok.depth, ok.maxEntries, ok.concurrency], [0, 10, 32]);
+  });
+
+  test('--timeout takes decimal seconds only', () => {
+    for (const bad of ['1e1', '0x10', ' 5', '5 ', '', '.5', 'Infinity']) assert.equal(typeof parseTimeoutOption(bad), 'string', JSON.stringify(bad));
+    assert.equal(parseTimeoutOption('2.5'), 2.5);
+    assert.equal(parseTimeoutOption('30'), 30);
+  });
+
+  test('CLI: tree --depth= is a usage error (exit 2), not depth 0', async () => {
+    const r = await runCli(['tree', '--depth=', '127.0.0.1:9/x:y'], { timeoutMs: 20_000 });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--depth expects a whole number from 0 to 16, got ""/);
   });
 });

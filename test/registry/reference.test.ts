@@ -138,3 +138,15 @@ describe('reference helpers', () => {
     assert.equal(referrersFallbackTag('sha512:' + 'c'.repeat(128)), 'sha512-' + 'c'.repeat(64));
   });
 });
+
+test('a 10,000-character tag, repository or digest is not echoed whole, and control characters are escaped (issue 23 item 8)', () => {
+  const long = 'a'.repeat(10_000);
+  for (const input of [`r.example/x:${long}`, `r.example/${long.toUpperCase()}`, `r.example/x_-${long}`, `r.example/x@sha256:${'0'.repeat(10_000)}z`, `${'r'.repeat(10_000)}.example:99999/x`]) {
+    const message = validateReference(input) ?? '';
+    assert.ok(message.length < 400, `${message.length} characters: ${message.slice(0, 200)}`);
+    assert.match(message, /… \(\d+ characters\)/);
+  }
+  const osc = validateReference('r.example/x:a\u001b]52;c;Zm9v\u0007\u202e') ?? '';
+  assert.match(osc, /invalid tag format: "a\\u001b\]52;c;Zm9v\\u0007\\u202e"/);
+  assert.doesNotMatch(osc, /[\u0000-\u001f\u202e]/);
+});

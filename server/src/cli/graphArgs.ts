@@ -32,6 +32,15 @@ const COUNT_OPTIONS: ReadonlyMap<string, { readonly key: 'depth' | 'concurrency'
   ['--max-entries', { key: 'maxEntries', min: 1, max: MAX_ENTRIES }],
 ] as const);
 
+/**
+ * A whole-number option's value: plain decimal digits only (`Number` would also take '' as 0,
+ * `1e3`, `0x10`, `0b1`, ' 7 ' and `1.0`), from `min` to `max`; else the usage message.
+ */
+export function parseWholeNumber(name: string, v: string | undefined, min: number, max: number): number | string {
+  const n = v !== undefined && /^[0-9]{1,16}$/.test(v) ? Number(v) : NaN;
+  return n >= min && n <= max ? n : `${name} expects a whole number from ${min} to ${max}, got ${v === undefined ? 'nothing' : JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+}
+
 /** Which options a command takes besides the shared ones. */
 export interface GraphCliSpec {
   readonly platform?: boolean;
@@ -46,10 +55,6 @@ export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): Gra
   let failOn: FailOn | undefined;
   let format: 'text' | 'json' = 'text';
   const positional: string[] = [];
-  const count = (name: string, v: string | undefined, min: number, max: number): number | string => {
-    const n = v === undefined ? NaN : Number(v);
-    return Number.isInteger(n) && n >= min && n <= max ? n : `${name} expects a whole number from ${min} to ${max}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
-  };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -62,7 +67,7 @@ export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): Gra
     const bounds = COUNT_OPTIONS.get(name);
     if (bounds) {
       if (!spec.graph) return `unknown option ${arg}`;
-      const n = count(name, value(), bounds.min, bounds.max);
+      const n = parseWholeNumber(name, value(), bounds.min, bounds.max);
       if (typeof n === 'string') return n;
       counts[bounds.key] = n;
       continue;

@@ -10,16 +10,16 @@
  * 3 the layout cannot give what was asked (no layout, no such tag, missing or corrupt blob, no
  * such platform).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { platformText } from '../engine/platforms';
 import { blobPath, isLayoutDir, verifyPendingSync, walkLayout } from '../layout/layout';
 import { readLayoutBlob } from '../layout/graphSource';
+import { readLayoutFile } from '../layout/readFile';
 import { RegistryError } from '../registry/errors';
 import { layoutResults } from './layoutLint';
 import { countsText, failExitCode, writeFindings, type LintFileResult } from './lint';
 import { indexEntries, MAX_INDEX_DEPTH, noPlatformMessage, selectPlatform } from './indexEntries';
 import type { InspectOptions } from './inspectCommand';
+import { echoed, echoedList, terminalSafe, terminalSafeDocument } from './terminalText';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
 
@@ -59,26 +59,48 @@ function readBlob(dir: string, label: string, digest: string, size: number | und
 
 interface IndexJsonEntry { digest?: unknown; size?: unknown; mediaType?: unknown; annotations?: Record<string, unknown> }
 
-/** Resolves the reference to the top manifest's descriptor through index.json. */
+/** The entry media types skopeo 1.9.3 / podman 4.3 (containers/image 5.23) resolve a tag to; other entries are skipped. */
+const OCI_ENTRY_TYPES: ReadonlySet<unknown> = new Set(['application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json']);
+
+/** A tag or media type from index.json, quoted and cut for a message. */
+const quoted = (v: unknown): string => `"${echoed(String(v), 80)}"`;
+
+/**
+ * Resolves the reference to the top manifest's descriptor through index.json (read with the
+ * layout's limits: a regular file inside the folder, at most 64 MiB). With TAG, as skopeo 1.9.3
+ * and podman do: the first entry with that `org.opencontainers.image.ref.name` whose mediaType
+ * is an OCI manifest or index; an entry with the tag but another type (a Docker v2s2 manifest
+ * written by `skopeo copy --format v2s2`, or no mediaType) is skipped, and when nothing else
+ * matches the error names it. Without TAG the only entry, whatever its type (as they do).
+ */
 export function resolveTag(dir: string, tag: string | undefined, label: string): { digest: string; size?: number; mediaType?: string } {
   let index: { manifests?: unknown };
   try {
-    index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { manifests?: unknown };
+    index = JSON.parse(readLayoutFile(dir, 'index.json').bytes.toString('utf8')) as { manifests?: unknown };
   } catch (err) {
     throw new LayoutError(`${label}: index.json cannot be read: ${err instanceof Error ? err.message : String(err)}`);
   }
   const entries = (Array.isArray(index?.manifests) ? index.manifests : []) as IndexJsonEntry[];
-  const tags = entries.map((e) => e.annotations?.[REF_NAME]).filter((t): t is string => typeof t === 'string');
-  const listed = `(tags: ${tags.length ? tags.join(', ') : 'none'})`;
+  const refName = (e: IndexJsonEntry): unknown => (e && typeof e === 'object' && e.annotations && typeof e.annotations === 'object' ? e.annotations[REF_NAME] : undefined);
+  const tags = entries.map(refName).filter((t): t is string => typeof t === 'string');
+  // The tags are the layout's text: escaped, and at most MAX_ECHOED_ITEMS of them (terminalText.ts).
+  const listed = `(tags: ${tags.length ? echoedList(tags) : 'none'})`;
   let entry: IndexJsonEntry | undefined;
   if (tag !== undefined) {
-    entry = entries.find((e) => e.annotations?.[REF_NAME] === tag);
-    if (!entry) throw new LayoutError(`${label}: no image tagged ${JSON.stringify(tag)} in index.json ${listed}`);
+    const named = entries.map((e, position) => ({ e, position })).filter(({ e }) => refName(e) === tag);
+    entry = named.find(({ e }) => OCI_ENTRY_TYPES.has(e.mediaType))?.e;
+    if (!entry && named.length > 0) {
+      const { e, position } = named[0];
+      const type = typeof e.mediaType === 'string' ? `media type ${quoted(e.mediaType)}` : 'no mediaType';
+      const docker = typeof e.mediaType === 'string' && e.mediaType.startsWith('application/vnd.docker.') ? ', a Docker media type' : '';
+      throw new LayoutError(`${label}: index.json has an entry tagged ${quoted(tag)} (manifests[${position}], ${typeof e.digest === 'string' ? quoted(e.digest).slice(1, -1) : 'no digest'}), but it has ${type}${docker}: skopeo 1.9.3 and podman skip entries that are not OCI manifests or indexes (skopeo: no descriptor found for reference ${quoted(tag)}); copy the image again without --format v2s2, or set the entry's mediaType`);
+    }
+    if (!entry) throw new LayoutError(`${label}: no image tagged ${quoted(tag)} in index.json ${listed}`);
   } else {
     if (entries.length !== 1) throw new LayoutError(`${label}: index.json lists ${entries.length} images; name one as oci:DIR:TAG ${listed}`);
     entry = entries[0];
   }
-  if (typeof entry.digest !== 'string') throw new LayoutError(`${label}: the index.json entry has no digest`);
+  if (!entry || typeof entry !== 'object' || typeof entry.digest !== 'string') throw new LayoutError(`${label}: the index.json entry has no digest`);
   return { digest: entry.digest, size: typeof entry.size === 'number' ? entry.size : undefined, mediaType: typeof entry.mediaType === 'string' ? entry.mediaType : undefined };
 }
 
@@ -101,7 +123,7 @@ export function runInspectLayout(options: InspectOptions, out: NodeJS.WritableSt
     for (let depth = 0; ; depth++) {
       const doc = readBlob(ref.dir, label, d.digest, d.size, d.mediaType);
       chain.push(doc);
-      err.write(`${label}: ${doc.digest} ${d.mediaType ?? '(no mediaType)'} ${doc.bytes.length} bytes, verified: the blob file hashes to its digest\n`);
+      err.write(`${terminalSafe(label)}: ${doc.digest} ${d.mediaType !== undefined ? echoed(d.mediaType) : '(no mediaType)'} ${doc.bytes.length} bytes, verified: the blob file hashes to its digest\n`);
       const entries = indexEntries(doc.bytes);
       if (!options.platform) {
         // --lint on an index: its children too (never layers or configs).
@@ -118,18 +140,18 @@ export function runInspectLayout(options: InspectOptions, out: NodeJS.WritableSt
         break;
       }
       if (!entries) {
-        if (depth === 0) err.write(`${label}: not an index; --platform ${platformText(options.platform)} ignored\n`);
+        if (depth === 0) err.write(`${terminalSafe(label)}: not an index; --platform ${platformText(options.platform)} ignored\n`);
         break;
       }
       if (depth >= MAX_INDEX_DEPTH) throw new LayoutError(`gave up after ${MAX_INDEX_DEPTH} nested indexes at ${label}`);
       const match = selectPlatform(entries, options.platform);
       if (!match) throw new LayoutError(noPlatformMessage(label, entries, options.platform));
-      err.write(`${label}: platform ${platformText(options.platform)} → manifests[${match.position}] ${match.digest}\n`);
+      err.write(`${terminalSafe(label)}: platform ${platformText(options.platform)} → manifests[${match.position}] ${echoed(match.digest)}\n`);
       label = `${options.reference}@${match.digest}`;
       d = { digest: match.digest, size: match.size, mediaType: match.mediaType };
     }
   } catch (e) {
-    err.write(`inspect: ${e instanceof Error ? e.message : String(e)}\n`);
+    err.write(`inspect: ${echoed(e instanceof Error ? e.message : String(e), 1000)}\n`);
     return 3;
   }
 
@@ -138,8 +160,19 @@ export function runInspectLayout(options: InspectOptions, out: NodeJS.WritableSt
   if (options.lint) {
     const snapshot = walkLayout(ref.dir);
     verifyPendingSync(snapshot);
-    const wanted = new Set([...chain, ...children].map((r) => r.file));
-    lintResults = layoutResults(ref.dir, snapshot).filter((r) => wanted.has(r.file));
+    const wanted = [...new Set([...chain, ...children].map((r) => r.file))];
+    const all = layoutResults(ref.dir, snapshot);
+    lintResults = all.filter((r) => wanted.includes(r.file));
+    // A document that was asked for and not checked is an error, never a pass: the walk did not
+    // reach it (index.json not valid UTF-8, nested too deep to analyze, a limit reached).
+    const why = [...snapshot.problems, ...snapshot.incomplete].slice(0, 3).join('; ');
+    for (const file of wanted) {
+      if (lintResults.some((r) => r.file === file)) continue;
+      lintResults.push({
+        file, kind: 'unknown',
+        findings: [{ ruleId: 'layout-walk-incomplete', severity: 'error', message: `Not checked: the layout walk did not reach this document${why ? ` (${why})` : ' from index.json'}; run lint on the layout.`, line: 1, column: 1, endLine: 1, endColumn: 1 }],
+      });
+    }
   }
   if (options.format === 'json') {
     let manifest: unknown = null;
@@ -157,8 +190,10 @@ export function runInspectLayout(options: InspectOptions, out: NodeJS.WritableSt
       manifest,
     }, null, 2) + '\n');
   } else {
-    out.write(final.bytes);
-    if ((out as NodeJS.WriteStream).isTTY && final.bytes[final.bytes.length - 1] !== 0x0a) out.write('\n');
+    // On a terminal, control and bidi characters escaped (terminalText.ts); elsewhere the exact bytes.
+    const tty = (out as NodeJS.WriteStream).isTTY;
+    out.write(tty ? terminalSafeDocument(final.bytes) : final.bytes);
+    if (tty && final.bytes[final.bytes.length - 1] !== 0x0a) out.write('\n');
   }
   if (!options.lint) return 0;
   const counts = writeFindings(lintResults, err);

@@ -48,6 +48,8 @@ export const LAYOUT_FINDINGS = Object.freeze({
   unreferenced: 'layout-blob-unreferenced',
   unreadable: 'layout-blob-unreadable',
   invalid: 'layout-invalid',
+  walkIncomplete: 'layout-walk-incomplete',
+  version: 'layout-version-unsupported',
 } as const);
 
 const LAYOUT_SPEC = 'image-spec image-layout.md';
@@ -98,6 +100,18 @@ export const LAYOUT_CHECKS: Readonly<Record<string, CheckInfo>> = Object.freeze(
     description: 'The folder is not a valid OCI image layout (oci-layout or index.json missing or unreadable).',
     why: 'Readers find the images through index.json: skopeo 1.9.3 stops at once without it (`Error parsing image name "oci:DIR": open DIR/index.json: no such file or directory`), and a folder without oci-layout is not recognised as a layout.',
     source: `${LAYOUT_SPEC} (the oci-layout and index.json files MUST exist)`,
+  },
+  'layout-walk-incomplete': {
+    severity: 'error',
+    description: 'Part of the layout was not checked: the walk\'s limits (50,000 descriptors, 5,000 documents or 128 MiB of JSON blobs, 8 nested indexes) or a blobs/ folder that leads out of the layout.',
+    why: 'A check that did not run must not pass a pipeline: the finding says what was left out. A blob or folder symlinked out of the layout is not followed (it could be any file of the machine).',
+    source: LAYOUT_SPEC,
+  },
+  'layout-version-unsupported': {
+    severity: 'warning',
+    description: 'oci-layout has no imageLayoutVersion, or one other than "1.0.0".',
+    why: 'image-spec requires `{"imageLayoutVersion": "1.0.0"}`, the only version it defines. skopeo 1.9.3 does not read the field (it copies from such a folder, and writes 1.0.0 over it when it copies into one); readers that check it may refuse the layout.',
+    source: `${LAYOUT_SPEC} (oci-layout file: it MUST contain an imageLayoutVersion field)`,
   },
 });
 

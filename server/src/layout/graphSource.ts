@@ -6,20 +6,21 @@
  * index.json and the indexes below it. A missing, unreadable or changed blob is a not-found or
  * digest-mismatch error, which the graph reports on the entry that points at it.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseDigest } from '../engine/digest';
+import { parseDigest, REGISTERED_ALGORITHMS } from '../engine/digest';
 import type { GraphSource } from '../graph/imageGraph';
 // errors and reference, not the registry's index: `inspect oci:` reads blobs here without loading the HTTP client.
 import { RegistryError } from '../registry/errors';
 import type { ImageReference } from '../registry/reference';
 import { digestOfBytes, HASH_ALGORITHMS } from './hashing';
 import { blobPath } from './layout';
+import { LayoutReadError, readLayoutFile } from './readFile';
 
 /** Manifests are never this large; a larger blob read as one is refused. */
 const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
 /** How deep nested indexes are followed when looking for referrers. */
 const MAX_WALK_DEPTH = 8;
+/** The most blobs read when looking for referrers (each at most 4 MiB): a hostile index.json lists millions. */
+const MAX_WALK_BLOBS = 10_000;
 
 type Json = Record<string, unknown>;
 
@@ -32,20 +33,25 @@ function parseJson(bytes: Uint8Array): Json | undefined {
   }
 }
 
-/** The bytes of blob `digest`, checked against it; a RegistryError the graph understands otherwise. */
+/**
+ * The bytes of blob `digest`, checked against it; a RegistryError the graph understands otherwise.
+ * Read through layout/readFile.ts, as every file of a layout: a regular file inside the layout's
+ * folder (no symlink out of it, no FIFO, no device), at most `maxBytes` read whatever its size says.
+ */
 export function readLayoutBlob(root: string, digest: string, maxBytes = MAX_DOCUMENT_BYTES): Buffer {
   const parsed = parseDigest(digest);
   const file = blobPath(root, digest);
-  if (!parsed || !file || !HASH_ALGORITHMS.has(parsed.algorithm)) throw new RegistryError('invalid-reference', `${JSON.stringify(digest)} is not a sha256 or sha512 digest that names a blob of the layout`);
+  if (!parsed || !file || !HASH_ALGORITHMS.has(parsed.algorithm) || !REGISTERED_ALGORITHMS.get(parsed.algorithm)!.encoded.test(parsed.encoded)) {
+    throw new RegistryError('invalid-reference', `${JSON.stringify(digest)} is not a sha256 or sha512 digest that names a blob of the layout`);
+  }
   let bytes: Buffer;
   try {
-    const size = statSync(file).size;
-    if (size > maxBytes) throw new RegistryError('too-large', `blob ${digest} is ${size} bytes, more than ${maxBytes === MAX_DOCUMENT_BYTES ? 'a manifest or config can be (4 MiB)' : `the ${maxBytes} read here`}: ${file}`);
-    bytes = readFileSync(file);
+    bytes = readLayoutFile(root, file, maxBytes, maxBytes === MAX_DOCUMENT_BYTES ? 'a manifest or config' : 'a blob read here').bytes;
   } catch (e) {
-    if (e instanceof RegistryError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new RegistryError('not-found', `blob ${digest} is ${code === 'ENOENT' ? 'missing from the layout' : `unreadable (${code ?? 'error'})`}: ${file}`);
+    if (!(e instanceof LayoutReadError)) throw e;
+    if (e.reason === 'missing') throw new RegistryError('not-found', `blob ${digest} is missing from the layout: ${file}`);
+    if (e.reason === 'too-large') throw new RegistryError('too-large', `blob ${digest}: ${e.message}`);
+    throw new RegistryError('not-found', `blob ${digest} is unreadable: ${e.message}`);
   }
   const actual = digestOfBytes(bytes, parsed.algorithm);
   if (actual !== digest) throw new RegistryError('digest-mismatch', `blob ${digest} does not hash to its name (its bytes hash to ${actual}): ${file}`);
@@ -64,6 +70,7 @@ function referrersBySubject(root: string): Map<string, Json[]> {
     for (const e of entries) {
       const d = e && typeof e === 'object' ? (e as Json).digest : undefined;
       if (typeof d !== 'string' || seen.has(d)) continue;
+      if (seen.size >= MAX_WALK_BLOBS) return;
       seen.add(d);
       let doc: Json | undefined;
       try {
@@ -91,7 +98,7 @@ function referrersBySubject(root: string): Map<string, Json[]> {
   };
   let index: Json | undefined;
   try {
-    index = parseJson(readFileSync(join(root, 'index.json')));
+    index = parseJson(readLayoutFile(root, 'index.json').bytes);
   } catch {
     return bySubject;
   }

@@ -5,7 +5,7 @@
  * mtime, so a layout checked again after a keystroke hashes nothing that did not change.
  */
 import type { Hash } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -64,8 +64,11 @@ export function hashFileSync(path: string, algorithm: string, st: FileStamp): st
   const hit = cachedDigest(path, st, algorithm);
   if (hit) return hit;
   const hash = createHash(algorithm);
-  const fd = openSync(path, 'r');
+  // Non-blocking and checked on the descriptor: a blob swapped for a FIFO or a device after the
+  // walk looked at it fails here instead of hanging or reading for ever.
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
+    if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
     const buf = Buffer.allocUnsafe(1 << 20);
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null);
@@ -96,12 +99,17 @@ export interface HashFileOptions {
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const { createReadStream } = require('node:fs');
+const { constants, createReadStream, closeSync, fstatSync, openSync } = require('node:fs');
 const streams = new Map();
 parentPort.on('message', (m) => {
   if (m.type === 'cancel') { const s = streams.get(m.id); if (s) { streams.delete(m.id); s.destroy(); } return; }
   const hash = createHash(m.algorithm);
-  const stream = createReadStream(m.path, { highWaterMark: 1 << 20 });
+  let fd;
+  try {
+    fd = openSync(m.path, constants.O_RDONLY | (constants.O_NONBLOCK || 0));
+    if (!fstatSync(fd).isFile()) { closeSync(fd); parentPort.postMessage({ type: 'error', id: m.id, message: 'not a regular file' }); return; }
+  } catch (e) { parentPort.postMessage({ type: 'error', id: m.id, message: e.code || e.message }); return; }
+  const stream = createReadStream('', { fd, highWaterMark: 1 << 20 });
   streams.set(m.id, stream);
   let done = 0, last = 0;
   stream.on('data', (c) => {
@@ -155,7 +163,12 @@ function hashWorker(): Worker | undefined {
 /** Streams on this thread, yielding between 1 MiB chunks: the fallback when no worker starts. */
 async function hashHere(path: string, algorithm: string, options: HashFileOptions): Promise<string> {
   const hash = createHash(algorithm);
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
+  }
+  const stream = createReadStream('', { fd, highWaterMark: 1 << 20 });
   let done = 0;
   let last = 0;
   try {

@@ -9,15 +9,24 @@
  * (layers), which are left `pending` for `verifyPending` (streamed, off the main thread in the
  * language server) or `verifyPendingSync` (the CLI). The engine's `layoutFindings` turns the facts into findings
  * on the descriptors.
+ *
+ * A layout is someone else's data: every file is opened through readFile.ts (inside the layout's
+ * folder, a regular file, bounded reads); a blob is parsed and followed only when its bytes hash
+ * to its name; and the walk stops at {@link MAX_DESCRIPTORS} descriptors, {@link MAX_DOCUMENTS}
+ * documents, {@link MAX_DOCUMENT_BYTES_TOTAL} of JSON and {@link MAX_DEPTH} levels, saying what it
+ * left out in `incomplete`.
  */
-import { existsSync, readdirSync, readFileSync, statSync, openSync, readSync, closeSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { join, dirname, basename, resolve, sep } from 'node:path';
 import { analyze, type Analysis, type AnalyzeOptions } from '../engine/analyze';
 import { parseDigest, REGISTERED_ALGORITHMS } from '../engine/digest';
-import { stringOf } from '../engine/json';
-import { layoutFindings, unreferencedFindings, type BlobContent, type BlobFact } from '../engine/layoutFindings';
+import { stringOf, valueOf } from '../engine/json';
+import { LAYOUT_FINDINGS, layoutFindings, unreferencedFindings, type BlobContent, type BlobFact } from '../engine/layoutFindings';
 import type { Finding } from '../engine/types';
 import { cachedDigest, digestOfBytes, HASH_ALGORITHMS, hashFile, hashFileSync, HashCancelled, rememberDigest } from './hashing';
+import { LayoutReadError, openLayoutFile, readBoundedFd, readHeadFd, readLayoutFile, realPathInLayout, type OpenLayoutFile } from './readFile';
+
+export { MAX_JSON_BYTES, LayoutReadError } from './readFile';
 
 /** JSON blobs up to this size are read whole (and linted); larger ones, and every layer, are streamed. */
 export const INLINE_BYTES = 4 * 1024 * 1024;
@@ -81,6 +90,13 @@ export interface LayoutSnapshot {
   readonly root: string;
   /** Problems with the layout as a whole (no index.json, unreadable oci-layout…). */
   readonly problems: string[];
+  /**
+   * What the walk's limits or the folder left unchecked (descriptors past {@link MAX_DESCRIPTORS},
+   * JSON blobs past the documents budget, indexes nested too deep, a blobs/ folder that leads out
+   * of the layout): reported as `layout-walk-incomplete`, an error by default, since a check that
+   * did not run must not pass.
+   */
+  readonly incomplete: string[];
   readonly documents: LayoutDocument[];
   /** Digest → what the store says; `pending` entries are filled in by verifyPending. */
   readonly facts: Map<string, BlobFact>;
@@ -114,29 +130,39 @@ function decode(bytes: Uint8Array): string | undefined {
   }
 }
 
-function readHead(path: string, n: number): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(n);
-    const got = readSync(fd, buf, 0, n, 0);
-    return buf.subarray(0, got);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 const errText = (err: unknown): string => {
   const e = err as NodeJS.ErrnoException;
   return e.code === 'EACCES' ? 'permission denied' : e.code ?? (e.message || String(err));
 };
 
 /**
- * Reads a layout: index.json, every blob reachable from it, and the list of blobs nothing
- * points at. Never throws; a problem with the folder itself goes to `problems`. `options` are
- * the engine's (rule severities) for the documents it analyzes.
+ * The most descriptors one walk looks at (each a stat, an open, maybe a read and a hash): a
+ * guard against a hostile layout; what is past it is named in {@link LayoutSnapshot.incomplete}.
  */
-export function walkLayout(rootDir: string, options: AnalyzeOptions = {}): LayoutSnapshot {
-  const steps = walkSteps(rootDir, options);
+export const MAX_DESCRIPTORS = 50_000;
+
+/** The most bytes of JSON blobs one walk reads whole (hashed, linted and followed); past it JSON blobs are hashed streamed like layers and not linted. */
+export const MAX_DOCUMENT_BYTES_TOTAL = 128 * 1024 * 1024;
+
+/** Overrides of the walk's limits (tests; a caller that wants less). */
+export interface WalkLimits {
+  /** Default {@link MAX_DESCRIPTORS}. */
+  readonly maxDescriptors?: number;
+  /** Default {@link MAX_DOCUMENT_BYTES_TOTAL}. */
+  readonly maxDocumentBytes?: number;
+}
+
+const count = (n: number, one: string, many = one + 's'): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+/**
+ * Walks the layout at `root` (resolved): index.json, then every descriptor reachable from it, each
+ * digest looked at once; a blob is read as a document (linted, and for a manifest or an index
+ * followed) only when its bytes hash to its name. Never throws; a problem with the folder itself
+ * goes to `problems`, what the limits left out to `incomplete`. `options` are the engine's (rule
+ * severities) for the documents it analyzes.
+ */
+export function walkLayout(rootDir: string, options: AnalyzeOptions = {}, limits: WalkLimits = {}): LayoutSnapshot {
+  const steps = walkSteps(rootDir, options, limits);
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
@@ -152,8 +178,8 @@ const SLICE = 512;
  * large layout is walked. Resolves to undefined when `signal` aborts (a newer walk took over).
  * One step is not sliced: parsing a large JSON document (index.json) as a whole.
  */
-export async function walkLayoutAsync(rootDir: string, options: AnalyzeOptions = {}, signal?: AbortSignal): Promise<LayoutSnapshot | undefined> {
-  const steps = walkSteps(rootDir, options);
+export async function walkLayoutAsync(rootDir: string, options: AnalyzeOptions = {}, signal?: AbortSignal, limits: WalkLimits = {}): Promise<LayoutSnapshot | undefined> {
+  const steps = walkSteps(rootDir, options, limits);
   for (;;) {
     if (signal?.aborted) return undefined;
     const r = steps.next();
@@ -163,106 +189,155 @@ export async function walkLayoutAsync(rootDir: string, options: AnalyzeOptions =
 }
 
 /** The walk as a generator: each `yield` is a point where an asynchronous caller may pause. */
-function* walkSteps(rootDir: string, options: AnalyzeOptions): Generator<void, LayoutSnapshot> {
+function* walkSteps(rootDir: string, options: AnalyzeOptions, limits: WalkLimits): Generator<void, LayoutSnapshot> {
   const root = resolve(rootDir);
-  const snapshot: LayoutSnapshot = { root, problems: [], documents: [], facts: new Map(), unreferenced: [], pending: [], pendingBytes: 0 };
+  const maxDescriptors = limits.maxDescriptors ?? MAX_DESCRIPTORS;
+  const maxDocumentBytes = limits.maxDocumentBytes ?? MAX_DOCUMENT_BYTES_TOTAL;
+  const snapshot: LayoutSnapshot = { root, problems: [], incomplete: [], documents: [], facts: new Map(), unreferenced: [], pending: [], pendingBytes: 0 };
   const mutable = snapshot as { pendingBytes: number };
 
-  const readDoc = (rel: string, digest?: string): LayoutDocument | undefined => {
-    const path = join(root, rel);
+  const readTop = (rel: string): LayoutDocument | undefined => {
     let bytes: Buffer;
     try {
-      bytes = readFileSync(path);
+      bytes = readLayoutFile(root, rel).bytes;
     } catch (err) {
-      snapshot.problems.push(`${rel} cannot be read (${errText(err)})`);
+      snapshot.problems.push(err instanceof LayoutReadError ? err.message : `${rel} cannot be read (${errText(err)})`);
       return undefined;
     }
+    return addDoc(rel, bytes);
+  };
+  const addDoc = (rel: string, bytes: Uint8Array, digest?: string): LayoutDocument | undefined => {
     const text = decode(bytes);
     if (text === undefined) {
       snapshot.problems.push(`${rel} is not UTF-8 text`);
       return undefined;
     }
-    const doc = { path, rel, text, analysis: analyze(text, options), ...(digest ? { digest } : {}) };
+    const doc = { path: join(root, rel), rel, text, analysis: analyze(text, options), ...(digest ? { digest } : {}) };
     snapshot.documents.push(doc);
     return doc;
   };
 
-  if (existsSync(join(root, 'oci-layout'))) readDoc('oci-layout');
+  if (existsSync(join(root, 'oci-layout'))) readTop('oci-layout');
   else snapshot.problems.push('oci-layout is missing: not an OCI image layout');
   yield;
-  const index = readDoc('index.json');
+  const index = readTop('index.json');
   if (!index) return snapshot;
   yield;
 
   // Breadth first from index.json; each digest is looked at once however many point at it.
   const queue: { doc: LayoutDocument; depth: number }[] = [{ doc: index, depth: 0 }];
   let looked = 0;
+  let documentBytes = 0;
+  let notRead = 0;
+  let tooDeep = 0;
   while (queue.length > 0) {
     const { doc, depth } = queue.shift()!;
-    for (const site of doc.analysis.descriptors) {
-      if (++looked % SLICE === 0) yield;
+    const sites = doc.analysis.descriptors;
+    for (let i = 0; i < sites.length; i++) {
+      const site = sites[i];
+      if (i % SLICE === SLICE - 1) yield;
       if (site.role === 'self') continue;
+      if (looked >= maxDescriptors) {
+        const left = sites.slice(i).filter((x) => x.role !== 'self').length + queue.reduce((n, q) => n + q.doc.analysis.descriptors.filter((x) => x.role !== 'self').length, 0);
+        snapshot.incomplete.push(`the layout walk stopped at its limit of ${count(maxDescriptors, 'descriptor')}: ${count(left, 'more descriptor')} (and whatever they point at) were not checked`);
+        queue.length = 0;
+        break;
+      }
+      looked++;
       const digest = site.plain?.digest ?? stringOf(site.node, 'digest');
       if (digest === undefined || snapshot.facts.has(digest)) continue;
-      const fact = lookAt(root, digest);
+      const inline = documentBytes < maxDocumentBytes && snapshot.documents.length < MAX_DOCUMENTS;
+      const { fact, bytes, stat, real } = examine(root, digest, inline);
       if (!fact) continue;
       snapshot.facts.set(digest, fact);
-      if (fact.hash === 'pending') {
+      if (fact.hash === 'pending' && stat && real) {
         const parsed = parseDigest(digest)!;
-        const path = join(root, fact.path!);
-        try {
-          const stat = statSync(path);
-          snapshot.pending.push({ digest, algorithm: parsed.algorithm, path, stat });
-          mutable.pendingBytes += stat.size;
-        } catch (err) {
-          // Gone between two looks: say so rather than throw.
-          snapshot.facts.set(digest, { ...fact, hash: 'unchecked', unreadable: errText(err) });
+        snapshot.pending.push({ digest, algorithm: parsed.algorithm, path: real, stat });
+        mutable.pendingBytes += stat.size;
+      }
+      if (!inline && fact.exists && !fact.unreadable && fact.hash !== 'mismatch' && fact.content === undefined) notRead++;
+      const c = fact.content;
+      // Only blobs that hash to their name are linted as documents and followed: a blob that
+      // fails its hash is reported on its descriptor, never parsed (it is not that blob).
+      if (c?.type === 'document' && fact.hash === 'verified' && bytes) {
+        documentBytes += bytes.length;
+        const child = addDoc(fact.path!, bytes, digest);
+        yield;
+        if (child && c.kind !== 'config') {
+          if (depth + 1 < MAX_DEPTH) queue.push({ doc: child, depth: depth + 1 });
+          else tooDeep++;
         }
       }
-      const c = fact.content;
-      // JSON blobs are linted as documents; manifests and indexes are followed.
-      if (c?.type === 'document' && snapshot.documents.length < MAX_DOCUMENTS) {
-        const child = readDoc(fact.path!, digest);
-        yield;
-        const follow = c.kind !== 'config';
-        if (child && follow && depth + 1 < MAX_DEPTH) queue.push({ doc: child, depth: depth + 1 });
-      }
     }
+  }
+  if (notRead > 0) {
+    snapshot.incomplete.push(`${count(notRead, 'blob')} that may be JSON were hashed but not read as documents: a walk reads at most ${count(MAX_DOCUMENTS, 'document')} and ${maxDocumentBytes % 1048576 === 0 ? `${maxDocumentBytes / 1048576} MiB` : `${maxDocumentBytes} bytes`} of JSON blobs`);
+  }
+  if (tooDeep > 0) {
+    snapshot.incomplete.push(`${count(tooDeep, 'manifest or index', 'manifests or indexes')} nested deeper than ${MAX_DEPTH} levels were not followed`);
   }
   yield* listUnreferenced(root, snapshot);
   return snapshot;
 }
 
+interface Examined {
+  readonly fact?: BlobFact;
+  /** The blob's bytes, when it was read whole (a small JSON blob). */
+  readonly bytes?: Buffer;
+  /** fstat of the open file and its real path, for hashing it later. */
+  readonly stat?: Stats;
+  readonly real?: string;
+}
+
 /** Stats, reads (when small) and hashes (when small) one blob. Undefined for a digest that names no file (a large blob comes back `pending`, not hashed). */
 export function lookAt(root: string, digest: string): BlobFact | undefined {
+  return examine(root, digest, true).fact;
+}
+
+/**
+ * lookAt, keeping what the walk needs: the bytes read (parsed as a document only when they hash
+ * to the name) and the open file's stat. `inline` false: nothing is read whole (the walk's budget
+ * for documents is spent), the blob is left pending like a layer.
+ */
+function examine(root: string, digest: string, inline: boolean): Examined {
   const parsed = parseDigest(digest);
-  if (!parsed || !HASH_ALGORITHMS.has(parsed.algorithm) || !REGISTERED_ALGORITHMS.get(parsed.algorithm)!.encoded.test(parsed.encoded)) return undefined;
+  if (!parsed || !HASH_ALGORITHMS.has(parsed.algorithm) || !REGISTERED_ALGORITHMS.get(parsed.algorithm)!.encoded.test(parsed.encoded)) return {};
   const rel = ['blobs', parsed.algorithm, parsed.encoded].join('/');
-  const path = join(root, 'blobs', parsed.algorithm, parsed.encoded);
-  let st: Stats;
+  let file: OpenLayoutFile;
   try {
-    st = statSync(path);
+    file = openLayoutFile(root, rel);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return { digest, path: rel, exists: false, hash: 'unchecked' };
-    return { digest, path: rel, exists: true, hash: 'unchecked', unreadable: errText(err) };
+    if (err instanceof LayoutReadError && err.reason === 'missing') return { fact: { digest, path: rel, exists: false, hash: 'unchecked' } };
+    const why = err instanceof LayoutReadError ? err.message.replace(`${rel} `, '').replace(/^is /, '') : errText(err);
+    return { fact: { digest, path: rel, exists: true, hash: 'unchecked', unreadable: why } };
   }
-  if (!st.isFile()) return { digest, path: rel, exists: true, hash: 'unchecked', unreadable: 'not a regular file' };
+  const { fd, stat: st, real } = file;
   try {
+    const verdict = (actual: string): Pick<BlobFact, 'hash' | 'actualDigest'> => (actual === digest ? { hash: 'verified' } : { hash: 'mismatch', actualDigest: actual });
     // Only what may be JSON is read whole here; layers (gzip, zstd, tar, anything not starting
     // with "{") are hashed later by verifyPending, off the main thread in the language server.
-    const head = readHead(path, 512);
-    if (st.size <= INLINE_BYTES && mayBeJson(head)) {
-      const bytes = readFileSync(path);
-      const actual = cachedDigest(path, st, parsed.algorithm) ?? digestOfBytes(bytes, parsed.algorithm);
-      rememberDigest(path, st, actual);
-      return { digest, path: rel, exists: true, size: st.size, hash: actual === digest ? 'verified' : 'mismatch', ...(actual !== digest ? { actualDigest: actual } : {}), content: sniffContent(bytes, true) };
+    const head = readHeadFd(fd, 512);
+    // Cached by the real path: a thousand blob names linked to one file are hashed once.
+    const cached = cachedDigest(real, st, parsed.algorithm);
+    // A blob that does not hash to its name is not that blob: what it holds is not judged.
+    if (cached && cached !== digest) return { fact: { digest, path: rel, exists: true, size: st.size, ...verdict(cached) } };
+    if (inline && st.size <= INLINE_BYTES && mayBeJson(head)) {
+      const bytes = readBoundedFd(fd, INLINE_BYTES);
+      if (bytes) {
+        const actual = cached ?? digestOfBytes(bytes, parsed.algorithm);
+        rememberDigest(real, st, actual);
+        if (actual !== digest) return { fact: { digest, path: rel, exists: true, size: st.size, ...verdict(actual) } };
+        return { fact: { digest, path: rel, exists: true, size: st.size, hash: 'verified', content: sniffContent(bytes, true) }, bytes };
+      }
     }
     const content = sniffContent(head, false);
-    const cached = cachedDigest(path, st, parsed.algorithm);
-    if (cached) return { digest, path: rel, exists: true, size: st.size, hash: cached === digest ? 'verified' : 'mismatch', ...(cached !== digest ? { actualDigest: cached } : {}), content };
-    return { digest, path: rel, exists: true, size: st.size, hash: 'pending', content };
+    const whole = mayBeJson(head) ? undefined : content; // JSON not read whole: what it is stays unknown
+    if (cached) return { fact: { digest, path: rel, exists: true, size: st.size, hash: 'verified', ...(whole ? { content: whole } : {}) } };
+    return { fact: { digest, path: rel, exists: true, size: st.size, hash: 'pending', ...(whole ? { content: whole } : {}) }, stat: st, real };
   } catch (err) {
-    return { digest, path: rel, exists: true, size: st.size, hash: 'unchecked', unreadable: errText(err) };
+    return { fact: { digest, path: rel, exists: true, size: st.size, hash: 'unchecked', unreadable: errText(err) } };
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -275,6 +350,16 @@ function mayBeJson(head: Uint8Array): boolean {
 
 /** Blob files under blobs/<alg>/ that nothing reachable from index.json points at. */
 function* listUnreferenced(root: string, snapshot: LayoutSnapshot): Generator<void, void> {
+  const inside = (rel: string): boolean => {
+    try {
+      realPathInLayout(root, rel);
+      return true;
+    } catch (err) {
+      if (err instanceof LayoutReadError && err.reason === 'outside') snapshot.incomplete.push(`${err.message.replace(/: not followed$/, '')}: what it holds was not listed or read`);
+      return false;
+    }
+  };
+  if (!inside('blobs')) return;
   const blobs = join(root, 'blobs');
   let algs: string[];
   try {
@@ -283,6 +368,7 @@ function* listUnreferenced(root: string, snapshot: LayoutSnapshot): Generator<vo
     return;
   }
   for (const alg of algs.sort()) {
+    if (!inside(`blobs/${alg}`)) continue;
     let names: string[];
     try {
       names = readdirSync(join(blobs, alg));
@@ -296,7 +382,10 @@ function* listUnreferenced(root: string, snapshot: LayoutSnapshot): Generator<vo
       if (snapshot.facts.has(digest)) continue;
       let size = 0;
       try {
-        const st = statSync(join(blobs, alg, name));
+        const path = join(blobs, alg, name);
+        // A symlink is followed only inside the layout (never stat'ed, listed or sized elsewhere).
+        if (lstatSync(path).isSymbolicLink()) realPathInLayout(root, path);
+        const st = statSync(path);
         if (!st.isFile()) continue;
         size = st.size;
       } catch {
@@ -379,8 +468,32 @@ export function layoutOnlyFindings(snapshot: LayoutSnapshot, rel: string, analys
       if (problem.startsWith('index.json')) continue;
       findings.push({ ruleId: 'layout-invalid', severity: 'error', message: problem, offset: 0, length: Math.min(1, analysis.text.length), fixes: [] });
     }
+    for (const what of snapshot.incomplete ?? []) {
+      findings.push({ ruleId: LAYOUT_FINDINGS.walkIncomplete, severity: 'error', message: `Not checked: ${what}.`, offset: 0, length: Math.min(1, analysis.text.length), fixes: [] });
+    }
   }
+  if (rel === 'oci-layout') findings.push(...layoutVersionFindings(analysis));
   return findings;
+}
+
+/** The only imageLayoutVersion image-spec defines (image-layout.md, v1.0 and v1.1). */
+export const IMAGE_LAYOUT_VERSION = '1.0.0';
+
+/**
+ * oci-layout's imageLayoutVersion: missing, not a string or not 1.0.0 is a warning. skopeo 1.9.3
+ * does not read it (it copies from such a layout, and writes 1.0.0 over it when it copies into
+ * one, as checked by hand); the spec requires it and readers that check it may refuse the folder.
+ */
+export function layoutVersionFindings(analysis: Analysis): Finding[] {
+  const root = analysis.root;
+  if (!root || root.type !== 'object' || analysis.syntaxErrors.length > 0) return [];
+  const node = valueOf(root, 'imageLayoutVersion');
+  const after = 'image-spec requires {"imageLayoutVersion": "1.0.0"}; skopeo 1.9.3 reads the layout anyway (and writes 1.0.0 over it when it copies into the folder), but readers that check the version may refuse it.';
+  const at = (n: { offset: number; length: number }, message: string): Finding[] => [{ ruleId: LAYOUT_FINDINGS.version, severity: 'warning', message, offset: n.offset, length: n.length, fixes: [] }];
+  if (!node) return at({ offset: root.offset, length: Math.min(1, root.length) }, `oci-layout has no imageLayoutVersion: ${after}`);
+  if (node.type !== 'string') return at(node, `imageLayoutVersion is a ${node.type}, not the string "1.0.0": ${after}`);
+  if (node.value !== IMAGE_LAYOUT_VERSION) return at(node, `imageLayoutVersion is ${JSON.stringify(String(node.value).slice(0, 40))}, not "1.0.0", the only version image-spec defines: ${after}`);
+  return [];
 }
 
 /**

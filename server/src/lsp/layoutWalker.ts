@@ -48,6 +48,7 @@ export interface Walker {
 interface WireResult {
   root: string;
   problems: string[];
+  incomplete: string[];
   facts: [string, BlobFact][];
   unreferenced: UnreferencedBlob[];
   pending: LayoutSnapshot['pending'];
@@ -83,7 +84,7 @@ function documentsOf(s: LayoutSnapshot, max: number): WalkedDocument[] {
 }
 
 function light(s: LayoutSnapshot): LayoutSnapshot {
-  return { root: s.root, problems: s.problems, documents: [], facts: s.facts, unreferenced: s.unreferenced, pending: s.pending, pendingBytes: s.pendingBytes };
+  return { root: s.root, problems: s.problems, incomplete: s.incomplete, documents: [], facts: s.facts, unreferenced: s.unreferenced, pending: s.pending, pendingBytes: s.pendingBytes };
 }
 
 function withFacts(s: LayoutSnapshot, facts: ReadonlyMap<string, BlobFact> | [string, BlobFact][], unreferenced: readonly UnreferencedBlob[]): void {
@@ -150,7 +151,7 @@ class ThreadWalker implements Walker {
   async walk(root: string, maxFindings: number, signal: AbortSignal): Promise<WalkResult | undefined> {
     const r = await this.call<WireResult>({ type: 'walk', root, maxFindings });
     if (signal.aborted) return undefined;
-    const snapshot: LayoutSnapshot = { root: r.root, problems: r.problems, documents: [], facts: new Map(r.facts), unreferenced: r.unreferenced, pending: r.pending, pendingBytes: r.pendingBytes };
+    const snapshot: LayoutSnapshot = { root: r.root, problems: r.problems, incomplete: r.incomplete, documents: [], facts: new Map(r.facts), unreferenced: r.unreferenced, pending: r.pending, pendingBytes: r.pendingBytes };
     return { snapshot, documents: r.documents };
   }
 
@@ -202,7 +203,7 @@ export function runWalkerThread(): void {
         const max = m.maxFindings ?? 10_000;
         const s = walkLayout(m.root, { maxFindings: max });
         snapshots.set(m.root, { s, max });
-        const result: WireResult = { root: s.root, problems: s.problems, facts: [...s.facts], unreferenced: s.unreferenced, pending: s.pending, pendingBytes: s.pendingBytes, documents: documentsOf(s, max) };
+        const result: WireResult = { root: s.root, problems: s.problems, incomplete: s.incomplete, facts: [...s.facts], unreferenced: s.unreferenced, pending: s.pending, pendingBytes: s.pendingBytes, documents: documentsOf(s, max) };
         port.postMessage({ id: m.id, result });
         return;
       }

@@ -13,6 +13,7 @@ import { mediaTypeInfo } from '../engine/mediaTypes';
 import {
   formatReference,
   parseReference,
+  referrersFallbackTag,
   RegistryError,
   validateReference,
   type ImageReference,
@@ -36,6 +37,22 @@ export interface Fetched {
   readonly verified: string;
   readonly requests: number;
   readonly warnings: readonly string[];
+  /** A referrers list: what was asked for it, and what answered. */
+  readonly referrers?: ReferrersAsked;
+}
+
+/** How a referrers list was found (distribution-spec 1.1: the Referrers API, then the fallback tag). */
+export interface ReferrersAsked {
+  readonly subject: string;
+  /** The Referrers API endpoint asked first. */
+  readonly apiUrl: string;
+  /** The tag asked when the registry does not serve the API (`sha256-<hex>`), and its URL. */
+  readonly fallbackTag: string;
+  readonly fallbackUrl: string;
+  /** Whether the answer came from the fallback tag (or from nothing: the API not served and no tag). */
+  readonly viaFallback: boolean;
+  /** Entries in the list. */
+  readonly count: number;
 }
 
 const utf8 = new TextDecoder('utf-8');
@@ -131,7 +148,17 @@ export class RemoteService {
         fetched = { target, reference: formatReference(ref), bytes: blob.bytes, contentType: blob.contentType, digest: blob.digest, verified: 'requested-digest', requests: blob.requests, warnings: [] };
       } else if (target.kind === 'referrers') {
         const r = await client.getReferrers(ref, target.ref, { signal });
-        fetched = { target, reference: `referrers of ${formatReference(ref)}` + (r.fallback ? ' (fallback tag)' : ''), bytes: r.bytes, contentType: r.contentType, digest: r.digest, verified: r.verified, requests: r.requests, warnings: r.warnings };
+        const fallbackTag = referrersFallbackTag(target.ref);
+        const origin = originOf(r.url);
+        const referrers: ReferrersAsked = {
+          subject: target.ref,
+          apiUrl: `${origin}/v2/${ref.repository}/referrers/${target.ref}`,
+          fallbackTag,
+          fallbackUrl: `${origin}/v2/${ref.repository}/manifests/${fallbackTag}`,
+          viaFallback: r.fallback,
+          count: countManifests(r.bytes),
+        };
+        fetched = { target, reference: `referrers of ${formatReference(ref)}` + (r.fallback ? ' (fallback tag)' : ''), bytes: r.bytes, contentType: r.contentType, digest: r.digest, verified: r.verified, requests: r.requests, warnings: r.warnings, referrers };
       } else {
         const m = await client.getManifest(ref, { signal });
         fetched = { target, reference: formatReference(m.reference), bytes: m.bytes, contentType: m.contentType, digest: m.digest, verified: m.verified, requests: m.requests, warnings: m.warnings };
@@ -198,9 +225,14 @@ export class RemoteService {
     const actions = firstField && doc.positionAt(firstField.offset).line > 0 ? at(firstField.offset) : top;
     const verified = f.verified === 'requested-digest' ? 'verified (requested digest)' : f.verified === 'docker-content-digest' ? 'verified (Docker-Content-Digest)' : 'computed (not verified)';
     const raw = parseRemoteUri(doc.uri)?.raw;
+    // A referrers list says on top what was asked and what answered (none found reads as such,
+    // not as a bare `"manifests": []`); its provenance moves down a line, the Content-Type to the hover.
+    const asked = f.referrers;
+    const provenance = asked && actions !== top ? actions : top;
     const lenses: CodeLens[] = [
-      { range: top, command: { title: `$(pass) ${shortDigest(f.digest)} ${verified}`, command: 'manifestLens.copyDigest', arguments: [f.digest] } },
-      { range: top, command: { title: `${f.contentType ?? 'no Content-Type'} · ${shortSize(f.bytes.length)}`, command: '' } },
+      ...(asked ? referrersHeader(asked).map((command) => ({ range: top, command })) : []),
+      { range: provenance, command: { title: `$(pass) ${shortDigest(f.digest)} ${verified}`, command: 'manifestLens.copyDigest', arguments: [f.digest] } },
+      { range: provenance, command: { title: asked ? shortSize(f.bytes.length) : `${f.contentType ?? 'no Content-Type'} · ${shortSize(f.bytes.length)}`, command: '' } },
       { range: actions, command: { title: raw ? 'Show pretty-printed' : 'Show raw bytes', command: 'manifestLens.openRemote', arguments: [withRaw(doc.uri, !raw)] } },
     ];
     const base = { registry: f.target.registry, repository: f.target.repository, raw: false };
@@ -240,6 +272,42 @@ export class RemoteService {
       }
     }
     return lenses;
+  }
+}
+
+/**
+ * The header of a referrers list: how many were found for which subject, and where it asked:
+ * `No referrers of sha256:68ff12345678…` | `Referrers API: not supported · fallback tag sha256-68ff12345678…: none`.
+ * The first lens copies the subject's digest, the second the Referrers API URL (the top hover has both URLs).
+ */
+export function referrersHeader(a: ReferrersAsked): { title: string; command: string; arguments: string[] }[] {
+  const found = a.count === 0 ? 'No referrers' : `${a.count} referrer${a.count === 1 ? '' : 's'}`;
+  const tag = a.fallbackTag.length > 19 ? `${a.fallbackTag.slice(0, 19)}…` : a.fallbackTag;
+  const how = a.viaFallback
+    ? `Referrers API: not supported · fallback tag ${tag}: ${a.count === 0 ? 'none' : a.count}`
+    : `Referrers API: ${a.count === 0 ? 'none' : a.count}`;
+  return [
+    { title: `${found} of ${shortDigest(a.subject)}`, command: 'manifestLens.copyDigest', arguments: [a.subject] },
+    { title: how, command: 'manifestLens.copyDigest', arguments: [a.apiUrl] },
+  ];
+}
+
+/** `http://127.0.0.1:5055` of a URL ('' when it is not one). */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '';
+  }
+}
+
+/** Entries of a referrers list (0 when it is not one). */
+function countManifests(bytes: Uint8Array): number {
+  try {
+    const list = (JSON.parse(utf8.decode(bytes)) as { manifests?: unknown }).manifests;
+    return Array.isArray(list) ? list.length : 0;
+  } catch {
+    return 0;
   }
 }
 

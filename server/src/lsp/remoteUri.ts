@@ -1,15 +1,23 @@
 /**
  * URIs of fetched documents: one per (registry, repository, tag or digest, kind). The last path
- * segment is what the editor's tab shows, so it reads like a reference, short:
- *   oci-image:/127.0.0.1:5055/boukhano/cirros:6.1.json
- *   oci-image:/127.0.0.1:5055/boukhano/cirros@sha256:68ff12345678… (linux∕arm64).json?digest=sha256:68ff…
- *   oci-image:/…/cirros@sha256:ab12… (config).json?digest=sha256:ab…&kind=blob
- *   oci-image:/…/cirros@sha256:ab12… (referrers).json?digest=sha256:ab…&kind=referrers
- *   …&raw=1   the byte-exact form (its title says "raw")
- * A digest is shortened in the path and given in full in the query. The parenthesised label (a
- * platform, with U+2215 "∕" for its slashes, since "/" separates path segments) is for people:
- * it is not read back. The `.json` suffix gives the document the json language in any editor.
- * URIs of the earlier form (`/registry/repository/tag.json`, `/…/sha256:<64 hex>.json`) still open.
+ * segment is what the editor's tab shows, so it reads like a reference, short; the query names
+ * the digest in full, with the kind and the form:
+ *   oci-image:/127.0.0.1%3A5055/boukhano/cirros%3A6.1.json                       (cirros:6.1)
+ *   oci-image:/127.0.0.1%3A5055/boukhano/cirros%40sha256%3A68ff12345678%E2%80%A6%20%28linux%E2%88%95arm64%29.json?manifest~sha256~68ff…
+ *   …(config).json?blob~sha256~ab…      …(referrers).json?referrers~sha256~ab…
+ *   …?manifest~sha256~68ff…~raw, …/cirros%3A6.1%20%28raw%29.json?manifest~raw   the byte-exact form
+ * VS Code hands every URI through its URI class (vscode-uri), which decodes the path and the
+ * query and encodes them again, escaping every reserved character: a query `digest=sha256%3A…`
+ * comes back as `digest%3Dsha256%3A…`, and a key=value parse of it loses the digest. So the
+ * URIs made here are already in that class's form (`URI.parse(u).toString() === u`: what VS Code
+ * sends back is what was made), the query is one token of unreserved characters joined by `~`
+ * (no `=`, `&` or `:` to escape; no digest holds a `~`), and the parser decodes the path and the
+ * query once before it reads them, as vscode-uri does, so that `toString(true)`'s readable form
+ * opens the same document. The parenthesised label (a platform, with U+2215 "∕" for its slashes,
+ * since "/" separates path segments) is for people: it is not part of which document it is. The
+ * `.json` suffix gives the document the json language in any editor.
+ * URIs of the earlier forms still open: `?digest=…&kind=…&raw=1` (as made, or as VS Code
+ * re-encoded it), `/registry/repository/tag.json`, `/…/sha256:<64 hex>.json`.
  */
 import { REMOTE_SCHEME, type RemoteKind } from '../../../common/protocol';
 
@@ -51,12 +59,46 @@ export function remoteTitle(t: RemoteTarget): string {
   return `${name}${isDigest(t.ref) ? '@' : ':'}${shortRef(t.ref)}${notes.length ? ` (${notes.join(', ')})` : ''}`;
 }
 
+const KINDS: readonly RemoteKind[] = ['manifest', 'blob', 'referrers'];
+
+/**
+ * One path segment or query in vscode-uri's encoding: unreserved characters as they are, every
+ * other one percent-encoded (upper-case hex), lone surrogates (which no URI can carry) as U+FFFD.
+ */
+function encodeComponent(text: string): string {
+  return encodeURIComponent(text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
 export function remoteUri(t: RemoteTarget): string {
   const dirs = t.repository.split('/').slice(0, -1);
-  const title = remoteTitle(t).replace(/\//g, '\u2215');
-  const path = ['', t.registry, ...dirs, `${title}.json`].join('/');
-  const query = [isDigest(t.ref) ? `digest=${encodeURIComponent(t.ref)}` : '', t.kind !== 'manifest' ? `kind=${t.kind}` : '', t.raw ? 'raw=1' : ''].filter(Boolean).join('&');
-  return `${REMOTE_SCHEME}:${encodeURI(path).replace(/\?/g, '%3F').replace(/#/g, '%23')}${query ? '?' + query : ''}`;
+  // "/" would split the segment, and a "%" in a label (registry data) would be decoded a second
+  // time after VS Code's readable form (toString(true)) leaves it bare: both are shown as look-alikes.
+  const title = remoteTitle(t).replace(/\//g, '\u2215').replace(/%/g, '\uFF05');
+  const path = ['', t.registry, ...dirs, `${title}.json`].map(encodeComponent).join('/');
+  const at = t.ref.indexOf(':');
+  const digest = at > 0 ? [t.ref.slice(0, at), t.ref.slice(at + 1)] : [];
+  // A tag's pretty form has no query: the same URI as the earliest form.
+  const query = digest.length || t.kind !== 'manifest' || t.raw ? [t.kind, ...digest, ...(t.raw ? ['raw'] : [])].map(encodeComponent).join('~') : '';
+  return `${REMOTE_SCHEME}:${path}${query ? '?' + query : ''}`;
+}
+
+/** What a query says: the new form (`kind~alg~hex~raw`) or the earlier one (`digest=…&kind=…&raw=1`). */
+function parseQuery(query: string): { kind: string; digest?: string; raw: boolean } | undefined {
+  if (query === '') return { kind: 'manifest', raw: false };
+  if (/(^|&)(digest|kind|raw)=/.test(query)) {
+    const params = new Map<string, string>();
+    for (const pair of query.split('&')) {
+      const eq = pair.indexOf('=');
+      if (eq > 0) params.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    return { kind: params.get('kind') ?? 'manifest', digest: params.get('digest') || undefined, raw: params.get('raw') === '1' };
+  }
+  const parts = query.split('~');
+  const raw = parts.length % 2 === 0 && parts[parts.length - 1] === 'raw';
+  if (raw) parts.pop();
+  if (parts.length === 1) return { kind: parts[0], raw };
+  if (parts.length === 3 && parts[1] && parts[2]) return { kind: parts[0], digest: `${parts[1]}:${parts[2]}`, raw };
+  return undefined;
 }
 
 export function parseRemoteUri(uri: string): RemoteTarget | undefined {
@@ -64,25 +106,28 @@ export function parseRemoteUri(uri: string): RemoteTarget | undefined {
   const rest = uri.slice(REMOTE_SCHEME.length + 1);
   const q = rest.indexOf('?');
   let path: string;
+  let query: ReturnType<typeof parseQuery>;
   try {
+    // Decoded once, as vscode-uri decodes them: the same for every encoding of the same URI.
     path = decodeURIComponent(q >= 0 ? rest.slice(0, q) : rest).replace(/^\/+/, '');
+    query = parseQuery(decodeURIComponent(q >= 0 ? rest.slice(q + 1).replace(/#.*$/, '') : ''));
   } catch {
     return undefined;
   }
-  const params = new URLSearchParams(q >= 0 ? rest.slice(q + 1) : '');
+  if (!query) return undefined;
   const parts = path.split('/');
   if (parts.length < 2 || !parts[parts.length - 1].endsWith('.json')) return undefined;
-  const kind = (params.get('kind') ?? 'manifest') as RemoteKind;
-  if (!['manifest', 'blob', 'referrers'].includes(kind)) return undefined;
-  const raw = params.get('raw') === '1';
+  const kind = query.kind as RemoteKind;
+  if (!KINDS.includes(kind)) return undefined;
+  const { raw, digest } = query;
   const last = parts[parts.length - 1].slice(0, -'.json'.length);
   const dirs = parts.slice(1, -1);
-  const digest = params.get('digest');
   const labelMatch = / \(([^()]*)\)$/.exec(last);
   const label = labelMatch?.[1].split(', ').filter((n) => !['config', 'referrers', 'raw'].includes(n)).join(', ').replace(/\u2215/g, '/') || undefined;
   const title = labelMatch ? last.slice(0, labelMatch.index) : last;
   if (digest) {
-    const at = title.lastIndexOf('@');
+    // A repository name holds no `@` (a label might): the first one ends it.
+    const at = title.indexOf('@');
     if (at <= 0) return undefined;
     return { registry: parts[0], repository: [...dirs, title.slice(0, at)].join('/'), ref: digest, kind, raw, ...(label ? { label } : {}) };
   }
@@ -91,7 +136,7 @@ export function parseRemoteUri(uri: string): RemoteTarget | undefined {
     if (dirs.length === 0) return undefined;
     return { registry: parts[0], repository: dirs.join('/'), ref: title, kind, raw };
   }
-  const colon = title.lastIndexOf(':');
+  const colon = title.indexOf(':');
   if (colon <= 0) return undefined;
   return { registry: parts[0], repository: [...dirs, title.slice(0, colon)].join('/'), ref: title.slice(colon + 1), kind, raw, ...(label ? { label } : {}) };
 }
@@ -104,5 +149,7 @@ export function withRaw(uri: string, raw: boolean): string | undefined {
 
 /** One key per fetched document, whatever its title says and whichever form is shown. */
 export function remoteKey(t: RemoteTarget): string {
-  return `${t.kind} ${t.registry}/${t.repository}@${t.ref}`;
+  // Host names are case-insensitive, and vscode-uri lower-cases a path that starts like a
+  // Windows drive (`/A:5000/…`): one key for both.
+  return `${t.kind} ${t.registry.toLowerCase()}/${t.repository}@${t.ref}`;
 }

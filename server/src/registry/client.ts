@@ -118,8 +118,12 @@ export interface RegistryClient {
     path: string,
     opts?: { signal?: AbortSignal; what?: string; maxBytes?: number },
   ): Promise<{ body: Uint8Array; link?: string; headers: Readonly<Record<string, string>>; requests: number }>;
-  /** Totals since creation: every HTTP request, token requests among them, and token cache hits. */
-  readonly stats: { requests: number; tokenRequests: number; tokenCacheHits: number };
+  /**
+   * Totals since creation: every HTTP request sent (token requests and redirects included, and
+   * those of calls that failed), token requests among them, token cache hits, and the requests
+   * not sent because their host was held back after a 429 (not among `requests`).
+   */
+  readonly stats: { readonly requests: number; readonly refused: number; readonly tokenRequests: number; readonly tokenCacheHits: number };
   /** Releases pooled connections (optional; idle sockets do not keep the process alive). */
   close(): Promise<void>;
 }

@@ -40,7 +40,7 @@ export class RateGate {
   record(host: string, retryAfter: string | undefined): void {
     const at = this.now();
     const asked = parseRetryAfter(retryAfter, at);
-    const seconds = Math.min(MAX_WAIT_S, asked ?? DEFAULT_WAIT_S);
+    const seconds = heldSeconds(asked);
     const until = at + seconds * 1000;
     const previous = this.limits.get(host);
     if (previous && previous.until >= until) return;
@@ -62,7 +62,7 @@ export class RateGate {
       limit.asked === undefined
         ? `it named no time, so Manifest Lens waits ${DEFAULT_WAIT_S} s (until ${clock(limit.until)})`
         : limit.asked > MAX_WAIT_S
-          ? `it asked for ${limit.asked} s; Manifest Lens waits at most ${MAX_WAIT_S} s (until ${clock(limit.until)})`
+          ? `it asked for ${askedWait(limit.asked)}; Manifest Lens waits at most ${MAX_WAIT_S} s (until ${clock(limit.until)})`
           : `it asked to be left alone until ${clock(limit.until)}`;
     return new RegistryError(
       'rate-limited',
@@ -85,6 +85,22 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
+
+/** How long a 429 holds its host back: the wait asked for (seconds), at most MAX_WAIT_S; DEFAULT_WAIT_S when none. */
+export function heldSeconds(asked: number | undefined): number {
+  return Math.min(MAX_WAIT_S, asked ?? DEFAULT_WAIT_S);
+}
+
+/**
+ * The wait a registry asked for, in words fit for a message: seconds up to a week, beyond that
+ * "more than a week" (a Retry-After date in the year 9999 is 251,605,796,990 s, which tells a
+ * person nothing; the wait honoured is capped anyway).
+ */
+export function askedWait(seconds: number): string {
+  return seconds <= WEEK_S ? `${seconds} s` : 'more than a week';
+}
+
+const WEEK_S = 7 * 24 * 3600;
 
 /** `HH:MM:SS UTC`: a time a person can compare with their clock, whatever the locale. */
 function clock(ms: number): string {

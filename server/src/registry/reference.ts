@@ -42,17 +42,29 @@ function invalid(message: string): RegistryError {
   return new RegistryError('invalid-reference', message);
 }
 
+/** The most characters of a person's input a message repeats (a tag is at most 128). */
+const MAX_SHOWN = 140;
+
+/**
+ * Part of the input, fit to repeat in a message: control and bidi characters escaped (`\u001b`),
+ * and a long one cut with its length said, so a 10,000-character tag is not echoed whole.
+ */
+export function shownInput(text: string): string {
+  const cut = text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN - 20)}… (${text.length} characters)` : text;
+  return cut.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /**
  * Checks an `algorithm:hex` digest the way go-digest does and returns the error text, or
  * undefined when it is valid.
  */
 export function digestProblem(digest: string): string | undefined {
-  if (!digestRe.test(digest)) return `invalid digest format: "${digest}" is not algorithm:hex (for example sha256: followed by 64 hex digits)`;
+  if (!digestRe.test(digest)) return `invalid digest format: "${shownInput(digest)}" is not algorithm:hex (for example sha256: followed by 64 hex digits)`;
   const colon = digest.indexOf(':');
   const algorithm = digest.slice(0, colon);
   const hex = digest.slice(colon + 1);
   const expected = DIGEST_HEX_LENGTH[algorithm];
-  if (expected === undefined) return `invalid digest format: unsupported digest algorithm "${algorithm}" (use sha256)`;
+  if (expected === undefined) return `invalid digest format: unsupported digest algorithm "${shownInput(algorithm)}" (use sha256)`;
   if (!/^[a-f0-9]+$/.test(hex)) return `invalid digest format: ${algorithm} digests are lowercase hex`;
   if (hex.length !== expected) return `invalid digest format: ${algorithm} digests have ${expected} hex digits, this one has ${hex.length}`;
   return undefined;
@@ -102,9 +114,9 @@ export function parseReference(input: string): ImageReference {
 
   if (registry !== DOCKER_HUB_REGISTRY) {
     const m = domainRe.exec(registry);
-    if (!m) throw invalid(`invalid reference format: "${registry}" is not a valid registry host[:port]`);
+    if (!m) throw invalid(`invalid reference format: "${shownInput(registry)}" is not a valid registry host[:port]`);
     if (m[1] !== undefined && (Number(m[1]) < 1 || Number(m[1]) > 65535)) {
-      throw invalid(`invalid reference format: port ${m[1]} of "${registry}" is out of range`);
+      throw invalid(`invalid reference format: port ${shownInput(m[1])} of "${shownInput(registry)}" is out of range`);
     }
   }
   if (registry === LEGACY_HUB_DOMAIN) registry = DOCKER_HUB_REGISTRY;
@@ -112,10 +124,10 @@ export function parseReference(input: string): ImageReference {
   if (repository === '') throw invalid('invalid reference format: repository name must have at least one component');
   if (!remoteNameRe.test(repository)) {
     if (remoteNameRe.test(repository.toLowerCase())) {
-      throw invalid(`invalid reference format: repository name (${repository}) must be lowercase`);
+      throw invalid(`invalid reference format: repository name (${shownInput(repository)}) must be lowercase`);
     }
     throw invalid(
-      `invalid reference format: repository "${repository}" may contain only lowercase letters and digits, ` +
+      `invalid reference format: repository "${shownInput(repository)}" may contain only lowercase letters and digits, ` +
         `separated by '.', '_', '__' or '-', with '/' between path components`,
     );
   }
@@ -126,7 +138,7 @@ export function parseReference(input: string): ImageReference {
 
   if (tagPart !== undefined && !tagRe.test(tagPart)) {
     throw invalid(
-      `invalid tag format: "${tagPart}" (a tag is 1 to 128 letters, digits, '_', '.' or '-' and does not start with '.' or '-')`,
+      `invalid tag format: "${shownInput(tagPart)}" (a tag is 1 to 128 letters, digits, '_', '.' or '-' and does not start with '.' or '-')`,
     );
   }
   let digest: string | undefined;

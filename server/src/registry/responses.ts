@@ -7,7 +7,7 @@
 import { STATUS_CODES } from 'node:http';
 import { RegistryError, type RegistryErrorEntry } from './errors';
 import type { ImageReference } from './reference';
-import { parseRetryAfter } from './rateGate';
+import { askedWait, DEFAULT_WAIT_S, MAX_WAIT_S, parseRetryAfter } from './rateGate';
 import type { HttpHeaders, HttpResponse } from './transport';
 
 /** A header as one string (the first value). */
@@ -138,11 +138,19 @@ export function statusError(res: HttpResponse, ctx: StatusContext): RegistryErro
     return new RegistryError('not-found', `${ctx.host} has no ${ctx.subject.replace(/^the /, '')}: it answered ${line}${summary}. ${advice}`, details);
   }
   if (status === 429) {
-    const retry = retryAfterSeconds(header(res.headers, 'retry-after'));
+    // The session holds the host back for the wait asked, at most MAX_WAIT_S (rateGate.ts): the
+    // message says that wait, not the registry's number, which may be absurd.
+    const asked = retryAfterSeconds(header(res.headers, 'retry-after'));
+    const retry = asked === undefined ? undefined : Math.min(asked, MAX_WAIT_S);
     const limit = header(res.headers, 'ratelimit-limit');
     const remaining = header(res.headers, 'ratelimit-remaining');
     const quota = limit || remaining ? ` RateLimit-Limit ${clean(limit ?? '?', 60)}, RateLimit-Remaining ${clean(remaining ?? '?', 60)}.` : '';
-    const when = retry !== undefined ? `Retry after ${retry} s.` : 'Wait a while before retrying.';
+    const when =
+      asked === undefined
+        ? `It named no time; nothing more is asked of it for ${DEFAULT_WAIT_S} s.`
+        : asked > MAX_WAIT_S
+          ? `It asked for ${askedWait(asked)}; Manifest Lens waits at most ${MAX_WAIT_S} s, so retry after ${retry} s.`
+          : `Retry after ${retry} s.`;
     const hub = ctx.registry === 'docker.io' ? ' Logging in with `docker login` raises Docker Hub\'s pull limit.' : '';
     return new RegistryError('rate-limited', `${ctx.host} is rate-limiting requests: ${line} for ${ctx.subject}${summary}.${quota} ${when}${hub}`, {
       ...details,
@@ -150,7 +158,8 @@ export function statusError(res: HttpResponse, ctx: StatusContext): RegistryErro
     });
   }
   if (status >= 500) {
-    const retry = retryAfterSeconds(header(res.headers, 'retry-after'));
+    const asked = retryAfterSeconds(header(res.headers, 'retry-after'));
+    const retry = asked === undefined ? undefined : Math.min(asked, MAX_WAIT_S);
     const when = retry !== undefined ? `try again in ${retry} s` : 'try again later';
     return new RegistryError('server-error', `${ctx.host} answered ${line} for ${ctx.subject}${summary}. The registry is having trouble; ${when}.`, {
       ...details,

@@ -38,9 +38,14 @@ export interface Call {
   readonly signal?: AbortSignal;
 }
 
-/** Totals since the session began: every HTTP request, token requests among them, token cache hits. */
+/**
+ * Totals since the session began: every HTTP request sent, token requests among them, token cache
+ * hits, and the requests not sent because their host was held back after a 429 (`refused`, not
+ * among `requests`).
+ */
 export interface SessionStats {
   requests: number;
+  refused: number;
   tokenRequests: number;
   tokenCacheHits: number;
 }
@@ -80,7 +85,7 @@ export function createSession(options: SessionOptions): Session {
   const timeoutMs = Math.min(MAX_TIMER_MS, Math.max(1, Math.round(options.timeoutMs ?? 30_000) || 30_000));
   const insecureHosts = options.insecureHosts ?? [];
   const userAgent = options.userAgent ?? 'manifest-lens/0.1.0';
-  const stats: SessionStats = { requests: 0, tokenRequests: 0, tokenCacheHits: 0 };
+  const stats: SessionStats = { requests: 0, refused: 0, tokenRequests: 0, tokenCacheHits: 0 };
   const secrets = createSecretMask();
   const dispatchers = createDispatchers({ timeoutMs, proxy: options.proxy, env: options.env ?? process.env, dispatcher: options.dispatcher });
   const rateGate = options.rateGate ?? processRateGate;
@@ -132,6 +137,7 @@ export function createSession(options: SessionOptions): Session {
     async send(call, url, sendOptions, onRequest) {
       const refused = rateGate.refusal(url.host);
       if (refused) {
+        stats.refused++;
         log?.(`${sendOptions.method} ${redactUrl(url)} → not sent: ${url.host} is held back after a 429 (${refused.retryAfterSeconds} s left)`);
         throw refused;
       }

@@ -259,8 +259,8 @@ const scenarios: Array<{ id: string; title: string; run: () => Promise<void> }> 
       await vscode.commands.executeCommand(openLens.command.command, ...(openLens.command.arguments ?? []));
       const child = await until('the arm64 child in the active editor', () => {
         const e = vscode.window.activeTextEditor;
-        // The path (the tab's title) has a short digest; the query the whole one.
-        return e && e.document.uri.scheme === 'oci-image' && e.document.uri.query.includes(arm64.digest) ? e : undefined;
+        // The path (the tab's title) has a short digest; the query the whole one (`manifest~sha256~<hex>`).
+        return e && e.document.uri.scheme === 'oci-image' && e.document.uri.query.includes(arm64.digest.replace(':', '~')) ? e : undefined;
       }, 30_000);
       await until(`${RULE} on the fetched child`, () => ours(child.document.uri).some((x) => codeOf(x) === RULE && x.severity === vscode.DiagnosticSeverity.Error), 30_000);
     },

@@ -1,0 +1,158 @@
+/**
+ * `lint DIR`, `inspect oci:` and `tree oci:` on hostile layouts built here (issue 23 items 2, 3,
+ * 5, 6; issue 24 item 14). Each run is a child process held to 256 MiB of data (`ulimit -d`)
+ * and killed after 8 s, so what grew without bound or hung before the fix (a blob linked to
+ * /dev/zero, a FIFO, 1,000 links back to index.json, a 1.5 GB sparse index.json) fails the
+ * test instead of the machine. Bounds are asserted as bytes and lines of output, not time.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { assertCliBuilt, CLI_PATH, runProgram, type RunResult } from '../harness/cli';
+
+const hex = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+const TAG = 'org.opencontainers.image.ref.name';
+
+/** `node dist/cli.js ARGS` with at most 256 MiB of data and 8 s. */
+function bounded(args: readonly string[]): Promise<RunResult> {
+  return runProgram('/bin/sh', ['-c', 'ulimit -d 262144 && exec "$0" "$@"', process.execPath, CLI_PATH, ...args], { timeoutMs: 8000 });
+}
+
+const ended = (r: RunResult): string => `exit ${r.code} signal ${r.signal}: ${r.stderr.slice(0, 600)}`;
+
+let root: string;
+
+/** A one-image layout tagged `t`; returns the folder and the manifest's blob path and digest. */
+function layout(name: string, mediaType = OCI_MANIFEST): { dir: string; manifest: string; digest: string } {
+  const dir = join(root, name);
+  mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
+  writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  const put = (b: Buffer): { digest: string; size: number } => {
+    writeFileSync(join(dir, 'blobs', 'sha256', hex(b)), b);
+    return { digest: `sha256:${hex(b)}`, size: b.length };
+  };
+  const layer = put(gzipSync(Buffer.alloc(100)));
+  const config = put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${hex(Buffer.alloc(100))}`] } })));
+  const m = put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType, config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }] })));
+  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType, ...m, annotations: { [TAG]: 't' } }] }));
+  return { dir, manifest: join(dir, 'blobs', 'sha256', m.digest.slice(7)), digest: m.digest };
+}
+
+describe('hostile OCI layouts on the command line', () => {
+  before(() => { assertCliBuilt(); root = mkdtempSync(join(tmpdir(), 'manifest-lens-hostile-cli-')); });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  test('lint DIR: 1,000 blobs linked back to index.json (which lists them) are 1,000 hash mismatches, not 1,000 indexes walked', async () => {
+    const dir = join(root, 'links');
+    mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
+    writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    const names = Array.from({ length: 1000 }, (_, i) => hex(`x${i}`));
+    writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: names.map((h) => ({ mediaType: 'application/vnd.oci.image.index.v1+json', digest: `sha256:${h}`, size: 1 })) }));
+    for (const h of names) symlinkSync('../../index.json', join(dir, 'blobs', 'sha256', h));
+    const r = await bounded(['lint', dir]);
+    assert.equal(r.code, 1, ended(r));
+    const lines = r.stdout.toString('utf8').split('\n').filter(Boolean);
+    assert.equal(lines.filter((l) => l.includes(' error layout-blob-digest-mismatch ')).length, 1000);
+    // Two documents (oci-layout, index.json): 1,000 mismatches and 1,000 sizes, no findings from inside the links.
+    assert.ok(lines.length <= 2005, `${lines.length} lines`);
+    assert.ok(r.stdout.length < 1_000_000, `${r.stdout.length} bytes`);
+    assert.match(r.stderr, /^2 files checked: 2000 errors/m);
+  });
+
+  test('inspect oci: and tree oci: refuse a blob linked to /dev/zero, a FIFO, or a file outside the layout, naming it (exit 3)', async () => {
+    const zero = layout('zero');
+    rmSync(zero.manifest);
+    symlinkSync('/dev/zero', zero.manifest);
+    const fifo = layout('fifo');
+    rmSync(fifo.manifest);
+    execFileSync('mkfifo', [fifo.manifest]);
+    const out = layout('outside');
+    const secret = join(root, 'shadow');
+    writeFileSync(secret, `{"root":"$6$not-for-you"}`);
+    rmSync(out.manifest);
+    symlinkSync(secret, out.manifest);
+    const cases: [typeof zero, RegExp][] = [
+      [zero, /is a symlink that leads out of the layout's folder: not followed/],
+      [fifo, /is a FIFO \(named pipe\), not a regular file: not read/],
+      [out, /is a symlink that leads out of the layout's folder: not followed/],
+    ];
+    for (const [l, why] of cases) {
+      for (const command of ['inspect', 'tree']) {
+        const r = await bounded([command, `oci:${l.dir}:t`]);
+        assert.equal(r.code, 3, `${command} ${l.dir}: ${ended(r)}`);
+        assert.ok(r.stderr.includes(`blob ${l.digest} is unreadable: blobs/sha256/${l.digest.slice(7)} `), r.stderr);
+        assert.match(r.stderr, why);
+        assert.ok(!r.stderr.includes('hashes to') && !r.stdout.toString('utf8').includes('not-for-you'), 'the outside file is neither hashed nor shown');
+      }
+    }
+    const lint = await bounded(['lint', '--format', 'sarif', fifo.dir, out.dir]);
+    assert.equal(lint.code, 1, ended(lint));
+    const sarif = lint.stdout.toString('utf8');
+    assert.ok(!sarif.includes(`sha256:${hex('{"root":"$6$not-for-you"}')}`), 'the outside file is not hashed');
+    assert.match(sarif, /layout-blob-unreadable/);
+  });
+
+  test('lint --format sarif: a blobs/sha512 folder linked outside the layout is not listed; the run says it was not checked', async () => {
+    const l = layout('sha512');
+    const home = join(root, 'home');
+    mkdirSync(home);
+    writeFileSync(join(home, 'b'.repeat(128)), 'private');
+    symlinkSync(home, join(l.dir, 'blobs', 'sha512'));
+    const r = await bounded(['lint', '--format', 'sarif', l.dir]);
+    assert.equal(r.code, 1, ended(r));
+    const sarif = r.stdout.toString('utf8');
+    assert.ok(!sarif.includes('b'.repeat(128)), 'nothing of the linked folder is listed');
+    assert.match(sarif, /layout-walk-incomplete/);
+    assert.match(sarif, /blobs\/sha512 is a symlink that leads out of the layout's folder/);
+  });
+
+  test('inspect --lint oci: never passes having checked nothing: index.json with an invalid UTF-8 byte, or nested past 500, is an error (exit 1)', async () => {
+    const bad = layout('badutf8');
+    const text = Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: OCI_MANIFEST, digest: bad.digest, size: statSync(bad.manifest).size, annotations: { [TAG]: 't', note: 'AB' } }] }));
+    text[text.indexOf('AB')] = 0xff;
+    writeFileSync(join(bad.dir, 'index.json'), text);
+    const deep = layout('deep');
+    const nested = '['.repeat(600) + ']'.repeat(600);
+    writeFileSync(join(deep.dir, 'index.json'), `{"schemaVersion":2,"manifests":[{"mediaType":"${OCI_MANIFEST}","digest":"${deep.digest}","size":${statSync(deep.manifest).size},"annotations":{"${TAG}":"t"}}],"x":${nested}}`);
+    for (const l of [bad, deep]) {
+      const r = await bounded(['inspect', '--lint', `oci:${l.dir}:t`]);
+      assert.equal(r.code, 1, `${l.dir}: ${ended(r)}`);
+      assert.doesNotMatch(r.stderr, /^0 documents checked/m);
+      assert.ok(r.stderr.includes(`${l.manifest}:1:1 error layout-walk-incomplete Not checked: the layout walk did not reach this document`), r.stderr);
+    }
+  });
+
+  test('a 1.5 GB sparse index.json is refused by its size: lint exit 1, inspect and tree exit 3, each naming the 64 MiB limit', async () => {
+    const l = layout('sparse');
+    const fd = openSync(join(l.dir, 'index.json'), 'w');
+    writeSync(fd, '{"schemaVersion":2,"manifests":[],"x":"');
+    ftruncateSync(fd, 1_500_000_000);
+    closeSync(fd);
+    const lint = await bounded(['lint', l.dir]);
+    assert.equal(lint.code, 1, ended(lint));
+    assert.match(lint.stdout.toString('utf8'), /index\.json:1:1 error layout-invalid index\.json is 1500000000 bytes, more than a JSON file of a layout may be \(64 MiB\): not read/);
+    for (const command of ['inspect', 'tree']) {
+      const r = await bounded([command, `oci:${l.dir}`]);
+      assert.equal(r.code, 3, `${command}: ${ended(r)}`);
+      assert.match(r.stderr, /index\.json cannot be read: index\.json is 1500000000 bytes, more than a JSON file of a layout may be \(64 MiB\)/);
+    }
+  });
+
+  test('inspect oci:DIR:t and tree oci:DIR:t on a Docker v2s2 entry fail as skopeo 1.9.3 does, saying the entry exists and who skips it (exit 3)', async () => {
+    const l = layout('v2s2', DOCKER_MANIFEST);
+    for (const command of ['inspect', 'tree']) {
+      const r = await bounded([command, `oci:${l.dir}:t`]);
+      assert.equal(r.code, 3, `${command}: ${ended(r)}`);
+      assert.ok(r.stderr.includes(`index.json has an entry tagged "t" (manifests[0], ${l.digest}), but it has media type "${DOCKER_MANIFEST}", a Docker media type`), r.stderr);
+      assert.match(r.stderr, /skopeo 1\.9\.3 and podman skip entries that are not OCI manifests or indexes \(skopeo: no descriptor found for reference "t"\)/);
+      assert.equal(r.stdout.length, 0);
+    }
+  });
+});
