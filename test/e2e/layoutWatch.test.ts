@@ -48,9 +48,10 @@ describe('Manifest Lens in VS Code (code-server): an OCI layout that changes on 
     const input = wb.page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible' });
     await input.fill('layout/index.json');
-    await waitFor('Quick Open to highlight the layout\'s index.json', async () => {
-      const focused = await wb.page.locator('.quick-input-widget .monaco-list-row.focused .label-name').allInnerTexts();
-      return focused.length === 1 && focused[0].trim() === 'index.json';
+    // The only match, and the first row (Enter opens the first row when none has the focus class yet).
+    await waitFor('Quick Open to list the layout\'s index.json alone', async () => {
+      const rows = await wb.page.locator('.quick-input-widget .monaco-list-row').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? (e as HTMLElement).innerText));
+      return rows.length === 1 && /index\.json/.test(rows[0]) && /layout/.test(rows[0]);
     });
     await wb.page.keyboard.press('Enter');
     await wb.activeTab('index.json');
