@@ -82,6 +82,8 @@ await Promise.all([
   ...bench,
   esbuild.build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
   esbuild.build({ ...common, entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js', plugins: [leanUndici] }),
+  // The language server's layout walk, in a worker thread (server/src/lsp/layoutWalker.ts).
+  esbuild.build({ ...common, stdin: { contents: "import { runWalkerThread } from './layoutWalker';\nrunWalkerThread();\n", resolveDir: 'server/src/lsp', sourcefile: 'layout-walker.ts', loader: 'ts' }, outfile: 'dist/layout-walker.js', plugins: [jsoncSideEffectFree] }),
   esbuild.build({ ...common, entryPoints: ['server/src/cliStart.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, plugins: [splitCli] }),
   // require() rather than import() for the command bundles: no ESM loader at start.
   esbuild.build({ ...common, entryPoints: ['server/src/cli.ts'], outfile: 'dist/cli-main.js', plugins: [splitCli], supported: { 'dynamic-import': false } }),
