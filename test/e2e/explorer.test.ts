@@ -26,6 +26,19 @@ async function rows(): Promise<string[]> {
   return (await wb.page.locator('[id="workbench.view.extension.manifestLens"] .monaco-list-row').allInnerTexts()).map(plain);
 }
 
+/**
+ * The rows whose label (not the description, which VS Code may cut) does not fit the view at its
+ * width, or is cut by VS Code: the short label comes first and must be read whole.
+ */
+async function cutLabels(): Promise<string[]> {
+  return wb.page.locator('[id="workbench.view.extension.manifestLens"] .monaco-list-row').evaluateAll((els) => els.flatMap((row) => {
+    const name = row.querySelector('.label-name');
+    const box = row.querySelector('.monaco-icon-label-container') ?? row;
+    if (!name) return [];
+    return name.getBoundingClientRect().right > box.getBoundingClientRect().right + 1 ? [(name as HTMLElement).innerText] : [];
+  }));
+}
+
 /** Clicks the row whose first line is `label` (expanding it, or opening what it stands for). */
 async function click(label: string): Promise<void> {
   const row = wb.page.locator('[id="workbench.view.extension.manifestLens"] .monaco-list-row').filter({ has: wb.page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`) }) }).first();
@@ -51,9 +64,26 @@ describe('Manifest Lens in VS Code (code-server): registry explorer, deep inspec
   it('(k) explorer: registry → repository → tag → linux/amd64, whose problem shows on the node', withFailureShot(wb, 'k', async () => {
     await wb.runCommand('View: Show Manifest Lens');
     await click(refs.host);
+    // The registry comes from the auth file: not "added" (nor "inspected").
+    const hostRow = await waitFor('the registry row', async () => (await rows()).find((r) => r.startsWith(refs.host)));
+    assert.doesNotMatch(hostRow, /added|inspected/);
+    // The referrers fallback tag (sha256-<hex of the amd64 child>) is not one of the tags: a note counts it.
+    await click('samples/clean-oci');
+    const tags = await waitFor('the tags of samples/clean-oci', async () => {
+      const r = await rows();
+      return r.some((t) => t.startsWith('amd64')) && r.some((t) => t.includes('referrer tag')) ? r : undefined;
+    }, { timeoutMs: 45_000 });
+    assert.ok(!tags.some((t) => t.startsWith('sha256-')), `no fallback tag among the tags:\n${tags.join('\n')}`);
+    assert.ok(tags.some((t) => t.startsWith('1 referrer tag (sha256-…) not listed')), tags.join('\n'));
+    await wb.shot('k-explorer-tags-without-fallback');
+    await click('samples/clean-oci'); // collapsed again, to keep the view short
     await click('samples/podman-22196');
     await click('mixed');
     await waitFor('the platforms of the tag', async () => (await rows()).some((r) => r.includes('linux/amd64')), { timeoutMs: 60_000 });
+    // The tag row, once expanded: the index's short digest and the problems of its level.
+    const tagRow = await waitFor('the digest and problems on the tag row', async () => (await rows()).find((r) => r.startsWith('mixed') && /error/.test(r)));
+    assert.ok(tagRow.includes(`${refs.podman22196.index.digest.slice(0, 19)}…`), tagRow);
+    assert.match(tagRow, /\d+ errors?/);
     const amd = wb.page.locator('[id="workbench.view.extension.manifestLens"] .monaco-list-row', { hasText: 'linux/amd64' }).first();
     await waitFor('the error icon on linux/amd64', () => amd.locator('.codicon-error').count());
     await wb.shot('k-explorer-platform-with-error');
@@ -68,10 +98,14 @@ describe('Manifest Lens in VS Code (code-server): registry explorer, deep inspec
     await amd.locator('.monaco-tl-twistie').click();
     const after = await waitFor('the problem under the node', async () => {
       const r = await rows();
-      return r.some((t) => t.includes(`error ${RULE}`)) ? r : undefined;
+      return r.some((t) => t.startsWith(RULE)) ? r : undefined;
     });
     assert.ok(after.some((t) => t.startsWith('config')), after.join('\n'));
     assert.ok(after.some((t) => t.startsWith('layers[0]')), after.join('\n'));
+    // The problem row: its rule id first, whole, with the error icon; the message after it.
+    const problem = wb.page.locator('[id="workbench.view.extension.manifestLens"] .monaco-list-row', { hasText: RULE }).first();
+    assert.ok(await problem.locator('.codicon-error').count(), 'the problem row has the error icon');
+    assert.deepEqual(await cutLabels(), [], 'every label is read whole at the view\'s default width');
     await wb.shot('k-explorer-expanded');
   }));
 
