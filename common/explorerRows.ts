@@ -5,7 +5,19 @@
  * VS Code cuts first) and the tooltip. Every string here may carry registry text: the client shows
  * it as plain text or escaped Markdown, never as trusted Markdown.
  */
-import type { GraphNode, GraphProblem } from './protocol';
+
+/** A problem as the rows need it (protocol.ts GraphProblem; common/ files import nothing). */
+interface GraphProblem {
+  readonly ruleId: string;
+  readonly severity: 'error' | 'warning' | 'info' | 'hint';
+  readonly message: string;
+}
+
+/** A node as levelProblems needs it (protocol.ts GraphNode). */
+interface GraphNode {
+  readonly problems: readonly GraphProblem[];
+  readonly children: readonly GraphNode[];
+}
 
 /** `sha256:` and the first 12 hex digits, as the explorer's descriptions show a digest. */
 export function shortDigest(digest: string): string {
@@ -70,10 +82,13 @@ export function levelProblems(n: GraphNode): GraphProblem[] {
   return [...n.problems, ...n.children.flatMap(levelProblems)];
 }
 
-/** A tag's description once its level or its HEAD is known: the short digest, then its problems. */
+/**
+ * A tag's description once its level or its HEAD is known: its problems first (what the narrow
+ * view must not cut), then the short digest.
+ */
 export function tagDescription(digest: string | undefined, problems?: readonly Pick<GraphProblem, 'severity'>[]): string {
   const count = problems ? problemCount(problems) || 'no problems' : '';
-  return [digest ? shortDigest(digest) : '', count].filter(Boolean).join(' · ');
+  return [count, digest ? shortDigest(digest) : ''].filter(Boolean).join(' · ');
 }
 
 /**

@@ -88,6 +88,7 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
   /** A tag's problems (its level's), once it was expanded. */
   private readonly tagProblems = new Map<string, GraphProblem[]>();
   private readonly rateLimits = new Map<string, string>();
+  private readonly ids = new WeakMap<Item, string>();
   /** The expansions still loading, each with its own token: collapsing the node cancels it. */
   private readonly expanding = new Map<Item, vscode.CancellationTokenSource>();
   private readonly collapsedLoads = new WeakSet<vscode.CancellationTokenSource>();
@@ -114,6 +115,22 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
   }
 
   getTreeItem(item: Item): vscode.TreeItem {
+    const t = this.treeItem(item);
+    t.id = this.ids.get(item);
+    return t;
+  }
+
+  /**
+   * Each item's id: its path in the tree, the same when a redraw makes the item anew, so that
+   * what was expanded stays expanded (see redraw).
+   */
+  private name(parent: Item | undefined, items: Item[]): Item[] {
+    const base = parent ? this.ids.get(parent) ?? keyOf(parent) : '';
+    items.forEach((c, i) => this.ids.set(c, `${base}/${keyOf(c) || `${i}:${c.type}`}`));
+    return items;
+  }
+
+  private treeItem(item: Item): vscode.TreeItem {
     const C = vscode.TreeItemCollapsibleState;
     switch (item.type) {
       case 'registry': {
@@ -225,7 +242,7 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
   }
 
   async getChildren(item?: Item): Promise<Item[]> {
-    if (!item) return this.children(undefined, this.cts.token).catch(() => []);
+    if (!item) return this.name(undefined, await this.children(undefined, this.cts.token).catch(() => []));
     // Its own token, cancelled by a refresh (this.cts) or by collapsing the node while it loads.
     const cts = new vscode.CancellationTokenSource();
     const linked = this.cts.token.onCancellationRequested(() => cts.cancel());
@@ -234,7 +251,7 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
       for (let attempt = 0; ; attempt++) {
         try {
           const out = await this.children(item, cts.token);
-          if (!this.collapsedLoads.has(cts)) return out;
+          if (!this.collapsedLoads.has(cts)) return this.name(item, out);
         } catch {
           // A cancelled request. Another expansion's, when this one was not cancelled: it waited
           // on the same level (the same digest elsewhere in the tree), which is forgotten now, so
@@ -252,6 +269,23 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
       cts.dispose();
     }
   }
+
+  /**
+   * Redraws the rows whose level arrived after they were drawn. The whole tree, not the row: VS
+   * Code (1.10x) forgets the children of a row refreshed on its own without asking for them
+   * again, and the rows below then name nodes it no longer has ("No tree item with id …") and
+   * expand to nothing. A whole refresh asks again for every expanded row; the ids keep them
+   * expanded, and every level is cached, so it sends no request but the registries' list.
+   */
+  private redraw(): void {
+    if (this.redrawing) return;
+    this.redrawing = setTimeout(() => {
+      this.redrawing = undefined;
+      this.emitter.fire(undefined);
+    }, 0);
+  }
+
+  private redrawing: ReturnType<typeof setTimeout> | undefined;
 
   /** VS Code collapsed `item`: what it is still loading is not wanted any more. */
   collapsed(item: Item): void {
@@ -274,7 +308,7 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
           this.tagHeads.set(key, { digest: g.digest, mediaType: g.root.mediaType, rateLimit: g.root.rateLimit });
           this.tagProblems.set(key, levelProblems(g.root));
           // Its row was drawn before its digest and problems were known: redraw it once.
-          if (first) setTimeout(() => this.emitter.fire(item), 0);
+          if (first) this.redraw();
           return this.nodeChildren(g.root, item.registry, item.repository, true);
         }
         case 'node': {
@@ -286,7 +320,7 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
           const n: GraphNode = { ...item.node, ...g.root, label: item.node.label, position: item.node.position, platform: item.node.platform, attestationOf: item.node.attestationOf, unexpanded: false, uri: item.node.uri ?? g.root.uri };
           this.loaded.set(key, n);
           // Its icon was drawn before its problems were known: redraw it once.
-          if (first && n.problems.length) setTimeout(() => this.emitter.fire(item), 0);
+          if (first && n.problems.length) this.redraw();
           return this.nodeChildren(n, item.registry, item.repository, false);
         }
         case 'referrers': {

@@ -47,11 +47,11 @@ test('referrers fallback tags are told from tags: sha256-<hex> and cosign\'s .si
   assert.equal(row.description, 'sha256-b705c4d2e1f0….sig');
 });
 
-test('a tag row\'s description: the short digest, then its problems once known', () => {
+test('a tag row\'s description: its problems once known, then the short digest', () => {
   assert.equal(tagDescription(undefined), '');
   assert.equal(tagDescription(`sha256:${hex}`), 'sha256:b705c4d2e1f0…');
-  assert.equal(tagDescription(`sha256:${hex}`, []), 'sha256:b705c4d2e1f0… · no problems');
-  assert.equal(tagDescription(`sha256:${hex}`, [{ severity: 'error' }, { severity: 'warning' }, { severity: 'error' }, { severity: 'info' }]), 'sha256:b705c4d2e1f0… · 2 errors, 1 warning, 1 info');
+  assert.equal(tagDescription(`sha256:${hex}`, []), 'no problems · sha256:b705c4d2e1f0…');
+  assert.equal(tagDescription(`sha256:${hex}`, [{ severity: 'error' }, { severity: 'warning' }, { severity: 'error' }, { severity: 'info' }]), '2 errors, 1 warning, 1 info · sha256:b705c4d2e1f0…');
   // A level's problems: its root's and its entries'.
   const node = (problems: GraphNode['problems'], children: GraphNode[] = []): GraphNode => ({ kind: 'index', digest: `sha256:${hex}`, label: 'x', problems, children } as unknown as GraphNode);
   const p = { ruleId: 'r', severity: 'error' as const, message: 'm' };
