@@ -42,6 +42,17 @@ function isFilesystemLayerType(mt: string): boolean {
   return info?.role === 'layer' || mt.startsWith(MT.ociLayerTar);
 }
 
+/**
+ * Whether the manifest is an artifact rather than an image: artifactType is set, or the config is
+ * the empty descriptor, missing, or of a type that is not an image config.
+ */
+function isArtifact(ctx: RuleContext): boolean {
+  const at = stringOf(ctx.root, 'artifactType');
+  if (at) return true;
+  const mt = configType(ctx);
+  return mt === undefined || mediaTypeInfo(mt)?.role !== 'config';
+}
+
 /** The document's fields make it an index or a schema 1 manifest, not a manifest (media-type-wrong-for-shape reports that). */
 function shapedOtherwise(ctx: RuleContext): boolean {
   const groups = ctx.detection.keyGroups;
@@ -172,11 +183,13 @@ export const manifestRules: Rule[] = [
     id: 'oci-layer-media-type-nonstandard',
     severity: 'info',
     appliesTo: ['oci-manifest'],
-    description: 'A layer media type is not one image-spec (or ocicrypt) defines. Warning when the config is the OCI image config.',
-    why: 'Consumers MUST NOT error on unknown layer types, but with an image config the layers are a filesystem stack that runtimes must unpack; Quay refuses unknown layer types unless configured, and containers/image cannot recompress them.',
-    source: 'image-spec manifest.md layers; Quay image/oci/manifest.py layer validation',
+    description: 'A layer media type of an image is not one image-spec (or ocicrypt) defines. Warning when the config is the OCI image config; artifacts may carry any layer type.',
+    why: 'Consumers MUST NOT error on unknown layer types, but with an image config the layers are a filesystem stack that runtimes must unpack; Quay refuses unknown layer types unless configured, and containers/image cannot recompress them. An artifact (artifactType set, or a config that is the empty descriptor or not an image config) carries whatever its type needs: an SBOM referrer\'s layer is application/spdx+json, and that is normal.',
+    source: 'image-spec manifest.md layers, Guidelines for Artifact Usage; Quay image/oci/manifest.py layer validation',
     specUrl: MANIFEST_SPEC,
     check(ctx) {
+      // An artifact may carry any layer type (issue 24): only an image's layers must be a filesystem stack.
+      if (isArtifact(ctx)) return;
       const image = configType(ctx) === MT.ociConfig;
       for (const site of layerSites(ctx)) {
         const node = stringNode(site.node, 'mediaType');
@@ -187,8 +200,8 @@ export const manifestRules: Rule[] = [
         const ociLike = mt.startsWith(MT.ociLayerTar);
         if (image && !ociLike) continue; // an artifact payload under an image config: artifact-config-is-image-config
         const msg = image
-          ? `${site.label} is "${shorten(mt)}", a layer type image-spec does not define, and the config says this is an image: runtimes cannot unpack it, and Quay refuses it. Known OCI layer types are "${MT.ociLayerTar}", "${MT.ociLayerGzip}" and "${MT.ociLayerZstd}".`
-          : `${site.label} is "${shorten(mt)}", a type image-spec does not define; Quay accepts it only when the registry allows this artifact type.`;
+          ? `${site.label} is "${shorten(mt)}", a layer type image-spec does not define, in an image: runtimes cannot unpack it and Quay refuses it.`
+          : `${site.label} is "${shorten(mt)}", a layer type image-spec does not define; Quay accepts it only when the registry allows it.`;
         ctx.report(node, msg, { severity: image ? 'warning' : 'info' });
       }
     },
