@@ -45,6 +45,12 @@ ruleCases([
     valid: [index('"application/vnd.oci.image.index.v1+json"', '"application/vnd.oci.image.manifest.v1+json"')],
   },
   {
+    rule: 'mixed-index-docker-children',
+    options: { context: 'layout-index' },
+    invalid: [index('"application/vnd.oci.image.index.v1+json"', '⟦"application/vnd.docker.distribution.manifest.v2+json"⟧')],
+    valid: [index('"application/vnd.oci.image.index.v1+json"', '"application/vnd.oci.image.manifest.v1+json"')],
+  },
+  {
     rule: 'mixed-list-oci-children',
     invalid: [index('"application/vnd.docker.distribution.manifest.list.v2+json"', '⟦"application/vnd.oci.image.manifest.v1+json"⟧')],
     valid: [index('"application/vnd.docker.distribution.manifest.list.v2+json"', '"application/vnd.docker.distribution.manifest.v2+json"')],
@@ -89,5 +95,16 @@ test('docker-zstd-layer-nonstandard: an error where podman refuses it (Docker ma
 test('mixed-index-docker-children is info (podman writes such an index) and names who refused one', () => {
   const f = findingsOf(index('"application/vnd.oci.image.index.v1+json"', '"application/vnd.docker.distribution.manifest.v2+json"'), 'mixed-index-docker-children');
   assert.deepEqual(f.map((x) => x.severity), ['info']);
-  assert.match(f[0].message, /podman and skopeo accept this .* Quay refused/);
+  assert.match(f[0].message, /podman and skopeo accept it, Quay refuses it/);
+});
+
+test('mixed-index-docker-children in a layout\'s index.json: a warning that says skopeo and podman cannot resolve the tag (issue 24)', () => {
+  const layoutIndex = `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":"sha256:${'b'.repeat(64)}","size":528,"annotations":{"org.opencontainers.image.ref.name":"t"}}]}`;
+  const f = findingsOf(layoutIndex, 'mixed-index-docker-children', { context: 'layout-index' });
+  assert.deepEqual(f.map((x) => x.severity), ['warning']);
+  assert.equal(f[0].message, 'manifests[0] of this layout is a Docker type ("application/vnd.docker.distribution.manifest.v2+json"): skopeo 1.9.3 and podman skip it when resolving a tag (`no descriptor found for reference "t"`).');
+  assert.doesNotMatch(f[0].message, /accept/);
+  assert.deepEqual(f[0].fixes, []);
+  // The same text outside a layout: info, as before.
+  assert.deepEqual(findingsOf(layoutIndex, 'mixed-index-docker-children').map((x) => x.severity), ['info']);
 });

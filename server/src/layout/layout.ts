@@ -154,7 +154,8 @@ export function walkLayout(rootDir: string, options: AnalyzeOptions = {}): Layou
       snapshot.problems.push(`${rel} is not UTF-8 text`);
       return undefined;
     }
-    const doc = { path, rel, text, analysis: analyze(text, options), ...(digest ? { digest } : {}) };
+    // index.json is read as a layout's (its entries chosen by ref.name): engine rules that depend on it read ctx.context.
+    const doc = { path, rel, text, analysis: analyze(text, rel === 'index.json' ? { ...options, context: 'layout-index' } : options), ...(digest ? { digest } : {}) };
     snapshot.documents.push(doc);
     return doc;
   };

@@ -1,4 +1,5 @@
 /** rules.md §9: mixed OCI / Docker media types, the headline rules. */
+import { ANNOTATION } from '../annotationKeys';
 import { propertyOf, stringOf, valueOf, type Node } from '../json';
 import { DOCKER_V2S2_CONFIG_TYPES, DOCKER_V2S2_LAYER_TYPES, EMPTY_DESCRIPTOR, mediaTypeInfo, MT, PLACEHOLDER_ARTIFACT_TYPE, relabel } from '../mediaTypes';
 import type { ConversionTarget, DescriptorSite, Rule, RuleContext } from '../types';
@@ -118,9 +119,9 @@ export const mixedRules: Rule[] = [
     id: 'mixed-index-docker-children',
     severity: 'info',
     appliesTo: ['oci-index'],
-    description: 'An OCI image index lists Docker manifests or manifest lists.',
-    why: 'podman 4.3.1 writes such an index (`podman manifest push` without --format of Docker-format images) and podman and skopeo read it; the spec lets consumers accept unknown types. But Quay refused one (oc-mirror#253: "\'application/vnd.docker.distribution.manifest.v2+json\' is not one of [\'application/vnd.oci.image.manifest.v1+json\', \'application/vnd.oci.image.index.v1+json\']"), so it is worth knowing before pushing there. Info, not an error: the tools that make it accept it.',
-    source: 'observed with Debian 12 podman 4.3.1 and skopeo 1.9.3 (test/realtools); image-spec image-index.md manifests; Quay index schema (openshift/oc-mirror#253)',
+    description: 'An OCI image index lists Docker manifests or manifest lists. Warning in an image layout\'s index.json, where skopeo and podman cannot resolve a tag to them.',
+    why: 'In a registry, podman 4.3.1 writes such an index (`podman manifest push` without --format of Docker-format images) and podman and skopeo read it; the spec lets consumers accept unknown types. But Quay refused one (oc-mirror#253: "\'application/vnd.docker.distribution.manifest.v2+json\' is not one of [\'application/vnd.oci.image.manifest.v1+json\', \'application/vnd.oci.image.index.v1+json\']"), so it is worth knowing before pushing there: info. In an image layout\'s index.json it is a warning: `skopeo copy --format v2s2 docker://… oci:DIR:t` writes a Docker v2s2 entry there, and then skopeo 1.9.3 and podman cannot read it back (`no descriptor found for reference "t"`): they skip non-OCI entries when resolving a tag.',
+    source: 'observed with Debian 12 podman 4.3.1 and skopeo 1.9.3 (test/realtools); image-spec image-index.md manifests; Quay index schema (openshift/oc-mirror#253); containers/image oci/layout getManifestDescriptor',
     specUrl: IS_SPEC + 'image-index.md#image-index-property-descriptions',
     fix: 'When every child is Docker and no OCI-only field is used, make the index a Docker manifest list.',
     crossEntry: true,
@@ -132,11 +133,18 @@ export const mixedRules: Rule[] = [
       const top = valueOf(ctx.root, 'mediaType');
       const allDocker = docker.length === children.length && !OCI_ONLY_TOP.some((k) => propertyOf(ctx.root, k)) && children.every((c) => !propertyOf(c.node, 'annotations'));
       const fixes = allDocker && top ? [fix(`Make this a Docker manifest list (${MT.dockerList})`, [replaceEdit(top, MT.dockerList)], true, true)] : [];
+      // In a layout's index.json, skopeo 1.9.3 and podman resolve a tag among the OCI entries only (issue 24).
+      const layout = ctx.context === 'layout-index';
       for (const site of docker) {
-        const message = (mt: string | undefined): string => `Mixed media types: ${site.label} of this OCI index is a Docker type ("${mt}"). podman and skopeo accept this (podman manifest push writes it), but Quay refused such an index ("… is not one of [OCI manifest, OCI index]", oc-mirror#253).`;
+        const message = (mt: string | undefined): string => {
+          if (!layout) return `Mixed media types: ${site.label} of this OCI index is a Docker type ("${mt}"): podman and skopeo accept it, Quay refuses it.`;
+          const name = site.plain ? site.plain.refName : stringOf(valueOf(site.node, 'annotations'), ANNOTATION.refName);
+          return `${site.label} of this layout is a Docker type ("${mt}"): skopeo 1.9.3 and podman skip it when resolving a tag (\`no descriptor found for reference ${JSON.stringify(name ?? 't')}\`).`;
+        };
+        const o = layout ? { severity: 'warning' as const } : { fixes };
         // A plain entry's media type is an unescaped string at a known place: no node is made for it.
-        if (site.plain) ctx.reportAt(site.plain.mediaTypeOffset, site.plain.mediaType.length + 2, message(site.plain.mediaType), { fixes });
-        else ctx.report(mediaTypeNode(site)!, message(stringOf(site.node, 'mediaType')), { fixes });
+        if (site.plain) ctx.reportAt(site.plain.mediaTypeOffset, site.plain.mediaType.length + 2, message(site.plain.mediaType), o);
+        else ctx.report(mediaTypeNode(site)!, message(stringOf(site.node, 'mediaType')), o);
       }
     },
   },
