@@ -76,6 +76,6 @@ test('lint DIR: a Docker v2s2 entry in index.json is a warning that skopeo 1.9.3
   const dir = layout('v2s2', (d) => [{ ...image(d, 3, true), ...ref('t') }]);
   const mixed = indexFindings(dir).filter((f) => f.ruleId === 'mixed-index-docker-children');
   assert.deepEqual(mixed.map((f) => f.severity), ['warning']);
-  assert.match(mixed[0].message, /skopeo 1\.9\.3 and podman skip it when resolving a tag \(`no descriptor found for reference "t"`\)/);
+  assert.match(mixed[0].message, /skopeo 1\.9\.3 and podman skip it when resolving a tag in a layout \(`no descriptor found for reference "t"`\)/);
   assert.doesNotMatch(mixed[0].message, /accept/);
 });
