@@ -44,7 +44,7 @@ import { touchesDamage } from './engine/recover';
 import { hoverAt } from './engine/hover';
 import { withRuleSettings } from './engine/layoutFindings';
 import { outline, type OutlineSymbol } from './engine/symbols';
-import type { Finding } from './engine/types';
+import type { DocumentContext, Finding } from './engine/types';
 import { MANIFEST_ACCEPT_TYPES } from './engine/mediaTypes';
 import { createRegistryClient, dockerConfigCredentials, type RegistryClient } from './registry';
 import { AnalysisService } from './lsp/analysisService';
@@ -120,7 +120,13 @@ function client(): RegistryClient {
 }
 
 const remote = new RemoteService(client, log);
-const analyses = new AnalysisService(settingsFor, (uri) => remote.contentTypeFor(uri));
+const analyses = new AnalysisService(settingsFor, (uri) => remote.contentTypeFor(uri), (uri) => documentContext(uri));
+
+/** Where a document sits, for the rules that depend on it: a fetched referrers list, a layout's index.json. */
+function documentContext(uri: string): DocumentContext | undefined {
+  if (remote.fetched(uri)?.target.kind === 'referrers') return 'referrers';
+  return uri.endsWith('/index.json') && layouts.rootFor(uri) ? 'layout-index' : undefined;
+}
 let codeLensRefresh = false;
 /** Whether the client lets the server register file watchers, and with a base folder (LSP 3.17 relative patterns). */
 let watchRegistration = false;

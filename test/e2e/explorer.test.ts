@@ -130,7 +130,8 @@ describe('Manifest Lens in VS Code (code-server): registry explorer, deep inspec
     }, { timeoutMs: 60_000 });
     await waitFor('an error squiggle in the index', () => page.locator('.editor-group-container.active .monaco-editor .squiggly-error').count());
     await wb.shot('l-index-marked');
-    assert.ok(problems.some((t) => t.startsWith('Error:') && t.includes('in the child manifest')), problems.join('\n'));
+    // The problem first, the entry last (issue 24); the child's digest is a related-information link.
+    assert.ok(problems.some((t) => t.startsWith('Error:') && t.includes('OCI manifest with a Docker config media type') && t.includes('(linux/amd64)')), problems.join('\n'));
   }));
 
   /** The text of both sides of the diff editor on screen (Monaco renders what is visible). */

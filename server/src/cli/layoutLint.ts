@@ -33,7 +33,7 @@ export function layoutResults(dir: string, snapshot: LayoutSnapshot, options: An
   }
   for (const doc of docs) {
     const file = join(dir, doc.rel);
-    const base = lintBytes(file, Buffer.from(doc.text, 'utf8'), options);
+    const base = lintBytes(file, Buffer.from(doc.text, 'utf8'), doc.rel === 'index.json' ? { ...options, context: 'layout-index' } : options);
     const starts = lineStarts(doc.text);
     const extra = withRuleSettings(layoutOnlyFindings(snapshot, doc.rel, doc.analysis), options.rules).map((f) => {
       const s = positionAt(starts, f.offset);

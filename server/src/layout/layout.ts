@@ -212,7 +212,8 @@ function* walkSteps(rootDir: string, options: AnalyzeOptions, limits: WalkLimits
       snapshot.problems.push(`${rel} is not UTF-8 text`);
       return undefined;
     }
-    const doc = { path: join(root, rel), rel, text, analysis: analyze(text, options), ...(digest ? { digest } : {}) };
+    // index.json is read as a layout's (its entries chosen by ref.name): engine rules that depend on it read ctx.context.
+    const doc = { path: join(root, rel), rel, text, analysis: analyze(text, rel === 'index.json' ? { ...options, context: 'layout-index' } : options), ...(digest ? { digest } : {}) };
     snapshot.documents.push(doc);
     return doc;
   };
