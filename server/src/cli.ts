@@ -5,6 +5,7 @@
  *   node dist/cli.js digest [--platform os/arch[/variant]] [--verify] REFERENCE
  *   node dist/cli.js tree [--format text|json] REFERENCE
  *   node dist/cli.js diff [--platform os/arch[/variant]] A B
+ *   node dist/cli.js push FILE REFERENCE
  *   node dist/cli.js fix --to oci|docker (--tag NEWTAG | --in-place | --dry-run) REFERENCE
  *   node dist/cli.js rules [ID…]
  */
@@ -91,6 +92,15 @@ const SECTIONS: Readonly<Record<string, string>> = {
       Writing needs push rights (token scope repository:NAME:pull,push). Same --insecure,
       --no-creds, --timeout as inspect.
 `,
+  push: `  ${PROG} push [options] FILE REFERENCE
+      Push a local manifest or index as it is (crane/regctl manifest put): the file's bytes,
+      Content-Type from its mediaType, under REFERENCE's tag (or by digest). Linted first: a
+      document with errors is refused unless --force. Refused too (exit 1, nothing written)
+      when a blob or child manifest it names is not in the repository: push uploads no blob.
+        --force                           push a document with lint errors
+        --format text|json
+      Same --insecure, --no-creds, --timeout as inspect.
+`,
   rules: `  ${PROG} rules [--format text|json] [ID …]
       List the rules, or explain the given ones: what, why, source, spec link, quick-fix.
 `,
@@ -151,6 +161,10 @@ async function main(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Writ
     case 'fix': {
       const { runFix } = await import('./cli/fixCommand');
       return runFix(rest, out, err);
+    }
+    case 'push': {
+      const { runPush } = await import('./cli/pushCommand');
+      return runPush(rest, out, err);
     }
     case 'rules': {
       const { runRules } = await import('./cli/rulesCommand');

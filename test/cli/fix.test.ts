@@ -7,6 +7,9 @@
  * repaired tag for every platform.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -202,6 +205,36 @@ describe('fix: repair an image in its registry', { skip }, () => {
     assert.match(taken.stderr, /already exists/);
     assert.deepEqual(counter.seen.filter((s) => WRITES.has(s.method)), []);
     assert.equal(await tagDigest(repo, 'arm64-oci'), w.newDigest);
+  });
+
+  test('push FILE REF: the exact bytes under the tag; lint errors refused unless --force; a child or blob missing from the repository refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'manifest-lens-push-'));
+    try {
+      const push = (args: string[]) => runCli(['push', '--no-creds', ...args], { env: home.env, timeoutMs: 30_000 });
+      const { amd64, index } = seeds.podman22196;
+      const mixedChild = join(dir, 'mixed-child.json');
+      writeFileSync(mixedChild, amd64.bytes);
+      counter.seen.length = 0;
+      const refused = await push([mixedChild, `${counter.host}/${repo}:pushed-child`]);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, /mixed-config-media-type/);
+      assert.equal(counter.seen.length, 0, 'linted before any request');
+      const forced = await push(['--force', mixedChild, `${counter.host}/${repo}:pushed-child`]);
+      assert.equal(forced.code, 0, forced.stderr);
+      assert.equal(forced.stdout.toString('utf8').trim(), `${counter.host}/${repo}:pushed-child@${amd64.digest}`);
+      assert.equal(await tagDigest(repo, 'pushed-child'), amd64.digest, 'the exact bytes: the same digest');
+
+      const idx = join(dir, 'index.json');
+      writeFileSync(idx, index.bytes);
+      counter.seen.length = 0;
+      const elsewhere = await push([idx, `${counter.host}/samples/clean-oci:stolen`]);
+      assert.equal(elsewhere.code, 1, elsewhere.stderr);
+      assert.match(elsewhere.stderr, new RegExp(`entry 0 \\(manifest ${amd64.digest}\\) is not in`));
+      assert.deepEqual(counter.seen.filter((s) => WRITES.has(s.method)), [], 'nothing written');
+      assert.ok(!counter.seen.some((s) => s.path.includes('/blobs/uploads')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('usage: one of --tag, --in-place, --dry-run is required (exit 2, nothing sent)', async () => {
