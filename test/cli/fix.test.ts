@@ -28,14 +28,24 @@ const skipTools = skip ?? skipUnlessRealTools();
 interface Seen { readonly method: string; readonly path: string }
 
 /** A plain HTTP forwarder to the registry that records each request; `hook` runs before forwarding. */
-async function startCounter(target: string): Promise<{ host: string; seen: Seen[]; hook?: (s: Seen) => Promise<void>; close(): Promise<void> }> {
+/** What a hook may answer instead of the registry. */
+interface Answer { readonly status: number; readonly body: string }
+type Hook = (s: Seen) => Promise<Answer | void>;
+
+async function startCounter(target: string): Promise<{ host: string; seen: Seen[]; hook?: Hook; close(): Promise<void> }> {
   const [thost, tport] = [target.split(':')[0]!, Number(target.split(':')[1])];
   const sockets = new Set<Socket>();
-  const state: { host: string; seen: Seen[]; hook?: (s: Seen) => Promise<void>; close(): Promise<void> } = { host: '', seen: [], close: async () => undefined };
+  const state: { host: string; seen: Seen[]; hook?: Hook; close(): Promise<void> } = { host: '', seen: [], close: async () => undefined };
   const server: Server = createServer((req, res) => {
     const s: Seen = { method: req.method ?? '', path: req.url ?? '' };
     state.seen.push(s);
-    void (state.hook ? state.hook(s) : Promise.resolve()).then(() => {
+    void (state.hook ? state.hook(s) : Promise.resolve()).then((answer) => {
+      if (answer) {
+        req.resume();
+        res.writeHead(answer.status, { 'content-type': 'application/json' });
+        res.end(answer.body);
+        return;
+      }
       const up = httpRequest({ host: thost, port: tport, method: req.method, path: req.url, headers: req.headers, agent: false }, (r) => {
         res.writeHead(r.statusCode ?? 502, r.headers);
         r.pipe(res);
@@ -155,6 +165,24 @@ describe('fix: repair an image in its registry', { skip }, () => {
       assert.match(raced.stderr, /moved since it was read/);
       assert.match(raced.stderr, new RegExp(`it is now ${amd64.digest}`));
       assert.equal(await tagDigest(repo, 'raced'), amd64.digest, 'fix did not move the tag');
+    } finally {
+      counter.hook = undefined;
+    }
+  });
+
+  test('a write refused halfway (403 DENIED on the tag): exit 3, says the account lacks push rights, which manifests were written by digest, and that no tag changed', async () => {
+    counter.hook = async (s) => (s.method === 'PUT' && s.path.endsWith('/manifests/halfway')
+      ? { status: 403, body: JSON.stringify({ errors: [{ code: 'DENIED', message: 'requested access to the resource is denied' }] }) }
+      : undefined);
+    try {
+      const r = await fix(['--to', 'oci', '--tag', 'halfway', `${counter.host}/${repo}:mixed`]);
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /DENIED/);
+      assert.match(r.stderr, /lacks push rights/);
+      assert.match(r.stderr, /stopped after 2 manifests written by digest .*no tag was changed/);
+      assert.equal(await tagDigest(repo, 'halfway'), undefined);
+      assert.equal(await tagDigest(repo, 'mixed'), seeds.podman22196.index.digest);
+      assert.equal(r.stdout.toString('utf8').trim().split('\n').length, 2, 'the two children written are listed');
     } finally {
       counter.hook = undefined;
     }
