@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { MANIFEST_ACCEPT_TYPES, MT } from '../../server/src/engine/mediaTypes';
 import { createRegistryClient, dockerConfigCredentials, isRegistryError, parseReference, type RegistryError } from '../../server/src/registry';
 import { sha256Digest } from '../harness/blobs';
+import { assertCliBuilt, isolatedEnv, runCli } from '../harness/cli';
 import { startRegistry, type RunningRegistry } from '../harness/registry';
 import { seedSamples, type SeededImages } from '../harness/seed';
 import { skipUnlessTools } from '../harness/tools';
@@ -132,6 +133,31 @@ describe('putManifest with token auth: push scope', { skip: skipToken }, () => {
     assert.equal(err.kind, 'unauthorized');
     assert.match(err.message, /repository:samples\/podman-22196:pull,push/);
     assert.match(err.message, /push/);
+  });
+
+  test('the CLI: fix with credentials: repository:NAME:pull,push asked and granted, the repair written; anonymous: exit 3 with UNAUTHORIZED and the missing scope, nothing written', async () => {
+    assertCliBuilt();
+    const ts = registry.tokenServer!;
+    const home = isolatedEnv();
+    try {
+      const ref = `${registry.host}/samples/podman-22196:mixed`;
+      const anonymous = await runCli(['fix', '--no-creds', '--to', 'oci', '--tag', 'anon', ref], { env: home.env, timeoutMs: 30_000 });
+      assert.equal(anonymous.code, 3, anonymous.stderr);
+      assert.match(anonymous.stderr, /UNAUTHORIZED/);
+      assert.match(anonymous.stderr, /repository:samples\/podman-22196:pull,push/);
+      assert.match(anonymous.stderr, /nothing was written/);
+
+      ts.resetStats();
+      const r = await runCli(['fix', '--to', 'oci', '--tag', 'mixed-oci', ref], { env: { ...home.env, DOCKER_CONFIG: dir }, timeoutMs: 30_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(!r.stderr.includes(registry.password!), 'no secret on stderr');
+      const asked = ts.stats.log.map((l) => l.scopes.join(' '));
+      assert.ok(asked.includes('repository:samples/podman-22196:pull'), `reads ask pull: ${JSON.stringify(asked)}`);
+      assert.ok(asked.includes('repository:samples/podman-22196:pull,push'), `writes ask pull,push: ${JSON.stringify(asked)}`);
+      assert.match(r.stdout.toString('utf8'), new RegExp(`${registry.host.replace(/\./g, '\\.')}/samples/podman-22196:mixed-oci@sha256:[0-9a-f]{64}\\n$`));
+    } finally {
+      home.cleanup();
+    }
   });
 });
 
