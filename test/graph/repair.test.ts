@@ -133,7 +133,7 @@ describe('planRepair', () => {
     const missing = await missingBlobs(fakeClient([ok], [blob('ok-config')]), REF, plan2);
     assert.deepEqual(missing.map((m) => m.digest), [], 'a layer with urls is fetched from them: not asked for');
     const missing2 = await missingBlobs(fakeClient([ok], []), REF, plan2);
-    assert.deepEqual(missing2.map((m) => `${m.where} ${m.digest}`), [`the top manifest, config ${blob('ok-config')}`]);
+    assert.deepEqual(missing2.map((m) => `${m.where} ${m.digest}`), [`the manifest, config ${blob('ok-config')}`]);
   });
 
   test('each child is fetched once, however many entries name it', async () => {

@@ -186,7 +186,7 @@ export async function runFix(args: string[], out: NodeJS.WritableStream, err: No
     if (typeof resolved === 'number') return resolved;
     const { top, platform, tagDigest } = resolved;
     result.digest = tagDigest;
-    const plan = await planRepair(client, ref, top, options.to, { where: platform ? `the ${platform} manifest` : 'the top manifest', platform });
+    const plan = await planRepair(client, ref, top, options.to, { ...(platform ? { where: `the ${platform} manifest`, platform } : {}) });
     const refusals = [...plan.refusals];
     if (refusals.length === 0 && plan.writes.length > 0) refusals.push(...(await missingBlobs(client, ref, plan)));
     if (refusals.length > 0) {

@@ -278,7 +278,9 @@ export async function planRepair(
     return node('index', c.text, c.mediaType, [], children.filter(Boolean));
   };
 
-  const root = await visit(top, limits.where ?? 'the top manifest', limits.platform, 0);
+  const topKind = kindOfMediaType(top.mediaType);
+  const topWhere = limits.where ?? (topKind && INDEX_KINDS.has(topKind) ? 'the index' : 'the manifest');
+  const root = await visit(top, topWhere, limits.platform, 0);
   const writes: RepairNode[] = [];
   const seen = new Set<string>();
   const order = (n: RepairNode): void => {
