@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Agent } from 'undici';
 import { MANIFEST_ACCEPT_TYPES, MT } from '../../server/src/engine/mediaTypes';
 import { createRegistryClient, dockerConfigCredentials, isRegistryError, parseReference, type RegistryError } from '../../server/src/registry';
 import { sha256Digest } from '../harness/blobs';
@@ -176,6 +177,34 @@ describe('putManifest against a misbehaving server', () => {
       assert.equal(server.seen[0]!.body, '{}');
     } finally {
       await server.close();
+    }
+  });
+
+  test('a write to a plain-http host that is not loopback never carries credentials, even when it asks for them', async () => {
+    const server = await startLocalServer((_req, res) => {
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="t"' });
+      res.end();
+    });
+    const port = server.host.split(':')[1]!;
+    // registry.test resolves to 127.0.0.1 through the dispatcher only: to the client it is not loopback.
+    const dispatcher = new Agent({
+      connect: {
+        lookup: (_h: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) => (opts?.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)),
+      } as unknown as Agent.Options['connect'],
+    });
+    try {
+      const c = createRegistryClient({
+        accept: MANIFEST_ACCEPT_TYPES, timeoutMs: 5_000, dispatcher, insecureHosts: [`registry.test:${port}`],
+        credentials: async () => ({ username: 'u', password: 'secret-pw-123456' }),
+      });
+      const err = await rejection(c.putManifest(parseReference(`registry.test:${port}/r:t`), Buffer.from('{}'), MT.ociManifest));
+      assert.equal(err.kind, 'insecure');
+      assert.match(err.message, /credentials will not be sent/);
+      assert.equal(server.seen.length, 1, 'only the first, anonymous PUT reached it');
+      assert.equal(server.seen[0]!.headers.authorization, undefined);
+    } finally {
+      await server.close();
+      await dispatcher.close();
     }
   });
 
