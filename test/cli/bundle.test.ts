@@ -122,7 +122,7 @@ test('the dispatcher every command loads first stays small: each command is its 
   // command's start, `lint` included, though none of it runs.
   const main = readFileSync(join(__dirname, '..', '..', 'dist', 'cli-main.js'), 'utf8');
   assert.ok(main.length < 64 * 1024, `dist/cli-main.js is ${(main.length / 1024).toFixed(0)} KiB`);
-  for (const command of ['inspect', 'digest', 'tree', 'diff', 'rules', 'lint']) {
+  for (const command of ['inspect', 'digest', 'tree', 'diff', 'rules', 'lint', 'fix', 'push']) {
     assert.match(main, new RegExp(`require\\("\\./cli-${command}\\.js"\\)`), `${command} is loaded from dist/cli-${command}.js`);
   }
 });
