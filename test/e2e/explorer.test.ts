@@ -160,7 +160,7 @@ describe('Manifest Lens in VS Code (code-server): registry explorer, deep inspec
     assert.deepEqual((await wb.notifications()).filter((t) => /change/.test(t)), []);
   }));
 
-  it('(n) Compare with… on two indexes: a QuickPick of the platforms both list, then that platform\'s two manifests', withFailureShot(wb, 'n', async () => {
+  it('(j) Compare with… on two indexes: a QuickPick of the platforms both list, then that platform\'s two manifests', withFailureShot(wb, 'n', async () => {
     const page = wb.page;
     await page.locator('.tab', { hasText: 'mixed.json' }).first().click();
     await wb.activeTab('mixed.json');
