@@ -309,7 +309,7 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
           this.tagProblems.set(key, levelProblems(g.root));
           // Its row was drawn before its digest and problems were known: redraw it once.
           if (first) this.redraw();
-          return this.nodeChildren(g.root, item.registry, item.repository, true);
+          return [...this.nodeChildren(g.root, item.registry, item.repository, true), ...leftOutRow(g)];
         }
         case 'node': {
           if (!item.node.unexpanded) return this.nodeChildren(item.node, item.registry, item.repository, false);
@@ -321,7 +321,7 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
           this.loaded.set(key, n);
           // Its icon was drawn before its problems were known: redraw it once.
           if (first && n.problems.length) this.redraw();
-          return this.nodeChildren(n, item.registry, item.repository, false);
+          return [...this.nodeChildren(n, item.registry, item.repository, false), ...leftOutRow(g)];
         }
         case 'referrers': {
           const r = await this.referrers(item.registry, item.repository, item.owner, token);
@@ -553,4 +553,9 @@ export function registerExplorer(context: vscode.ExtensionContext, client: () =>
       return ref ? vscode.commands.executeCommand(CommandIds.compareWith, ref) : undefined;
     }),
   ] };
+}
+
+/** What the graph's budgets left out of a level (nodes, problems), as one message row, when they did. */
+function leftOutRow(g: ExplorerGraph): Item[] {
+  return g.leftOut ? [{ type: 'message', text: oneLine(g.leftOut) }] : [];
 }
