@@ -76,6 +76,22 @@ const SECTIONS: Readonly<Record<string, string>> = {
         --color auto|always|never         colour + and - lines (auto: on a terminal, not with NO_COLOR)
       Same --insecure, --no-creds, --timeout as inspect.
 `,
+  audit: `  ${PROG} audit [options] REGISTRY[/PREFIX]
+      Check every repository (the catalog's, or --repos) and every tag of a registry: each tag
+      resolved (HEAD), each distinct digest fetched and linted once with its children, every tag
+      pointing at it given its findings. Exit 1 on a finding at --fail-on or worse, 2 usage, 3
+      when the registry cannot be reached at all; a repository that fails is reported.
+        --repos FILE|-                    repository names, one a line (registries without a catalog)
+        --state FILE                      journal: a run killed and run again resumes where it was
+        --shard I/N                       this process's part (0-based), by a hash of the name
+        --merge REPORT.json…              merge the JSON reports of the shards into one
+        --format text|json|sarif          sarif: each finding at oci://REGISTRY/REPO@DIGEST
+        --fail-on error|warning|info|hint|never   default error
+        --concurrency N                   requests at once (default 8)
+        --max-tags N                      the first N tags of each repository
+        --page-size N                     names asked per catalog or tag-list page (default 100)
+      Same --insecure, --no-creds, --timeout as inspect.
+`,
   rules: `  ${PROG} rules [--format text|json] [ID …]
       List the rules, or explain the given ones: what, why, source, spec link, quick-fix.
 `,
@@ -132,6 +148,10 @@ async function main(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Writ
     case 'diff': {
       const { runDiff } = await import('./cli/diffCommand');
       return runDiff(rest, out, err);
+    }
+    case 'audit': {
+      const { runAudit } = await import('./cli/auditCommand');
+      return runAudit(rest, out, err);
     }
     case 'rules': {
       const { runRules } = await import('./cli/rulesCommand');
