@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { assertCliBuilt, CLI_PATH, isolatedEnv, runCli, type IsolatedEnv } from '../harness/cli';
+import { assertCliBuilt, CLI_PATH, isolatedEnv, runCli, runProgram, type IsolatedEnv } from '../harness/cli';
 import { startRegistry, type RunningRegistry } from '../harness/registry';
 import { seedAuditRegistry, type AuditSeed } from '../harness/auditSeed';
 import { shardOf } from '../../server/src/graph/audit';
@@ -32,13 +32,17 @@ interface CountingProxy {
   delayTagLists: number;
   /** Page tag lists by `n` and `last` with a Link header, as distribution 3 does (2.8 answers them whole). */
   pageTags: boolean;
+  /** Answer HEAD of a manifest with 405 (registries and proxies that refuse HEAD). */
+  refuseHead: boolean;
+  /** Add Docker Hub's rate-limit headers to manifest responses. */
+  rateLimitHeaders: boolean;
   /** Answer 429 with Retry-After: 1 to the request with this index (from now), once. */
   tooManyAt?: number;
   close(): Promise<void>;
 }
 
 async function startCountingProxy(target: string): Promise<CountingProxy> {
-  const proxy: CountingProxy = { host: '', seen: [], delayTagLists: 0, pageTags: false, close: async () => undefined };
+  const proxy: CountingProxy = { host: '', seen: [], delayTagLists: 0, pageTags: false, refuseHead: false, rateLimitHeaders: false, close: async () => undefined };
   const server: Server = createServer((req, res) => {
     const at = Date.now();
     const record = (status: number): void => {
@@ -49,6 +53,12 @@ async function startCountingProxy(target: string): Promise<CountingProxy> {
       record(429);
       res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' });
       res.end('{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}');
+      return;
+    }
+    if (proxy.refuseHead && req.method === 'HEAD' && /\/manifests\//.test(req.url ?? '')) {
+      record(405);
+      res.writeHead(405, { 'content-length': '0' });
+      res.end();
       return;
     }
     const forward = (): void => {
@@ -76,7 +86,8 @@ async function startCountingProxy(target: string): Promise<CountingProxy> {
       }
       const up = request(`http://${target}${req.url}`, { method: req.method, headers: req.headers }, (r) => {
         record(r.statusCode ?? 0);
-        res.writeHead(r.statusCode ?? 502, r.headers);
+        const limits = proxy.rateLimitHeaders && /\/manifests\//.test(req.url ?? '') ? { 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': `${100 - proxy.seen.length % 50};w=21600` } : {};
+        res.writeHead(r.statusCode ?? 502, { ...r.headers, ...limits });
         r.pipe(res);
       });
       up.on('error', () => res.destroy());
@@ -212,6 +223,45 @@ describe('audit: a registry of ~30 repositories', { timeout: 60_000 }, () => {
     const again = await audit([proxy.host, '--state', state, '--format', 'json']);
     assert.deepEqual(comparable(again.report!), comparable(baseline));
     assert.deepEqual(proxy.seen.filter((s) => !s.url.startsWith('/v2/_catalog')).map((s) => s.url), []);
+  });
+
+  it('resolves tags with GET where HEAD is refused, the same report; reports the rate-limit headers', async () => {
+    proxy.seen = [];
+    proxy.refuseHead = true;
+    proxy.rateLimitHeaders = true;
+    const r = await audit([proxy.host, '--format', 'json']);
+    proxy.refuseHead = false;
+    proxy.rateLimitHeaders = false;
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(comparable(r.report!), comparable(baseline));
+    const byTag = proxy.seen.filter((s) => s.method === 'GET' && /\/manifests\/(?!sha256:)/.test(s.url));
+    assert.equal(byTag.length, seed.tags);
+    assert.match(r.stderr, /registry rate limit: \d+ of 100 requests left per 6 h/);
+  });
+
+  it('audits the repositories of --repos; one that fails is reported and the audit goes on', async () => {
+    const list = join(dir, 'repos.txt');
+    writeFileSync(list, '# a few\nbroken/size\n\nno/such-repository\nclean/app-01\n');
+    const r = await audit([proxy.host, '--repos', list, '--format', 'json']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(r.report!.repositories.map((x) => x.repository), ['broken/size', 'clean/app-01', 'no/such-repository']);
+    assert.match(r.report!.repositories[2].error ?? '', /not found|NAME_UNKNOWN|unknown/i);
+    assert.deepEqual(r.report!.repositories[0], baseline.repositories.find((x) => x.repository === 'broken/size'));
+    const prefixed = await audit([`${proxy.host}/broken`, '--format', 'json', '--fail-on', 'never']);
+    assert.equal(prefixed.code, 0);
+    assert.deepEqual(prefixed.report!.repositories.map((x) => x.repository), Object.keys(seed.planted).sort());
+  });
+
+  it('shows progress on a terminal and none in a pipe', async () => {
+    const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+    proxy.delayTagLists = 60;
+    const tty = await runProgram('script', ['-qfec', `exec ${quote(process.execPath)} ${quote(CLI_PATH)} audit ${proxy.host} >/dev/null`, '/dev/null'], { env: home.env, timeoutMs: 30_000 });
+    proxy.delayTagLists = 0;
+    const text = tty.stdout.toString('utf8');
+    assert.match(text, /\r\x1b\[2Kaudit: \d+\/29 repositories, \d+ requests, \d+ findings, \d+ req\/s/);
+    assert.match(text, /audit of 127\.0\.0\.1:\d+: 29 repositories/);
+    const pipe = await audit([proxy.host]);
+    assert.doesNotMatch(pipe.stderr, /\r|\x1b|\d+\/29 repositories/);
   });
 
   it('refuses the journal of another audit (exit 2)', async () => {
