@@ -314,7 +314,12 @@ export async function runAudit(args: string[], out: NodeJS.WritableStream, rawEr
   const shardText = options.shard ? `${options.shard.index}/${options.shard.count}` : undefined;
   let journal: Journal | undefined;
   if (options.state) {
-    const j = openJournal(options.state, { registry: target.registry, ...(target.prefix ? { prefix: target.prefix } : {}), ...(shardText ? { shard: shardText } : {}) });
+    const j = openJournal(options.state, {
+      registry: target.registry,
+      ...(target.prefix ? { prefix: target.prefix } : {}),
+      ...(shardText ? { shard: shardText } : {}),
+      ...(options.maxTags !== undefined ? { maxTags: options.maxTags } : {}),
+    });
     if (typeof j === 'string') {
       err.write(`audit: --state: ${oneLine(j)}\n`);
       return 2;

@@ -332,13 +332,20 @@ export async function auditRegistry(client: RegistryClient, options: AuditOption
       const p = await page(next);
       if (p.rateLimit) rateLimit = p.rateLimit;
       if (p.note) notes.push(p.note);
+      let added = 0;
       for (const n of p.names) {
         if (seen.has(n)) continue;
         seen.add(n);
         names.push(n);
+        added++;
       }
       if (names.length >= limit) return { names: names.slice(0, limit), notes, more: names.length > limit || p.next !== undefined };
-      if (!p.next || seen.size === 0 && pages > 0) return { names, notes, more: false };
+      if (!p.next) return { names, notes, more: false };
+      if (added === 0) {
+        // A next page after a page of nothing new: a registry that pages in circles.
+        notes.push('a page of the listing named nothing new; the listing stops there');
+        return { names, notes, more: true };
+      }
       if (pages >= 100_000) {
         notes.push('the listing was stopped after 100,000 pages');
         return { names, notes, more: true };

@@ -1,13 +1,13 @@
 /**
  * The audit's journal (`audit --state FILE`): an append-only file of JSON lines, the first the
- * audit it belongs to (registry, prefix, shard), then one line per finished repository with its
+ * audit it belongs to (registry, prefix, shard, --max-tags), then one line per finished repository with its
  * whole result (RepositoryAudit), written and fsynced before the next repository is started.
  *
  * A run killed at any point (kill -9 included) leaves whole lines and at most one torn last line
  * (a write cut short): reopening drops the torn line (the file is cut back to its last newline),
  * takes every whole line as done, and the next run asks nothing about those repositories; its
  * report is built from the journal's results and its own, the same as an uninterrupted run's.
- * A journal of another audit (another registry, prefix or shard) is refused, not mixed in.
+ * A journal of another audit (another registry, prefix, shard or --max-tags) is refused, not mixed in.
  */
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { RepositoryAudit } from './audit';
@@ -17,6 +17,8 @@ export interface JournalHead {
   readonly registry: string;
   readonly prefix?: string;
   readonly shard?: string;
+  /** --max-tags: a journal of another limit holds other results. */
+  readonly maxTags?: number;
 }
 
 export interface Journal {
@@ -40,11 +42,11 @@ function writeAll(fd: number, text: string): void {
 }
 
 function sameHead(a: JournalHead, b: JournalHead): boolean {
-  return a.registry === b.registry && (a.prefix ?? '') === (b.prefix ?? '') && (a.shard ?? '') === (b.shard ?? '');
+  return a.registry === b.registry && (a.prefix ?? '') === (b.prefix ?? '') && (a.shard ?? '') === (b.shard ?? '') && (a.maxTags ?? 0) === (b.maxTags ?? 0);
 }
 
 function describe(h: JournalHead): string {
-  return `${h.registry}${h.prefix ? `/${h.prefix}` : ''}${h.shard ? ` (shard ${h.shard})` : ''}`;
+  return `${h.registry}${h.prefix ? `/${h.prefix}` : ''}${h.shard ? ` (shard ${h.shard})` : ''}${h.maxTags ? ` (--max-tags ${h.maxTags})` : ''}`;
 }
 
 function isRepositoryAudit(v: unknown): v is RepositoryAudit {
@@ -77,8 +79,12 @@ export function openJournal(path: string, head: JournalHead): Journal | string {
     // Whole lines end with a newline; what follows the last one is a write cut short.
     const end = text.lastIndexOf('\n') + 1;
     const torn = end < text.length;
-    if (torn) ftruncateSync(fd, Buffer.byteLength(text.slice(0, end), 'utf8'));
     const lines = text.slice(0, end).split('\n').slice(0, -1);
+    // Only a journal's torn line is cut: never a byte of a file that is not a journal.
+    const headStart = `{"format":"${FORMAT}"`;
+    if (torn && lines.length === 0 && !(headStart.startsWith(text) || text.startsWith(headStart))) throw new Error(`${path} is not an audit journal (its first line is not one); give another --state file`);
+    if (torn && lines.length > 0 && !lines[0].startsWith(headStart)) throw new Error(`${path} is not an audit journal (its first line is not one); give another --state file`);
+    if (torn) ftruncateSync(fd, Buffer.byteLength(text.slice(0, end), 'utf8'));
     const done = new Map<string, RepositoryAudit>();
     if (lines.length === 0) {
       writeAll(fd, JSON.stringify({ format: FORMAT, ...head }) + '\n');
