@@ -251,25 +251,38 @@ export async function auditRegistry(client: RegistryClient, options: AuditOption
       cacheBytes -= old.bytes.length;
     }
   };
+  // Fetches in flight by key: two graphs asking for the same child at once share one request.
+  const inflight = new Map<string, Promise<{ bytes: Uint8Array; contentType?: string; digest: string; requests: number }>>();
+  const once = (key: string, fetch: () => Promise<{ bytes: Uint8Array; contentType?: string; digest: string; requests: number }>): Promise<{ bytes: Uint8Array; contentType?: string; digest: string; requests: number }> => {
+    const hit = cache.get(key);
+    if (hit) return Promise.resolve({ ...hit, requests: 0 });
+    let p = inflight.get(key);
+    if (p) return p.then((v) => ({ ...v, requests: 0 }));
+    p = fetch().then((v) => {
+      remember(key, { bytes: v.bytes, contentType: v.contentType, digest: v.digest });
+      return v;
+    });
+    inflight.set(key, p);
+    const forget = (): void => void inflight.delete(key);
+    p.then(forget, forget);
+    return p;
+  };
   const source: GraphSource = {
     async getManifest(ref, opts) {
-      const key = `m ${ref.digest}`;
-      const hit = ref.digest ? cache.get(key) : undefined;
-      if (hit) return { ...hit, requests: 0 };
-      const m = await call(() => client.getManifest(ref, opts));
-      bytes += m.bytes.length;
-      if (m.rateLimit) rateLimit = m.rateLimit;
-      const v = { bytes: m.bytes, contentType: m.contentType, digest: m.digest };
-      if (ref.digest) remember(key, v);
-      return { ...v, requests: m.requests };
+      const fetch = async (): Promise<{ bytes: Uint8Array; contentType?: string; digest: string; requests: number }> => {
+        const m = await call(() => client.getManifest(ref, opts));
+        bytes += m.bytes.length;
+        if (m.rateLimit) rateLimit = m.rateLimit;
+        return { bytes: m.bytes, contentType: m.contentType, digest: m.digest, requests: m.requests };
+      };
+      return ref.digest ? once(`m ${ref.digest}`, fetch) : fetch();
     },
     async getBlob(ref, digest, opts) {
-      const key = `b ${digest}`;
-      const hit = cache.get(key);
-      if (hit) return { bytes: hit.bytes, requests: 0 };
-      const b = await call(() => client.getBlob(ref, digest, opts));
-      bytes += b.bytes.length;
-      remember(key, { bytes: b.bytes, digest });
+      const b = await once(`b ${digest}`, async () => {
+        const got = await call(() => client.getBlob(ref, digest, opts));
+        bytes += got.bytes.length;
+        return { bytes: got.bytes, digest, requests: got.requests };
+      });
       return { bytes: b.bytes, requests: b.requests };
     },
     getReferrers() {
