@@ -284,7 +284,7 @@ describe('audit: a registry of ~30 repositories', { timeout: 60_000 }, () => {
     assert.match(r.stderr, /registry rate limit: \d+ of 100 requests left per 6 h/);
   });
 
-  it('audits the repositories of --repos; one that fails is reported and the audit goes on', async () => {
+  it('audits the repositories of --repos (a file, standard input) and under a PREFIX; one that fails is reported and the audit goes on', async () => {
     const list = join(dir, 'repos.txt');
     writeFileSync(list, '# a few\nbroken/size\n\nno/such-repository\nclean/app-01\n');
     const r = await audit([proxy.host, '--repos', list, '--format', 'json']);
@@ -292,6 +292,9 @@ describe('audit: a registry of ~30 repositories', { timeout: 60_000 }, () => {
     assert.deepEqual(r.report!.repositories.map((x) => x.repository), ['broken/size', 'clean/app-01', 'no/such-repository']);
     assert.match(r.report!.repositories[2].error ?? '', /not found|NAME_UNKNOWN|unknown/i);
     assert.deepEqual(r.report!.repositories[0], baseline.repositories.find((x) => x.repository === 'broken/size'));
+    const quote = (x: string): string => `'${x.replace(/'/g, `'\\''`)}'`;
+    const piped = await runProgram('sh', ['-c', `printf 'broken/empty\\n' | exec ${quote(process.execPath)} ${quote(CLI_PATH)} audit ${proxy.host} --repos - --format json`], { env: home.env, timeoutMs: 30_000 });
+    assert.deepEqual((JSON.parse(piped.stdout.toString('utf8')) as Report).repositories.map((x) => x.repository), ['broken/empty'], piped.stderr);
     const prefixed = await audit([`${proxy.host}/broken`, '--format', 'json', '--fail-on', 'never']);
     assert.equal(prefixed.code, 0);
     assert.deepEqual(prefixed.report!.repositories.map((x) => x.repository), Object.keys(seed.planted).sort());
@@ -364,5 +367,10 @@ describe('audit: a registry of ~30 repositories', { timeout: 60_000 }, () => {
     assert.equal(r.code, 3, r.stderr);
     assert.equal((await audit(['library'])).code, 2);
     assert.equal((await audit([proxy.host, '--shard', '3/3'])).code, 2);
+    const list = join(dir, 'bad-repos.txt');
+    writeFileSync(list, 'ok/name\nEvil/../\x1b[31mname:tag\n');
+    const bad = await audit([proxy.host, '--repos', list]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /line 2 is not a repository name .*Evil\/\.\.\/\\x1b\[31mname:tag/);
   });
 });

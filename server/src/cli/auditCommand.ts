@@ -25,7 +25,7 @@ import { parseWholeNumber } from './graphArgs';
 import { applyRegistryOption, type RegistryOptions } from './inspectCommand';
 import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
-import { safeWriter, terminalSafe } from './terminalText';
+import { echoed, safeWriter, terminalSafe } from './terminalText';
 
 declare const MANIFEST_LENS_VERSION: string | undefined;
 const VERSION = typeof MANIFEST_LENS_VERSION === 'string' ? MANIFEST_LENS_VERSION : 'dev';
@@ -133,10 +133,21 @@ export function parseTarget(target: string): { registry: string; prefix?: string
   return { registry, ...(prefix ? { prefix } : {}) };
 }
 
-/** Names of a --repos list: one a line, blanks and `#` comments skipped. */
-function readRepos(file: string): string[] {
+// A repository name (distribution-spec), as registry/listing.ts checks the catalog's.
+const REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
+
+/** Names of a --repos list: one a line, blanks and `#` comments skipped; a string is the first line that is not a repository name. */
+export function readRepos(file: string): string[] | string {
   const text = readFileSync(file === '-' ? 0 : file, 'utf8');
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const names: string[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i].trim();
+    if (!l || l.startsWith('#')) continue;
+    if (l.length > 255 || !REPOSITORY.test(l)) return `line ${i + 1} is not a repository name (lower-case path components, no tag or digest): ${echoed(l, 100)}`;
+    names.push(l);
+  }
+  return names;
 }
 
 const SARIF_LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = { error: 'error', warning: 'warning', info: 'note', hint: 'note' };
@@ -305,7 +316,12 @@ export async function runAudit(args: string[], out: NodeJS.WritableStream, rawEr
   let repositories: string[] | undefined;
   if (options.repos) {
     try {
-      repositories = readRepos(options.repos);
+      const read = readRepos(options.repos);
+      if (typeof read === 'string') {
+        err.write(`audit: --repos ${terminalSafe(options.repos)}: ${read}\n`);
+        return 2;
+      }
+      repositories = read;
     } catch (e) {
       err.write(`audit: --repos ${terminalSafe(options.repos)}: ${(e as NodeJS.ErrnoException).code ?? oneLine((e as Error).message)}\n`);
       return 2;
