@@ -1,5 +1,5 @@
 /**
- * `audit` (issue 21) against a real docker-registry seeded with ~30 repositories and ~125 tags
+ * `audit` (issue 21) against a real docker-registry seeded with 28 repositories and 111 tags
  * sharing digests, planted broken images among clean ones (test/harness/auditSeed.ts) and clean
  * ones made by buildah, skopeo and podman. The CLI
  * reaches the registry through a counting proxy on 127.0.0.1 that records every request, and
@@ -41,6 +41,8 @@ interface CountingProxy {
   rateLimitHeaders: boolean;
   /** Answer 429 with Retry-After: 1 to the request with this index (from now), once. */
   tooManyAt?: number;
+  /** Answer 503 to the first tag list from the request with this index on, once. */
+  unavailableAt?: number;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,13 @@ async function startCountingProxy(target: string): Promise<CountingProxy> {
       record(429);
       res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' });
       res.end('{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}');
+      return;
+    }
+    if (proxy.unavailableAt !== undefined && proxy.seen.length >= proxy.unavailableAt && /\/tags\/list/.test(req.url ?? '')) {
+      proxy.unavailableAt = undefined;
+      record(503);
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('busy');
       return;
     }
     if (proxy.refuseHead && req.method === 'HEAD' && /\/manifests\//.test(req.url ?? '')) {
@@ -164,7 +173,7 @@ function comparable(r: Report): unknown {
   return rest;
 }
 
-describe('audit: a registry of ~30 repositories', { timeout: 60_000 }, () => {
+describe('audit: a registry of ~30 repositories', { timeout: 90_000 }, () => {
   let registry: RunningRegistry;
   let seed: AuditSeed;
   let proxy: CountingProxy;
@@ -357,6 +366,15 @@ describe('audit: a registry of ~30 repositories', { timeout: 60_000 }, () => {
     const during = proxy.seen.filter((s) => s.at > refused.at + 100 && s.at < refused.at + 900);
     assert.ok(during.length === 0, `${during.length} requests during the hold`);
     assert.match(r.stderr, /waited 1 time \(1 s\) for the registry's rate limit/);
+  });
+
+  it('tries a 503 again and completes with the same report', async () => {
+    proxy.seen = [];
+    proxy.unavailableAt = 40;
+    const r = await audit([proxy.host, '--format', 'json']);
+    assert.equal(proxy.unavailableAt, undefined, 'the 503 was not served');
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(comparable(r.report!), comparable(baseline));
   });
 
   it('exits 3 when the registry cannot be reached, 2 on usage errors', async () => {

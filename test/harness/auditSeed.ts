@@ -1,5 +1,5 @@
 /**
- * A registry of many repositories for `audit` (issue 21), pushed over the HTTP API: 24 clean
+ * A registry of many repositories for `audit` (issue 21), pushed over the HTTP API: 20 clean
  * repositories of 5 tags each whose tags share digests (every one tags the same clean image and
  * the same clean index; three tags per repository name one image of its own), and planted
  * broken images, each in its own repository:
@@ -99,7 +99,7 @@ export async function seedAuditRegistry(url: string, options: { cleanRepositorie
   const mixed = { manifest: MT.ociManifest, config: MT.dockerConfig, layer: MT.dockerLayerGzip };
 
   const clean: string[] = [];
-  const n = options.cleanRepositories ?? 24;
+  const n = options.cleanRepositories ?? 20;
   const cleanRepository = async (i: number): Promise<void> => {
     const repo = `clean/app-${String(i).padStart(2, '0')}`;
     clean.push(repo);

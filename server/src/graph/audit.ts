@@ -21,7 +21,7 @@
  */
 import { SEVERITY_ORDER, type CheckInfo, type Severity } from '../engine/types';
 import { isRegistryError, listRepositories, listTags, RegistryError, type ImageReference, type RegistryClient } from '../registry';
-import { DEFAULT_WAIT_S } from '../registry/rateGate';
+import { DEFAULT_WAIT_S, MAX_WAIT_S } from '../registry/rateGate';
 import { inspectGraph, type GraphNode, type GraphSource } from './imageGraph';
 import { createHash } from 'node:crypto';
 
@@ -86,7 +86,7 @@ export interface AuditOptions {
   readonly shard?: { readonly index: number; readonly count: number };
   /** Repositories already audited (a journal): not asked about at all. */
   readonly done?: ReadonlySet<string>;
-  /** Called as each repository is done, in the order they finish; awaited before the next one starts. */
+  /** Called as each repository is done (not one whose tag list failed), in the order they finish; awaited before the next one starts. */
   readonly onRepository?: (result: RepositoryAudit) => void | Promise<void>;
   /** Called after the repository list is known and after each repository. */
   readonly onProgress?: (p: AuditProgress) => void;
@@ -133,6 +133,8 @@ export const DEFAULT_AUDIT_CONCURRENCY = 8;
 export const DEFAULT_REPOSITORY_CONCURRENCY = 4;
 /** The most times one call waits for the rate gate before its failure is reported. */
 export const MAX_RATE_WAITS = 20;
+/** The most times one call is tried again after a 5xx or a timeout. */
+export const MAX_TRANSIENT_RETRIES = 2;
 
 /** The shard (0-based) a repository belongs to of `count`: the first 4 bytes of sha256(name), big-endian, modulo count. */
 export function shardOf(repository: string, count: number): number {
@@ -216,12 +218,21 @@ export async function auditRegistry(client: RegistryClient, options: AuditOption
   let rateWaitSeconds = 0;
   let heldUntil = 0;
 
-  /** One registry call, at most `concurrency` at once; after a 429 it waits for the gate and tries again. */
+  /**
+   * One registry call, at most `concurrency` at once; after a 429 it waits for the gate and tries
+   * again; a 5xx or a timeout is tried again twice, after 1 and 2 s (a registry under load).
+   */
   const call = async <T>(fn: () => Promise<T>): Promise<T> => {
+    let transient = 0;
     for (let attempt = 0; ; attempt++) {
       try {
         return await request(fn);
       } catch (e) {
+        if (isRegistryError(e) && (e.kind === 'server-error' || e.kind === 'timeout') && transient < MAX_TRANSIENT_RETRIES && !signal?.aborted) {
+          transient++;
+          await sleep(Math.min(MAX_WAIT_S, e.retryAfterSeconds ?? transient) * 1000);
+          continue;
+        }
         if (!isRegistryError(e) || e.kind !== 'rate-limited' || attempt >= MAX_RATE_WAITS || signal?.aborted) throw e;
         const seconds = Math.max(1, e.retryAfterSeconds ?? DEFAULT_WAIT_S);
         // Calls held by the same 429 wait together: one wait in the totals.
@@ -464,7 +475,8 @@ export async function auditRegistry(client: RegistryClient, options: AuditOption
       if (signal?.aborted) throw new RegistryError('cancelled', 'the audit was cancelled');
       const name = todo[nextIndex++];
       const r = await auditRepository(name);
-      await options.onRepository?.(r);
+      // A repository whose tag list failed is not done: a resumed run asks again.
+      if (!r.error) await options.onRepository?.(r);
       results.push(r);
       doneCount++;
       findings += r.digests.reduce((t, d) => t + d.problems.length, 0);
