@@ -10,7 +10,8 @@
  * point loses at most those (the caller journals each repository when it is done: auditState.ts).
  * After a 429 the process-wide rate gate holds the host; every call here then waits for the time
  * the gate names and tries again (MAX_RATE_WAITS times at most), so nothing is sent to a held
- * host and the audit goes on when it may. A repository that fails is reported with its error and
+ * host and the audit goes on when it may; a 5xx or a timeout is tried again twice. A repository
+ * that still fails is reported with its error (and not journalled: a resumed run asks again) and
  * the audit goes on.
  *
  * Findings of a digest whose check fetched everything it asked for are the same whichever
