@@ -91,6 +91,7 @@ const SECTIONS: Readonly<Record<string, string>> = {
         --tag NEWTAG                      write the repaired image under this tag (same repository)
         --in-place                        move REFERENCE's tag (says the digest it pointed at)
         --dry-run                         print old and new digests and a diff; send no write
+                                          (with --tag or --in-place: what that would write)
         --platform OS/ARCH[/VARIANT]      repair only that platform's manifest (with --tag)
         --force                           move a tag that exists (--tag) or moved meanwhile (--in-place)
         --format text|json
@@ -104,6 +105,22 @@ const SECTIONS: Readonly<Record<string, string>> = {
       when a blob or child manifest it names is not in the repository: push uploads no blob.
         --force                           push a document with lint errors
         --format text|json
+      Same --insecure, --no-creds, --timeout as inspect.
+`,
+  audit: `  ${PROG} audit [options] REGISTRY[/PREFIX]
+      Check every repository (the catalog's, or --repos) and every tag of a registry: each tag
+      resolved (HEAD), each distinct digest fetched and linted once with its children, every tag
+      pointing at it given its findings. Exit 1 on a finding at --fail-on or worse, 2 usage, 3
+      when the registry cannot be reached at all; a repository that fails is reported.
+        --repos FILE|-                    repository names, one a line (registries without a catalog)
+        --state FILE                      journal: a run killed and run again resumes where it was
+        --shard I/N                       this process's part (0-based), by a hash of the name
+        --merge REPORT.json…              merge the JSON reports of the shards into one
+        --format text|json|sarif          sarif: each finding at oci://REGISTRY/REPO@DIGEST
+        --fail-on error|warning|info|hint|never   default error
+        --concurrency N                   requests at once (default 8)
+        --max-tags N                      the first N tags of each repository
+        --page-size N                     names asked per catalog or tag-list page (default 100)
       Same --insecure, --no-creds, --timeout as inspect.
 `,
   rules: `  ${PROG} rules [--format text|json] [ID …]
@@ -170,6 +187,10 @@ async function main(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Writ
     case 'push': {
       const { runPush } = await import('./cli/pushCommand');
       return runPush(rest, out, err);
+    }
+    case 'audit': {
+      const { runAudit } = await import('./cli/auditCommand');
+      return runAudit(rest, out, err);
     }
     case 'rules': {
       const { runRules } = await import('./cli/rulesCommand');
