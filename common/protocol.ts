@@ -191,6 +191,12 @@ export interface GraphNode {
   readonly referrers?: { readonly via: 'referrers-api' | 'fallback-tag' | 'layout' | 'none'; readonly nodes: GraphNode[] };
   /** Entries past the per-index limit that were not fetched. */
   readonly notFetched?: number;
+  /**
+   * A repeated entry (the digest of a document met earlier in the graph): its subtree and its
+   * own findings are given once, at the first node of that digest; here `children` is empty and
+   * `problems` holds only this entry's cross-checks (size, media type, platform).
+   */
+  readonly sameAs?: string;
   /** Explorer only: the `oci-image:` URI that opens the node read-only (manifests, indexes, configs). */
   readonly uri?: string;
   /** Explorer only: the level below was not fetched; expanding the node asks for it ({@link Requests.explorerLevel}). */
@@ -242,6 +248,8 @@ export interface ExplorerGraph {
   readonly digest: string;
   readonly uri: string;
   readonly root: GraphNode;
+  /** What the graph left out (its node and problem budgets), in one sentence, when it did. */
+  readonly leftOut?: string;
 }
 
 export interface ExplorerResolveParams {

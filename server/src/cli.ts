@@ -28,6 +28,7 @@ const SECTIONS: Readonly<Record<string, string>> = {
         --rule ID=off|hint|info|warning|error   change one rule's severity (repeatable)
         --fail-on error|warning|info|hint|never   default error; never always exits 0
         --stdin-name NAME                 the name findings on standard input are reported under
+        --color auto|always|never         colour the severities (auto: on a terminal, not with NO_COLOR)
 `,
   inspect: `  ${PROG} inspect [options] REFERENCE
       Fetch a manifest from a registry and print the bytes it served, unchanged (what was
@@ -61,7 +62,10 @@ const SECTIONS: Readonly<Record<string, string>> = {
         --concurrency N                   requests at once (default 4)
         --max-entries N                   entries of each index fetched (default 1024)
         --fail-on error|warning|info|hint|never   exit 1 on a problem this severe (default never)
-      Same --insecure, --no-creds, --timeout as inspect.
+        --verbose                         on a terminal, each finding's whole message (wrapped)
+        --color auto|always|never         colour the severities (auto: on a terminal, not with NO_COLOR)
+      On a terminal (unless NO_COLOR is set): short digests, one line per finding, lines cut to
+      its width. In a pipe or a file: whole values. Same --insecure, --no-creds, --timeout as inspect.
 `,
   diff: `  ${PROG} diff [options] A B
       Compare two manifests (references, or local files): their differences line by line and
@@ -69,6 +73,7 @@ const SECTIONS: Readonly<Record<string, string>> = {
       cmd, history). Exit 0 when the same, 1 when different, 2 usage, 3 registry.
         --platform OS/ARCH[/VARIANT]      compare that platform's manifests of two indexes
         --format text|json
+        --color auto|always|never         colour + and - lines (auto: on a terminal, not with NO_COLOR)
       Same --insecure, --no-creds, --timeout as inspect.
 `,
   rules: `  ${PROG} rules [--format text|json] [ID …]
@@ -153,7 +158,10 @@ main(process.argv.slice(2), streams.out, streams.err).then(
   (code) => { process.exitCode = code; },
   (e) => {
     // Not a usage error (2): a failure of this program, said in one line (sysexits EX_SOFTWARE).
-    streams.err.write(`manifest-lens: unexpected failure: ${e instanceof Error ? e.message : String(e)}\n`);
+    // On one line, its control and bidi characters escaped (the message may quote a registry's text).
+    const message = (e instanceof Error ? e.message : String(e)).slice(0, 1000)
+      .replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    streams.err.write(`manifest-lens: unexpected failure: ${message}\n`);
     process.exitCode = 70;
   },
 );

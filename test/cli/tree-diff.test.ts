@@ -19,7 +19,7 @@ const skip = skipUnlessTools({ registry: true });
 interface Node {
   kind: string; digest: string; label: string; size?: number; mediaType?: string; platform?: string; attestationOf?: string; artifactType?: string;
   totalSize?: number; layerCount?: number; problems: { ruleId: string; severity: string; message: string }[]; children: Node[];
-  referrers?: { via: string; nodes: Node[] };
+  referrers?: { via: string; nodes: Node[] }; sameAs?: string;
 }
 
 function assertNoStack(r: RunResult): void {
@@ -60,7 +60,7 @@ if (skip) {
         const total = child.config!.size + child.layers!.reduce((s, l) => s + l.size, 0);
         assert.match(lines[at], new RegExp(`1 layer, ${total} B total`), lines[at]);
         const below = lines.slice(at + 1, at + 6).join('\n');
-        assert.match(below, /! error mixed-config-media-type \(\d+:\d+\)/);
+        assert.match(below, /✖ error mixed-config-media-type \(\d+:\d+\)/);
         assert.ok(below.includes(child.config!.digest) && below.includes(child.layers![0].digest), below);
       }
       assert.match(r.stderr, /problems: 2 error, 2 warning/);
@@ -99,8 +99,12 @@ if (skip) {
       assert.match(platformed.problems.find((p) => p.ruleId === 'platform-config-mismatch')!.message, /linux\/s390x.*linux\/arm64/);
       assert.ok(ids(typed).includes('child-media-type-mismatch'), ids(typed).join());
       assert.ok(ids(typed).includes('platform-config-mismatch'), 'windows/amd64 vs a linux config');
-      // Each child's own findings travel with it.
-      for (const c of [sized, platformed, typed]) assert.ok(ids(c).includes('mixed-config-media-type'), ids(c).join());
+      // Each child's own findings travel with it; `typed` names the same manifest as `sized`, so
+      // its findings are given once, on the first, and `typed` says it is the same.
+      for (const c of [sized, platformed]) assert.ok(ids(c).includes('mixed-config-media-type'), ids(c).join());
+      assert.equal(typed.sameAs, sized.digest);
+      assert.ok(!ids(typed).includes('mixed-config-media-type'), ids(typed).join());
+      assert.deepEqual(typed.children, []);
       assert.equal(g.root.referrers, undefined, '--no-referrers asks for none');
     });
 

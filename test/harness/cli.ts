@@ -3,7 +3,7 @@
  * user credentials or registries.conf leak into the tests. The tests never build: a missing
  * bundle is a clear failure that says how to build it.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -87,4 +87,20 @@ export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Whether util-linux `script` (a pseudo-terminal for {@link runCliInTerminal}) is installed. */
+export function hasScript(): boolean {
+  return spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+}
+
+/**
+ * Runs `node dist/cli.js ARGS…` with its stdout on a pseudo-terminal of `columns` columns
+ * (util-linux `script`); stderr is dropped. The terminal's output, with its line ends as \n.
+ */
+export async function runCliInTerminal(args: readonly string[], options: { env?: NodeJS.ProcessEnv; columns?: number } = {}): Promise<{ code: number | null; text: string }> {
+  const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = `stty cols ${options.columns ?? 100} rows 50; exec ${quote(process.execPath)} ${quote(CLI_PATH)} ${args.map(quote).join(' ')} 2>/dev/null`;
+  const r = await runProgram('script', ['-qfec', command, '/dev/null'], { env: options.env, timeoutMs: 30_000 });
+  return { code: r.code, text: r.stdout.toString('utf8').replace(/\r\n/g, '\n') };
 }

@@ -21,12 +21,15 @@ import { digestAlgorithm } from '../registry/verify';
 import { indexEntries, MAX_INDEX_DEPTH, noPlatformMessage, parseInspectArgs, selectPlatform } from './inspectCommand';
 import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
+import { echoed, safeWriter } from './terminalText';
 
 const USAGE = (): string => `usage: ${programName()} digest [--platform OS/ARCH[/VARIANT]] [--verify] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE\n`;
 
 class DigestError extends Error {}
 
-export async function runDigest(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+export async function runDigest(args: string[], out: NodeJS.WritableStream, rawErr: NodeJS.WritableStream): Promise<number> {
+  // Every message on stderr goes through the net: no control character of a registry's reaches the terminal.
+  const err = safeWriter(rawErr);
   const verify = args.includes('--verify');
   const inspectOnly = args.find((a) => /^--(lint|format|fail-on)(=|$)/.test(a));
   if (inspectOnly) {
@@ -106,7 +109,7 @@ async function platformDigest(client: RegistryClient, ref: ImageReference, platf
     if (depth >= MAX_INDEX_DEPTH) throw new DigestError(`gave up after ${MAX_INDEX_DEPTH} nested indexes at ${label}`);
     const match = selectPlatform(entries, platform);
     if (!match) throw new DigestError(noPlatformMessage(label, entries, platform));
-    err.write(`${label}: index ${index.digest}; platform ${platformText(platform)} → manifests[${match.position}] ${match.digest}\n`);
+    err.write(`${label}: index ${index.digest}; platform ${platformText(platform)} → manifests[${match.position}] ${echoed(match.digest)}\n`);
     const nested = mediaTypeInfo(match.mediaType)?.role === 'index';
     if (!nested && !verify) return match.digest;
     current = referenceWithDigest(ref, match.digest);

@@ -8,6 +8,7 @@ import { LAYOUT_CHECKS } from '../engine/layoutFindings';
 import { RULES_BY_ID } from '../engine/ruleTable';
 import type { Severity } from '../engine/types';
 import type { LintFileResult } from './lint';
+import { terminalSafe } from './terminalText';
 
 /** Ids the CLI reports that are not rules of the table (the file could not be linted). */
 export const FILE_PROBLEMS: Readonly<Record<string, string>> = {
@@ -71,9 +72,13 @@ export function toSarif(results: readonly LintFileResult[], version: string): ob
 
 const GITHUB_COMMAND: Readonly<Record<Severity, string>> = { error: 'error', warning: 'warning', info: 'notice', hint: 'notice' };
 
-/** Escapes for a workflow command's message and for its property values. */
+/**
+ * Escapes for a workflow command's message and for its property values: the format's own
+ * (`%25`, `%0D`, `%0A`), then the other control and bidi characters shown escaped
+ * (terminalText.ts), since the runner's log is a terminal of its own (it acts on ESC).
+ */
 function escapeData(s: string): string {
-  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  return terminalSafe(s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A'));
 }
 
 function escapeProperty(s: string): string {

@@ -3,7 +3,7 @@
  * --format, --platform), parsed the same way: `--name value` or `--name=value`.
  */
 import type { PlatformValues } from '../engine/platforms';
-import { applyRegistryOption, type RegistryOptions } from './inspectCommand';
+import { applyRegistryOption, parseTimeoutOption, type RegistryOptions } from './inspectCommand';
 import { parseFailOn, type FailOn } from './failOn';
 
 export interface GraphCliOptions {
@@ -20,6 +20,8 @@ export interface GraphCliOptions {
   readonly failOn?: FailOn;
   /** tree: entries of each index to fetch (--max-entries). */
   readonly maxEntries?: number;
+  /** tree: seconds for the whole graph (--deadline); per request it is --timeout. */
+  readonly deadlineSeconds?: number;
 }
 
 /** The most entries of one index --max-entries (and the editor's setting) may ask for. */
@@ -53,6 +55,7 @@ export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): Gra
   let referrers = true;
   const counts: { depth?: number; concurrency?: number; maxEntries?: number } = {};
   let failOn: FailOn | undefined;
+  let deadlineSeconds: number | undefined;
   let format: 'text' | 'json' = 'text';
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -77,6 +80,13 @@ export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): Gra
         if (!spec.graph) return `unknown option ${arg}`;
         referrers = false;
         break;
+      case '--deadline': {
+        if (!spec.graph) return `unknown option ${arg}`;
+        const n = parseTimeoutOption(value());
+        if (typeof n === 'string') return n.replace('--timeout', '--deadline');
+        deadlineSeconds = n;
+        break;
+      }
       case '--fail-on': {
         if (!spec.graph) return `unknown option ${arg}`;
         const parsed = parseFailOn(value());
@@ -100,5 +110,5 @@ export function parseGraphArgs(args: readonly string[], spec: GraphCliSpec): Gra
     }
   }
   const { platform, insecureHosts, noCreds, timeoutSeconds } = shared;
-  return { positional, insecureHosts, noCreds, timeoutSeconds, format, platform, referrers, ...counts, failOn };
+  return { positional, insecureHosts, noCreds, timeoutSeconds, format, platform, referrers, ...counts, failOn, ...(deadlineSeconds !== undefined ? { deadlineSeconds } : {}) };
 }

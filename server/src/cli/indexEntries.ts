@@ -5,6 +5,7 @@
  * registry client, and `inspect` without the engine (issue 13).
  */
 import { normalizePlatform, platformText, type PlatformValues } from '../engine/platforms';
+import { echoed, echoedList } from './terminalText';
 
 /** How deep --platform follows an index whose entry is itself an index. */
 export const MAX_INDEX_DEPTH = 4;
@@ -58,7 +59,8 @@ export function indexEntries(bytes: Uint8Array): IndexEntry[] | undefined {
 /** "REF has no manifest for platform P (it lists: …)", for inspect and digest alike. */
 export function noPlatformMessage(label: string, entries: readonly IndexEntry[], wanted: PlatformValues): string {
   const available = entries.filter((e) => e.platform && !e.attestation).map((e) => platformText(e.platform!));
-  return `${label} has no manifest for platform ${platformText(wanted)} (it lists: ${available.length ? available.join(', ') : 'no platforms'})`;
+  // The platforms are the document's text: escaped, and at most MAX_ECHOED_ITEMS of them (terminalText.ts).
+  return `${echoed(label, 1000)} has no manifest for platform ${platformText(wanted)} (it lists: ${available.length ? echoedList(available) : 'no platforms'})`;
 }
 
 /**

@@ -20,6 +20,7 @@ import { indexEntries, MAX_INDEX_DEPTH, noPlatformMessage, selectPlatform, type 
 import type { LintFileResult } from './lint';
 import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
+import { echoed, safeWriter, terminalSafeDocument } from './terminalText';
 
 // Where they were first written; digest, diff and the tests import them from here.
 export { indexEntries, MAX_INDEX_DEPTH, noPlatformMessage, selectPlatform, type IndexEntry };
@@ -211,7 +212,10 @@ function verificationText(f: Fetched): string {
  * Runs `inspect` with its arguments (after the command name). Writes the served bytes to `out`
  * and everything else to `err`; never throws. Resolves to the exit code.
  */
-export async function runInspect(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+export async function runInspect(args: string[], out: NodeJS.WritableStream, rawErr: NodeJS.WritableStream): Promise<number> {
+  // Every message on stderr goes through the net: no control character of a registry's reaches
+  // the terminal (stdout keeps the served bytes exact).
+  const err = safeWriter(rawErr);
   const options = parseInspectArgs(args);
   if (typeof options === 'string') {
     err.write(`${options}\n${USAGE()}`);
@@ -256,7 +260,8 @@ async function fetchChildrenForLint(client: RegistryClient, ref: ImageReference,
         return;
       }
       const childRef = referenceWithDigest(ref, entry.digest);
-      const what = entry.attestation ? 'attestation' : entry.platform ? platformText(entry.platform) : `manifests[${entry.position}]`;
+      // The platform is the index's text: escaped, as it ends up in messages on stderr.
+      const what = entry.attestation ? 'attestation' : entry.platform ? echoed(platformText(entry.platform), 100) : `manifests[${entry.position}]`;
       const child = await fetchOne(client, childRef, `${formatReference(childRef)} (${what})`, entry.size, err);
       children.push(child);
       const grandchildren = indexEntries(child.bytes);
@@ -298,7 +303,7 @@ async function fetchOne(client: RegistryClient, ref: ImageReference, label: stri
   if (expectedSize !== undefined && expectedSize !== m.bytes.length) {
     err.write(`${label}: warning: the index entry says ${expectedSize} bytes, the registry served ${m.bytes.length}\n`);
   }
-  err.write(`${label}: ${doc.digest} ${doc.contentType || '(no Content-Type)'} ${doc.bytes.length} bytes, ${verificationText(doc)}\n`);
+  err.write(`${label}: ${doc.digest} ${doc.contentType ? echoed(doc.contentType) : '(no Content-Type)'} ${doc.bytes.length} bytes, ${verificationText(doc)}\n`);
   if (doc.bytesDigest !== doc.digest) {
     err.write(`${label}: a signed schema 1 manifest: its digest ${doc.digest} is the payload's (without the signatures); the served bytes on stdout, signatures included, hash to ${doc.bytesDigest}\n`);
   }
@@ -329,7 +334,7 @@ async function fetchAll(client: RegistryClient, ref: ImageReference, options: In
         err.write(`inspect: ${noPlatformMessage(doc.label, entries, options.platform)}\n`);
         return 3;
       }
-      err.write(`${doc.label}: platform ${platformText(options.platform)} → manifests[${match.position}] ${match.digest}\n`);
+      err.write(`${doc.label}: platform ${platformText(options.platform)} → manifests[${match.position}] ${echoed(match.digest)}\n`);
       current = referenceWithDigest(ref, match.digest);
       expectedSize = match.size;
     }
@@ -382,7 +387,9 @@ async function report(options: InspectOptions, fetched: readonly Fetched[], out:
     };
     out.write(JSON.stringify(body, null, 2) + '\n');
   } else {
-    out.write(final.bytes);
+    // On a terminal the document is shown with its control and bidi characters escaped (a
+    // registry's ESC would act on the terminal); anywhere else the served bytes, unchanged.
+    out.write((out as NodeJS.WriteStream).isTTY ? terminalSafeDocument(final.bytes) : final.bytes);
     if (final.bytes[final.bytes.length - 1] !== 0x0a) {
       // On a terminal (never in a pipe, where the bytes must stay exact) end the line for the
       // prompt. When stdout and stderr go to one place (`2>&1 | less`, a file), the findings

@@ -19,6 +19,7 @@ import { layoutResults } from './layoutLint';
 import { countsText, failExitCode, writeFindings, type LintFileResult } from './lint';
 import { indexEntries, MAX_INDEX_DEPTH, noPlatformMessage, selectPlatform } from './indexEntries';
 import type { InspectOptions } from './inspectCommand';
+import { echoed, echoedList, terminalSafe, terminalSafeDocument } from './terminalText';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
 
@@ -62,7 +63,7 @@ interface IndexJsonEntry { digest?: unknown; size?: unknown; mediaType?: unknown
 const OCI_ENTRY_TYPES: ReadonlySet<unknown> = new Set(['application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json']);
 
 /** A tag or media type from index.json, quoted and cut for a message. */
-const quoted = (v: unknown): string => JSON.stringify(String(v).length > 80 ? `${String(v).slice(0, 80)}…` : String(v));
+const quoted = (v: unknown): string => `"${echoed(String(v), 80)}"`;
 
 /**
  * Resolves the reference to the top manifest's descriptor through index.json (read with the
@@ -82,7 +83,8 @@ export function resolveTag(dir: string, tag: string | undefined, label: string):
   const entries = (Array.isArray(index?.manifests) ? index.manifests : []) as IndexJsonEntry[];
   const refName = (e: IndexJsonEntry): unknown => (e && typeof e === 'object' && e.annotations && typeof e.annotations === 'object' ? e.annotations[REF_NAME] : undefined);
   const tags = entries.map(refName).filter((t): t is string => typeof t === 'string');
-  const listed = `(tags: ${tags.length ? [...tags.slice(0, 20).map((t) => quoted(t).slice(1, -1)), ...(tags.length > 20 ? [`… ${tags.length - 20} more`] : [])].join(', ') : 'none'})`;
+  // The tags are the layout's text: escaped, and at most MAX_ECHOED_ITEMS of them (terminalText.ts).
+  const listed = `(tags: ${tags.length ? echoedList(tags) : 'none'})`;
   let entry: IndexJsonEntry | undefined;
   if (tag !== undefined) {
     const named = entries.map((e, position) => ({ e, position })).filter(({ e }) => refName(e) === tag);
@@ -121,7 +123,7 @@ export function runInspectLayout(options: InspectOptions, out: NodeJS.WritableSt
     for (let depth = 0; ; depth++) {
       const doc = readBlob(ref.dir, label, d.digest, d.size, d.mediaType);
       chain.push(doc);
-      err.write(`${label}: ${doc.digest} ${d.mediaType ?? '(no mediaType)'} ${doc.bytes.length} bytes, verified: the blob file hashes to its digest\n`);
+      err.write(`${terminalSafe(label)}: ${doc.digest} ${d.mediaType !== undefined ? echoed(d.mediaType) : '(no mediaType)'} ${doc.bytes.length} bytes, verified: the blob file hashes to its digest\n`);
       const entries = indexEntries(doc.bytes);
       if (!options.platform) {
         // --lint on an index: its children too (never layers or configs).
@@ -138,18 +140,18 @@ export function runInspectLayout(options: InspectOptions, out: NodeJS.WritableSt
         break;
       }
       if (!entries) {
-        if (depth === 0) err.write(`${label}: not an index; --platform ${platformText(options.platform)} ignored\n`);
+        if (depth === 0) err.write(`${terminalSafe(label)}: not an index; --platform ${platformText(options.platform)} ignored\n`);
         break;
       }
       if (depth >= MAX_INDEX_DEPTH) throw new LayoutError(`gave up after ${MAX_INDEX_DEPTH} nested indexes at ${label}`);
       const match = selectPlatform(entries, options.platform);
       if (!match) throw new LayoutError(noPlatformMessage(label, entries, options.platform));
-      err.write(`${label}: platform ${platformText(options.platform)} → manifests[${match.position}] ${match.digest}\n`);
+      err.write(`${terminalSafe(label)}: platform ${platformText(options.platform)} → manifests[${match.position}] ${echoed(match.digest)}\n`);
       label = `${options.reference}@${match.digest}`;
       d = { digest: match.digest, size: match.size, mediaType: match.mediaType };
     }
   } catch (e) {
-    err.write(`inspect: ${e instanceof Error ? e.message : String(e)}\n`);
+    err.write(`inspect: ${echoed(e instanceof Error ? e.message : String(e), 1000)}\n`);
     return 3;
   }
 
@@ -188,8 +190,10 @@ export function runInspectLayout(options: InspectOptions, out: NodeJS.WritableSt
       manifest,
     }, null, 2) + '\n');
   } else {
-    out.write(final.bytes);
-    if ((out as NodeJS.WriteStream).isTTY && final.bytes[final.bytes.length - 1] !== 0x0a) out.write('\n');
+    // On a terminal, control and bidi characters escaped (terminalText.ts); elsewhere the exact bytes.
+    const tty = (out as NodeJS.WriteStream).isTTY;
+    out.write(tty ? terminalSafeDocument(final.bytes) : final.bytes);
+    if (tty && final.bytes[final.bytes.length - 1] !== 0x0a) out.write('\n');
   }
   if (!options.lint) return 0;
   const counts = writeFindings(lintResults, err);

@@ -5,6 +5,7 @@ import { analyze, type AnalyzeOptions } from '../engine/analyze';
 import { lineStarts, positionAt } from '../engine/position';
 import { SEVERITY_ORDER, type Severity } from '../engine/types';
 import type { FailOn } from './failOn';
+import { paint, PLAIN_STYLE, SEVERITY_PAINT, terminalSafe, type TerminalStyle } from './terminalText';
 
 export interface LintFileResult {
   readonly file: string;
@@ -154,16 +155,21 @@ export function failExitCode(results: readonly LintFileResult[], failOn: FailOn)
   return worst !== undefined && SEVERITY_ORDER[worst] <= SEVERITY_ORDER[failOn] ? 1 : 0;
 }
 
-/** Writes `file:line:col severity rule-id message` lines; returns the counts per severity. */
-export function writeFindings(results: readonly LintFileResult[], out: NodeJS.WritableStream): Record<Severity, number> {
+/**
+ * Writes `file:line:col severity rule-id message` lines; returns the counts per severity. File
+ * names (a folder's) and messages (which quote the documents) are escaped for the terminal: a
+ * newline in either would forge a finding. With a colour style the severity is coloured.
+ */
+export function writeFindings(results: readonly LintFileResult[], out: NodeJS.WritableStream, style: TerminalStyle = PLAIN_STYLE): Record<Severity, number> {
   const counts = { error: 0, warning: 0, info: 0, hint: 0 };
   for (const r of results) {
+    const file = terminalSafe(r.file);
     for (const f of r.findings) {
       counts[f.severity]++;
-      out.write(`${r.file}:${f.line}:${f.column} ${f.severity} ${f.ruleId} ${f.message}\n`);
+      out.write(`${file}:${f.line}:${f.column} ${paint(style, SEVERITY_PAINT[f.severity], f.severity)} ${terminalSafe(f.ruleId)} ${terminalSafe(f.message)}\n`);
     }
     if (r.omitted) {
-      out.write(`${r.file}: ${r.omitted.count.toLocaleString('en-US')} more findings not shown (the first ${r.findings.length.toLocaleString('en-US')} are; the most severe of the rest is ${r.omitted.worst})\n`);
+      out.write(`${file}: ${r.omitted.count.toLocaleString('en-US')} more findings not shown (the first ${r.findings.length.toLocaleString('en-US')} are; the most severe of the rest is ${r.omitted.worst})\n`);
     }
   }
   return counts;

@@ -7,6 +7,7 @@ import type { RuleSetting } from '../engine/analyze';
 import { toGithub, toSarif } from './formats';
 import { countsText, failExitCode, parseFailOn, lintFile, lintStdin, writeFindings, type FailOn, type LintFileResult } from './lint';
 import { isLayoutDir, lintLayout } from './layoutLint';
+import { echoed, safeWriter, takeTerminalOptions, terminalSafe, terminalStyle } from './terminalText';
 
 const SETTINGS = new Set(['off', 'hint', 'info', 'warning', 'error']);
 
@@ -57,7 +58,15 @@ function jsonFilesUnder(dir: string): string[] {
 }
 
 const FORMATS = new Set(['text', 'json', 'sarif', 'github']);
-export function runLint(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream, version = '0.0.0'): number {
+export function runLint(argv: string[], out: NodeJS.WritableStream, rawErr: NodeJS.WritableStream, version = '0.0.0'): number {
+  // Every message on stderr goes through the net: no control character of a file's reaches the terminal.
+  const err = safeWriter(rawErr);
+  const terminal = takeTerminalOptions(argv);
+  if (typeof terminal === 'string') {
+    err.write(`${terminal}\n`);
+    return 2;
+  }
+  const args = terminal.rest;
   let format = 'text';
   let failOn: FailOn = 'error';
   let stdinName = '<stdin>';
@@ -82,7 +91,7 @@ export function runLint(args: string[], out: NodeJS.WritableStream, err: NodeJS.
       const spec = a === '--rule' ? args[++i] ?? '' : a.slice(7);
       const [id, sev] = spec.split('=');
       if (!(RULES_BY_ID.has(id) || id in LAYOUT_CHECKS) || !SETTINGS.has(sev)) {
-        err.write(`--rule expects ID=off|hint|info|warning|error with a known rule id (\`rules\` lists them), got "${spec}"\n`);
+        err.write(`--rule expects ID=off|hint|info|warning|error with a known rule id (\`rules\` lists them), got "${echoed(spec)}"\n`);
         return 2;
       }
       rules[id] = sev as RuleSetting;
@@ -93,7 +102,7 @@ export function runLint(args: string[], out: NodeJS.WritableStream, err: NodeJS.
     } else files.push(a);
   }
   if (!FORMATS.has(format)) {
-    err.write(`--format must be ${[...FORMATS].join(', ')}, got "${format}"\n`);
+    err.write(`--format must be ${[...FORMATS].join(', ')}, got "${echoed(format)}"\n`);
     return 2;
   }
   if (files.length === 0) {
@@ -108,7 +117,7 @@ export function runLint(args: string[], out: NodeJS.WritableStream, err: NodeJS.
   // nothing), not a finding about a manifest.
   const missing = files.filter((f) => f !== '-' && !exists(f));
   if (missing.length > 0) {
-    for (const f of missing) err.write(`lint: ${f}: no such file or folder\n`);
+    for (const f of missing) err.write(`lint: ${terminalSafe(f)}: no such file or folder\n`);
     return 2;
   }
   // `-` is standard input (`crane manifest REF | manifest-lens lint -`); a folder stands for the
@@ -120,7 +129,7 @@ export function runLint(args: string[], out: NodeJS.WritableStream, err: NodeJS.
     // An OCI image layout (oci-layout + index.json) is linted as a whole: cli/layoutLint.ts.
     if (isLayoutDir(f)) { expanded.push(f); layouts.set(f, lintLayout(f, { rules })); continue; }
     const found = jsonFilesUnder(f);
-    if (found.length === 0) err.write(`lint: no .json files under ${f}\n`);
+    if (found.length === 0) err.write(`lint: no .json files under ${terminalSafe(f)}\n`);
     expanded.push(...found);
   }
   if (expanded.length === 0) return 2;
@@ -132,11 +141,11 @@ export function runLint(args: string[], out: NodeJS.WritableStream, err: NodeJS.
   } else if (format === 'github') {
     out.write(toGithub(results));
   } else {
-    const counts = writeFindings(results, out);
+    const counts = writeFindings(results, out, terminalStyle(out, terminal));
     // A JSON file that is not a manifest passes without findings: say so, or "0 errors" reads
     // as a clean manifest.
     const notDocuments = results.filter((r) => r.kind === 'unknown' && r.findings.length === 0);
-    for (const r of notDocuments) err.write(`${r.file}: note: ${NOT_A_DOCUMENT}\n`);
+    for (const r of notDocuments) err.write(`${terminalSafe(r.file)}: note: ${NOT_A_DOCUMENT}\n`);
     const note = notDocuments.length === 0 ? '' : ` (${notDocuments.length === results.length && results.length === 1 ? 'it is' : `${notDocuments.length} ${notDocuments.length === 1 ? 'is' : 'are'}`} not an OCI/Docker document)`;
     err.write(`${results.length} file${results.length === 1 ? '' : 's'} checked: ${countsText(counts)}${note}\n`);
   }

@@ -20,6 +20,14 @@ function outputErrorMessage(err: NodeJS.ErrnoException): string {
 }
 
 /**
+ * The reader of the output went away: EPIPE for a pipe, ECONNRESET when the "pipe" is a socket
+ * pair (what Node's child_process and libuv give a child for `stdio: 'pipe'`).
+ */
+function readerGone(err: NodeJS.ErrnoException): boolean {
+  return err.code === 'EPIPE' || err.code === 'ECONNRESET';
+}
+
+/**
  * A reader that went away (`… | head`) is not an error: the rest of the output is dropped, and
  * the command runs to its end so its exit code (1 when lint found errors) is the one the shell
  * sees. Any other write failure (a full disk: `> /dev/full`) is one line on stderr and exit
@@ -29,7 +37,7 @@ export function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
   let closed = false;
   stream.on('error', (err: NodeJS.ErrnoException) => {
     if (closed) return; // writes after the reader left fail too; they were expected to
-    if (err.code === 'EPIPE') {
+    if (readerGone(err)) {
       closed = true;
       return;
     }
@@ -64,7 +72,7 @@ export function directOutput(fd: 1 | 2): NodeJS.WritableStream {
           continue;
         }
         closed = true;
-        if (err.code === 'EPIPE' || fd === 2) return false;
+        if (readerGone(err) || fd === 2) return false;
         try {
           writeSync(2, outputErrorMessage(err));
         } catch {

@@ -7,11 +7,19 @@ import { statSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { MANIFEST_ACCEPT_TYPES } from '../engine/mediaTypes';
 import { programName } from './program';
+import { echoed } from './terminalText';
 import { createRegistryClient, dockerConfigCredentials, parseReference, type ImageReference, type RegistryClient } from '../registry';
 
-/** A message on one line (registry bodies and causes can span several). */
+/** The longest message {@link oneLine} passes whole: past it, a value echoed inside (a 10,000-character tag) is cut. */
+export const MAX_MESSAGE_CHARS = 1000;
+
+/**
+ * A message on one line (registry bodies and causes can span several), fit for a terminal: the
+ * other control and bidi characters escaped (terminalText.ts), and cut with its length past
+ * MAX_MESSAGE_CHARS.
+ */
 export function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  return echoed(text.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ').trim(), MAX_MESSAGE_CHARS);
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Rule } from '../engine/types';
 import { GRAPH_CHECKS } from '../graph/checks';
 import { FILE_PROBLEMS } from './formats';
 import { programName } from './program';
+import { echoed } from './terminalText';
 
 function full(rule: Rule): string {
   const lines = [
@@ -54,15 +55,15 @@ export function runRules(args: string[], out: NodeJS.WritableStream, err: NodeJS
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--format') format = args[++i] ?? '';
     else if (args[i].startsWith('--format=')) format = args[i].slice('--format='.length);
-    else if (args[i].startsWith('-')) { err.write(`rules: unknown option ${args[i]}\n`); return 2; }
+    else if (args[i].startsWith('-')) { err.write(`rules: unknown option ${echoed(args[i], 100)}\n`); return 2; }
     else ids.push(args[i]);
   }
-  if (format !== 'text' && format !== 'json') { err.write(`rules: --format must be text or json, not "${format}"\n`); return 2; }
+  if (format !== 'text' && format !== 'json') { err.write(`rules: --format must be text or json, not "${echoed(format, 100)}"\n`); return 2; }
   const unknown = ids.filter((id) => !known(id));
   if (unknown.length > 0) {
     for (const id of unknown) {
       const near = similar(id);
-      err.write(`rules: no rule "${id}"${near.length ? `; similar: ${near.join(', ')}` : ''}. \`${programName()} rules\` lists them all.\n`);
+      err.write(`rules: no rule "${echoed(id, 100)}"${near.length ? `; similar: ${near.join(', ')}` : ''}. \`${programName()} rules\` lists them all.\n`);
     }
     return 2;
   }

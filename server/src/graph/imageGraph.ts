@@ -1,9 +1,12 @@
 /**
  * The image graph below a manifest or index, as a registry serves it: an index's children (and
  * their children, down to a depth limit), each manifest's config and layers, and optionally each
- * manifest's referrers. Every child is fetched by digest once (cached), a few at a time, linted
- * with the engine, and cross-checked against the entry that points at it (size, media type,
- * platform against its config's os/architecture/variant).
+ * manifest's referrers. Every child is fetched by digest once, a few at a time, linted with the
+ * engine and built into a node once (a digest named by many entries is one subtree, and the
+ * later entries are `sameAs` nodes), and each entry is cross-checked against what it points at
+ * (size, media type, platform against its config's os/architecture/variant). The whole graph is
+ * bounded by a node and a problem budget (DEFAULT_MAX_NODES, DEFAULT_MAX_PROBLEMS), and can be
+ * stopped at a deadline; what is left out is counted (GraphResult.leftOut).
  *
  * Used by the CLI (`tree`, `diff`) and by the language server (deep inspection of a fetched
  * index: each child's problems on its entry). Outside the pure engine: it talks to a registry.
@@ -12,9 +15,10 @@ import { analyze, type AnalyzeOptions } from '../engine/analyze';
 import { mediaTypeInfo } from '../engine/mediaTypes';
 import { normalizePlatform, platformText, type PlatformValues } from '../engine/platforms';
 import { lineStarts, positionAt } from '../engine/position';
+import { SEVERITY_ORDER } from '../engine/types';
 import { GRAPH_CHECKS } from './checks';
 import type { GraphNode, GraphNodeKind, GraphProblem } from '../../../common/protocol';
-import { isRegistryError, referenceWithDigest, type ImageReference } from '../registry';
+import { isRegistryError, referenceWithDigest, RegistryError, type ImageReference } from '../registry';
 
 export { GRAPH_CHECKS };
 export type { GraphNode, GraphNodeKind, GraphProblem };
@@ -31,7 +35,15 @@ export interface GraphSource {
 }
 
 export interface GraphOptions {
+  /** Cancels the walk: inspectGraph throws a cancelled RegistryError. */
   readonly signal?: AbortSignal;
+  /**
+   * Stops the walk without failing it (an overall deadline): requests in flight are aborted,
+   * nothing more is asked, and the graph built so far is returned with `leftOut` saying so.
+   */
+  readonly stop?: AbortSignal;
+  /** Why `stop` fired, for `leftOut.stopped` (default "stopped"). */
+  readonly stopReason?: () => string;
   /** Requests in flight at once (default 4). */
   readonly concurrency?: number;
   /** How many nested indexes below the root are followed (default 4). */
@@ -40,6 +52,12 @@ export interface GraphOptions {
   readonly depthLimitProblem?: boolean;
   /** Entries fetched per index (default DEFAULT_MAX_CHILDREN, 1,024). */
   readonly maxChildren?: number;
+  /** Nodes built in all (default DEFAULT_MAX_NODES, 10,000): entries, configs, layers, referrers. */
+  readonly maxNodes?: number;
+  /** Problems kept in all (default DEFAULT_MAX_PROBLEMS, 5,000). */
+  readonly maxProblems?: number;
+  /** Lint the root document too (default true; deep inspection has its findings from the editor already). */
+  readonly lintRoot?: boolean;
   /** Fetch image configs to check platforms (default true). */
   readonly configs?: boolean;
   /** Ask for each manifest's referrers (default false). */
@@ -55,12 +73,37 @@ export interface ServedDocument {
   readonly digest: string;
 }
 
+/** What the graph did not build or keep, and why (see GraphOptions.maxNodes, maxProblems, stop). */
+export interface LeftOut {
+  /** Nodes (index entries, layers, referrers) not built: past the node budget or after the stop. */
+  readonly nodes: number;
+  /** Problems found but not kept: past the problem budget. */
+  readonly problems: number;
+  /** The walk was stopped (GraphOptions.stop): why. */
+  readonly stopped?: string;
+  /** The budgets it ran with. */
+  readonly maxNodes: number;
+  readonly maxProblems: number;
+}
+
 export interface GraphResult {
   readonly root: GraphNode;
   /** HTTP requests made for the graph (the root's own fetch not included). */
   readonly requests: number;
   /** Distinct manifests and blobs fetched. */
   readonly fetched: number;
+  /** Nodes built (entries, configs, layers, referrers; the root not included). */
+  readonly nodes: number;
+  /** Documents linted (each distinct digest once). */
+  readonly linted: number;
+  /**
+   * What a `sameAs` node stands for, by digest: the document's own node (its own problems
+   * without any entry's cross-checks, its children), the same objects as at its first place in
+   * the tree. {@link problemsUnder} follows it.
+   */
+  readonly shared: ReadonlyMap<string, GraphNode>;
+  /** Present when something was left out: say it (see {@link leftOutText}). */
+  readonly leftOut?: LeftOut;
 }
 
 export const DEFAULT_CONCURRENCY = 4;
@@ -70,6 +113,18 @@ export const DEFAULT_MAX_DEPTH = 4;
  * fetched a few at a time and once per digest, so this bounds what one document may cost.
  */
 export const DEFAULT_MAX_CHILDREN = 1024;
+/** Nodes one graph builds at most: with each digest built once, what bounds its memory and output. */
+export const DEFAULT_MAX_NODES = 10_000;
+/** Problems one graph keeps at most. */
+export const DEFAULT_MAX_PROBLEMS = 5_000;
+/**
+ * Lint findings kept per document, the most severe first: a document with thousands of
+ * findings (an index with a thousand duplicate entries) does not use up the graph's budget
+ * before the next document's errors.
+ */
+export const MAX_PROBLEMS_PER_DOCUMENT = 200;
+/** The walk gives the event loop a turn after this much work (ms), so a language server stays responsive. */
+const SLICE_MS = 8;
 
 const ATTESTATION_TYPE = 'attestation-manifest';
 const utf8 = new TextDecoder('utf-8');
@@ -138,6 +193,19 @@ function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
   };
 }
 
+/** Aborts when either aborts (AbortSignal.any is Node 20.3+; the editor's Node may be older). */
+function eitherSignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
+  if (!a || !b) return a ?? b;
+  const c = new AbortController();
+  const abort = (): void => c.abort();
+  if (a.aborted || b.aborted) c.abort();
+  else {
+    a.addEventListener('abort', abort, { once: true });
+    b.addEventListener('abort', abort, { once: true });
+  }
+  return c.signal;
+}
+
 /** Lint findings of a served document as graph problems. */
 export function lintProblems(doc: ServedDocument, options: Pick<AnalyzeOptions, 'rules'> = {}): GraphProblem[] {
   let text: string;
@@ -156,43 +224,85 @@ export function lintProblems(doc: ServedDocument, options: Pick<AnalyzeOptions, 
   });
 }
 
+/** A document's own part of the graph, built once per digest and shared by every entry naming it. */
+interface Body {
+  /** kind, problems (lint, depth limit, referrers), children, totals, referrers: no entry's fields. */
+  readonly node: GraphNode;
+  /** Bytes served. */
+  readonly length: number;
+  /** Its `mediaType`, else the Content-Type it was served with. */
+  readonly actualMediaType?: string;
+  /** A manifest's config descriptor, for the entries' platform cross-check. */
+  readonly config?: { readonly digest: string; readonly mediaType?: string };
+  /** Distinct blobs (digest → size) below it, for index totals. */
+  readonly blobs: ReadonlyMap<string, number>;
+}
+
 /**
- * Walks the graph below `root` (already fetched as `ref`): see the module comment. Never
- * throws for a child the registry does not serve (that is a `child-unavailable` problem on its
- * entry); throws a cancelled RegistryError when `signal` aborts.
+ * Walks the graph below `root` (already fetched as `ref`): see the module comment. Each distinct
+ * digest is fetched, linted and built once; an entry that names a digest met before is a
+ * `sameAs` node (its own cross-checks only), so repeated digests cost one node per entry, not
+ * a subtree. At most `maxNodes` nodes and `maxProblems` problems are built; what is left out
+ * is counted in `leftOut`. Never throws for a child the registry does not serve (that is a
+ * `child-unavailable` problem on its entry); throws a cancelled RegistryError when `signal`
+ * aborts. Gives the event loop a turn every few milliseconds of work.
  */
 export async function inspectGraph(client: GraphSource, ref: ImageReference, root: ServedDocument, options: GraphOptions = {}): Promise<GraphResult> {
   const run = limiter(Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY));
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const maxChildren = options.maxChildren ?? DEFAULT_MAX_CHILDREN;
-  const signal = options.signal;
+  const maxNodes = Math.max(0, options.maxNodes ?? DEFAULT_MAX_NODES);
+  const maxProblems = Math.max(0, options.maxProblems ?? DEFAULT_MAX_PROBLEMS);
+  const cancel = options.signal;
+  const stop = options.stop;
+  const signal = eitherSignal(cancel, stop);
   let requests = 0;
-  // By digest: an index that lists a child twice, or children sharing a config, fetch it once.
-  const manifests = new Map<string, Promise<ServedDocument>>();
-  const configs = new Map<string, Promise<Json | undefined>>();
-  /** Distinct blobs (digest → size) under a node, for index totals. */
-  const blobsOf = new WeakMap<GraphNode, Map<string, number>>();
+  let nodes = 0;
+  let problemCount = 0;
+  let linted = 0;
+  const left = { nodes: 0, problems: 0 };
+  // By digest: each document is fetched, linted and built once, however many entries name it.
+  const bodies = new Map<string, Promise<Body>>();
+  const configs = new Map<string, Promise<PlatformValues | undefined>>();
 
-  const fetchManifest = (digest: string): Promise<ServedDocument> => {
-    let p = manifests.get(digest);
-    if (!p) {
-      p = run(async () => {
-        const m = await client.getManifest(referenceWithDigest(ref, digest), { signal });
-        requests += m.requests;
-        return { bytes: m.bytes, contentType: m.contentType, digest: m.digest };
-      });
-      manifests.set(digest, p);
+  const cancelled = (): RegistryError => new RegistryError('cancelled', 'the image graph was cancelled');
+  const stopped = (): boolean => stop?.aborted === true && cancel?.aborted !== true;
+  /** A failure that is the stop (deadline) rather than a real one. */
+  const isStop = (e: unknown): boolean => isRegistryError(e) && e.kind === 'cancelled' && stopped();
+
+  let lastTurn = performance.now();
+  /** Lets I/O (a hover, a cancellation) in between slices of work; throws when cancelled. */
+  const breathe = async (): Promise<void> => {
+    if (performance.now() - lastTurn >= SLICE_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      lastTurn = performance.now();
     }
-    return p;
+    if (cancel?.aborted) throw cancelled();
   };
 
-  const fetchConfig = (digest: string): Promise<Json | undefined> => {
+  /** Room for `n` more nodes: how many may be built; the rest are counted as left out. */
+  const reserve = (n: number): number => {
+    const room = Math.max(0, Math.min(n, maxNodes - nodes));
+    nodes += room;
+    left.nodes += n - room;
+    return room;
+  };
+  /** The problems that fit in the budget; the rest are counted as left out. */
+  const keep = (list: GraphProblem[]): GraphProblem[] => {
+    const room = Math.max(0, Math.min(list.length, maxProblems - problemCount));
+    problemCount += room;
+    left.problems += list.length - room;
+    return room === list.length ? list : list.slice(0, room);
+  };
+
+  const fetchConfig = (digest: string): Promise<PlatformValues | undefined> => {
     let p = configs.get(digest);
     if (!p) {
       p = run(async () => {
+        if (signal?.aborted) throw cancelled();
         const b = await client.getBlob(ref, digest, { signal, maxBytes: 4 * 1024 * 1024 });
         requests += b.requests;
-        return parse(b.bytes);
+        return platformOf(parse(b.bytes)); // the platform only: the config itself is not kept
       });
       configs.set(digest, p);
     }
@@ -200,50 +310,75 @@ export async function inspectGraph(client: GraphSource, ref: ImageReference, roo
   };
 
   const referrersOf = async (digest: string): Promise<GraphNode['referrers']> => {
-    const r = await run(() => client.getReferrers(ref, digest, { signal }));
+    const r = await run(() => {
+      if (signal?.aborted) throw cancelled();
+      return client.getReferrers(ref, digest, { signal });
+    });
     requests += r.requests;
-    return referrerNodes(r);
+    const all = referrerNodes(r);
+    const room = reserve(all.nodes.length);
+    return room === all.nodes.length ? all : { via: all.via, nodes: all.nodes.slice(0, room) };
   };
 
-  /** Turns a served manifest or index into a node; `entry` is what pointed at it. */
-  const documentNode = async (doc: ServedDocument, base: Omit<GraphNode, 'kind' | 'problems' | 'children'>, depth: number, entry?: Json): Promise<GraphNode> => {
+  /**
+   * A served manifest or index as its own node (no entry's fields): linted, its entries or
+   * config and layers below it. `ancestors`: the digests above it, so that a document that
+   * names one of them (only a source that does not check digests could serve that) is not
+   * waited on for ever.
+   */
+  const buildBody = async (doc: ServedDocument, depth: number, ancestors: ReadonlySet<string>, lint = true): Promise<Body> => {
+    await breathe();
     const json = parse(doc.bytes);
-    const problems = lintProblems(doc, options.lint);
-    const children: GraphNode[] = [];
+    if (lint) linted++;
+    const found = lint ? lintProblems(doc, options.lint) : [];
+    if (found.length > 1) found.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+    if (found.length > MAX_PROBLEMS_PER_DOCUMENT) left.problems += found.length - MAX_PROBLEMS_PER_DOCUMENT;
+    const problems = keep(found.length > MAX_PROBLEMS_PER_DOCUMENT ? found.slice(0, MAX_PROBLEMS_PER_DOCUMENT) : found);
+    await breathe();
+    const actualMediaType = str(json?.mediaType) ?? (doc.contentType ? doc.contentType.split(';')[0].trim() : undefined);
+    const base = { digest: doc.digest, mediaType: str(json?.mediaType) ?? doc.contentType, size: doc.bytes.length, label: shortDigest(doc.digest) };
+    const length = doc.bytes.length;
     const blobs = new Map<string, number>();
-    const withReferrers = async (node: GraphNode): Promise<GraphNode> => {
-      blobsOf.set(node, blobs);
-      if (!options.referrers) return node;
+    const referrers = async (): Promise<Pick<GraphNode, 'referrers'>> => {
+      if (!options.referrers || stopped()) return {};
       try {
-        const withThem = { ...node, referrers: await referrersOf(doc.digest) };
-        blobsOf.set(withThem, blobs);
-        return withThem;
+        return { referrers: await referrersOf(doc.digest) };
       } catch (e) {
+        if (isStop(e)) return {};
         if (isRegistryError(e) && e.kind === 'cancelled') throw e;
-        node.problems.push(problem('child-unavailable', `the referrers could not be listed: ${messageOf(e)}`));
-        return node;
+        problems.push(...keep([problem('child-unavailable', `the referrers could not be listed: ${messageOf(e)}`)]));
+        return {};
       }
     };
 
     if (json && Array.isArray(json.manifests)) {
       if (depth > maxDepth) {
-        if (options.depthLimitProblem !== false) problems.push(problem('graph-depth-limit', `nested indexes deeper than ${maxDepth} levels are not followed`));
-        return withReferrers({ ...base, kind: 'index', problems, children });
+        if (options.depthLimitProblem !== false) problems.push(...keep([problem('graph-depth-limit', `nested indexes deeper than ${maxDepth} levels are not followed`)]));
+        return { node: { ...base, kind: 'index', problems, children: [], ...(await referrers()) }, length, actualMediaType, blobs };
       }
-      const entries = json.manifests.map(obj);
-      const limited = entries.slice(0, maxChildren);
-      const nodes = await Promise.all(limited.map((e, position) => (e ? entryNode(e, position, depth + 1) : undefined)));
-      for (const n of nodes) if (n) children.push(n);
+      const below = new Set(ancestors).add(doc.digest);
+      const entries = json.manifests;
+      const limited = entries.length > maxChildren ? entries.slice(0, maxChildren) : entries;
+      const built = await Promise.all(limited.map((e, position) => {
+        const entry = obj(e);
+        return entry ? entryNode(entry, position, depth + 1, below) : undefined;
+      }));
+      const children: GraphNode[] = [];
+      for (const n of built) if (n) children.push(n.node);
       let total = 0;
-      for (const c of children) {
-        for (const [d, s] of blobsOf.get(c) ?? []) if (!blobs.has(d)) { blobs.set(d, s); total += s; }
+      const seen = new Set<string>();
+      for (const n of built) {
+        if (!n?.body || seen.has(n.node.digest)) continue;
+        seen.add(n.node.digest);
+        for (const [d, s] of n.body.blobs) if (!blobs.has(d)) { blobs.set(d, s); total += s; }
       }
       labelAttestations(children);
       const node: GraphNode = {
         ...base, kind: 'index', problems, children, totalSize: total, layerCount: undefined,
         ...(entries.length > limited.length ? { notFetched: entries.length - limited.length } : {}),
+        ...(await referrers()),
       };
-      return withReferrers(node);
+      return { node, length, actualMediaType, blobs };
     }
 
     if (json && (obj(json.config) || Array.isArray(json.layers))) {
@@ -255,37 +390,86 @@ export async function inspectGraph(client: GraphSource, ref: ImageReference, roo
         total += size;
         if (d) blobs.set(d, size);
       };
+      const children: GraphNode[] = [];
+      let room = reserve((config ? 1 : 0) + layers.filter(Boolean).length);
+      let configDescriptor: Body['config'];
       if (config) {
         const d = str(config.digest) ?? '';
         add(d, config.size);
-        children.push({ kind: 'config', digest: d, mediaType: str(config.mediaType), size: numberOr(config.size), label: 'config', problems: [], children: [] });
-        const wanted = entry ? platformOf(entry.platform) : undefined;
-        const isAttestation = entry ? attestationTarget(entry) !== undefined || (wanted?.os === 'unknown' && wanted.architecture === 'unknown') : false;
-        if (wanted && !isAttestation && options.configs !== false && mediaTypeInfo(str(config.mediaType))?.role === 'config' && /^sha256:[0-9a-f]{64}$/.test(d)) {
-          try {
-            const c = await fetchConfig(d);
-            const served = platformOf(c);
-            if (!served) problems.push(problem('platform-config-mismatch', `the entry says ${platformText(wanted)}, but the image config has no os and architecture`));
-            else if (!samePlatform(wanted, served)) problems.push(problem('platform-config-mismatch', `the entry says ${platformText(wanted)}, the image config says ${platformText(served)}`));
-          } catch (e) {
-            if (isRegistryError(e) && e.kind === 'cancelled') throw e;
-            problems.push(problem('child-unavailable', `the config ${shortDigest(d)} could not be fetched to check the platform: ${messageOf(e)}`));
-          }
+        configDescriptor = { digest: d, mediaType: str(config.mediaType) };
+        if (room > 0) {
+          room--;
+          children.push({ kind: 'config', digest: d, mediaType: str(config.mediaType), size: numberOr(config.size), label: 'config', problems: [], children: [] });
         }
       }
       layers.forEach((l, position) => {
         if (!l) return;
         const d = str(l.digest) ?? '';
         add(d, l.size);
+        if (room <= 0) return;
+        room--;
         children.push({ kind: 'layer', digest: d, mediaType: str(l.mediaType), size: numberOr(l.size), label: `layers[${position}]`, position, problems: [], children: [] });
       });
-      return withReferrers({ ...base, kind: 'manifest', problems, children, totalSize: total, layerCount: layers.filter(Boolean).length });
+      const node: GraphNode = { ...base, kind: 'manifest', problems, children, totalSize: total, layerCount: layers.filter(Boolean).length, ...(await referrers()) };
+      return { node, length, actualMediaType, config: configDescriptor, blobs };
     }
-    return { ...base, kind: 'unknown', problems, children };
+    return { node: { ...base, kind: 'unknown', problems, children: [] }, length, actualMediaType, blobs };
   };
 
-  /** An index entry: fetch what it points at, cross-check, describe. */
-  const entryNode = async (e: Json, position: number, depth: number): Promise<GraphNode> => {
+  const bodyOf = (digest: string, depth: number, ancestors: ReadonlySet<string>): Promise<Body> => {
+    let p = bodies.get(digest);
+    if (!p) {
+      p = (async () => {
+        const served = await run(async () => {
+          if (signal?.aborted) throw cancelled();
+          const m = await client.getManifest(referenceWithDigest(ref, digest), { signal });
+          requests += m.requests;
+          return { bytes: m.bytes, contentType: m.contentType, digest: m.digest };
+        });
+        return buildBody(served, depth, ancestors); // the bytes are not kept past this
+      })();
+      bodies.set(digest, p);
+    }
+    return p;
+  };
+
+  /** The entry's own checks against the document it names: size, media type, platform. */
+  const crossChecks = async (e: Json, body: Body): Promise<GraphProblem[]> => {
+    const out: GraphProblem[] = [];
+    const mediaType = str(e.mediaType);
+    if (mediaType && body.actualMediaType && mediaType !== body.actualMediaType) {
+      out.push(problem('child-media-type-mismatch', `the entry says ${mediaType}, the manifest is ${body.actualMediaType}`));
+    }
+    const size = numberOr(e.size);
+    if (size !== undefined && size !== body.length) out.push(problem('child-size-mismatch', `the entry says ${size} bytes, the registry serves ${body.length}`));
+    const wanted = platformOf(e.platform);
+    const config = body.config;
+    const isAttestation = attestationTarget(e) !== undefined || (wanted?.os === 'unknown' && wanted.architecture === 'unknown');
+    if (config && wanted && !isAttestation && options.configs !== false && mediaTypeInfo(config.mediaType)?.role === 'config' && /^sha256:[0-9a-f]{64}$/.test(config.digest) && !stopped()) {
+      try {
+        const served = await fetchConfig(config.digest);
+        if (!served) out.push(problem('platform-config-mismatch', `the entry says ${platformText(wanted)}, but the image config has no os and architecture`));
+        else if (!samePlatform(wanted, served)) out.push(problem('platform-config-mismatch', `the entry says ${platformText(wanted)}, the image config says ${platformText(served)}`));
+      } catch (err) {
+        if (isStop(err)) return out;
+        if (isRegistryError(err) && err.kind === 'cancelled') throw err;
+        out.push(problem('child-unavailable', `the config ${shortDigest(config.digest)} could not be fetched to check the platform: ${messageOf(err)}`));
+      }
+    }
+    return out;
+  };
+
+  /**
+   * An index entry: the document it names (built once per digest), cross-checked against the
+   * entry. Always a `sameAs` node here; the first one of each digest in the tree's order gets
+   * the document's problems and children when the walk is done (see `expand`). Undefined when
+   * left out (the node budget, the stop).
+   */
+  const entryNode = async (e: Json, position: number, depth: number, ancestors: ReadonlySet<string>): Promise<{ node: GraphNode; body?: Body } | undefined> => {
+    if (stopped() || reserve(1) === 0) {
+      if (stopped()) left.nodes++;
+      return undefined;
+    }
     const digest = str(e.digest) ?? '';
     const mediaType = str(e.mediaType);
     const size = numberOr(e.size);
@@ -295,31 +479,140 @@ export async function inspectGraph(client: GraphSource, ref: ImageReference, roo
     const labelled = attestationOf ? { ...base, attestationOf } : base;
     const role = mediaTypeInfo(mediaType)?.role;
     if (role && role !== 'manifest' && role !== 'index' && role !== 'signed-manifest' && role !== 'artifact-manifest') {
-      return { ...labelled, kind: 'unknown', problems: [], children: [] }; // a layer or blob listed in an index: not ours to fetch
+      return { node: { ...labelled, kind: 'unknown', problems: [], children: [] } }; // a layer or blob listed in an index: not ours to fetch
     }
-    let served: ServedDocument;
+    if (ancestors.has(digest)) {
+      return { node: { ...labelled, kind: 'unknown', problems: keep([problem('child-unavailable', `${shortDigest(digest)} is an index above this entry: not followed again`)]), children: [] } };
+    }
+    let body: Body;
     try {
-      served = await fetchManifest(digest);
+      body = await bodyOf(digest, depth, ancestors);
     } catch (err) {
+      if (isStop(err)) {
+        nodes--;
+        left.nodes++;
+        return undefined;
+      }
       if (isRegistryError(err) && err.kind === 'cancelled') throw err;
       const ruleId = isRegistryError(err) && err.kind === 'digest-mismatch' ? 'child-digest-mismatch' : 'child-unavailable';
-      return { ...labelled, kind: 'unknown', problems: [problem(ruleId, messageOf(err))], children: [] };
+      return { node: { ...labelled, kind: 'unknown', problems: keep([problem(ruleId, messageOf(err))]), children: [] } };
     }
-    const node = await documentNode(served, labelled, depth, e);
-    if (size !== undefined && size !== served.bytes.length) {
-      node.problems.unshift(problem('child-size-mismatch', `the entry says ${size} bytes, the registry serves ${served.bytes.length}`));
-    }
-    const json = parse(served.bytes);
-    const actual = str(json?.mediaType) ?? (served.contentType ? served.contentType.split(';')[0].trim() : undefined);
-    if (mediaType && actual && mediaType !== actual) {
-      node.problems.unshift(problem('child-media-type-mismatch', `the entry says ${mediaType}, the manifest is ${actual}`));
-    }
-    return node;
+    await breathe();
+    const checks = keep(await crossChecks(e, body));
+    const b = body.node;
+    const node: GraphNode = {
+      ...labelled, kind: b.kind, problems: checks, children: [], sameAs: digest,
+      ...(b.totalSize !== undefined ? { totalSize: b.totalSize } : {}),
+      ...(b.layerCount !== undefined ? { layerCount: b.layerCount } : {}),
+    };
+    return { node, body };
   };
 
   const json = parse(root.bytes);
-  const rootNode = await documentNode(root, { digest: root.digest, mediaType: str(json?.mediaType) ?? root.contentType, size: root.bytes.length, label: 'root' }, 0);
-  return { root: rootNode, requests, fetched: manifests.size + configs.size };
+  const rootBody = await buildBody(root, 0, new Set(), options.lintRoot !== false);
+  const rootNode: GraphNode = { ...rootBody.node, mediaType: str(json?.mediaType) ?? root.contentType, size: root.bytes.length, label: 'root' };
+
+  // Each document's subtree is given once, at its first place in the tree's order (what a
+  // reader meets first); the later entries naming it stay `sameAs` nodes.
+  const built = new Map<string, Body>();
+  for (const [d, p] of bodies) {
+    const b = await p.catch(() => undefined);
+    if (b) built.set(d, b);
+  }
+  const shared = new Map<string, GraphNode>();
+  const expand = (n: GraphNode): GraphNode => {
+    if (n.sameAs === undefined) return n.children.length > 0 ? { ...n, children: n.children.map(expand) } : n;
+    const body = built.get(n.sameAs);
+    if (!body || shared.has(n.sameAs)) return n;
+    const own: GraphNode = { ...body.node, children: [] };
+    shared.set(n.sameAs, own); // before the children: a document below itself stays a reference
+    const children = body.node.children.map(expand);
+    (own as { children: GraphNode[] }).children = children;
+    const { sameAs: _same, ...entry } = n;
+    return {
+      ...entry,
+      problems: [...n.problems, ...body.node.problems],
+      children,
+      ...(body.node.referrers ? { referrers: body.node.referrers } : {}),
+      ...(body.node.notFetched ? { notFetched: body.node.notFetched } : {}),
+    };
+  };
+  const expandedRoot = expand(rootNode);
+  const stoppedWhy = stop?.aborted && !cancel?.aborted ? (options.stopReason?.() ?? 'stopped') : undefined;
+  const leftOut = left.nodes > 0 || left.problems > 0 || stoppedWhy ? { ...left, ...(stoppedWhy ? { stopped: stoppedWhy } : {}), maxNodes, maxProblems } : undefined;
+  return { root: expandedRoot, requests, fetched: bodies.size + configs.size, nodes, linted, shared, ...(leftOut ? { leftOut } : {}) };
+}
+
+/** What was left out, in one sentence for people (CLI stderr, a diagnostic), or undefined. */
+export function leftOutText(l: LeftOut | undefined): string | undefined {
+  if (!l) return undefined;
+  const parts: string[] = [];
+  if (l.stopped) parts.push(`stopped early (${l.stopped})`);
+  if (l.nodes > 0) parts.push(`${l.nodes} node${l.nodes === 1 ? '' : 's'} not built${l.stopped ? '' : ` (at most ${l.maxNodes} per graph)`}`);
+  if (l.problems > 0) parts.push(`${l.problems} problem${l.problems === 1 ? '' : 's'} not kept (at most ${l.maxProblems} per graph, ${MAX_PROBLEMS_PER_DOCUMENT} per document)`);
+  return parts.length ? `the graph is incomplete: ${parts.join('; ')}` : undefined;
+}
+
+/** Problems below a node, summed: at most `limit` listed, the most severe first (with the path that leads to each), all counted. */
+export interface ProblemSummary {
+  readonly list: readonly (GraphProblem & { readonly path: string })[];
+  readonly total: number;
+  readonly bySeverity: Readonly<Record<string, number>>;
+}
+
+/**
+ * Sums the problems below nodes of one graph (a node's own and, for an index, its entries'),
+ * following `sameAs` nodes through `shared`: each shared document is summed once for all the
+ * calls of the returned function, so reporting every entry of an index costs the graph's size,
+ * not the number of entries times the subtree they repeat.
+ */
+export function problemSummaries(shared: ReadonlyMap<string, GraphNode>, limit = 20): (node: GraphNode) => ProblemSummary {
+  type Sum = { list: (GraphProblem & { path: string })[]; listed: Record<string, number>; total: number; bySeverity: Record<string, number> };
+  const empty = (): Sum => ({ list: [], listed: {}, total: 0, bySeverity: {} });
+  const memo = new Map<string, Sum>();
+  const merge = (into: Sum, from: Sum, prefix: string | undefined): void => {
+    into.total += from.total;
+    for (const [s, c] of Object.entries(from.bySeverity)) into.bySeverity[s] = (into.bySeverity[s] ?? 0) + c;
+    for (const p of from.list) {
+      if (!room(into, p)) continue;
+      into.list.push(prefix === undefined ? p : { ...p, path: p.path ? `${prefix} › ${p.path}` : prefix });
+    }
+  };
+  /** Up to `limit` of each severity are listed on the way up, so that the most severe are never crowded out. */
+  const room = (into: Sum, p: GraphProblem): boolean => {
+    const n = (into.listed[p.severity] ?? 0) + 1;
+    if (n > limit) return false;
+    into.listed[p.severity] = n;
+    return true;
+  };
+  /** Paths relative to `n`: '' for its own problems. */
+  const walk = (n: GraphNode, depth: number): Sum => {
+    const sum = empty();
+    for (const p of n.problems) {
+      sum.total++;
+      sum.bySeverity[p.severity] = (sum.bySeverity[p.severity] ?? 0) + 1;
+      if (room(sum, p)) sum.list.push({ ...p, path: '' });
+    }
+    if (depth > 64) return sum;
+    if (n.sameAs !== undefined) {
+      let body = memo.get(n.sameAs);
+      if (!body) {
+        memo.set(n.sameAs, empty()); // a document below itself counts once
+        const s = shared.get(n.sameAs);
+        body = s ? walk(s, depth + 1) : empty();
+        memo.set(n.sameAs, body);
+      }
+      merge(sum, body, undefined); // the document's own problems are on this node's path
+    } else if (n.kind === 'index') {
+      for (const c of n.children) merge(sum, walk(c, depth + 1), c.label);
+    }
+    return sum;
+  };
+  return (node) => {
+    const s = walk(node, 0);
+    const severest = s.list.map((p, i) => ({ p, i })).sort((a, b) => SEVERITY_ORDER[a.p.severity] - SEVERITY_ORDER[b.p.severity] || a.i - b.i).slice(0, limit).map((x) => x.p);
+    return { list: severest.map((p) => ({ ...p, path: p.path ? `${node.label} › ${p.path}` : node.label })), total: s.total, bySeverity: s.bySeverity };
+  };
 }
 
 /**
@@ -363,10 +656,13 @@ export function attestationTarget(entry: Json): string | undefined {
  * engine's attestation-reference-dangling on the index itself; here it is only labelled.
  */
 function labelAttestations(children: GraphNode[]): void {
+  const byDigest = new Map<string, GraphNode>();
+  for (const c of children) if (!byDigest.has(c.digest)) byDigest.set(c.digest, c);
   for (let i = 0; i < children.length; i++) {
     const c = children[i];
     if (c.attestationOf === undefined) continue;
-    const target = children.find((s) => s !== c && s.digest === c.attestationOf);
+    const first = byDigest.get(c.attestationOf);
+    const target = first !== c ? first : children.find((s) => s !== c && s.digest === c.attestationOf);
     children[i] = { ...c, label: `attestation of ${target ? target.label : c.attestationOf ? shortDigest(c.attestationOf) : '?'}` };
   }
 }
@@ -374,7 +670,8 @@ function labelAttestations(children: GraphNode[]): void {
 /**
  * Everything deep inspection found below an index entry (the child's own problems, and for a
  * nested index those of its entries, each with the path that leads to it), for reporting on
- * the entry in the index document.
+ * the entry in the index document. A `sameAs` node gives only its entry's cross-checks here:
+ * {@link problemSummaries} follows it to the document's own problems.
  */
 export function problemsBelow(node: GraphNode, path = ''): (GraphProblem & { readonly path: string })[] {
   const here = path ? `${path} › ${node.label}` : node.label;

@@ -8,7 +8,11 @@
  * documents fetched by digest are held (heldDocuments.ts) for the next inspection and the
  * explorer. Every entry is inspected up to DEEP_MAX_CHILDREN per index; past it, or when the
  * registry rate-limits (429: nothing more is asked of it), or when the inspection fails, a
- * diagnostic on `manifests` says that it stopped early and why.
+ * diagnostic on `manifests` says that it stopped early and why. A child named by many entries
+ * is fetched, linted and built once (the graph's `sameAs` nodes), the graph's node and problem
+ * budgets hold (what they left out is said on `manifests` too), at most DEEP_MAX_DIAGNOSTICS
+ * diagnostics are published, and the walk gives the event loop a turn every few milliseconds,
+ * so hovers are answered while it runs.
  *
  * Also the size lenses: total compressed size (config + layers) and layer count, read from the
  * document itself for a manifest, from the inspected children for an index's entries.
@@ -19,7 +23,7 @@ import type { Analysis } from '../engine/analyze';
 import { propertyOf, valueOf, type Node } from '../engine/json';
 import type { Severity } from '../engine/types';
 import { compactSize } from '../../../common/units';
-import { DEFAULT_MAX_CHILDREN, inspectGraph, problemsBelow, type GraphNode } from '../graph/imageGraph';
+import { DEFAULT_MAX_CHILDREN, inspectGraph, leftOutText, problemSummaries, type GraphNode, type GraphResult, type ProblemSummary } from '../graph/imageGraph';
 import { holdingClient } from './heldDocuments';
 import { isRegistryError, parseReference, type RegistryClient } from '../registry';
 import { SOURCE } from './convert';
@@ -36,6 +40,8 @@ const SEVERITY: Record<Severity, DiagnosticSeverity> = {
 
 /** Problems one entry gets at most (a broken child can have many findings). */
 const MAX_PER_ENTRY = 20;
+/** Diagnostics deep inspection publishes at most for one document (manifestLens.validate.maxProblems' default). */
+export const DEEP_MAX_DIAGNOSTICS = 1000;
 
 /** Entries inspected per index by default (manifestLens.remote.deepInspectionMaxEntries): the graph's own default. */
 export const DEEP_MAX_CHILDREN = DEFAULT_MAX_CHILDREN;
@@ -49,6 +55,9 @@ interface State {
   readonly maxEntries: number;
   readonly controller: AbortController;
   graph?: GraphNode;
+  result?: GraphResult;
+  /** The problems below a node of `result`, each shared document summed once. */
+  summary?: (node: GraphNode) => ProblemSummary;
   failed?: string;
   /** The registry rate-limited a request: nothing more was asked of it. */
   rateLimited?: string;
@@ -85,15 +94,26 @@ export class DeepInspection {
       return [];
     }
     const stopped = this.stoppedEarly(doc, analysis, state);
-    if (!state.graph) return stopped;
-    const out: Diagnostic[] = [...stopped];
+    if (!state.graph || !state.summary || !state.result) return stopped;
+    const out: Diagnostic[] = [];
+    const sites = entrySites(analysis);
+    let notShown = 0;
     for (const child of state.graph.children) {
-      const site = entrySite(analysis, child.position);
+      const site = child.position === undefined ? undefined : sites.get(child.position);
       if (!site) continue;
       // An entry left unfetched after a 429 is said once, on `manifests`, not on every entry.
-      const skipped = state.skipped.has(child.digest) || child.children.some((c) => c.kind === 'config' && state.skipped.has(c.digest));
-      const problems = problemsBelow(child).filter((p) => !(p.ruleId === 'child-unavailable' && skipped));
-      for (const p of problems.slice(0, MAX_PER_ENTRY)) {
+      const own = child.sameAs !== undefined ? state.result.shared.get(child.sameAs) ?? child : child;
+      const skipped = state.skipped.has(child.digest) || own.children.some((c) => c.kind === 'config' && state.skipped.has(c.digest));
+      const summary = state.summary(child);
+      const listed = summary.list.filter((p) => !(p.ruleId === 'child-unavailable' && skipped));
+      const total = summary.total - (summary.list.length - listed.length);
+      if (out.length >= DEEP_MAX_DIAGNOSTICS) {
+        notShown += total;
+        continue;
+      }
+      const problems = listed.slice(0, Math.min(MAX_PER_ENTRY, DEEP_MAX_DIAGNOSTICS - out.length));
+      notShown += Math.max(0, Math.min(total, MAX_PER_ENTRY) - problems.length);
+      for (const p of problems) {
         // Cross-checks underline the field they contradict; a child's own findings the digest.
         const field = p.ruleId === 'child-size-mismatch' ? 'size' : p.ruleId === 'child-media-type-mismatch' ? 'mediaType' : p.ruleId === 'platform-config-mismatch' ? 'platform' : 'digest';
         const node: Node = valueOf(site, field) ?? valueOf(site, 'digest') ?? site;
@@ -111,17 +131,31 @@ export class DeepInspection {
           data: { ruleId: p.ruleId, deep: true, child: child.digest },
         });
       }
-      if (problems.length > MAX_PER_ENTRY) {
+      if (total > MAX_PER_ENTRY && out.length < DEEP_MAX_DIAGNOSTICS) {
         out.push({
           range: rangeOf(doc, valueOf(site, 'digest') ?? site),
           severity: DiagnosticSeverity.Information,
           code: 'too-many-problems',
           source: SOURCE,
-          message: `${child.label}: ${problems.length - MAX_PER_ENTRY} more problems below this entry; open it to see them all.`,
+          message: `${child.label}: ${total - MAX_PER_ENTRY} more problems below this entry; open it to see them all.`,
         });
       }
     }
-    return out;
+    if (notShown > 0) {
+      stopped.push({
+        ...(stopped[0] ?? this.onManifests(doc, analysis, DiagnosticSeverity.Information, '')),
+        severity: DiagnosticSeverity.Information,
+        message: `Deep inspection shows at most ${DEEP_MAX_DIAGNOSTICS} problems below the entries; ${notShown} more are not shown. Open an entry's child to see its own.`,
+      });
+    }
+    return [...stopped, ...out];
+  }
+
+  /** A diagnostic on the `manifests` key. */
+  private onManifests(doc: TextDocument, analysis: Analysis, severity: DiagnosticSeverity, message: string): Diagnostic {
+    const key = analysis.root ? propertyOf(analysis.root, 'manifests') : undefined;
+    const range = rangeOf(doc, { offset: key?.offset ?? 0, length: key ? '"manifests"'.length : 0 } as Node);
+    return { range, severity, code: DEEP_STOPPED, source: SOURCE, message };
   }
 
   /** Why the inspection of `doc` stopped early, if it did: one diagnostic on the `manifests` key. */
@@ -142,10 +176,14 @@ export class DeepInspection {
         message: `Deep inspection checked the first ${g.children.length} of ${g.children.length + g.notFetched} entries: at most ${state.maxEntries} per index (manifestLens.remote.deepInspectionMaxEntries), to bound the requests one document costs. The other ${g.notFetched} were not fetched; open an entry's child to inspect it.`,
       });
     }
-    if (reasons.length === 0) return [];
-    const key = analysis.root ? propertyOf(analysis.root, 'manifests') : undefined;
-    const range = rangeOf(doc, { offset: key?.offset ?? 0, length: key ? '"manifests"'.length : 0 } as Node);
-    return reasons.map((r) => ({ range, severity: r.severity, code: DEEP_STOPPED, source: SOURCE, message: r.message }));
+    const leftOut = leftOutText(state.result?.leftOut);
+    if (leftOut) {
+      reasons.push({
+        severity: DiagnosticSeverity.Information,
+        message: `Deep inspection: ${leftOut}. A document named by many entries is inspected once; open an entry's child to inspect it on its own.`,
+      });
+    }
+    return reasons.map((r) => this.onManifests(doc, analysis, r.severity, r.message));
   }
 
   /**
@@ -171,13 +209,16 @@ export class DeepInspection {
     const skipped = state.graph.notFetched ? ` (the first ${state.graph.children.length} of ${state.graph.children.length + state.graph.notFetched} inspected: manifestLens.remote.deepInspectionMaxEntries)` : '';
     const lenses: CodeLens[] = [{ range: top, command: { title: `${state.graph.children.length} entr${state.graph.children.length === 1 ? 'y' : 'ies'} · ${compactSize(state.graph.totalSize)} of distinct blobs${skipped}`, command: '' } }];
     const base = { registry: f.target.registry, repository: f.target.repository, raw: false };
+    const sites = entrySites(analysis);
     for (const child of state.graph.children) {
-      const site = entrySite(analysis, child.position);
+      const site = child.position === undefined ? undefined : sites.get(child.position);
       if (!site) continue;
-      const problems = problemsBelow(child).filter((p) => p.severity === 'error' || p.severity === 'warning').length;
+      const counts = state.summary?.(child).bySeverity ?? {};
+      const problems = (counts.error ?? 0) + (counts.warning ?? 0);
+      const own = child.sameAs !== undefined ? state.result?.shared.get(child.sameAs) ?? child : child;
       const size = child.kind === 'manifest'
         ? `${child.layerCount} layer${child.layerCount === 1 ? '' : 's'} · ${compactSize(child.totalSize)}`
-        : child.kind === 'index' ? `index of ${child.children.length} · ${compactSize(child.totalSize)}` : 'not inspected';
+        : child.kind === 'index' ? `index of ${own.children.length} · ${compactSize(child.totalSize)}` : 'not inspected';
       const title = `${child.attestationOf !== undefined ? child.label + ' · ' : ''}${size}${problems ? ` · ${problems} problem${problems === 1 ? '' : 's'} below` : ''}`;
       lenses.push({ range: rangeOf(doc, { offset: site.offset, length: 0 } as Node), command: { title, command: 'manifestLens.openRemote', arguments: [remoteUri({ ...base, ref: child.digest, kind: 'manifest' })] } });
     }
@@ -213,11 +254,15 @@ export class DeepInspection {
         const result = await inspectGraph(client, ref, { bytes: f.bytes, contentType: f.contentType, digest: f.digest }, {
           signal: state.controller.signal,
           maxChildren: maxEntries,
+          lintRoot: false, // the editor lints the document itself
         });
         if (this.states.get(key) !== state) return;
         state.graph = result.root;
-        const count = problemsBelow(result.root).length - result.root.problems.length;
-        this.deps.log(`deep inspection of ${f.reference}: ${result.fetched} documents in ${result.requests} requests, ${Date.now() - started} ms; ${count} problem(s) below the entries`);
+        state.result = result;
+        state.summary = problemSummaries(result.shared, MAX_PER_ENTRY);
+        const count = state.summary(result.root).total - result.root.problems.length;
+        const leftOut = leftOutText(result.leftOut);
+        this.deps.log(`deep inspection of ${f.reference}: ${result.fetched} documents in ${result.requests} requests, ${result.nodes} nodes, ${Date.now() - started} ms; ${count} problem(s) below the entries${leftOut ? `; ${leftOut}` : ''}`);
       } catch (e) {
         if (this.states.get(key) !== state) return;
         if (isRegistryError(e) && e.kind === 'cancelled') return;
@@ -233,10 +278,11 @@ function isIndex(analysis: Analysis): boolean {
   return analysis.kind === 'oci-index' || analysis.kind === 'docker-list';
 }
 
-/** The object of `manifests[position]`. */
-function entrySite(analysis: Analysis, position: number | undefined): Node | undefined {
-  if (position === undefined) return undefined;
-  return analysis.descriptors.find((s) => s.role === 'manifest' && s.index === position)?.node;
+/** The object of each `manifests[position]`, by position (one pass, not one search per entry). */
+function entrySites(analysis: Analysis): Map<number, Node> {
+  const out = new Map<number, Node>();
+  for (const s of analysis.descriptors) if (s.role === 'manifest' && s.index !== undefined && !out.has(s.index)) out.set(s.index, s.node);
+  return out;
 }
 
 function rangeOf(doc: TextDocument, node: Node): Diagnostic['range'] {

@@ -10,7 +10,10 @@
  *   (index) or its config and layers (manifest); nested indexes wait until they are expanded;
  * - referrers, when their group is expanded.
  * Every request is cancellable (the client cancels on refresh), and a node carries the
- * registry's rate-limit headers when its request returned them.
+ * registry's rate-limit headers when its request returned them. A document named by many
+ * entries is fetched and built once (the graph's `sameAs` nodes: in a level they are
+ * unexpanded, so expanding one asks for its level, which the held document answers), and the
+ * graph's node and problem budgets bound an answer; `leftOut` says what they left out.
  * `explorerGraph` still answers the whole graph at once, for other LSP clients.
  */
 import type {
@@ -28,7 +31,7 @@ import type {
   ExplorerTagsParams,
   GraphNode,
 } from '../../../common/protocol';
-import { inspectGraph, referrerNodes } from '../graph/imageGraph';
+import { inspectGraph, leftOutText, referrerNodes } from '../graph/imageGraph';
 import {
   configuredRegistries,
   formatReference,
@@ -108,11 +111,13 @@ export async function explorerGraph(client: RegistryClient, p: ExplorerGraphPara
     const ref = parseReference(p.reference);
     const root = await client.getManifest(ref, { signal });
     const g = await inspectGraph(client, root.reference, root, { signal, referrers: true });
+    const leftOut = leftOutText(g.leftOut);
     return {
       reference: formatReference(root.reference),
       digest: root.digest,
       uri: remoteUri({ registry: ref.registry, repository: ref.repository, raw: false, ref: ref.digest ?? ref.tag ?? 'latest', kind: 'manifest' }),
       root: withUris(g.root, ref.registry, ref.repository),
+      ...(leftOut ? { leftOut } : {}),
     };
   } catch (e) {
     throw toResponseError(e);
@@ -137,10 +142,13 @@ function withRateLimits(n: GraphNode, rateLimits: ReadonlyMap<string, string>): 
   return { ...n, ...(r ? { rateLimit: r } : {}), children: n.children.map((c) => withRateLimits(c, rateLimits)) };
 }
 
-/** Indexes below the level were not followed: they are fetched when expanded. */
+/**
+ * Indexes below the level were not followed: they are fetched when expanded. A repeated entry
+ * (`sameAs`) is shown in full once; the others load their level when expanded.
+ */
 function markUnexpanded(n: GraphNode, depth: number): GraphNode {
   const children = n.children.map((c) => markUnexpanded(c, depth + 1));
-  const open = depth > 0 && (n.kind === 'index' ? children.length === 0 : n.kind === 'referrer');
+  const open = depth > 0 && (n.sameAs !== undefined || (n.kind === 'index' ? children.length === 0 : n.kind === 'referrer'));
   return { ...n, children, ...(open ? { unexpanded: true } : {}) };
 }
 
@@ -170,11 +178,13 @@ export async function explorerLevel(client: RegistryClient, p: ExplorerLevelPara
     rootLimit = rateLimits.get(root.digest) ?? rootLimit;
     const g = await inspectGraph(holding, root.reference, root, { signal, referrers: false, maxDepth: 0, depthLimitProblem: false });
     const node = markUnexpanded(withRateLimits(withUris(g.root, ref.registry, ref.repository), rateLimits), 0);
+    const leftOut = leftOutText(g.leftOut);
     return {
       reference: formatReference(ref),
       digest: root.digest,
       uri: remoteUri({ registry: ref.registry, repository: ref.repository, raw: false, ref: ref.digest ?? ref.tag ?? 'latest', kind: 'manifest' }),
       root: rootLimit ? { ...node, rateLimit: rootLimit } : node,
+      ...(leftOut ? { leftOut } : {}),
     };
   } catch (e) {
     throw toResponseError(e);
