@@ -27,12 +27,12 @@ const common = {
 //    one copy shared by `lint` and by the registry commands' --lint, which load it only then;
 //  - dist/cli-inspect.js, cli-digest.js, cli-tree.js, cli-diff.js, cli-rules.js: each command's own code (cli.ts's
 //    `await import('./cli/…Command')`), so that `lint` never loads undici.
-const CLI_CHUNKS = { './cli/inspectCommand': './cli-inspect.js', './cli/digestCommand': './cli-digest.js', './cli/treeCommand': './cli-tree.js', './cli/diffCommand': './cli-diff.js', './cli/rulesCommand': './cli-rules.js', './cli/lintCommand': './cli-lint.js' };
+const CLI_CHUNKS = { './cli/inspectCommand': './cli-inspect.js', './cli/digestCommand': './cli-digest.js', './cli/treeCommand': './cli-tree.js', './cli/diffCommand': './cli-diff.js', './cli/rulesCommand': './cli-rules.js', './cli/verifyCommand': './cli-verify.js', './cli/lintCommand': './cli-lint.js' };
 const CLI_LINT_ENTRY = { contents: "export * from './lint';\nexport * from './lintCommand';\nexport * from './inspectLayout';\n", resolveDir: 'server/src/cli', sourcefile: 'cli-lint.ts', loader: 'ts' };
 const splitCli = {
   name: 'split-cli',
   setup(build) {
-    build.onResolve({ filter: /^\.\/cli\/(inspect|digest|tree|diff|rules|lint)Command$/ }, (args) =>
+    build.onResolve({ filter: /^\.\/cli\/(inspect|digest|tree|diff|rules|lint|verify)Command$/ }, (args) =>
       /server[\\/]src[\\/]cli\.ts$/.test(args.importer) ? { path: CLI_CHUNKS[args.path], external: true } : undefined);
     build.onResolve({ filter: /^\.\/(lint|inspectLayout)$/ }, (args) =>
       /server[\\/]src[\\/]cli[\\/](inspect|digest)Command\.ts$/.test(args.importer) ? { path: './cli-lint.js', external: true } : undefined);
@@ -90,5 +90,6 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: ['server/src/cli/digestCommand.ts'], outfile: 'dist/cli-digest.js', plugins: [leanUndici, splitCli], supported: { 'dynamic-import': false } }),
   esbuild.build({ ...common, entryPoints: ['server/src/cli/treeCommand.ts'], outfile: 'dist/cli-tree.js', plugins: [leanUndici, splitCli, jsoncSideEffectFree], supported: { 'dynamic-import': false } }),
   esbuild.build({ ...common, entryPoints: ['server/src/cli/diffCommand.ts'], outfile: 'dist/cli-diff.js', plugins: [leanUndici, splitCli, jsoncSideEffectFree], supported: { 'dynamic-import': false } }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/verifyCommand.ts'], outfile: 'dist/cli-verify.js', plugins: [leanUndici, splitCli, jsoncSideEffectFree], supported: { 'dynamic-import': false } }),
   esbuild.build({ ...common, entryPoints: ['server/src/cli/rulesCommand.ts'], outfile: 'dist/cli-rules.js', plugins: [jsoncSideEffectFree] }),
 ]);

@@ -6,6 +6,7 @@
  *   node dist/cli.js tree [--format text|json] REFERENCE
  *   node dist/cli.js diff [--platform os/arch[/variant]] A B
  *   node dist/cli.js rules [ID…]
+ *   node dist/cli.js verify [--key FILE]… [--notation-config DIR] REFERENCE
  */
 import { directOutput, programName, quietOnClosedPipe } from './cli/program';
 
@@ -76,6 +77,21 @@ const SECTIONS: Readonly<Record<string, string>> = {
         --color auto|always|never         colour + and - lines (auto: on a terminal, not with NO_COLOR)
       Same --insecure, --no-creds, --timeout as inspect.
 `,
+  verify: `  ${PROG} verify [options] REFERENCE
+      The signatures on an image (cosign tags sha256-….sig/.att, referrers), each with one
+      verdict against the trust given, offline: verified; signature valid, no transparency-log
+      proof (a --key signature without a checked log entry); cannot verify offline; invalid (and
+      why); not verified: no trust configured. Exit 0 when at least one signature verifies, 1 when
+      none does (unsigned included), 2 usage, 3 registry.
+        --platform OS/ARCH[/VARIANT]      verify that platform's manifest of an index
+        --key FILE                        a cosign public key (PEM: ECDSA, RSA, Ed25519; repeatable)
+        --notation-config DIR             trustpolicy.json + truststore/x509/ca/NAME/*.pem (default:
+                                          notation's own folder, when it holds a trust policy)
+        --trusted-root FILE --certificate-identity ID --certificate-oidc-issuer URL
+                                          keyless trust (read; keyless verification: not yet)
+        --format text|json
+      Same --insecure, --no-creds, --timeout as inspect.
+`,
   rules: `  ${PROG} rules [--format text|json] [ID …]
       List the rules, or explain the given ones: what, why, source, spec link, quick-fix.
 `,
@@ -132,6 +148,10 @@ async function main(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Writ
     case 'diff': {
       const { runDiff } = await import('./cli/diffCommand');
       return runDiff(rest, out, err);
+    }
+    case 'verify': {
+      const { runVerify } = await import('./cli/verifyCommand');
+      return runVerify(rest, out, err);
     }
     case 'rules': {
       const { runRules } = await import('./cli/rulesCommand');

@@ -3,3 +3,7 @@ export * from './mediaTypes';
 export * from './classify';
 export * from './decode';
 export * from './certificates';
+export * from './verdict';
+export * from './cosignKey';
+export * from './notation';
+export * from './attachments';

@@ -1,0 +1,170 @@
+/**
+ * Finds what is attached to one manifest in a registry and gives each signature its verdict:
+ * cosign's tags (`sha256-<hex>.sig`, `.att`) by manifest GET, and OCI 1.1 referrers through the
+ * registry client (the Referrers API, else the `sha256-<hex>` fallback tag, which is all
+ * docker-registry 2.8 has). Every blob read is checked against its descriptor's digest by the
+ * client; counts and sizes are bounded.
+ */
+import { isRegistryError, referenceWithDigest, referenceWithTag, type ImageReference, type RegistryClient } from '../registry';
+import { classifyManifest, KIND_LABEL, type AttachmentKind, type ClassifiedLayer, type ClassifiedManifest } from './classify';
+import { decodeDsse, decodeLayer, type DecodedLayer } from './decode';
+import { verifyCosignAttestation, verifyCosignSignature, type TrustedKey } from './cosignKey';
+import { verifyNotationJws, type NotationConfig } from './notation';
+import { verdict, type Verdict } from './verdict';
+
+/** The most referrers (and cosign tag layers) read for one subject. */
+export const MAX_ATTACHMENTS = 64;
+/** The largest signature, envelope or statement blob read. */
+export const MAX_ATTACHMENT_BLOB = 4 * 1024 * 1024;
+
+export interface Attached {
+  /** Where it was found: a cosign tag, or the referrers list. */
+  readonly source: { readonly via: 'cosign-tag'; readonly tag: string } | { readonly via: 'referrers'; readonly api: boolean };
+  readonly digest: string;
+  readonly manifest: ClassifiedManifest;
+}
+
+export interface FoundAttachments {
+  readonly attached: readonly Attached[];
+  /** Whether the referrers came from the Referrers API (false: the fallback tag, or none). */
+  readonly referrersApi: boolean;
+  /** What could not be read, one line each (the rest is still listed). */
+  readonly problems: readonly string[];
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Lists what is attached to `subjectDigest` in `ref`'s repository. A registry failure of the referrers list throws. */
+export async function findAttachments(client: RegistryClient, ref: ImageReference, subjectDigest: string): Promise<FoundAttachments> {
+  const attached: Attached[] = [];
+  const problems: string[] = [];
+  const hex = subjectDigest.replace(/^sha256:/, '');
+  if (subjectDigest.startsWith('sha256:')) {
+    for (const suffix of ['sig', 'att'] as const) {
+      const tag = `sha256-${hex}.${suffix}`;
+      try {
+        const m = await client.getManifest(referenceWithTag(ref, tag));
+        attached.push({ source: { via: 'cosign-tag', tag }, digest: m.digest, manifest: classifyManifest(m.bytes, { tag }) });
+      } catch (e) {
+        if (!(isRegistryError(e) && e.kind === 'not-found')) problems.push(`cosign tag ${tag}: ${message(e)}`);
+      }
+    }
+  }
+  const list = await client.getReferrers(ref, subjectDigest);
+  let entries: { digest?: unknown; annotations?: unknown }[] = [];
+  try {
+    const doc = JSON.parse(Buffer.from(list.bytes).toString('utf8')) as { manifests?: unknown };
+    entries = Array.isArray(doc.manifests) ? doc.manifests : [];
+  } catch {
+    problems.push(`the referrers list of ${subjectDigest} is not JSON`);
+  }
+  if (entries.length > MAX_ATTACHMENTS) problems.push(`${entries.length} referrers listed; the first ${MAX_ATTACHMENTS} were read`);
+  for (const e of entries.slice(0, MAX_ATTACHMENTS)) {
+    if (typeof e?.digest !== 'string') continue;
+    try {
+      const m = await client.getManifest(referenceWithDigest(ref, e.digest));
+      const annotations = e.annotations && typeof e.annotations === 'object' ? (e.annotations as Record<string, string>) : undefined;
+      attached.push({ source: { via: 'referrers', api: !list.fallback }, digest: m.digest, manifest: classifyManifest(m.bytes, { entryAnnotations: annotations }) });
+    } catch (err) {
+      problems.push(`referrer ${e.digest}: ${message(err)}`);
+    }
+  }
+  return { attached, referrersApi: !list.fallback, problems };
+}
+
+/** The trust the user gave: never guessed. */
+export interface Trust {
+  readonly keys: readonly TrustedKey[];
+  readonly notation?: NotationConfig;
+  /** A trusted_root.json was given (keyless verification). */
+  readonly trustedRoot?: boolean;
+}
+
+export function hasTrust(t: Trust): boolean {
+  return t.keys.length > 0 || !!t.notation || !!t.trustedRoot;
+}
+
+/** One signature (or signed attestation) on the subject, with its verdict. */
+export interface SignatureResult {
+  readonly kind: AttachmentKind;
+  readonly label: string;
+  /** `tag sha256-….sig layer 0`, `referrer sha256:… layer 0`. */
+  readonly where: string;
+  readonly decoded: DecodedLayer;
+  readonly verdict: Verdict;
+}
+
+/** An attachment that carries no signature of its own (a bare statement, an SBOM, an artifact). */
+export interface OtherAttachment {
+  readonly kind: AttachmentKind;
+  readonly label: string;
+  readonly where: string;
+  readonly decoded?: DecodedLayer;
+}
+
+export interface SubjectDescriptor {
+  readonly mediaType: string;
+  readonly digest: string;
+  readonly size: number;
+}
+
+const SIGNED_KINDS: ReadonlySet<AttachmentKind> = new Set(['cosign-signature', 'cosign-attestation', 'sigstore-bundle', 'notation-signature']);
+
+/**
+ * Reads each attachment's layers (bounded) and gives each signature layer its verdict against
+ * `trust`; without any trust every signature is "not verified: no trust configured".
+ */
+export async function verifyAttachments(client: RegistryClient, ref: ImageReference, subject: SubjectDescriptor, found: FoundAttachments, trust: Trust): Promise<{ signatures: SignatureResult[]; others: OtherAttachment[]; problems: string[] }> {
+  const signatures: SignatureResult[] = [];
+  const others: OtherAttachment[] = [];
+  const problems: string[] = [...found.problems];
+  const scope = `${ref.registry}/${ref.repository}`;
+  const any = hasTrust(trust);
+  for (const a of found.attached) {
+    const at = a.source.via === 'cosign-tag' ? `tag ${a.source.tag}` : `referrer ${a.digest}`;
+    const layers = a.manifest.layers.slice(0, MAX_ATTACHMENTS);
+    if (!SIGNED_KINDS.has(a.manifest.kind) || layers.length === 0) {
+      others.push({ kind: a.manifest.kind, label: KIND_LABEL[a.manifest.kind], where: at });
+      continue;
+    }
+    for (const layer of layers) {
+      const where = `${at} layer ${layer.position}`;
+      let bytes: Uint8Array | undefined;
+      try {
+        if (layer.size > MAX_ATTACHMENT_BLOB) throw new Error(`${layer.size} bytes, more than the ${MAX_ATTACHMENT_BLOB} read`);
+        bytes = (await client.getBlob(ref, layer.digest, { maxBytes: MAX_ATTACHMENT_BLOB })).bytes;
+      } catch (e) {
+        problems.push(`${where}: ${message(e)}`);
+      }
+      const decoded = decodeLayer(layer, bytes);
+      if (!SIGNED_KINDS.has(layer.kind)) {
+        others.push({ kind: layer.kind, label: KIND_LABEL[layer.kind], where, decoded });
+        continue;
+      }
+      const v = bytes ? await verdictFor(layer, bytes, subject, scope, trust, any) : verdict('invalid', { reason: 'its bytes could not be read (see the problems)' });
+      signatures.push({ kind: layer.kind, label: KIND_LABEL[layer.kind], where, decoded, verdict: v });
+    }
+  }
+  return { signatures, others, problems };
+}
+
+async function verdictFor(layer: ClassifiedLayer, bytes: Uint8Array, subject: SubjectDescriptor, scope: string, trust: Trust, any: boolean): Promise<Verdict> {
+  switch (layer.kind) {
+    case 'cosign-signature':
+      if (!any) return verdict('not-verified', { reason: 'no --key, --trusted-root or --notation-config given' });
+      return verifyCosignSignature({ payload: bytes, annotations: layer.annotations, imageDigest: subject.digest, keys: trust.keys, trustedRoot: trust.trustedRoot });
+    case 'cosign-attestation':
+      if (!any) return verdict('not-verified', { reason: 'no --key, --trusted-root or --notation-config given' });
+      return verifyCosignAttestation(decodeDsse(bytes), { annotations: layer.annotations, imageDigest: subject.digest, keys: trust.keys });
+    case 'notation-signature':
+      if (layer.envelope === 'cose') return verdict('not-verified', { reason: 'COSE envelopes are not verified by this version (JWS is)' });
+      if (!any) return verdict('not-verified', { reason: 'no --notation-config given' });
+      return verifyNotationJws({ envelope: bytes, subject, scope, config: trust.notation });
+    case 'sigstore-bundle':
+      return verdict('not-verified', { reason: 'Sigstore bundles are listed but not verified by this version' });
+    default:
+      return verdict('not-verified', {});
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Notary Project (notation) JWS signatures, verified offline against a notation configuration
+ * folder in notation's own layout: trustpolicy.oci.json (else trustpolicy.json) and
+ * truststore/x509/{ca,signingAuthority}/NAME/*.pem|crt. jose checks the JWS (with the `crit`
+ * parameters notation defines; any other critical header is refused), @peculiar/x509 the chain.
+ * Revocation (OCSP/CRL) is never checked offline: verdicts say so, and never claim `strict`.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { flattenedVerify } from 'jose';
+import type { X509Certificate } from '@peculiar/x509';
+import { certificateKey, parseCertificate, parseCertificates, verifyChain } from './certificates';
+import { decodeNotationJws } from './decode';
+import { verdict, type Verdict } from './verdict';
+
+/** The protected headers notation may mark critical (signature-envelope-jws.md). */
+const KNOWN_CRIT = ['io.cncf.notary.signingScheme', 'io.cncf.notary.expiry', 'io.cncf.notary.authenticSigningTime', 'io.cncf.notary.verificationPlugin', 'io.cncf.notary.verificationPluginMinVersion'];
+const JWS_ALGORITHMS = ['PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
+
+export interface TrustPolicy {
+  readonly name: string;
+  readonly registryScopes: readonly string[];
+  readonly level: string;
+  readonly trustStores: readonly string[];
+  readonly trustedIdentities: readonly string[];
+}
+
+export interface NotationConfig {
+  readonly dir: string;
+  readonly policyFile: string;
+  readonly policies: readonly TrustPolicy[];
+  /** `ca:NAME` / `signingAuthority:NAME` → its certificates. */
+  readonly stores: ReadonlyMap<string, readonly X509Certificate[]>;
+}
+
+/** notation's own configuration folder: $NOTATION_CONFIG? no: XDG_CONFIG_HOME/notation, ~/Library/Application Support/notation on macOS. */
+export function defaultNotationDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'notation');
+  if (process.platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'notation');
+  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'notation');
+}
+
+const MAX_FILE = 1024 * 1024;
+
+function readSmall(path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    if (!st.isFile() || st.size > MAX_FILE) return undefined;
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+/** Loads a notation configuration folder; a string is why it cannot be used. */
+export function loadNotationConfig(dir: string): NotationConfig | string {
+  const policyFile = ['trustpolicy.oci.json', 'trustpolicy.json'].map((f) => join(dir, f)).find((f) => readSmall(f) !== undefined);
+  if (!policyFile) return `${dir}: no trustpolicy.oci.json or trustpolicy.json (notation's trust policy) in it`;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readSmall(policyFile)!);
+  } catch (e) {
+    return `${policyFile}: not JSON (${e instanceof Error ? e.message : String(e)})`;
+  }
+  const raw = (doc as { trustPolicies?: unknown } | null)?.trustPolicies;
+  if (!Array.isArray(raw)) return `${policyFile}: no trustPolicies array`;
+  const policies: TrustPolicy[] = raw.flatMap((p: unknown) => {
+    if (!p || typeof p !== 'object') return [];
+    const o = p as Record<string, unknown>;
+    const sv = (o.signatureVerification ?? {}) as Record<string, unknown>;
+    return [{ name: typeof o.name === 'string' ? o.name : '(unnamed)', registryScopes: strings(o.registryScopes), level: typeof sv.level === 'string' ? sv.level : '', trustStores: strings(o.trustStores), trustedIdentities: strings(o.trustedIdentities) }];
+  });
+  const stores = new Map<string, X509Certificate[]>();
+  for (const type of ['ca', 'signingAuthority']) {
+    const base = join(dir, 'truststore', 'x509', type);
+    let names: string[] = [];
+    try {
+      names = readdirSync(base);
+    } catch {
+      continue;
+    }
+    for (const name of names.slice(0, 100)) {
+      let files: string[] = [];
+      try {
+        files = readdirSync(join(base, name)).slice(0, 100);
+      } catch {
+        continue;
+      }
+      const certs = files.flatMap((f) => {
+        const text = readSmall(join(base, name, f));
+        if (text === undefined) return [];
+        if (text.includes('-----BEGIN CERTIFICATE-----')) return parseCertificates(text);
+        const der = parseCertificate(new Uint8Array(readFileSync(join(base, name, f))));
+        return der ? [der] : [];
+      });
+      stores.set(`${type}:${name}`, certs);
+    }
+  }
+  return { dir, policyFile, policies, stores };
+}
+
+/** The policy for `registry/repository`: an exact scope first, else the wildcard `*`. */
+export function policyFor(config: NotationConfig, scope: string): TrustPolicy | undefined {
+  return config.policies.find((p) => p.registryScopes.includes(scope)) ?? config.policies.find((p) => p.registryScopes.includes('*'));
+}
+
+/** A distinguished name as attribute → value (`C=US, O=Example` and `O=Example,C=US` are equal). */
+function dnMap(dn: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of dn.split(/(?<!\\),/)) {
+    const eq = part.indexOf('=');
+    if (eq > 0) out.set(part.slice(0, eq).trim().toUpperCase(), part.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+/** Whether the leaf's subject matches one of the policy's trusted identities (`*` or `x509.subject: DN`). */
+function identityMatches(identities: readonly string[], subject: string): boolean {
+  if (identities.includes('*')) return true;
+  const have = dnMap(subject);
+  return identities.some((id) => {
+    const m = /^x509\.subject:\s*(.*)$/.exec(id);
+    if (!m) return false;
+    const want = dnMap(m[1]);
+    return want.size > 0 && [...want].every(([k, v]) => have.get(k) === v);
+  });
+}
+
+export interface NotationInput {
+  readonly envelope: Uint8Array;
+  /** The manifest the signature was found for: what targetArtifact must name. */
+  readonly subject: { readonly mediaType: string; readonly digest: string; readonly size: number };
+  /** `registry/repository`, for the policy's registryScopes. */
+  readonly scope: string;
+  readonly config?: NotationConfig;
+  readonly now?: Date;
+}
+
+const REVOCATION = 'revocation not checked';
+
+/** The verdict on one notation JWS signature envelope. */
+export async function verifyNotationJws(input: NotationInput): Promise<Verdict> {
+  const jws = decodeNotationJws(input.envelope);
+  if (!jws) return verdict('invalid', { reason: 'not a JWS in flattened JSON serialization' });
+  if (!input.config) return verdict('not-verified', { reason: 'give --notation-config DIR (a folder with trustpolicy.json and truststore/x509/ca/NAME/*.pem)' });
+  const policy = policyFor(input.config, input.scope);
+  if (!policy) return verdict('not-verified', { reason: `no trust policy in ${input.config.policyFile} covers ${input.scope}` });
+  if (policy.level === 'skip') return verdict('not-verified', { reason: `trust policy "${policy.name}" skips verification for ${input.scope}` });
+  if (!jws.crit.includes('io.cncf.notary.signingScheme')) return verdict('invalid', { reason: 'the protected header\'s crit does not list io.cncf.notary.signingScheme' });
+  const unknown = jws.crit.filter((c) => !KNOWN_CRIT.includes(c));
+  if (unknown.length) return verdict('invalid', { reason: `unknown critical header ${unknown.map((c) => JSON.stringify(c)).join(', ')}` });
+  if (jws.signingScheme !== 'notary.x509') return verdict('invalid', { reason: `signing scheme ${JSON.stringify(jws.signingScheme ?? '')} is not verified by this version (notary.x509 is)` });
+  const certs = jws.x5c.map((d) => parseCertificate(new Uint8Array(d)));
+  if (certs.length === 0 || certs.some((c) => !c)) return verdict('invalid', { reason: 'the x5c header is missing or holds something that is not a certificate' });
+  const [leaf, ...rest] = certs as X509Certificate[];
+  const now = input.now ?? new Date();
+  const anchors = policy.trustStores.filter((s) => s.startsWith('ca:')).flatMap((s) => input.config!.stores.get(s) ?? []);
+  if (anchors.length === 0) return verdict('not-verified', { reason: `trust policy "${policy.name}" names no ca: trust store with certificates (${policy.trustStores.join(', ') || 'none'})` });
+  // Integrity first: the envelope's signature with the leaf's key (jose refuses unknown crit too).
+  try {
+    await flattenedVerify(jws.envelope as never, certificateKey(leaf), { algorithms: JWS_ALGORITHMS, crit: Object.fromEntries(KNOWN_CRIT.map((c) => [c, true])) });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    return verdict('invalid', { reason: code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' ? 'altered bytes: the JWS signature does not verify with the signing certificate\'s key' : `the JWS does not verify (${e instanceof Error ? e.message : String(e)})` });
+  }
+  const chain = await verifyChain(leaf, rest, anchors, now);
+  if (!chain.ok) return verdict('invalid', { reason: `untrusted certificate: ${chain.reason}` });
+  const t = jws.targetArtifact;
+  const s = input.subject;
+  if (!t || t.digest !== s.digest) return verdict('invalid', { reason: `the payload names another digest: ${t?.digest ?? '(none)'} (this image is ${s.digest})` });
+  if (t.size !== s.size) return verdict('invalid', { reason: `the payload names size ${t.size ?? '(none)'}, the manifest is ${s.size} bytes` });
+  if (t.mediaType !== s.mediaType) return verdict('invalid', { reason: `the payload names media type ${t.mediaType ?? '(none)'}, the manifest is ${s.mediaType}` });
+  if (jws.expiry && !(Date.parse(jws.expiry) > now.getTime())) return verdict('invalid', { reason: `the signature expired on ${jws.expiry}` });
+  if (!identityMatches(policy.trustedIdentities, leaf.subject)) {
+    return verdict('invalid', { reason: `the signer "${leaf.subject}" is not among the trusted identities of policy "${policy.name}"` });
+  }
+  const store = policy.trustStores.find((st) => (input.config!.stores.get(st) ?? []).some((c) => Buffer.from(c.rawData).equals(Buffer.from(chain.anchor.rawData))));
+  return verdict('verified', { by: `trust store ${store ?? '?'} (policy "${policy.name}", level ${policy.level || 'unset'}), signer "${leaf.subject}"`, notes: [REVOCATION] });
+}

@@ -1,0 +1,194 @@
+/**
+ * `manifest-lens verify` against a real docker-registry 2.8 on 127.0.0.1 (no Referrers API: the
+ * referrers come through the sha256-<hex> fallback tag), with signatures made here in the
+ * layouts cosign and notation write: cosign tag-scheme key signatures (P-256, P-384, RSA,
+ * Ed25519) and a DSSE attestation; notation JWS under a CA made here. Each negative case must be
+ * "invalid" with its reason and exit 1; unsigned is exit 1 "no signatures".
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { assertCliBuilt, isolatedEnv, runCli, type IsolatedEnv } from '../harness/cli';
+import { startRegistry, type RunningRegistry } from '../harness/registry';
+import {
+  cosignAttestationManifest,
+  cosignSign,
+  cosignSignatureManifest,
+  dsseEnvelope,
+  makeCa,
+  makeKey,
+  makeLeaf,
+  notationJws,
+  notationManifest,
+  pushArtifact,
+  pushImage,
+  pushManifest,
+  referrersIndex,
+  simpleSigningPayload,
+  SLSA_V02_PREDICATE,
+  statement,
+  type Doc,
+  type KeyKind,
+} from './fixtures';
+
+const REPO = 'sc/app';
+const sigTag = (d: Doc): string => `sha256-${d.digest.slice(7)}.sig`;
+const descriptor = (d: Doc): { mediaType: string; digest: string; size: number } => ({ mediaType: d.mediaType, digest: d.digest, size: d.bytes.length });
+
+describe('verify: cosign key signatures and notation JWS, offline, through the fallback tag', () => {
+  let registry: RunningRegistry;
+  let home: IsolatedEnv;
+  const keyFile: Partial<Record<KeyKind | 'other', string>> = {};
+  const images: Record<string, Doc> = {};
+  let notationDir = '';
+
+  before(async () => {
+    assertCliBuilt();
+    home = isolatedEnv();
+    registry = await startRegistry({ auth: 'none' });
+    const url = registry.url;
+    const keys = { p256: makeKey('p256'), p384: makeKey('p384'), rsa: makeKey('rsa'), ed25519: makeKey('ed25519'), other: makeKey('p256') };
+    for (const [k, v] of Object.entries(keys)) {
+      keyFile[k as KeyKind] = join(home.dir, `${k}.pub`);
+      writeFileSync(keyFile[k as KeyKind]!, v.publicPem);
+    }
+    const ref = `${registry.host}/${REPO}`;
+    const cosignSigned = async (name: string, signer: KeyKind, opts: { names?: string; tamper?: boolean } = {}): Promise<Doc> => {
+      const img = await pushImage(url, REPO, name, name);
+      const payload = simpleSigningPayload(ref, opts.names ?? img.digest);
+      const signature = cosignSign(keys[signer].privateKey, payload);
+      // A flipped byte: the payload changed after signing (and re-pushed under its new digest).
+      const stored = opts.tamper ? Buffer.from(payload.toString().replace('cosign container image signature', 'cosign container image signaturf')) : payload;
+      await pushArtifact(url, REPO, sigTag(img), cosignSignatureManifest([{ payload: stored, signature }]));
+      return img;
+    };
+    for (const k of ['p256', 'p384', 'rsa', 'ed25519'] as const) images[k] = await cosignSigned(`key-${k}`, k);
+    // p256 also carries a signed SLSA attestation (.att)
+    const att = statement('https://slsa.dev/provenance/v0.2', images.p256.digest, SLSA_V02_PREDICATE);
+    await pushArtifact(url, REPO, `sha256-${images.p256.digest.slice(7)}.att`, cosignAttestationManifest(dsseEnvelope(att, keys.p256.privateKey), 'https://slsa.dev/provenance/v0.2'));
+    images.otherDigest = await cosignSigned('names-other', 'p256', { names: images.p384.digest });
+    images.tampered = await cosignSigned('tampered', 'p256', { tamper: true });
+    images.unsigned = await pushImage(url, REPO, 'unsigned', 'unsigned');
+
+    // notation: a CA in a notation configuration folder, signatures as OCI 1.1 referrers.
+    const ca = await makeCa();
+    notationDir = join(home.dir, 'notation');
+    mkdirSync(join(notationDir, 'truststore', 'x509', 'ca', 'test-ca'), { recursive: true });
+    writeFileSync(join(notationDir, 'truststore', 'x509', 'ca', 'test-ca', 'ca.pem'), ca.pem);
+    writeFileSync(join(notationDir, 'trustpolicy.json'), JSON.stringify({ version: '1.0', trustPolicies: [{ name: 'test', registryScopes: ['*'], signatureVerification: { level: 'strict' }, trustStores: ['ca:test-ca'], trustedIdentities: ['x509.subject: O=Example, C=US'] }] }));
+    const leaf = await makeLeaf(ca);
+    const expired = await makeLeaf(ca, { expired: true });
+    const notarySigned = async (name: string, make: (img: Doc) => Promise<Buffer>): Promise<Doc> => {
+      const img = await pushImage(url, REPO, name, name);
+      const built = notationManifest(await make(img), descriptor(img));
+      await pushArtifact(url, REPO, undefined, built);
+      await pushManifest(url, REPO, `sha256-${img.digest.slice(7)}`, referrersIndex([{ manifest: built.manifest, artifactType: 'application/vnd.cncf.notary.signature' }]));
+      return img;
+    };
+    images.notary = await notarySigned('notary', (img) => notationJws(leaf, [], descriptor(img)));
+    images.notaryExpired = await notarySigned('notary-expired', (img) => notationJws(expired, [], descriptor(img)));
+    images.notaryCrit = await notarySigned('notary-crit', (img) => notationJws(leaf, [], descriptor(img), { extraCrit: 'io.example.unknown' }));
+    images.notaryOther = await notarySigned('notary-other', () => notationJws(leaf, [], descriptor(images.notary)));
+  });
+  after(async () => {
+    await registry?.stop();
+    home?.cleanup();
+  });
+
+  const verify = (tag: string, ...args: string[]) => runCli(['verify', ...args, `${registry.host}/${REPO}:${tag}`], { env: home.env });
+
+  it('a P-256 key signature and its DSSE attestation: "signature valid, no transparency-log proof", exit 0', async () => {
+    const r = await verify('key-p256', '--key', keyFile.p256!);
+    const out = r.stdout.toString();
+    assert.equal(r.code, 0, out + r.stderr);
+    assert.match(out, /^cosign signature {2}tag sha256-[0-9a-f]{64}\.sig layer 0$/m);
+    assert.match(out, /verdict: signature valid, no transparency-log proof \(by key .*p256\.pub SHA256:[0-9a-f]{64}\)/);
+    assert.match(out, /^cosign attestation \(DSSE\) {2}tag sha256-[0-9a-f]{64}\.att layer 0$/m);
+    assert.match(out, /predicate: https:\/\/slsa\.dev\/provenance\/v0\.2 — SLSA provenance: builder https:\/\/github\.com\/docker\/buildx@v0\.12\.0/);
+    assert.match(out, /2 of 2 signatures verify against the trust given/);
+  });
+
+  it('P-384, RSA and Ed25519 keys verify their signatures (exit 0), and the JSON says so', async () => {
+    for (const k of ['p384', 'rsa', 'ed25519'] as const) {
+      const r = await verify(`key-${k}`, '--key', keyFile[k]!, '--format', 'json');
+      assert.equal(r.code, 0, `${k}: ${r.stdout}${r.stderr}`);
+      const j = JSON.parse(r.stdout.toString());
+      assert.equal(j.verified, true);
+      assert.equal(j.subject.digest, images[k].digest);
+      assert.equal(j.signatures[0].verdict.kind, 'valid-no-tlog', k);
+    }
+  });
+
+  it('the wrong key: invalid, "wrong key", exit 1', async () => {
+    const r = await verify('key-p256', '--key', keyFile.other!);
+    assert.equal(r.code, 1, r.stdout.toString());
+    assert.match(r.stdout.toString(), /verdict: invalid — wrong key or altered bytes: the signature does not verify with the given key/);
+    assert.match(r.stdout.toString(), /none of 2 signatures verifies/);
+  });
+
+  it('a payload naming another digest: invalid, exit 1, never valid', async () => {
+    const r = await verify('names-other', '--key', keyFile.p256!);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout.toString(), new RegExp(`verdict: invalid — the payload names another digest: ${images.p384.digest} \\(this image is ${images.otherDigest.digest}\\)`));
+  });
+
+  it('a flipped byte in the signed payload: invalid, exit 1', async () => {
+    const r = await verify('tampered', '--key', keyFile.p256!);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout.toString(), /verdict: invalid — wrong key or altered bytes/);
+  });
+
+  it('no trust given: "not verified: no trust configured", exit 1', async () => {
+    const r = await verify('key-p256');
+    assert.equal(r.code, 1);
+    assert.match(r.stdout.toString(), /verdict: not verified: no trust configured/);
+    assert.doesNotMatch(r.stdout.toString(), /verdict: (verified|signature valid)/);
+  });
+
+  it('unsigned: "no signatures", exit 1', async () => {
+    const r = await verify('unsigned', '--key', keyFile.p256!);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout.toString(), /no signatures: nothing attached signs sha256:[0-9a-f]{64}/);
+    assert.match(r.stdout.toString(), /referrers via the fallback tag/);
+  });
+
+  it('notation JWS under the configured CA: verified, "revocation not checked", exit 0', async () => {
+    const r = await verify('notary', '--notation-config', notationDir);
+    const out = r.stdout.toString();
+    assert.equal(r.code, 0, out + r.stderr);
+    assert.match(out, /^notation signature {2}referrer sha256:[0-9a-f]{64} layer 0$/m);
+    assert.match(out, /signer: certificate "CN=signer\.example, O=Example, C=US"/);
+    assert.match(out, /signed: .* \(the signer's claim\)/);
+    assert.match(out, /verdict: verified \(by trust store ca:test-ca/);
+    assert.match(out, /note: revocation not checked/);
+  });
+
+  it('notation negatives: expired certificate, unknown crit header, another digest; each invalid with why, exit 1', async () => {
+    const cases: [string, RegExp][] = [
+      ['notary-expired', /verdict: invalid — untrusted certificate: certificate "CN=signer\.example, O=Example, C=US" expired on /],
+      ['notary-crit', /verdict: invalid — unknown critical header "io\.example\.unknown"/],
+      ['notary-other', /verdict: invalid — the payload names another digest: sha256:/],
+    ];
+    for (const [tag, re] of cases) {
+      const r = await verify(tag, '--notation-config', notationDir);
+      assert.equal(r.code, 1, `${tag}: ${r.stdout}`);
+      assert.match(r.stdout.toString(), re, tag);
+    }
+    // the notation trust does not verify a cosign key signature
+    const c = await verify('key-p256', '--notation-config', notationDir);
+    assert.equal(c.code, 1);
+    assert.match(c.stdout.toString(), /not verified: no trust configured — a key signature: give --key FILE/);
+  });
+
+  it('usage errors exit 2, a registry that cannot serve exits 3', async () => {
+    assert.equal((await verify('key-p256', '--certificate-identity', 'a@b.c')).code, 2);
+    const missing = await verify('key-p256', '--key', join(home.dir, 'nope.pub'));
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--key .*nope\.pub: no such file/);
+    const notKey = await verify('key-p256', '--key', join(notationDir, 'trustpolicy.json'));
+    assert.equal(notKey.code, 2);
+    const down = await runCli(['verify', '--timeout', '2', '127.0.0.1:1/sc/app:x'], { env: home.env });
+    assert.equal(down.code, 3, down.stderr);
+  });
+});
