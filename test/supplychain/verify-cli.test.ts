@@ -70,6 +70,15 @@ describe('verify: cosign key signatures and notation JWS, offline, through the f
     images.otherDigest = await cosignSigned('names-other', 'p256', { names: images.p384.digest });
     images.tampered = await cosignSigned('tampered', 'p256', { tamper: true });
     images.unsigned = await pushImage(url, REPO, 'unsigned', 'unsigned');
+    // an index whose linux/amd64 child is the P-256-signed image (the index itself is unsigned)
+    const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ ...descriptor(images.p256), platform: { os: 'linux', architecture: 'amd64' } }] };
+    const indexBytes = Buffer.from(JSON.stringify(index));
+    await pushManifest(url, REPO, 'multi', { bytes: indexBytes, digest: '', mediaType: index.mediaType });
+    // hostile text in what is displayed: an ESC sequence and a bidi override in the predicate type
+    images.hostile = await pushImage(url, REPO, 'hostile', 'hostile');
+    const hostileType = 'https://evil.example/\u001b]0;pwned\u0007\u202egnp.exe';
+    const hostileAtt = statement(hostileType, images.hostile.digest, {});
+    await pushArtifact(url, REPO, `sha256-${images.hostile.digest.slice(7)}.att`, cosignAttestationManifest(dsseEnvelope(hostileAtt, keys.p256.privateKey), hostileType));
 
     // notation: a CA in a notation configuration folder, signatures as OCI 1.1 referrers.
     const ca = await makeCa();
@@ -86,6 +95,11 @@ describe('verify: cosign key signatures and notation JWS, offline, through the f
       await pushManifest(url, REPO, `sha256-${img.digest.slice(7)}`, referrersIndex([{ manifest: built.manifest, artifactType: 'application/vnd.cncf.notary.signature' }]));
       return img;
     };
+    // keyless (a Fulcio-like certificate) without a Rekor bundle: needs Rekor online
+    images.keyless = await pushImage(url, REPO, 'keyless', 'keyless');
+    const fulcioLeaf = await makeLeaf(ca, { subject: '', san: { type: 'email', value: 'dev@example.com' }, oidcIssuer: 'https://accounts.example.com' });
+    const klPayload = simpleSigningPayload(ref, images.keyless.digest);
+    await pushArtifact(url, REPO, sigTag(images.keyless), cosignSignatureManifest([{ payload: klPayload, signature: cosignSign(fulcioLeaf.privateKey, klPayload), annotations: { 'dev.sigstore.cosign/certificate': fulcioLeaf.pem } }]));
     images.notary = await notarySigned('notary', (img) => notationJws(leaf, [], descriptor(img)));
     images.notaryExpired = await notarySigned('notary-expired', (img) => notationJws(expired, [], descriptor(img)));
     images.notaryCrit = await notarySigned('notary-crit', (img) => notationJws(leaf, [], descriptor(img), { extraCrit: 'io.example.unknown' }));
@@ -179,6 +193,35 @@ describe('verify: cosign key signatures and notation JWS, offline, through the f
     const c = await verify('key-p256', '--notation-config', notationDir);
     assert.equal(c.code, 1);
     assert.match(c.stdout.toString(), /not verified: no trust configured — a key signature: give --key FILE/);
+  });
+
+  it('--platform verifies the matching child of an index; the unsigned index itself has no signatures', async () => {
+    const child = await verify('multi', '--platform', 'linux/amd64', '--key', keyFile.p256!);
+    assert.equal(child.code, 0, child.stdout.toString() + child.stderr);
+    assert.match(child.stdout.toString(), new RegExp(`^[^\\n]*@${images.p256.digest}: ${images.p256.digest} `));
+    const top = await verify('multi', '--key', keyFile.p256!);
+    assert.equal(top.code, 1);
+    assert.match(top.stdout.toString(), /no signatures: nothing attached signs/);
+  });
+
+  it('a keyless signature without a Rekor bundle: "cannot verify offline", with or without --key', async () => {
+    for (const args of [['--key', keyFile.p256!], ['--notation-config', notationDir]]) {
+      const r = await verify('keyless', ...args);
+      assert.equal(r.code, 1);
+      const out = r.stdout.toString();
+      assert.match(out, /signer: certificate \(no subject\), SAN email:dev@example\.com, OIDC issuer https:\/\/accounts\.example\.com/);
+      assert.match(out, /verdict: cannot verify offline — a keyless signature \(Fulcio certificate\) without a Rekor bundle: cosign would ask Rekor online/);
+    }
+  });
+
+  it('registry text is escaped in the text output (ESC, BEL, bidi override); JSON keeps it exact', async () => {
+    const r = await verify('hostile', '--key', keyFile.p256!);
+    const out = r.stdout.toString();
+    assert.equal(r.code, 0, out);
+    assert.doesNotMatch(out, /[\u001b\u0007\u202e]/);
+    assert.match(out, /predicate: https:\/\/evil\.example\/\\x1b\]0;pwned\\x07\\u202egnp\.exe/);
+    const j = await verify('hostile', '--key', keyFile.p256!, '--format', 'json');
+    assert.equal(JSON.parse(j.stdout.toString()).signatures[0].predicateType, 'https://evil.example/\u001b]0;pwned\u0007\u202egnp.exe');
   });
 
   it('usage errors exit 2, a registry that cannot serve exits 3', async () => {

@@ -231,7 +231,7 @@ function renderText(label: string, subject: SubjectDescriptor, signatures: reado
     lines.push(`${s.label}  ${t(s.where)}`);
     const signer = signerText(s);
     if (signer) lines.push(`  signer: ${t(signer)}`);
-    if (s.decoded.signedAt) lines.push(`  signed: ${t(s.decoded.signedAt.time)} (${s.decoded.signedAt.source === 'rekor' ? 'Rekor integrated time' : s.decoded.signedAt.source === 'tsa' ? 'RFC 3161 timestamp' : "the signer's claim"})`);
+    if (s.decoded.signedAt) lines.push(`  signed: ${t(s.decoded.signedAt.time)} (${s.decoded.signedAt.source === 'rekor' ? "Rekor's integrated time, as the attached entry says" : s.decoded.signedAt.source === 'tsa' ? 'an RFC 3161 timestamp' : "the signer's claim"})`);
     if (s.decoded.logIndex) lines.push(`  log index: ${t(s.decoded.logIndex)}`);
     if (s.decoded.predicateType) lines.push(`  predicate: ${t(s.decoded.predicateType)}${s.decoded.summary ? ` — ${t(s.decoded.summary.text)}` : ''}`);
     const v = s.verdict;

@@ -89,6 +89,12 @@ export function verifyCosignSignature(input: CosignSignatureInput): Verdict {
   const signature = fromBase64(sigText);
   if (!signature || signature.length === 0) return verdict('invalid', { reason: `the ${ANNOTATION.cosignSignature} annotation is not base64` });
   const key = keyThatVerifies(keys, input.payload, signature);
+  if (!key && keyless) {
+    // A keyless signature is checked against a certificate's chain, not --key: no key matching
+    // it says nothing against it.
+    if (!annotations[ANNOTATION.cosignBundle]) return verdict('cannot-verify-offline', { reason: 'a keyless signature (Fulcio certificate) without a Rekor bundle: cosign would ask Rekor online' });
+    return verdict('not-verified', { reason: input.trustedRoot ? 'keyless cosign signatures in the tag scheme are not verified against --trusted-root by this version' : 'a keyless signature (Fulcio certificate), and no --key given verifies it: give --trusted-root with --certificate-identity and --certificate-oidc-issuer' });
+  }
   if (!key) {
     return verdict('invalid', { reason: `wrong key or altered bytes: the signature does not verify with ${keys.length === 1 ? 'the given key' : `any of the ${keys.length} given keys`} (${keyList(keys)})` });
   }
