@@ -87,8 +87,9 @@ const SECTIONS: Readonly<Record<string, string>> = {
         --key FILE                        a cosign public key (PEM: ECDSA, RSA, Ed25519; repeatable)
         --notation-config DIR             trustpolicy.json + truststore/x509/ca/NAME/*.pem (default:
                                           notation's own folder, when it holds a trust policy)
-        --trusted-root FILE --certificate-identity ID --certificate-oidc-issuer URL
-                                          keyless trust (read; keyless verification: not yet)
+        --trusted-root FILE               Sigstore's trusted_root.json: checks bundles' log entries
+        --certificate-identity ID --certificate-oidc-issuer URL
+                                          with --trusted-root: keyless Sigstore bundles (exact SAN)
         --format text|json
       Same --insecure, --no-creds, --timeout as inspect.
 `,

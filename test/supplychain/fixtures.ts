@@ -255,3 +255,38 @@ export async function pushImage(registryUrl: string, repository: string, tag: st
   await pushManifest(registryUrl, repository, tag, m);
   return m;
 }
+
+// ---- Sigstore bundles (cosign v3 layout) from @sigstore/sign with a local signer ----
+
+/** A DSSE Sigstore bundle (v0.3) over an in-toto statement, signed by a key or a certificate's key, no log entry. */
+export async function sigstoreBundle(statementBytes: Buffer, signer: { privateKey: KeyObject; publicPem?: string; certificatePem?: string }): Promise<Buffer> {
+  const { DSSEBundleBuilder } = await import('@sigstore/sign');
+  const { bundleToJSON } = await import('@sigstore/bundle');
+  const builder = new DSSEBundleBuilder({
+    witnesses: [],
+    signer: {
+      sign: async (data: Buffer) => ({
+        signature: Buffer.from(cosignSign(signer.privateKey, data), 'base64'),
+        key: signer.certificatePem ? { $case: 'x509Certificate' as const, certificate: signer.certificatePem } : { $case: 'publicKey' as const, publicKey: signer.publicPem!, hint: 'test-key' },
+      }),
+    },
+  });
+  const bundle = await builder.create({ data: statementBytes, type: 'application/vnd.in-toto+json' });
+  return Buffer.from(JSON.stringify(bundleToJSON(bundle)));
+}
+
+/** cosign v3's referrer: artifactType and layer the bundle media type, empty config, subject. */
+export function sigstoreBundleManifest(bundle: Buffer, subject: { mediaType: string; digest: string; size: number }, predicateType = 'https://sigstore.dev/cosign/sign/v1'): BuiltArtifact {
+  const empty = Buffer.from('{}');
+  const type = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+  const manifest = doc({
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    artifactType: type,
+    config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256(empty), size: 2 },
+    layers: [{ mediaType: type, digest: sha256(bundle), size: bundle.length, annotations: { 'dev.sigstore.bundle.predicateType': predicateType } }],
+    subject,
+    annotations: { 'dev.sigstore.bundle.content': 'dsse-envelope', 'dev.sigstore.bundle.predicateType': predicateType },
+  });
+  return { manifest, blobs: [empty, bundle] };
+}

@@ -25,6 +25,8 @@ import {
   pushImage,
   pushManifest,
   referrersIndex,
+  sigstoreBundle,
+  sigstoreBundleManifest,
   simpleSigningPayload,
   SLSA_V02_PREDICATE,
   statement,
@@ -100,6 +102,18 @@ describe('verify: cosign key signatures and notation JWS, offline, through the f
     const fulcioLeaf = await makeLeaf(ca, { subject: '', san: { type: 'email', value: 'dev@example.com' }, oidcIssuer: 'https://accounts.example.com' });
     const klPayload = simpleSigningPayload(ref, images.keyless.digest);
     await pushArtifact(url, REPO, sigTag(images.keyless), cosignSignatureManifest([{ payload: klPayload, signature: cosignSign(fulcioLeaf.privateKey, klPayload), annotations: { 'dev.sigstore.cosign/certificate': fulcioLeaf.pem } }]));
+    // cosign v3: Sigstore bundles (v0.3) as OCI 1.1 referrers, found through the fallback tag
+    const bundled = async (name: string, make: (img: Doc) => Promise<Buffer>): Promise<Doc> => {
+      const img = await pushImage(url, REPO, name, name);
+      const built = sigstoreBundleManifest(await make(img), descriptor(img));
+      await pushArtifact(url, REPO, undefined, built);
+      await pushManifest(url, REPO, `sha256-${img.digest.slice(7)}`, referrersIndex([{ manifest: built.manifest, artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json' }]));
+      return img;
+    };
+    const signStatement = (digest: string) => statement('https://sigstore.dev/cosign/sign/v1', digest, {});
+    images.bundleKey = await bundled('bundle-key', (img) => sigstoreBundle(signStatement(img.digest), keys.p256));
+    images.bundleOther = await bundled('bundle-other', () => sigstoreBundle(signStatement(images.p256.digest), keys.p256));
+    images.bundleKeyless = await bundled('bundle-keyless', (img) => sigstoreBundle(signStatement(img.digest), { privateKey: fulcioLeaf.privateKey, certificatePem: fulcioLeaf.pem }));
     images.notary = await notarySigned('notary', (img) => notationJws(leaf, [], descriptor(img)));
     images.notaryExpired = await notarySigned('notary-expired', (img) => notationJws(expired, [], descriptor(img)));
     images.notaryCrit = await notarySigned('notary-crit', (img) => notationJws(leaf, [], descriptor(img), { extraCrit: 'io.example.unknown' }));
@@ -222,6 +236,24 @@ describe('verify: cosign key signatures and notation JWS, offline, through the f
     assert.match(out, /predicate: https:\/\/evil\.example\/\\x1b\]0;pwned\\x07\\u202egnp\.exe/);
     const j = await verify('hostile', '--key', keyFile.p256!, '--format', 'json');
     assert.equal(JSON.parse(j.stdout.toString()).signatures[0].predicateType, 'https://evil.example/\u001b]0;pwned\u0007\u202egnp.exe');
+  });
+
+  it('Sigstore bundles (cosign v3 referrers) with @sigstore/verify: a key bundle valid without log proof (exit 0); wrong key, another digest: invalid; keyless without log proof: cannot verify offline', async () => {
+    const ok = await verify('bundle-key', '--key', keyFile.p256!);
+    assert.equal(ok.code, 0, ok.stdout.toString() + ok.stderr);
+    assert.match(ok.stdout.toString(), /^Sigstore bundle {2}referrer sha256:[0-9a-f]{64} layer 0$/m);
+    assert.match(ok.stdout.toString(), /predicate: https:\/\/sigstore\.dev\/cosign\/sign\/v1/);
+    assert.match(ok.stdout.toString(), /verdict: signature valid, no transparency-log proof \(by key /);
+    const wrong = await verify('bundle-key', '--key', keyFile.other!);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stdout.toString(), /verdict: invalid — wrong key or altered bytes: the bundle's signature does not verify/);
+    const other = await verify('bundle-other', '--key', keyFile.p256!);
+    assert.equal(other.code, 1);
+    assert.match(other.stdout.toString(), new RegExp(`verdict: invalid — the statement's subjects name other digests \\(${images.p256.digest}; this image is ${images.bundleOther.digest}\\)`));
+    const keyless = await verify('bundle-keyless', '--key', keyFile.p256!);
+    assert.equal(keyless.code, 1);
+    assert.match(keyless.stdout.toString(), /signer: certificate \(no subject\), SAN email:dev@example\.com/);
+    assert.match(keyless.stdout.toString(), /verdict: cannot verify offline — a keyless bundle without an inclusion promise or proof/);
   });
 
   it('usage errors exit 2, a registry that cannot serve exits 3', async () => {

@@ -8,9 +8,10 @@
  *
  * What is read: cosign's `sha256-<hex>.sig` / `.att` tags, and the referrers (Referrers API, else
  * the `sha256-<hex>` fallback tag). What is verified: cosign key signatures and attestations
- * (--key), notation JWS signatures (--notation-config, default notation's own folder when it
- * holds a trust policy). Listed, not verified by this version: Sigstore bundles, keyless cosign
- * signatures, COSE envelopes.
+ * (--key), Sigstore bundles (--key; keyless with --trusted-root + identity + issuer, through
+ * @sigstore/verify), notation JWS signatures (--notation-config, default notation's own folder
+ * when it holds a trust policy). Listed, not verified by this version: keyless cosign signatures
+ * in the tag scheme (their Rekor SET), notation COSE envelopes.
  *
  * Exit codes: 0 at least one signature verifies against the trust given; 1 none does (unsigned
  * included, said so); 2 usage; 3 the registry could not serve.
@@ -24,6 +25,7 @@ import {
   hasTrust,
   loadNotationConfig,
   loadPublicKey,
+  parseTrustedRoot,
   verifies,
   verifyAttachments,
   type NotationConfig,
@@ -32,6 +34,7 @@ import {
   type Trust,
   type TrustedKey,
 } from '../supplychain';
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { applyRegistryOption, type RegistryOptions } from './inspectCommand';
 import { indexEntries, noPlatformMessage, selectPlatform } from './indexEntries';
 import { programName } from './program';
@@ -107,8 +110,9 @@ function parseVerifyArgs(args: readonly string[]): VerifyOptions | string {
     }
   }
   if (o.reference === undefined) return 'a REFERENCE is required';
-  const keyless = [o.trustedRoot, o.identity, o.issuer].filter((x) => x !== undefined).length;
-  if (keyless > 0 && keyless < 3) return '--trusted-root, --certificate-identity and --certificate-oidc-issuer go together (keyless verification needs all three)';
+  if ((o.identity === undefined) !== (o.issuer === undefined) || (o.identity !== undefined && o.trustedRoot === undefined)) {
+    return '--certificate-identity and --certificate-oidc-issuer go together, with --trusted-root (keyless verification needs all three)';
+  }
   return o;
 }
 
@@ -127,14 +131,16 @@ function loadTrust(o: VerifyOptions, err: NodeJS.WritableStream): Trust | string
     if (typeof k === 'string') return `--key ${k}`;
     keys.push(k);
   }
-  let trustedRoot = false;
+  let trustedRoot: TrustedRoot | undefined;
   if (o.trustedRoot) {
     try {
       const st = statSync(o.trustedRoot);
-      JSON.parse(readFileSync(o.trustedRoot, 'utf8'));
+      if (st.size > 4 * 1024 * 1024) return `--trusted-root ${o.trustedRoot}: larger than 4 MiB, not a trusted_root.json`;
+      const root = parseTrustedRoot(JSON.parse(readFileSync(o.trustedRoot, 'utf8')));
+      if (typeof root === 'string') return `--trusted-root ${o.trustedRoot}: ${root}`;
+      trustedRoot = root;
       const days = Math.floor((Date.now() - st.mtimeMs) / 86_400_000);
       err.write(`verify: trusted root ${o.trustedRoot} (written ${days} day${days === 1 ? '' : 's'} ago; it rotates: refresh it from Sigstore's TUF repository)\n`);
-      trustedRoot = true;
     } catch (e) {
       return `--trusted-root ${o.trustedRoot}: ${e instanceof Error ? e.message : String(e)}`;
     }
@@ -151,13 +157,13 @@ function loadTrust(o: VerifyOptions, err: NodeJS.WritableStream): Trust | string
       notation = c;
     }
   }
-  return { keys, trustedRoot, ...(notation ? { notation } : {}) };
+  return { keys, ...(trustedRoot ? { trustedRoot, identity: o.identity, issuer: o.issuer } : {}), ...(notation ? { notation } : {}) };
 }
 
 /** The manifest whose signatures are verified: the reference's, or with --platform the matching child. */
 async function resolveSubject(client: RegistryClient, ref: ImageReference, o: VerifyOptions): Promise<{ ref: ImageReference; subject: SubjectDescriptor }> {
   const top = await client.getManifest(ref);
-  const descriptor = (m: typeof top): SubjectDescriptor => ({ mediaType: m.mediaType, digest: m.digest, size: m.bytes.length });
+  const descriptor = (m: typeof top): SubjectDescriptor => ({ mediaType: m.mediaType, digest: m.digest, size: m.bytes.length, bytes: m.bytes });
   if (!o.platform) return { ref, subject: descriptor(top) };
   const entries = indexEntries(top.bytes);
   if (!entries) throw new VerifyError(`${formatReference(ref)} (${top.digest}) is not an index, so it has no platform ${platformText(o.platform)}; drop --platform`);
@@ -194,7 +200,7 @@ export async function runVerify(args: string[], out: NodeJS.WritableStream, rawE
     if (o.format === 'json') {
       out.write(JSON.stringify({
         reference: label,
-        subject,
+        subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
         trust: { keys: trust.keys.map((k) => ({ file: k.label, fingerprint: k.fingerprint })), notationConfig: trust.notation?.dir ?? null, trustedRoot: o.trustedRoot ?? null },
         referrersVia: found.referrersApi ? 'referrers-api' : 'fallback-tag',
         signatures: result.signatures.map((s) => ({ kind: s.kind, where: s.where, signer: s.decoded.signer ?? null, signedAt: s.decoded.signedAt ?? null, logIndex: s.decoded.logIndex ?? null, predicateType: s.decoded.predicateType ?? null, summary: s.decoded.summary?.text ?? null, verdict: s.verdict })),

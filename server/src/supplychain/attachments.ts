@@ -11,6 +11,8 @@ import { decodeDsse, decodeLayer, type DecodedLayer } from './decode';
 import { verifyCosignAttestation, verifyCosignSignature, type TrustedKey } from './cosignKey';
 import { verifyNotationJws, type NotationConfig } from './notation';
 import { verdict, type Verdict } from './verdict';
+import { verifySigstoreBundle } from './bundle';
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
 
 /** The most referrers (and cosign tag layers) read for one subject. */
 export const MAX_ATTACHMENTS = 64;
@@ -78,8 +80,11 @@ export async function findAttachments(client: RegistryClient, ref: ImageReferenc
 export interface Trust {
   readonly keys: readonly TrustedKey[];
   readonly notation?: NotationConfig;
-  /** A trusted_root.json was given (keyless verification). */
-  readonly trustedRoot?: boolean;
+  /** A trusted_root.json (Sigstore bundles' logs and CAs). */
+  readonly trustedRoot?: TrustedRoot;
+  /** --certificate-identity / --certificate-oidc-issuer for keyless signatures. */
+  readonly identity?: string;
+  readonly issuer?: string;
 }
 
 export function hasTrust(t: Trust): boolean {
@@ -108,6 +113,8 @@ export interface SubjectDescriptor {
   readonly mediaType: string;
   readonly digest: string;
   readonly size: number;
+  /** The manifest's bytes (a message-signature bundle signs them). */
+  readonly bytes?: Uint8Array;
 }
 
 const SIGNED_KINDS: ReadonlySet<AttachmentKind> = new Set(['cosign-signature', 'cosign-attestation', 'sigstore-bundle', 'notation-signature']);
@@ -154,7 +161,7 @@ async function verdictFor(layer: ClassifiedLayer, bytes: Uint8Array, subject: Su
   switch (layer.kind) {
     case 'cosign-signature':
       if (!any) return verdict('not-verified', { reason: 'no --key, --trusted-root or --notation-config given' });
-      return verifyCosignSignature({ payload: bytes, annotations: layer.annotations, imageDigest: subject.digest, keys: trust.keys, trustedRoot: trust.trustedRoot });
+      return verifyCosignSignature({ payload: bytes, annotations: layer.annotations, imageDigest: subject.digest, keys: trust.keys, trustedRoot: !!trust.trustedRoot });
     case 'cosign-attestation':
       if (!any) return verdict('not-verified', { reason: 'no --key, --trusted-root or --notation-config given' });
       return verifyCosignAttestation(decodeDsse(bytes), { annotations: layer.annotations, imageDigest: subject.digest, keys: trust.keys });
@@ -163,7 +170,8 @@ async function verdictFor(layer: ClassifiedLayer, bytes: Uint8Array, subject: Su
       if (!any) return verdict('not-verified', { reason: 'no --notation-config given' });
       return verifyNotationJws({ envelope: bytes, subject, scope, config: trust.notation });
     case 'sigstore-bundle':
-      return verdict('not-verified', { reason: 'Sigstore bundles are listed but not verified by this version' });
+      if (!any) return verdict('not-verified', { reason: 'no --key or --trusted-root given' });
+      return verifySigstoreBundle(bytes, subject, trust);
     default:
       return verdict('not-verified', {});
   }

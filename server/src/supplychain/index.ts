@@ -7,3 +7,4 @@ export * from './verdict';
 export * from './cosignKey';
 export * from './notation';
 export * from './attachments';
+export * from './bundle';

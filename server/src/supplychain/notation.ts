@@ -34,7 +34,7 @@ export interface NotationConfig {
   readonly stores: ReadonlyMap<string, readonly X509Certificate[]>;
 }
 
-/** notation's own configuration folder: $NOTATION_CONFIG? no: XDG_CONFIG_HOME/notation, ~/Library/Application Support/notation on macOS. */
+/** notation's own configuration folder: $XDG_CONFIG_HOME/notation (~/.config/notation), ~/Library/Application Support/notation on macOS, %APPDATA%\\notation on Windows. */
 export function defaultNotationDir(env: NodeJS.ProcessEnv = process.env): string {
   if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'notation');
   if (process.platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'notation');
