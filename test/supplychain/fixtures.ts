@@ -290,3 +290,43 @@ export function sigstoreBundleManifest(bundle: Buffer, subject: { mediaType: str
   });
   return { manifest, blobs: [empty, bundle] };
 }
+
+// ---- a Rekor log of our own: its key in a trusted_root.json, SETs over entries ----
+
+export interface TestLog {
+  readonly key: ReturnType<typeof makeKey>;
+  /** hex sha256 of the log key's SPKI DER. */
+  readonly logId: string;
+  /** A trusted_root.json naming this log (and `cas`, PEM, as certificate authorities). */
+  trustedRoot(cas?: readonly string[]): string;
+  /** cosign's `dev.sigstore.cosign/bundle` annotation for a hashedrekord entry of `signature` over `payload`. */
+  bundleAnnotation(payload: Buffer, signatureB64: string, publicPem: string, logIndex?: number): string;
+}
+
+const canonical = (v: unknown): string => (v && typeof v === 'object' && !Array.isArray(v)
+  ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`
+  : Array.isArray(v) ? `[${v.map(canonical).join(',')}]` : JSON.stringify(v));
+
+export function makeLog(): TestLog {
+  const key = makeKey('p256');
+  const spki = key.publicKey.export({ type: 'spki', format: 'der' });
+  const logId = createHash('sha256').update(spki).digest('hex');
+  return {
+    key,
+    logId,
+    trustedRoot: (cas = []) => JSON.stringify({
+      mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+      tlogs: [{ baseUrl: 'https://rekor.test', hashAlgorithm: 'SHA2_256', publicKey: { rawBytes: spki.toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: '2020-01-01T00:00:00Z' } }, logId: { keyId: Buffer.from(logId, 'hex').toString('base64') } }],
+      certificateAuthorities: cas.map((pem) => ({ subject: { organization: 'test', commonName: 'test' }, uri: 'https://fulcio.test', certChain: { certificates: [{ rawBytes: new x509.X509Certificate(pem).toString('base64') }] }, validFor: { start: '2020-01-01T00:00:00Z' } })),
+      ctlogs: [],
+      timestampAuthorities: [],
+    }),
+    bundleAnnotation: (payload, signatureB64, publicPem, logIndex = 4242) => {
+      const entry = { apiVersion: '0.0.1', kind: 'hashedrekord', spec: { data: { hash: { algorithm: 'sha256', value: createHash('sha256').update(payload).digest('hex') } }, signature: { content: signatureB64, publicKey: { content: Buffer.from(publicPem).toString('base64') } } } };
+      const body = Buffer.from(canonical(entry)).toString('base64');
+      const integratedTime = Math.floor(Date.now() / 1000) - 60;
+      const set = cryptoSign('sha256', Buffer.from(canonical({ body, integratedTime, logID: logId, logIndex })), key.privateKey).toString('base64');
+      return JSON.stringify({ SignedEntryTimestamp: set, Payload: { body, integratedTime, logIndex, logID: logId } });
+    },
+  };
+}

@@ -19,6 +19,7 @@ import {
   makeCa,
   makeKey,
   makeLeaf,
+  makeLog,
   notationJws,
   notationManifest,
   pushArtifact,
@@ -44,6 +45,8 @@ describe('verify: cosign key signatures and notation JWS, offline, through the f
   const keyFile: Partial<Record<KeyKind | 'other', string>> = {};
   const images: Record<string, Doc> = {};
   let notationDir = '';
+  let rootFile = '';
+  let otherRootFile = '';
 
   before(async () => {
     assertCliBuilt();
@@ -72,6 +75,16 @@ describe('verify: cosign key signatures and notation JWS, offline, through the f
     images.otherDigest = await cosignSigned('names-other', 'p256', { names: images.p384.digest });
     images.tampered = await cosignSigned('tampered', 'p256', { tamper: true });
     images.unsigned = await pushImage(url, REPO, 'unsigned', 'unsigned');
+    // a key signature with a Rekor entry (SET) from a log of our own, named by a trusted_root.json
+    const log = makeLog();
+    rootFile = join(home.dir, 'trusted_root.json');
+    writeFileSync(rootFile, log.trustedRoot());
+    otherRootFile = join(home.dir, 'other_root.json');
+    writeFileSync(otherRootFile, makeLog().trustedRoot());
+    images.rekor = await pushImage(url, REPO, 'rekor', 'rekor');
+    const rPayload = simpleSigningPayload(ref, images.rekor.digest);
+    const rSig = cosignSign(keys.p256.privateKey, rPayload);
+    await pushArtifact(url, REPO, sigTag(images.rekor), cosignSignatureManifest([{ payload: rPayload, signature: rSig, annotations: { 'dev.sigstore.cosign/bundle': log.bundleAnnotation(rPayload, rSig, keys.p256.publicPem) } }]));
     // an index whose linux/amd64 child is the P-256-signed image (the index itself is unsigned)
     const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ ...descriptor(images.p256), platform: { os: 'linux', architecture: 'amd64' } }] };
     const indexBytes = Buffer.from(JSON.stringify(index));
@@ -254,6 +267,20 @@ describe('verify: cosign key signatures and notation JWS, offline, through the f
     assert.equal(keyless.code, 1);
     assert.match(keyless.stdout.toString(), /signer: certificate \(no subject\), SAN email:dev@example\.com/);
     assert.match(keyless.stdout.toString(), /verdict: cannot verify offline — a keyless bundle without an inclusion promise or proof/);
+  });
+
+  it('a key signature with its Rekor entry: "verified" when the SET checks against --trusted-root, invalid against another log, "no transparency-log proof" without a root', async () => {
+    const ok = await verify('rekor', '--key', keyFile.p256!, '--trusted-root', rootFile);
+    assert.equal(ok.code, 0, ok.stdout.toString() + ok.stderr);
+    assert.match(ok.stdout.toString(), /verdict: verified \(by key .*p256\.pub SHA256:[0-9a-f]{64}, Rekor log index 4242 \(its signed entry timestamp checked against the trusted root\)\)/);
+    assert.match(ok.stderr, /trusted root .*trusted_root\.json \(written 0 days ago/);
+    const bad = await verify('rekor', '--key', keyFile.p256!, '--trusted-root', otherRootFile);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout.toString(), /verdict: invalid — the Rekor entry does not verify against the trusted root: inclusion promise could not be verified/);
+    const none = await verify('rekor', '--key', keyFile.p256!);
+    assert.equal(none.code, 0);
+    assert.match(none.stdout.toString(), /verdict: signature valid, no transparency-log proof/);
+    assert.match(none.stdout.toString(), /note: a Rekor entry is attached \(log index 4242\) but was not checked: no --trusted-root/);
   });
 
   it('usage errors exit 2, a registry that cannot serve exits 3', async () => {

@@ -161,7 +161,7 @@ async function verdictFor(layer: ClassifiedLayer, bytes: Uint8Array, subject: Su
   switch (layer.kind) {
     case 'cosign-signature':
       if (!any) return verdict('not-verified', { reason: 'no --key, --trusted-root or --notation-config given' });
-      return verifyCosignSignature({ payload: bytes, annotations: layer.annotations, imageDigest: subject.digest, keys: trust.keys, trustedRoot: !!trust.trustedRoot });
+      return verifyCosignSignature({ payload: bytes, annotations: layer.annotations, imageDigest: subject.digest, keys: trust.keys, trustedRoot: trust.trustedRoot, identity: trust.identity, issuer: trust.issuer });
     case 'cosign-attestation':
       if (!any) return verdict('not-verified', { reason: 'no --key, --trusted-root or --notation-config given' });
       return verifyCosignAttestation(decodeDsse(bytes), { annotations: layer.annotations, imageDigest: subject.digest, keys: trust.keys });

@@ -13,6 +13,8 @@ import { ANNOTATION } from './mediaTypes';
 import { keyFingerprint } from './certificates';
 import { decodeRekorBundle, decodeSimpleSigning, dssePae, fromBase64, parseJson, summarizeStatement, type DsseEnvelope } from './decode';
 import { verdict, type Verdict } from './verdict';
+import { verifyTagSignatureWithLog } from './cosignRekor';
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
 
 /** A public key the user trusts, with how verdicts name it. */
 export interface TrustedKey {
@@ -64,56 +66,73 @@ export interface CosignSignatureInput {
   /** The digest of the image the signature was found for. */
   readonly imageDigest: string;
   readonly keys: readonly TrustedKey[];
-  /** Whether a trusted root was given (keyless verification is not done by this version). */
-  readonly trustedRoot?: boolean;
+  /** Sigstore's trusted_root.json: Rekor entries (and keyless certificates) are checked against it. */
+  readonly trustedRoot?: TrustedRoot;
+  readonly identity?: string;
+  readonly issuer?: string;
 }
 
-function rekorNote(annotations: Readonly<Record<string, string>>): string[] {
+function rekorNote(annotations: Readonly<Record<string, string>>, why = 'no --trusted-root'): string[] {
   const rekor = decodeRekorBundle(annotations[ANNOTATION.cosignBundle]);
-  return rekor ? [`a Rekor entry is attached${rekor.logIndex !== undefined ? ` (log index ${rekor.logIndex})` : ''} but its proof was not checked offline`] : [];
+  return rekor ? [`a Rekor entry is attached${rekor.logIndex !== undefined ? ` (log index ${rekor.logIndex})` : ''} but was not checked: ${why}`] : [];
+}
+
+/** The payload must name this image: else the verdict that says which digest it names. */
+function digestProblem(payload: Uint8Array, imageDigest: string, by: string): Verdict | undefined {
+  const ss = decodeSimpleSigning(payload);
+  if (!ss?.dockerManifestDigest) return verdict('invalid', { reason: 'the signed payload is not a simple-signing document naming critical.image.docker-manifest-digest', by });
+  if (ss.dockerManifestDigest !== imageDigest) return verdict('invalid', { reason: `the payload names another digest: ${ss.dockerManifestDigest} (this image is ${imageDigest})`, by });
+  return undefined;
+}
+
+/** A keyless tag-scheme signature: its certificate and Rekor entry against the trusted root. */
+function keylessVerdict(input: CosignSignatureInput): Verdict {
+  const { annotations } = input;
+  if (!annotations[ANNOTATION.cosignBundle]) return verdict('cannot-verify-offline', { reason: 'a keyless signature (Fulcio certificate) without a Rekor bundle: cosign would ask Rekor online' });
+  if (!input.trustedRoot || !input.identity || !input.issuer) {
+    return verdict('not-verified', { reason: 'a keyless signature (Fulcio certificate): give --trusted-root with --certificate-identity and --certificate-oidc-issuer' });
+  }
+  const checked = verifyTagSignatureWithLog(input.payload, annotations, input.trustedRoot, { identity: input.identity, issuer: input.issuer });
+  if (!checked.ok) return verdict('invalid', { reason: checked.reason });
+  const by = `certificate for ${input.identity} (issuer ${input.issuer}) under the trusted root, Rekor log index ${checked.logIndex}`;
+  return digestProblem(input.payload, input.imageDigest, by) ?? verdict('verified', { by });
 }
 
 /** The verdict on one cosign tag-scheme signature layer. */
 export function verifyCosignSignature(input: CosignSignatureInput): Verdict {
   const { annotations, keys } = input;
   const keyless = !!(annotations[ANNOTATION.cosignCertificate] ?? annotations[ANNOTATION.cosignCertificateSpec]);
-  const sigText = annotations[ANNOTATION.cosignSignature];
   if (keys.length === 0) {
-    if (keyless && !annotations[ANNOTATION.cosignBundle]) {
-      return verdict('cannot-verify-offline', { reason: 'a keyless signature (Fulcio certificate) without a Rekor bundle: cosign would ask Rekor online' });
-    }
-    if (keyless && input.trustedRoot) return verdict('not-verified', { reason: 'keyless cosign signatures in the tag scheme are not verified against --trusted-root by this version; give --key for key signatures' });
-    return verdict('not-verified', { reason: keyless ? 'a keyless signature: give --trusted-root with --certificate-identity and --certificate-oidc-issuer' : 'a key signature: give --key FILE' });
+    if (keyless) return keylessVerdict(input);
+    return verdict('not-verified', { reason: 'a key signature: give --key FILE' });
   }
+  const sigText = annotations[ANNOTATION.cosignSignature];
   if (sigText === undefined) return verdict('invalid', { reason: `the layer has no ${ANNOTATION.cosignSignature} annotation` });
   const signature = fromBase64(sigText);
   if (!signature || signature.length === 0) return verdict('invalid', { reason: `the ${ANNOTATION.cosignSignature} annotation is not base64` });
   const key = keyThatVerifies(keys, input.payload, signature);
-  if (!key && keyless) {
-    // A keyless signature is checked against a certificate's chain, not --key: no key matching
-    // it says nothing against it.
-    if (!annotations[ANNOTATION.cosignBundle]) return verdict('cannot-verify-offline', { reason: 'a keyless signature (Fulcio certificate) without a Rekor bundle: cosign would ask Rekor online' });
-    return verdict('not-verified', { reason: input.trustedRoot ? 'keyless cosign signatures in the tag scheme are not verified against --trusted-root by this version' : 'a keyless signature (Fulcio certificate), and no --key given verifies it: give --trusted-root with --certificate-identity and --certificate-oidc-issuer' });
-  }
+  // A keyless signature is checked against a certificate's chain, not --key: no key matching
+  // it says nothing against it.
+  if (!key && keyless) return keylessVerdict(input);
   if (!key) {
     return verdict('invalid', { reason: `wrong key or altered bytes: the signature does not verify with ${keys.length === 1 ? 'the given key' : `any of the ${keys.length} given keys`} (${keyList(keys)})` });
   }
-  const ss = decodeSimpleSigning(input.payload);
-  if (!ss?.dockerManifestDigest) return verdict('invalid', { reason: 'the signed payload is not a simple-signing document naming critical.image.docker-manifest-digest', by: `${key.label} ${key.fingerprint}` });
-  if (ss.dockerManifestDigest !== input.imageDigest) {
-    return verdict('invalid', { reason: `the payload names another digest: ${ss.dockerManifestDigest} (this image is ${input.imageDigest})`, by: `${key.label} ${key.fingerprint}` });
+  const by = `key ${key.label} ${key.fingerprint}`;
+  const wrongDigest = digestProblem(input.payload, input.imageDigest, by);
+  if (wrongDigest) return wrongDigest;
+  if (input.trustedRoot && annotations[ANNOTATION.cosignBundle]) {
+    const checked = verifyTagSignatureWithLog(input.payload, annotations, input.trustedRoot, { key });
+    if (!checked.ok) return verdict('invalid', { reason: `the Rekor entry does not verify against the trusted root: ${checked.reason}`, by });
+    return verdict('verified', { by: `${by}, Rekor log index ${checked.logIndex} (its signed entry timestamp checked against the trusted root)` });
   }
-  return verdict('valid-no-tlog', {
-    by: `key ${key.label} ${key.fingerprint}`,
-    notes: ['accepted for --key as `cosign verify --insecure-ignore-tlog` does', ...rekorNote(annotations)],
-  });
+  return verdict('valid-no-tlog', { by, notes: ['accepted for --key as `cosign verify --insecure-ignore-tlog` does', ...rekorNote(annotations)] });
 }
 
 /**
  * The verdict on a cosign attestation (DSSE envelope) with the given keys: the DSSE signature
  * over its pre-authentication encoding, and the statement's subject naming this image.
  */
-export function verifyCosignAttestation(envelope: DsseEnvelope | undefined, input: Omit<CosignSignatureInput, 'payload'>): Verdict {
+export function verifyCosignAttestation(envelope: DsseEnvelope | undefined, input: Pick<CosignSignatureInput, 'annotations' | 'imageDigest' | 'keys'>): Verdict {
   if (!envelope) return verdict('invalid', { reason: 'not a DSSE envelope' });
   if (input.keys.length === 0) return verdict('not-verified', { reason: 'give --key FILE' });
   const pae = dssePae(envelope.payloadType, envelope.payload);
@@ -124,5 +143,5 @@ export function verifyCosignAttestation(envelope: DsseEnvelope | undefined, inpu
   if (!summary.subjects.some((s) => s.digest === input.imageDigest)) {
     return verdict('invalid', { reason: `the statement's subjects name other digests (${summary.subjects.map((s) => s.digest ?? '?').join(', ') || 'none'}; this image is ${input.imageDigest})`, by: `${key.label} ${key.fingerprint}` });
   }
-  return verdict('valid-no-tlog', { by: `key ${key.label} ${key.fingerprint}`, notes: ['accepted for --key as `cosign verify-attestation --insecure-ignore-tlog` does', ...rekorNote(input.annotations)] });
+  return verdict('valid-no-tlog', { by: `key ${key.label} ${key.fingerprint}`, notes: ['accepted for --key as `cosign verify-attestation --insecure-ignore-tlog` does', ...rekorNote(input.annotations, "attestations' log entries are not checked by this version")] });
 }

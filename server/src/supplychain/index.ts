@@ -8,3 +8,4 @@ export * from './cosignKey';
 export * from './notation';
 export * from './attachments';
 export * from './bundle';
+export * from './cosignRekor';
