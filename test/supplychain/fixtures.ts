@@ -205,13 +205,14 @@ export async function notationJws(leaf: TestLeaf, chain: readonly x509.X509Certi
 
 /** A notation signature manifest (OCI 1.1 artifact with subject) around one JWS layer. */
 export function notationManifest(jws: Buffer, subject: { mediaType: string; digest: string; size: number }): BuiltArtifact {
+  const layerType = jws[0] === 0x7b ? 'application/jose+json' : 'application/cose';
   const empty = Buffer.from('{}');
   const manifest = doc({
     schemaVersion: 2,
     mediaType: OCI_MANIFEST,
     artifactType: 'application/vnd.cncf.notary.signature',
     config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256(empty), size: 2 },
-    layers: [{ mediaType: 'application/jose+json', digest: sha256(jws), size: jws.length }],
+    layers: [{ mediaType: layerType, digest: sha256(jws), size: jws.length }],
     subject,
     annotations: { 'org.opencontainers.image.created': '2026-01-01T00:00:00Z' },
   });
@@ -329,4 +330,45 @@ export function makeLog(): TestLog {
       return JSON.stringify({ SignedEntryTimestamp: set, Payload: { body, integratedTime, logIndex, logID: logId } });
     },
   };
+}
+
+// ---- notation COSE_Sign1 (signature-envelope-cose.md), with a CBOR encoder of our own ----
+
+type Cbor = number | string | Uint8Array | Cbor[] | Map<Cbor, Cbor> | { tag: number; value: Cbor };
+
+function cborHead(major: number, n: number): Buffer {
+  if (n < 24) return Buffer.from([(major << 5) | n]);
+  if (n < 256) return Buffer.from([(major << 5) | 24, n]);
+  if (n < 65536) return Buffer.from([(major << 5) | 25, n >> 8, n & 255]);
+  const b = Buffer.alloc(5);
+  b[0] = (major << 5) | 26;
+  b.writeUInt32BE(n, 1);
+  return b;
+}
+
+export function cbor(v: Cbor): Buffer {
+  if (typeof v === 'number') return v >= 0 ? cborHead(0, v) : cborHead(1, -1 - v);
+  if (typeof v === 'string') return Buffer.concat([cborHead(3, Buffer.byteLength(v)), Buffer.from(v)]);
+  if (v instanceof Uint8Array) return Buffer.concat([cborHead(2, v.length), v]);
+  if (Array.isArray(v)) return Buffer.concat([cborHead(4, v.length), ...v.map(cbor)]);
+  if (v instanceof Map) return Buffer.concat([cborHead(5, v.size), ...[...v].flatMap(([k, x]) => [cbor(k), cbor(x)])]);
+  return Buffer.concat([cborHead(6, v.tag), cbor(v.value)]);
+}
+
+/** A notation COSE_Sign1 envelope (tag 18) over `target`, ES256 by `leaf`, x5chain in the unprotected header. */
+export function notationCose(leaf: TestLeaf, chain: readonly x509.X509Certificate[], target: { mediaType: string; digest: string; size: number }, options: { extraCrit?: string } = {}): Buffer {
+  const payload = Buffer.from(JSON.stringify({ targetArtifact: target }));
+  const protectedHeader = new Map<Cbor, Cbor>([
+    [1, -7],
+    [2, ['io.cncf.notary.signingScheme', ...(options.extraCrit ? [options.extraCrit] : [])]],
+    [3, 'application/vnd.cncf.notary.payload.v1+json'],
+    ['io.cncf.notary.signingScheme', 'notary.x509'],
+    ['io.cncf.notary.signingTime', { tag: 1, value: Math.floor(Date.now() / 1000) }],
+  ]);
+  if (options.extraCrit) protectedHeader.set(options.extraCrit, 'x');
+  const protectedBytes = cbor(protectedHeader);
+  const toBeSigned = cbor(['Signature1', protectedBytes, new Uint8Array(0), payload]);
+  const signature = cryptoSign('sha256', toBeSigned, { key: leaf.privateKey, dsaEncoding: 'ieee-p1363' });
+  const unprotected = new Map<Cbor, Cbor>([[33, [leaf.cert, ...chain].map((c) => new Uint8Array(c.rawData))], ['io.cncf.notary.signingAgent', 'manifest-lens-test/1']]);
+  return cbor({ tag: 18, value: [protectedBytes, unprotected, payload, signature] });
 }

@@ -81,3 +81,24 @@ describe('notation JWS: trust policy and chain', () => {
     assert.match(v.reason!, /altered bytes: the JWS signature does not verify/);
   });
 });
+
+describe('notation COSE_Sign1', () => {
+  it('verified over the original protected bytes; a flipped byte, an unknown crit label, an expired certificate are invalid', async () => {
+    const { notationCose } = await import('./fixtures');
+    const { verifyNotationCose } = await import('../../server/src/supplychain');
+    const ca = await makeCa();
+    const cfg = config({}, { 'ca:root': [ca.cert] });
+    const leaf = await makeLeaf(ca);
+    const cose = notationCose(leaf, [], SUBJECT);
+    const ok = await verifyNotationCose({ envelope: cose, subject: SUBJECT, scope: 'a/b', config: cfg });
+    assert.equal(ok.kind, 'verified', ok.reason);
+    assert.deepEqual(ok.notes, ['revocation not checked']);
+    const flipped = Buffer.from(cose);
+    flipped[flipped.length - 3] ^= 1; // inside the signature
+    assert.match((await verifyNotationCose({ envelope: flipped, subject: SUBJECT, scope: 'a/b', config: cfg })).reason!, /altered bytes: the COSE signature does not verify/);
+    assert.match((await verifyNotationCose({ envelope: notationCose(leaf, [], SUBJECT, { extraCrit: 'io.example.unknown' }), subject: SUBJECT, scope: 'a/b', config: cfg })).reason!, /unknown critical header "io\.example\.unknown"/);
+    const expired = await makeLeaf(ca, { expired: true });
+    assert.match((await verifyNotationCose({ envelope: notationCose(expired, [], SUBJECT), subject: SUBJECT, scope: 'a/b', config: cfg })).reason!, /untrusted certificate: certificate ".*" expired on /);
+    assert.match((await verifyNotationCose({ envelope: Buffer.from('not cbor'), subject: SUBJECT, scope: 'a/b', config: cfg })).reason!, /not a COSE_Sign1 envelope/);
+  });
+});

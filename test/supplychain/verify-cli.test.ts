@@ -20,6 +20,7 @@ import {
   makeKey,
   makeLeaf,
   makeLog,
+  notationCose,
   notationJws,
   notationManifest,
   pushArtifact,
@@ -128,6 +129,7 @@ describe('verify: cosign key signatures and notation JWS, offline, through the f
     images.bundleOther = await bundled('bundle-other', () => sigstoreBundle(signStatement(images.p256.digest), keys.p256));
     images.bundleKeyless = await bundled('bundle-keyless', (img) => sigstoreBundle(signStatement(img.digest), { privateKey: fulcioLeaf.privateKey, certificatePem: fulcioLeaf.pem }));
     images.notary = await notarySigned('notary', (img) => notationJws(leaf, [], descriptor(img)));
+    images.notaryCose = await notarySigned('notary-cose', async (img) => notationCose(leaf, [], descriptor(img)));
     images.notaryExpired = await notarySigned('notary-expired', (img) => notationJws(expired, [], descriptor(img)));
     images.notaryCrit = await notarySigned('notary-crit', (img) => notationJws(leaf, [], descriptor(img), { extraCrit: 'io.example.unknown' }));
     images.notaryOther = await notarySigned('notary-other', () => notationJws(leaf, [], descriptor(images.notary)));
@@ -201,6 +203,15 @@ describe('verify: cosign key signatures and notation JWS, offline, through the f
     assert.match(out, /^notation signature {2}referrer sha256:[0-9a-f]{64} layer 0$/m);
     assert.match(out, /signer: certificate "CN=signer\.example, O=Example, C=US"/);
     assert.match(out, /signed: .* \(the signer's claim\)/);
+    assert.match(out, /verdict: verified \(by trust store ca:test-ca/);
+    assert.match(out, /note: revocation not checked/);
+  });
+
+  it('notation COSE_Sign1 (layer application/cose): verified, "revocation not checked", exit 0', async () => {
+    const r = await verify('notary-cose', '--notation-config', notationDir);
+    const out = r.stdout.toString();
+    assert.equal(r.code, 0, out + r.stderr);
+    assert.match(out, /signer: certificate "CN=signer\.example, O=Example, C=US"/);
     assert.match(out, /verdict: verified \(by trust store ca:test-ca/);
     assert.match(out, /note: revocation not checked/);
   });

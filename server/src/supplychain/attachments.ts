@@ -9,7 +9,7 @@ import { isRegistryError, referenceWithDigest, referenceWithTag, type ImageRefer
 import { classifyManifest, KIND_LABEL, type AttachmentKind, type ClassifiedLayer, type ClassifiedManifest } from './classify';
 import { decodeDsse, decodeLayer, type DecodedLayer } from './decode';
 import { verifyCosignAttestation, verifyCosignSignature, type TrustedKey } from './cosignKey';
-import { verifyNotationJws, type NotationConfig } from './notation';
+import { verifyNotationCose, verifyNotationJws, type NotationConfig } from './notation';
 import { verdict, type Verdict } from './verdict';
 import { verifySigstoreBundle } from './bundle';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
@@ -166,9 +166,8 @@ async function verdictFor(layer: ClassifiedLayer, bytes: Uint8Array, subject: Su
       if (!any) return verdict('not-verified', { reason: 'no --key, --trusted-root or --notation-config given' });
       return verifyCosignAttestation(decodeDsse(bytes), { annotations: layer.annotations, imageDigest: subject.digest, keys: trust.keys });
     case 'notation-signature':
-      if (layer.envelope === 'cose') return verdict('not-verified', { reason: 'COSE envelopes are not verified by this version (JWS is)' });
       if (!any) return verdict('not-verified', { reason: 'no --notation-config given' });
-      return verifyNotationJws({ envelope: bytes, subject, scope, config: trust.notation });
+      return (layer.envelope === 'cose' ? verifyNotationCose : verifyNotationJws)({ envelope: bytes, subject, scope, config: trust.notation });
     case 'sigstore-bundle':
       if (!any) return verdict('not-verified', { reason: 'no --key or --trusted-root given' });
       return verifySigstoreBundle(bytes, subject, trust);

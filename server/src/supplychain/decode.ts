@@ -7,6 +7,7 @@
 import { ANNOTATION, PREDICATE } from './mediaTypes';
 import { certificateInfo, parseCertificate, type CertificateInfo } from './certificates';
 import type { ClassifiedLayer } from './classify';
+import { CborTag, decodeCbor, type CborValue } from './cbor';
 
 type Json = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -361,7 +362,7 @@ export function decodeLayer(layer: ClassifiedLayer, bytes: Uint8Array | undefine
     }
     case 'notation-signature': {
       if (!bytes) return {};
-      if (layer.envelope === 'cose') return { problem: 'COSE signature envelopes are not decoded yet' };
+      if (layer.envelope === 'cose') return decodeNotationCose(bytes);
       const jws = decodeNotationJws(bytes);
       if (!jws) return { problem: 'not a JWS in flattened JSON serialization' };
       const leaf = jws.x5c[0] ? parseCertificate(new Uint8Array(jws.x5c[0])) : undefined;
@@ -381,4 +382,37 @@ export function decodeLayer(layer: ClassifiedLayer, bytes: Uint8Array | undefine
     default:
       return {};
   }
+}
+
+/** A notation COSE_Sign1 envelope's signer, signing time and target, decoded (not verified). */
+function decodeNotationCose(bytes: Uint8Array): DecodedLayer {
+  let top: CborValue;
+  try {
+    top = decodeCbor(bytes);
+  } catch (e) {
+    return { problem: `not CBOR (${e instanceof Error ? e.message : String(e)})` };
+  }
+  if (top instanceof CborTag) top = top.value;
+  if (!Array.isArray(top) || top.length !== 4 || !(top[0] instanceof Uint8Array) || !(top[1] instanceof Map) || !(top[2] instanceof Uint8Array)) return { problem: 'not a COSE_Sign1 envelope' };
+  let header: CborValue;
+  try {
+    header = decodeCbor(top[0]);
+  } catch {
+    header = undefined;
+  }
+  const h = header instanceof Map ? header : new Map<CborValue, CborValue>();
+  const chain = top[1].get(33);
+  const leafBytes = chain instanceof Uint8Array ? chain : Array.isArray(chain) && chain[0] instanceof Uint8Array ? chain[0] : undefined;
+  const leaf = leafBytes ? parseCertificate(leafBytes) : undefined;
+  const t = h.get('io.cncf.notary.signingTime');
+  const seconds = t instanceof CborTag ? t.value : t;
+  const time = typeof seconds === 'number' ? isoFromUnix(Math.floor(seconds)) : undefined;
+  const payload = parseJson(top[2]);
+  const digest = str(obj(obj(payload)?.targetArtifact)?.digest);
+  return {
+    ...(leaf ? { signer: { certificate: certificateInfo(leaf) } } : {}),
+    ...(time ? { signedAt: { time, source: 'signer-claim' as const } } : {}),
+    ...(digest ? { signedDigest: digest } : {}),
+    payload: { protectedHeader: Object.fromEntries([...h].map(([k, v]) => [String(k), v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v instanceof CborTag ? v.value : v])), payload },
+  };
 }

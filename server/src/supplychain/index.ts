@@ -9,3 +9,4 @@ export * from './notation';
 export * from './attachments';
 export * from './bundle';
 export * from './cosignRekor';
+export * from './cbor';
