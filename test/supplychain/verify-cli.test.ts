@@ -76,6 +76,11 @@ describe('verify: cosign key signatures and notation JWS, offline, through the f
     images.otherDigest = await cosignSigned('names-other', 'p256', { names: images.p384.digest });
     images.tampered = await cosignSigned('tampered', 'p256', { tamper: true });
     images.unsigned = await pushImage(url, REPO, 'unsigned', 'unsigned');
+    // a hostile signature manifest: 100 layers naming one payload
+    images.many = await pushImage(url, REPO, 'many', 'many');
+    const mPayload = simpleSigningPayload(ref, images.many.digest);
+    const mSig = cosignSign(keys.p256.privateKey, mPayload);
+    await pushArtifact(url, REPO, sigTag(images.many), cosignSignatureManifest(Array.from({ length: 100 }, () => ({ payload: mPayload, signature: mSig }))));
     // a key signature with a Rekor entry (SET) from a log of our own, named by a trusted_root.json
     const log = makeLog();
     rootFile = join(home.dir, 'trusted_root.json');
@@ -292,6 +297,14 @@ describe('verify: cosign key signatures and notation JWS, offline, through the f
     assert.equal(none.code, 0);
     assert.match(none.stdout.toString(), /verdict: signature valid, no transparency-log proof/);
     assert.match(none.stdout.toString(), /note: a Rekor entry is attached \(log index 4242\) but was not checked: no --trusted-root/);
+  });
+
+  it('a signature manifest of 100 layers: 64 checked, the rest said to be left out', async () => {
+    const r = await verify('many', '--key', keyFile.p256!);
+    const out = r.stdout.toString();
+    assert.equal(r.code, 0);
+    assert.equal(out.match(/^ {2}verdict: /gm)?.length, 64);
+    assert.match(out, /^problem: tag sha256-[0-9a-f]{64}\.sig: 100 layers; the first 64 were checked$/m);
   });
 
   it('usage errors exit 2, a registry that cannot serve exits 3', async () => {

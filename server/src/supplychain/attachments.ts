@@ -18,6 +18,9 @@ import type { TrustedRoot } from '@sigstore/protobuf-specs';
 export const MAX_ATTACHMENTS = 64;
 /** The largest signature, envelope or statement blob read. */
 export const MAX_ATTACHMENT_BLOB = 4 * 1024 * 1024;
+/** The most layers checked for one subject, and the most blob bytes read for it. */
+export const MAX_LAYERS_TOTAL = 256;
+export const MAX_BYTES_TOTAL = 64 * 1024 * 1024;
 
 export interface Attached {
   /** Where it was found: a cosign tag, or the referrers list. */
@@ -129,21 +132,38 @@ export async function verifyAttachments(client: RegistryClient, ref: ImageRefere
   const problems: string[] = [...found.problems];
   const scope = `${ref.registry}/${ref.repository}`;
   const any = hasTrust(trust);
+  // Blobs read once per digest (a signature manifest may name one payload many times), within
+  // the budgets above: a hostile repository cannot make this read without end.
+  const blobs = new Map<string, Uint8Array>();
+  let layersChecked = 0;
+  let bytesRead = 0;
+  let leftUnread = 0;
   for (const a of found.attached) {
     const at = a.source.via === 'cosign-tag' ? `tag ${a.source.tag}` : `referrer ${a.digest}`;
     const layers = a.manifest.layers.slice(0, MAX_ATTACHMENTS);
+    if (a.manifest.layers.length > layers.length) problems.push(`${at}: ${a.manifest.layers.length} layers; the first ${layers.length} were checked`);
     if (!SIGNED_KINDS.has(a.manifest.kind) || layers.length === 0) {
       others.push({ kind: a.manifest.kind, label: KIND_LABEL[a.manifest.kind], where: at });
       continue;
     }
     for (const layer of layers) {
+      if (layersChecked >= MAX_LAYERS_TOTAL) {
+        leftUnread++;
+        continue;
+      }
+      layersChecked++;
       const where = `${at} layer ${layer.position}`;
-      let bytes: Uint8Array | undefined;
-      try {
-        if (layer.size > MAX_ATTACHMENT_BLOB) throw new Error(`${layer.size} bytes, more than the ${MAX_ATTACHMENT_BLOB} read`);
-        bytes = (await client.getBlob(ref, layer.digest, { maxBytes: MAX_ATTACHMENT_BLOB })).bytes;
-      } catch (e) {
-        problems.push(`${where}: ${message(e)}`);
+      let bytes = blobs.get(layer.digest);
+      if (!bytes) {
+        try {
+          if (layer.size > MAX_ATTACHMENT_BLOB) throw new Error(`${layer.size} bytes, more than the ${MAX_ATTACHMENT_BLOB} read`);
+          if (bytesRead + Math.max(layer.size, 0) > MAX_BYTES_TOTAL) throw new Error(`not read: ${MAX_BYTES_TOTAL} bytes of attachments were read already`);
+          bytes = (await client.getBlob(ref, layer.digest, { maxBytes: MAX_ATTACHMENT_BLOB })).bytes;
+          bytesRead += bytes.length;
+          blobs.set(layer.digest, bytes);
+        } catch (e) {
+          problems.push(`${where}: ${message(e)}`);
+        }
       }
       const decoded = decodeLayer(layer, bytes);
       if (!SIGNED_KINDS.has(layer.kind)) {
@@ -154,6 +174,7 @@ export async function verifyAttachments(client: RegistryClient, ref: ImageRefere
       signatures.push({ kind: layer.kind, label: KIND_LABEL[layer.kind], where, decoded, verdict: v });
     }
   }
+  if (leftUnread) problems.push(`${leftUnread} more layers left unchecked: at most ${MAX_LAYERS_TOTAL} are checked for one image`);
   return { signatures, others, problems };
 }
 
