@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { assertCliBuilt, isolatedEnv, runCli, type IsolatedEnv } from '../harness/cli';
 import { startRegistry, type RunningRegistry } from '../harness/registry';
 import {
+  buildxAttestationManifest,
   cosignAttestationManifest,
   cosignSign,
   cosignSignatureManifest,
@@ -31,6 +32,7 @@ import {
   sigstoreBundleManifest,
   simpleSigningPayload,
   SLSA_V02_PREDICATE,
+  SPDX_PREDICATE,
   statement,
   type Doc,
   type KeyKind,
@@ -92,7 +94,16 @@ describe('verify: cosign key signatures and notation JWS, offline, through the f
     const rSig = cosignSign(keys.p256.privateKey, rPayload);
     await pushArtifact(url, REPO, sigTag(images.rekor), cosignSignatureManifest([{ payload: rPayload, signature: rSig, annotations: { 'dev.sigstore.cosign/bundle': log.bundleAnnotation(rPayload, rSig, keys.p256.publicPem) } }]));
     // an index whose linux/amd64 child is the P-256-signed image (the index itself is unsigned)
-    const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ ...descriptor(images.p256), platform: { os: 'linux', architecture: 'amd64' } }] };
+    // and BuildKit's attestation manifest for that child (SPDX + SLSA statements)
+    const buildx = buildxAttestationManifest([
+      { predicateType: 'https://spdx.dev/Document', bytes: statement('https://spdx.dev/Document', images.p256.digest, SPDX_PREDICATE) },
+      { predicateType: 'https://slsa.dev/provenance/v0.2', bytes: statement('https://slsa.dev/provenance/v0.2', images.p256.digest, SLSA_V02_PREDICATE) },
+    ]);
+    await pushArtifact(url, REPO, undefined, buildx);
+    const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [
+      { ...descriptor(images.p256), platform: { os: 'linux', architecture: 'amd64' } },
+      { ...descriptor(buildx.manifest), platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': images.p256.digest } },
+    ] };
     const indexBytes = Buffer.from(JSON.stringify(index));
     await pushManifest(url, REPO, 'multi', { bytes: indexBytes, digest: '', mediaType: index.mediaType });
     // hostile text in what is displayed: an ESC sequence and a bidi override in the predicate type
@@ -242,6 +253,8 @@ describe('verify: cosign key signatures and notation JWS, offline, through the f
     const child = await verify('multi', '--platform', 'linux/amd64', '--key', keyFile.p256!);
     assert.equal(child.code, 0, child.stdout.toString() + child.stderr);
     assert.match(child.stdout.toString(), new RegExp(`^[^\\n]*@${images.p256.digest}: ${images.p256.digest} `));
+    assert.match(child.stdout.toString(), /^buildx attestation manifest {2}attestation manifest sha256:[0-9a-f]{64} layer 0 — SPDX: 3 packages, top-level example-app \(no signature of its own\)$/m);
+    assert.match(child.stdout.toString(), /^buildx attestation manifest {2}attestation manifest sha256:[0-9a-f]{64} layer 1 — SLSA provenance: builder https:\/\/github\.com\/docker\/buildx@v0\.12\.0, source https:\/\/github\.com\/example\/app\.git@0123456789abcdef0123456789abcdef01234567 \(no signature of its own\)$/m);
     const top = await verify('multi', '--key', keyFile.p256!);
     assert.equal(top.code, 1);
     assert.match(top.stdout.toString(), /no signatures: nothing attached signs/);

@@ -161,7 +161,7 @@ function loadTrust(o: VerifyOptions, err: NodeJS.WritableStream): Trust | string
 }
 
 /** The manifest whose signatures are verified: the reference's, or with --platform the matching child. */
-async function resolveSubject(client: RegistryClient, ref: ImageReference, o: VerifyOptions): Promise<{ ref: ImageReference; subject: SubjectDescriptor }> {
+async function resolveSubject(client: RegistryClient, ref: ImageReference, o: VerifyOptions): Promise<{ ref: ImageReference; subject: SubjectDescriptor; parentIndex?: { digest: string; bytes: Uint8Array } }> {
   const top = await client.getManifest(ref);
   const descriptor = (m: typeof top): SubjectDescriptor => ({ mediaType: m.mediaType, digest: m.digest, size: m.bytes.length, bytes: m.bytes });
   if (!o.platform) return { ref, subject: descriptor(top) };
@@ -171,7 +171,7 @@ async function resolveSubject(client: RegistryClient, ref: ImageReference, o: Ve
   if (!match) throw new VerifyError(noPlatformMessage(formatReference(ref), entries, o.platform));
   const childRef = referenceWithDigest(ref, match.digest);
   const child = await client.getManifest(childRef);
-  return { ref: childRef, subject: descriptor(child) };
+  return { ref: childRef, subject: descriptor(child), parentIndex: { digest: top.digest, bytes: top.bytes } };
 }
 
 class VerifyError extends Error {}
@@ -192,8 +192,8 @@ export async function runVerify(args: string[], out: NodeJS.WritableStream, rawE
   if (session === 2) return 2;
   const { client } = session;
   try {
-    const { ref, subject } = await resolveSubject(client, session.ref, o);
-    const found = await findAttachments(client, ref, subject.digest);
+    const { ref, subject, parentIndex } = await resolveSubject(client, session.ref, o);
+    const found = await findAttachments(client, ref, subject.digest, parentIndex);
     const result = await verifyAttachments(client, ref, subject, found, trust);
     const ok = result.signatures.some((s) => verifies(s.verdict));
     const label = formatReference(ref);
@@ -209,7 +209,7 @@ export async function runVerify(args: string[], out: NodeJS.WritableStream, rawE
         verified: ok,
       }, null, 2) + '\n');
     } else {
-      out.write(renderText(label, subject, result.signatures, result.others, result.problems, found.referrersApi, trust, ok));
+      out.write(renderText(label, subject, result.signatures, result.others, result.problems, found.referrersApi, trust, ok, !!parentIndex));
     }
     return ok ? 0 : 1;
   } catch (e) {
@@ -229,10 +229,10 @@ function signerText(s: SignatureResult): string | undefined {
 }
 
 /** The text report: one block per signature, registry text escaped (terminalSafe). */
-function renderText(label: string, subject: SubjectDescriptor, signatures: readonly SignatureResult[], others: readonly { label: string; where: string; decoded?: { predicateType?: string; summary?: { text: string } } }[], problems: readonly string[], api: boolean, trust: Trust, ok: boolean): string {
+function renderText(label: string, subject: SubjectDescriptor, signatures: readonly SignatureResult[], others: readonly { label: string; where: string; decoded?: { predicateType?: string; summary?: { text: string } } }[], problems: readonly string[], api: boolean, trust: Trust, ok: boolean, fromIndex: boolean): string {
   const t = terminalSafe;
   const lines: string[] = [`${t(label)}: ${subject.digest} (${t(subject.mediaType)}, ${subject.size} bytes)`];
-  lines.push(`  looked at: cosign tags sha256-….sig/.att, referrers via ${api ? 'the Referrers API' : 'the fallback tag sha256-…'}`);
+  lines.push(`  looked at: cosign tags sha256-….sig/.att, referrers via ${api ? 'the Referrers API' : 'the fallback tag sha256-…'}${fromIndex ? ", the index's attestation manifests" : ''}`);
   for (const s of signatures) {
     lines.push(`${s.label}  ${t(s.where)}`);
     const signer = signerText(s);

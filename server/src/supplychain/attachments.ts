@@ -6,6 +6,7 @@
  * client; counts and sizes are bounded.
  */
 import { isRegistryError, referenceWithDigest, referenceWithTag, type ImageReference, type RegistryClient } from '../registry';
+import { ANNOTATION } from './mediaTypes';
 import { classifyManifest, KIND_LABEL, type AttachmentKind, type ClassifiedLayer, type ClassifiedManifest } from './classify';
 import { decodeDsse, decodeLayer, type DecodedLayer } from './decode';
 import { verifyCosignAttestation, verifyCosignSignature, type TrustedKey } from './cosignKey';
@@ -24,7 +25,7 @@ export const MAX_BYTES_TOTAL = 64 * 1024 * 1024;
 
 export interface Attached {
   /** Where it was found: a cosign tag, or the referrers list. */
-  readonly source: { readonly via: 'cosign-tag'; readonly tag: string } | { readonly via: 'referrers'; readonly api: boolean };
+  readonly source: { readonly via: 'cosign-tag'; readonly tag: string } | { readonly via: 'referrers'; readonly api: boolean } | { readonly via: 'index'; readonly index: string };
   readonly digest: string;
   readonly manifest: ClassifiedManifest;
 }
@@ -41,10 +42,43 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Lists what is attached to `subjectDigest` in `ref`'s repository. A registry failure of the referrers list throws. */
-export async function findAttachments(client: RegistryClient, ref: ImageReference, subjectDigest: string): Promise<FoundAttachments> {
+/**
+ * The BuildKit attestation manifests an index lists for `subjectDigest`: its entries annotated
+ * `vnd.docker.reference.type: attestation-manifest` whose `vnd.docker.reference.digest` names it.
+ */
+export function attestationEntriesFor(indexBytes: Uint8Array, subjectDigest: string): { digest: string; annotations: Record<string, string> }[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(Buffer.from(indexBytes).toString('utf8'));
+  } catch {
+    return [];
+  }
+  const manifests = (doc as { manifests?: unknown } | null)?.manifests;
+  if (!Array.isArray(manifests)) return [];
+  return manifests.flatMap((m: unknown) => {
+    const e = m as { digest?: unknown; annotations?: Record<string, unknown> } | null;
+    const a = e?.annotations;
+    if (typeof e?.digest !== 'string' || !a || a[ANNOTATION.dockerReferenceType] !== 'attestation-manifest' || a[ANNOTATION.dockerReferenceDigest] !== subjectDigest) return [];
+    return [{ digest: e.digest, annotations: Object.fromEntries(Object.entries(a).filter((kv): kv is [string, string] => typeof kv[1] === 'string')) }];
+  }).slice(0, MAX_ATTACHMENTS);
+}
+
+/**
+ * Lists what is attached to `subjectDigest` in `ref`'s repository: cosign tags, referrers, and
+ * (given the index that lists it) BuildKit attestation manifests for it. A registry failure of
+ * the referrers list throws.
+ */
+export async function findAttachments(client: RegistryClient, ref: ImageReference, subjectDigest: string, parentIndex?: { readonly digest: string; readonly bytes: Uint8Array }): Promise<FoundAttachments> {
   const attached: Attached[] = [];
   const problems: string[] = [];
+  for (const e of parentIndex ? attestationEntriesFor(parentIndex.bytes, subjectDigest) : []) {
+    try {
+      const m = await client.getManifest(referenceWithDigest(ref, e.digest));
+      attached.push({ source: { via: 'index', index: parentIndex!.digest }, digest: m.digest, manifest: classifyManifest(m.bytes, { entryAnnotations: e.annotations }) });
+    } catch (err) {
+      problems.push(`attestation manifest ${e.digest}: ${message(err)}`);
+    }
+  }
   const hex = subjectDigest.replace(/^sha256:/, '');
   if (subjectDigest.startsWith('sha256:')) {
     for (const suffix of ['sig', 'att'] as const) {
@@ -121,6 +155,7 @@ export interface SubjectDescriptor {
 }
 
 const SIGNED_KINDS: ReadonlySet<AttachmentKind> = new Set(['cosign-signature', 'cosign-attestation', 'sigstore-bundle', 'notation-signature']);
+const READABLE_KINDS: ReadonlySet<AttachmentKind> = new Set(['buildx-attestation-manifest', 'in-toto-attestation', 'sbom']);
 
 /**
  * Reads each attachment's layers (bounded) and gives each signature layer its verdict against
@@ -139,10 +174,13 @@ export async function verifyAttachments(client: RegistryClient, ref: ImageRefere
   let bytesRead = 0;
   let leftUnread = 0;
   for (const a of found.attached) {
-    const at = a.source.via === 'cosign-tag' ? `tag ${a.source.tag}` : `referrer ${a.digest}`;
+    const at = a.source.via === 'cosign-tag' ? `tag ${a.source.tag}` : a.source.via === 'index' ? `attestation manifest ${a.digest}` : `referrer ${a.digest}`;
     const layers = a.manifest.layers.slice(0, MAX_ATTACHMENTS);
     if (a.manifest.layers.length > layers.length) problems.push(`${at}: ${a.manifest.layers.length} layers; the first ${layers.length} were checked`);
-    if (!SIGNED_KINDS.has(a.manifest.kind) || layers.length === 0) {
+    // Signatures, and the statements and SBOMs whose layers say what they hold, are read;
+    // other artifacts are listed by kind only.
+    const readable = SIGNED_KINDS.has(a.manifest.kind) || (READABLE_KINDS.has(a.manifest.kind) && layers.some((l) => READABLE_KINDS.has(l.kind)));
+    if (!readable || layers.length === 0) {
       others.push({ kind: a.manifest.kind, label: KIND_LABEL[a.manifest.kind], where: at });
       continue;
     }
@@ -167,7 +205,8 @@ export async function verifyAttachments(client: RegistryClient, ref: ImageRefere
       }
       const decoded = decodeLayer(layer, bytes);
       if (!SIGNED_KINDS.has(layer.kind)) {
-        others.push({ kind: layer.kind, label: KIND_LABEL[layer.kind], where, decoded });
+        const kind = a.manifest.kind === 'buildx-attestation-manifest' ? a.manifest.kind : layer.kind;
+        others.push({ kind, label: KIND_LABEL[kind], where, decoded });
         continue;
       }
       const v = bytes ? await verdictFor(layer, bytes, subject, scope, trust, any) : verdict('invalid', { reason: 'its bytes could not be read (see the problems)' });
