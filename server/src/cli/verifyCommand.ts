@@ -6,12 +6,13 @@
  *          --certificate-oidc-issuer URL] [--notation-config DIR] [--format text|json]
  *          [--insecure HOST]… [--no-creds] [--timeout SECONDS] REF
  *
- * What is read: cosign's `sha256-<hex>.sig` / `.att` tags, and the referrers (Referrers API, else
- * the `sha256-<hex>` fallback tag). What is verified: cosign key signatures and attestations
- * (--key), Sigstore bundles (--key; keyless with --trusted-root + identity + issuer, through
- * @sigstore/verify), notation JWS signatures (--notation-config, default notation's own folder
- * when it holds a trust policy). Listed, not verified by this version: keyless cosign signatures
- * in the tag scheme (their Rekor SET), notation COSE envelopes.
+ * What is read: cosign's `sha256-<hex>.sig` / `.att` tags, the referrers (Referrers API, else the
+ * `sha256-<hex>` fallback tag), and with --platform the index's BuildKit attestation manifests for
+ * the child. What is verified: cosign tag-scheme signatures (--key; their Rekor entry, and keyless
+ * ones, against --trusted-root through @sigstore/verify) and attestations (--key, DSSE), Sigstore
+ * bundles (--key; keyless with --trusted-root + identity + issuer), notation JWS and COSE
+ * signatures (--notation-config, default notation's own folder when it holds a trust policy;
+ * revocation never checked).
  *
  * Exit codes: 0 at least one signature verifies against the trust given; 1 none does (unsigned
  * included, said so); 2 usage; 3 the registry could not serve.
