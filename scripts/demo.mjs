@@ -19,7 +19,7 @@
 //                      and its hover, and save a screenshot (the README's image)
 //   --exit             stop after the screenshot instead of running until Ctrl-C
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
@@ -151,7 +151,6 @@ async function waitUntil(what, probe, ms) {
 async function startRegistry(stateDir) {
   if (!(await portFree(registryPort))) throw new Error(`127.0.0.1:${registryPort} is in use; stop what listens there or pass --registry-port N`);
   const refsFile = join(stateDir, 'sample-refs.json');
-  rmSync(refsFile, { force: true });
   let output = '';
   const child = start('the sample registry', process.execPath, [join(REPO, 'scripts', 'sample-registry.mjs'), '--port', String(registryPort), '--write-refs', refsFile], {
     cwd: REPO,
@@ -168,7 +167,6 @@ async function startRegistry(stateDir) {
 }
 
 function writeWorkspace(dir) {
-  rmSync(dir, { recursive: true, force: true });
   cpSync(join(REPO, 'samples'), dir, { recursive: true });
   mkdirSync(join(dir, '.vscode'), { recursive: true });
   writeFileSync(join(dir, '.vscode', 'settings.json'), JSON.stringify({
@@ -183,7 +181,7 @@ function writeWorkspace(dir) {
   }, null, 2) + '\n');
 }
 
-function printReferences(refs, where) {
+function printReferences(refs, where, stateDir) {
   const p = refs.podman22196;
   console.log('');
   console.log(where);
@@ -196,6 +194,7 @@ function printReferences(refs, where) {
   for (const m of refs.tagged ?? []) if (m.reference !== p.index.reference && !/:sha256-/.test(m.reference)) console.log(`    ${m.reference}`);
   console.log('');
   console.log('  Ctrl-C stops the registry' + (where.includes('code-server') ? ' and code-server.' : '.'));
+  console.log(`  This run's folder (sample workspace, profile, logs) stays: ${stateDir}`);
 }
 
 async function codeServerDemo(refs, stateDir, workspace) {
@@ -205,8 +204,6 @@ async function codeServerDemo(refs, stateDir, workspace) {
   if (!(await portFree(port))) throw new Error(`127.0.0.1:${port} is in use; stop what listens there or pass --port N`);
   const userData = join(stateDir, 'user-data');
   const extensions = join(stateDir, 'extensions');
-  rmSync(userData, { recursive: true, force: true });
-  rmSync(extensions, { recursive: true, force: true });
   mkdirSync(join(userData, 'User'), { recursive: true });
   writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({
     'workbench.startupEditor': 'none',
@@ -218,6 +215,10 @@ async function codeServerDemo(refs, stateDir, workspace) {
     'extensions.autoUpdate': false,
     'editor.minimap.enabled': false,
     'manifestLens.registry.insecureHosts': [],
+    // code-server would offer to forward every port the sample registry and the language
+    // server open (a toast each, and a badge on Ports): the demo's ports are local already.
+    'remote.autoForwardPorts': false,
+    'remote.restoreForwardedPorts': false,
   }, null, 2) + '\n');
   const env = codeServerEnv(paths);
   const base = [paths.codeServerEntry, '--user-data-dir', userData, '--extensions-dir', extensions];
@@ -233,7 +234,7 @@ async function codeServerDemo(refs, stateDir, workspace) {
   cs.once('exit', (code) => { if (!stopping) die(`code-server stopped (${code}); see ${join(stateDir, 'code-server.log')}`); });
   await waitUntil('code-server', async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok, 60_000);
   const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
-  printReferences(refs, `Manifest Lens is ready in VS Code (code-server ${CODE_SERVER_VERSION}): open\n\n  ${url}`);
+  printReferences(refs, `Manifest Lens is ready in VS Code (code-server ${CODE_SERVER_VERSION}): open\n\n  ${url}`, stateDir);
   if (screenshot) await takeScreenshot(paths.chromium, url, resolve(screenshot));
 }
 
@@ -271,9 +272,11 @@ async function takeScreenshot(chromiumPath, url, file) {
 }
 
 async function main() {
-  const stateDir = join(tmpdir(), 'manifest-lens-demo');
-  mkdirSync(stateDir, { recursive: true });
+  // A fresh folder per run: two demos never share (or wipe) each other's workspace, profile and
+  // logs, and what a run leaves behind stays there to look at after it stops.
+  const stateDir = mkdtempSync(join(tmpdir(), 'manifest-lens-demo-'));
   const workspace = join(stateDir, 'samples');
+  say(`this run's folder (sample workspace, VS Code profile, logs; kept after the demo stops): ${stateDir}`);
 
   // The demo needs the registry only; the tests' real tools (skopeo, buildah, podman, neovim) are npm test's to install.
   if (!step('dependencies: node scripts/ensure-deps.mjs --debian docker-registry', process.execPath, [join(REPO, 'scripts', 'ensure-deps.mjs'), '--debian', 'docker-registry'])) return;
@@ -289,7 +292,7 @@ async function main() {
   if (code) {
     step('code --install-extension manifest-lens.vsix', code, ['--install-extension', VSIX, '--force']);
     step('code: opening the sample workspace', code, [workspace, join(workspace, 'podman-22196-child.json')]);
-    printReferences(refs, `Manifest Lens is installed in VS Code (${code}) and the sample workspace is open: ${workspace}`);
+    printReferences(refs, `Manifest Lens is installed in VS Code (${code}) and the sample workspace is open: ${workspace}`, stateDir);
   } else {
     if (!flag('--code-server') && !screenshot) say('no `code` CLI on PATH: serving VS Code in the browser with code-server');
     await codeServerDemo(refs, stateDir, workspace);

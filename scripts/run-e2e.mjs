@@ -12,9 +12,12 @@
 //
 // Usage: node scripts/run-e2e.mjs [--skip-package] [test/e2e/file.test.ts …]
 //   --skip-package   reuse the existing manifest-lens.vsix (when iterating on the tests only)
+//   --readme-shots   after a run in which every scenario passed, copy the README's screenshots
+//                    (README_SHOTS below) from this run into images/readme/, so the README shows
+//                    what the current build shows; every run checks that each of them was taken
 //   MANIFEST_LENS_E2E_KEEP=1 keeps the temp folder (code-server logs, workspace copies)
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -29,6 +32,15 @@ const TEST_TIMEOUT_MS = 8 * 60_000;
 const started = Date.now();
 const args = process.argv.slice(2);
 const skipPackage = args.includes('--skip-package');
+const readmeShots = args.includes('--readme-shots');
+/** The README's pictures: images/readme/NAME ← the step of a scenario that shows it (its shot name). */
+const README_SHOTS = {
+  'lint-hover.png': 'b-hover',
+  'deep-inspection.png': 'e-index-with-codelens',
+  'child.png': 'e-child-linted',
+  'explorer.png': 'k-explorer-expanded',
+  'compare.png': 'm-compare',
+};
 const only = args.filter((a) => !a.startsWith('--'));
 
 const log = (line) => console.log(`[e2e] ${line}`);
@@ -278,7 +290,20 @@ async function main() {
   log(`screenshots: ${shots} in ${relative(REPO, SHOTS)}/`);
   log(`${passed} passed, ${failed} failed or not run, of ${list.length} scenarios`);
   log(`time: setup ${secs(setupMs)}, tests ${secs(testsMs)}, after setup ${secs(Date.now() - afterSetup)}, total ${secs(Date.now() - started)}`);
-  const ok = run.code === 0 && failed === 0 && passed > 0;
+  // The README's screenshots: each must have been taken by this run when its scenario ran.
+  const taken = existsSync(SHOTS) ? readdirSync(SHOTS).filter((f) => f.endsWith('.png')) : [];
+  const missingShots = [];
+  for (const [name, step] of Object.entries(README_SHOTS)) {
+    const file = taken.filter((f) => f.replace(/^[A-Za-z]+-\d+-/, '').replace(/\.png$/, '') === step).pop();
+    if (!file) {
+      if (only.length === 0) missingShots.push(`${name} (step ${step})`);
+      continue;
+    }
+    if (readmeShots && run.code === 0 && failed === 0) copyFileSync(join(SHOTS, file), join(REPO, 'images', 'readme', name));
+  }
+  if (missingShots.length) console.error(`[e2e] the README's screenshots were not taken: ${missingShots.join(', ')} (a scenario step was renamed? README_SHOTS in scripts/run-e2e.mjs)`);
+  else if (readmeShots) log(`README screenshots copied to images/readme/ (${Object.keys(README_SHOTS).length})`);
+  const ok = run.code === 0 && failed === 0 && passed > 0 && missingShots.length === 0;
   if (!ok) console.error(`[e2e] FAILED (test runner exit ${run.code}${run.signal ? `, ${run.signal}` : ''})`);
   process.exit(ok ? 0 : 1);
 }

@@ -11,6 +11,7 @@
  * registry's rate limit when its request returned one.
  */
 import * as vscode from 'vscode';
+import { fallbackNote, fallbackTag, fallbackTagRow, levelProblems, messageRow, oneLine, problemRow, registrySource, shortDigest as short, splitTags, tagDescription, type FallbackTag } from '../../common/explorerRows';
 import { compactSize } from '../../common/units';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
@@ -23,19 +24,21 @@ import {
   type ExplorerRegistry,
   type ExplorerResolved,
   type GraphNode,
+  type GraphProblem,
 } from './ids';
 
 const ADDED_REGISTRIES = 'manifestLens.explorer.registries';
 const ADDED_REPOSITORIES = 'manifestLens.explorer.repositories';
 
 export type Item =
-  | { readonly type: 'registry'; readonly registry: string; readonly source: string }
+  | { readonly type: 'registry'; readonly registry: string; readonly source: string; readonly origin?: 'added' | 'inspected' }
   | { readonly type: 'repository'; readonly registry: string; readonly repository: string }
-  | { readonly type: 'tag'; readonly registry: string; readonly repository: string; readonly tag: string }
+  | { readonly type: 'tag'; readonly registry: string; readonly repository: string; readonly tag: string; readonly fallback?: FallbackTag }
   | { readonly type: 'more'; readonly parent: Item; readonly next: string }
   | { readonly type: 'node'; readonly node: GraphNode; readonly repository: string; readonly registry: string }
   | { readonly type: 'referrers'; readonly owner: string; readonly registry: string; readonly repository: string }
   | { readonly type: 'artifactType'; readonly artifactType: string; readonly nodes: readonly GraphNode[]; readonly registry: string; readonly repository: string }
+  | { readonly type: 'problem'; readonly problem: GraphProblem }
   | { readonly type: 'message'; readonly text: string; readonly error?: boolean };
 
 function keyOf(item: Item): string {
@@ -52,13 +55,11 @@ function levelKey(registry: string, repository: string, ref: string): string {
   return `${registry}/${repository}|${ref}`;
 }
 
-/** Registry text inside Markdown: its Markdown characters escaped. */
-function escapeMd(text: string): string {
-  return text.replace(/[\\`*_[\]<>]/g, (c) => '\\' + c);
-}
-
-function short(digest: string): string {
-  return digest.replace(/^(sha256:[0-9a-f]{12})[0-9a-f]{52}$/, '$1…');
+/** A tooltip line `- name: value` whose value is registry text, appended as plain text (escaped, one line). */
+function fact(md: vscode.MarkdownString, name: string, value: string): void {
+  md.appendMarkdown(`- ${name}: `);
+  md.appendText(oneLine(value));
+  md.appendMarkdown('\n');
 }
 
 
@@ -76,7 +77,7 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
   readonly onDidChangeTreeData = this.emitter.event;
   private cts = new vscode.CancellationTokenSource();
   /** Names loaded so far per registry or repository (pages appended by "Load more"), and where the next page is. */
-  private readonly pages = new Map<string, { names: string[]; next?: string; note?: string }>();
+  private readonly pages = new Map<string, { names: string[]; next?: string; note?: string; fallback?: string[] }>();
   /** Levels by `registry/repository|tag-or-digest`, as the server answered them. */
   private readonly levels = new Map<string, Promise<ExplorerGraph>>();
   private readonly referrerLists = new Map<string, Promise<ExplorerReferrers>>();
@@ -84,7 +85,10 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
   private readonly loaded = new Map<string, GraphNode>();
   /** A tag's digest as last seen (HEAD on hover, or its level). */
   private readonly tagHeads = new Map<string, ExplorerResolved>();
+  /** A tag's problems (its level's), once it was expanded. */
+  private readonly tagProblems = new Map<string, GraphProblem[]>();
   private readonly rateLimits = new Map<string, string>();
+  private readonly ids = new WeakMap<Item, string>();
   /** The expansions still loading, each with its own token: collapsing the node cancels it. */
   private readonly expanding = new Map<Item, vscode.CancellationTokenSource>();
   private readonly collapsedLoads = new WeakSet<vscode.CancellationTokenSource>();
@@ -100,6 +104,7 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
     this.referrerLists.clear();
     this.loaded.clear();
     this.tagHeads.clear();
+    this.tagProblems.clear();
     this.emitter.fire(undefined);
   }
 
@@ -110,14 +115,32 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
   }
 
   getTreeItem(item: Item): vscode.TreeItem {
+    const t = this.treeItem(item);
+    t.id = this.ids.get(item);
+    return t;
+  }
+
+  /**
+   * Each item's id: its path in the tree, the same when a redraw makes the item anew, so that
+   * what was expanded stays expanded (see redraw).
+   */
+  private name(parent: Item | undefined, items: Item[]): Item[] {
+    const base = parent ? this.ids.get(parent) ?? keyOf(parent) : '';
+    items.forEach((c, i) => this.ids.set(c, `${base}/${keyOf(c) || `${i}:${c.type}`}`));
+    return items;
+  }
+
+  private treeItem(item: Item): vscode.TreeItem {
     const C = vscode.TreeItemCollapsibleState;
     switch (item.type) {
       case 'registry': {
         const t = new vscode.TreeItem(item.registry, C.Collapsed);
-        t.description = [item.source === 'added' ? 'added' : '', this.rateLimits.get(item.registry) ?? ''].filter(Boolean).join(' · ');
-        t.tooltip = item.source === 'added' ? 'Added in the explorer' : `From ${item.source}`;
+        t.description = [item.origin ?? '', this.rateLimits.get(item.registry) ?? ''].filter(Boolean).join(' · ');
+        t.tooltip = item.origin === 'added' ? 'Added in the explorer (Add Registry…)'
+          : item.origin === 'inspected' ? 'Named by an image you inspected; add it with "Add Registry…" to keep it listed'
+          : `From ${item.source}`;
         t.iconPath = new vscode.ThemeIcon('server');
-        t.contextValue = item.source === 'added' ? 'registry-added' : 'registry';
+        t.contextValue = item.origin === 'added' ? 'registry-added' : 'registry';
         return t;
       }
       case 'repository': {
@@ -128,11 +151,15 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
       }
       case 'tag': {
         // No tooltip: resolveTreeItem asks for the digest (a HEAD) when the user hovers.
-        const t = new vscode.TreeItem(item.tag, C.Collapsed);
-        t.iconPath = new vscode.ThemeIcon('tag');
+        // A fallback tag under its subject: what it is first, the tag's name after it.
+        const row = item.fallback ? fallbackTagRow(item.tag, item.fallback) : undefined;
+        const t = new vscode.TreeItem(row?.label ?? item.tag, C.Collapsed);
+        t.iconPath = new vscode.ThemeIcon(item.fallback ? 'link' : 'tag');
         t.contextValue = 'tag';
+        // The short digest and, once the tag was expanded, its problems.
         const head = this.tagHeads.get(keyOf(item));
-        if (head?.digest) t.description = short(head.digest);
+        const problems = this.tagProblems.get(keyOf(item));
+        t.description = [row?.description ?? '', tagDescription(head?.digest, problems)].filter(Boolean).join(' · ') || undefined;
         return t;
       }
       case 'more': {
@@ -153,8 +180,22 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
         t.iconPath = new vscode.ThemeIcon('symbol-file');
         return t;
       }
+      case 'problem': {
+        const p = item.problem;
+        const row = problemRow(p);
+        const t = new vscode.TreeItem(row.label, C.None);
+        t.description = row.description;
+        t.tooltip = `${p.severity} ${p.ruleId}\n\n${p.message}`; // plain text: the message may quote the registry
+        t.iconPath = p.severity === 'error' ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'))
+          : p.severity === 'warning' ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
+          : new vscode.ThemeIcon('info', new vscode.ThemeColor('problemsInfoIcon.foreground'));
+        t.contextValue = 'problem';
+        return t;
+      }
       case 'message': {
-        const t = new vscode.TreeItem(item.text, C.None);
+        const row = messageRow(item.text);
+        const t = new vscode.TreeItem(row.label, C.None);
+        t.description = row.description;
         t.iconPath = new vscode.ThemeIcon(item.error ? 'error' : 'info');
         t.tooltip = item.text;
         return t;
@@ -178,15 +219,20 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
     t.iconPath = worst
       ? new vscode.ThemeIcon(worst, new vscode.ThemeColor(worst === 'error' ? 'problemsErrorIcon.foreground' : 'problemsWarningIcon.foreground'))
       : new vscode.ThemeIcon(icon);
+    // Registry text (labels, media types, digests, messages) goes in as plain text, escaped.
     const md = new vscode.MarkdownString();
-    md.appendMarkdown(`**${n.label}** — ${n.kind}\n\n`);
-    md.appendMarkdown(`- digest: \`${n.digest}\`\n- media type: \`${n.mediaType ?? 'none'}\`\n- size: ${n.size ?? '?'} bytes\n`);
+    md.appendMarkdown('**');
+    md.appendText(oneLine(n.label));
+    md.appendMarkdown(`** — ${n.kind}\n\n`);
+    fact(md, 'digest', n.digest);
+    fact(md, 'media type', n.mediaType ?? 'none');
+    md.appendMarkdown(`- size: ${n.size ?? '?'} bytes\n`);
     if (n.totalSize !== undefined) md.appendMarkdown(`- compressed total: ${compactSize(n.totalSize)}${n.layerCount !== undefined ? ` in ${n.layerCount} layer(s) and the config` : ''}\n`);
-    if (n.attestationOf) md.appendMarkdown(`- the attestation of \`${n.attestationOf}\`\n`);
-    if (n.rateLimit) md.appendMarkdown(`- rate limit: ${escapeMd(n.rateLimit)}\n`);
+    if (n.attestationOf) fact(md, 'the attestation of', n.attestationOf);
+    if (n.rateLimit) fact(md, 'rate limit', n.rateLimit);
     if (n.problems.length) {
       md.appendMarkdown('\n**Problems**\n\n');
-      for (const p of n.problems.slice(0, 10)) md.appendMarkdown(`- ${p.severity} \`${p.ruleId}\`: ${escapeMd(p.message)}\n`);
+      for (const p of n.problems.slice(0, 10)) fact(md, `${p.severity} ${p.ruleId}`, p.message);
       if (n.problems.length > 10) md.appendMarkdown(`- … ${n.problems.length - 10} more (open it to see them all)\n`);
     }
     t.tooltip = md;
@@ -196,7 +242,7 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
   }
 
   async getChildren(item?: Item): Promise<Item[]> {
-    if (!item) return this.children(undefined, this.cts.token).catch(() => []);
+    if (!item) return this.name(undefined, await this.children(undefined, this.cts.token).catch(() => []));
     // Its own token, cancelled by a refresh (this.cts) or by collapsing the node while it loads.
     const cts = new vscode.CancellationTokenSource();
     const linked = this.cts.token.onCancellationRequested(() => cts.cancel());
@@ -205,7 +251,7 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
       for (let attempt = 0; ; attempt++) {
         try {
           const out = await this.children(item, cts.token);
-          if (!this.collapsedLoads.has(cts)) return out;
+          if (!this.collapsedLoads.has(cts)) return this.name(item, out);
         } catch {
           // A cancelled request. Another expansion's, when this one was not cancelled: it waited
           // on the same level (the same digest elsewhere in the tree), which is forgotten now, so
@@ -224,6 +270,23 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
     }
   }
 
+  /**
+   * Redraws the rows whose level arrived after they were drawn. The whole tree, not the row: VS
+   * Code (1.10x) forgets the children of a row refreshed on its own without asking for them
+   * again, and the rows below then name nodes it no longer has ("No tree item with id …") and
+   * expand to nothing. A whole refresh asks again for every expanded row; the ids keep them
+   * expanded, and every level is cached, so it sends no request but the registries' list.
+   */
+  private redraw(): void {
+    if (this.redrawing) return;
+    this.redrawing = setTimeout(() => {
+      this.redrawing = undefined;
+      this.emitter.fire(undefined);
+    }, 0);
+  }
+
+  private redrawing: ReturnType<typeof setTimeout> | undefined;
+
   /** VS Code collapsed `item`: what it is still loading is not wanted any more. */
   collapsed(item: Item): void {
     const cts = this.expanding.get(item);
@@ -240,8 +303,13 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
         case 'repository': return await this.listed(item, Requests.explorerTags, { registry: item.registry, repository: item.repository }, (name) => ({ type: 'tag', registry: item.registry, repository: item.repository, tag: name }), [], token);
         case 'tag': {
           const g = await this.level(item.registry, item.repository, item.tag, token);
-          this.tagHeads.set(keyOf(item), { digest: g.digest, mediaType: g.root.mediaType, rateLimit: g.root.rateLimit });
-          return this.nodeChildren(g.root, item.registry, item.repository, true);
+          const key = keyOf(item);
+          const first = !this.tagProblems.has(key);
+          this.tagHeads.set(key, { digest: g.digest, mediaType: g.root.mediaType, rateLimit: g.root.rateLimit });
+          this.tagProblems.set(key, levelProblems(g.root));
+          // Its row was drawn before its digest and problems were known: redraw it once.
+          if (first) this.redraw();
+          return [...this.nodeChildren(g.root, item.registry, item.repository, true), ...leftOutRow(g)];
         }
         case 'node': {
           if (!item.node.unexpanded) return this.nodeChildren(item.node, item.registry, item.repository, false);
@@ -252,8 +320,8 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
           const n: GraphNode = { ...item.node, ...g.root, label: item.node.label, position: item.node.position, platform: item.node.platform, attestationOf: item.node.attestationOf, unexpanded: false, uri: item.node.uri ?? g.root.uri };
           this.loaded.set(key, n);
           // Its icon was drawn before its problems were known: redraw it once.
-          if (first && n.problems.length) setTimeout(() => this.emitter.fire(item), 0);
-          return this.nodeChildren(n, item.registry, item.repository, false);
+          if (first && n.problems.length) this.redraw();
+          return [...this.nodeChildren(n, item.registry, item.repository, false), ...leftOutRow(g)];
         }
         case 'referrers': {
           const r = await this.referrers(item.registry, item.repository, item.owner, token);
@@ -276,15 +344,20 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
     if (item.type !== 'tag') return t;
     const reference = `${item.registry}/${item.repository}:${item.tag}`;
     const md = new vscode.MarkdownString();
-    md.appendMarkdown(`**${escapeMd(reference)}**\n\n`);
+    md.appendMarkdown('**');
+    md.appendText(oneLine(reference));
+    md.appendMarkdown('**\n\n');
     try {
       const head = await this.resolve(item, token);
-      md.appendMarkdown(`- digest: \`${head.digest ?? 'not sent by the registry'}\`\n- media type: \`${head.mediaType ?? 'none'}\`\n`);
+      fact(md, 'digest', head.digest ?? 'not sent by the registry');
+      fact(md, 'media type', head.mediaType ?? 'none');
       if (head.size !== undefined) md.appendMarkdown(`- size: ${head.size} bytes\n`);
-      if (head.rateLimit) md.appendMarkdown(`- rate limit: ${escapeMd(head.rateLimit)}\n`);
+      if (head.rateLimit) fact(md, 'rate limit', head.rateLimit);
+      const problems = this.tagProblems.get(keyOf(item));
+      if (problems) md.appendMarkdown(`- problems: ${tagDescription(undefined, problems)}\n`);
     } catch (e) {
       if (token.isCancellationRequested) return t;
-      md.appendMarkdown(escapeMd(e instanceof Error ? e.message : String(e)));
+      md.appendText(oneLine(e instanceof Error ? e.message : String(e)));
     }
     t.tooltip = md;
     return t;
@@ -304,9 +377,14 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
   private nodeChildren(n: GraphNode, registry: string, repository: string, root: boolean): Item[] {
     const out: Item[] = [];
     // The root's own node is not shown (the tag stands for it): its problems are.
-    if (root || n.problems.length) for (const p of n.problems) out.push({ type: 'message', text: `${p.severity} ${p.ruleId}: ${p.message}`, error: p.severity === 'error' });
+    if (root || n.problems.length) for (const p of n.problems) out.push({ type: 'problem', problem: p });
     for (const c of n.children) out.push({ type: 'node', node: c, registry, repository });
     if (n.notFetched) out.push({ type: 'message', text: `${n.notFetched} more entries not fetched (open the index to see them all)` });
+    // cosign's sha256-<hex>.sig/.att/.sbom tags of this manifest, left out of the tag list.
+    for (const tag of this.pages.get(keyOf({ type: 'repository', registry, repository }))?.fallback ?? []) {
+      const f = fallbackTag(tag);
+      if (f && f.what !== 'referrers' && f.subject === n.digest) out.push({ type: 'tag', registry, repository, tag, fallback: f });
+    }
     if ((n.kind === 'index' || n.kind === 'manifest') && /^sha256:[0-9a-f]{64}$/.test(n.digest)) out.push({ type: 'referrers', owner: n.digest, registry, repository });
     return out;
   }
@@ -339,7 +417,8 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
     const fromHistory = this.context.globalState.get<string[]>(HISTORY_KEY, []).map(splitReference).flatMap((r) => (r ? [r.registry] : []));
     const list = await this.request<ExplorerRegistry[]>(Requests.explorerRegistries, { added: [...added, ...fromHistory] });
     if (list.length === 0) return [{ type: 'message', text: 'No registries yet: add one with "Add Registry…" (the + above).' }];
-    return list.map((r) => ({ type: 'registry', registry: r.registry, source: r.source }));
+    // The server calls both "added": only the ones added here are; the others were inspected.
+    return list.map((r) => ({ type: 'registry', registry: r.registry, source: r.source, origin: registrySource(r.registry, r.source, added) }));
   }
 
   /** Repositories added here or inspected, for registries without a catalog. */
@@ -358,9 +437,17 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
       if (page.rateLimit) this.noteRateLimit(parent, page.rateLimit);
       this.pages.set(key, state);
     }
-    const names = [...new Set([...state.names, ...known])];
+    let names = [...new Set([...state.names, ...known])];
+    // Tags: the referrers fallback tags (sha256-<hex>, cosign's .sig/.att/.sbom) are not images to
+    // pick; they are shown under their subject (referrers, and the cosign tags by name) and counted.
+    const split = parent.type === 'repository' ? splitTags(names) : undefined;
+    if (split) {
+      names = split.tags;
+      state.fallback = split.fallback;
+    }
     const items: Item[] = names.map(make);
     if (state.note) items.unshift({ type: 'message', text: state.note });
+    if (split?.fallback.length) items.push({ type: 'message', text: fallbackNote(split.fallback.length) });
     if (state.next) items.push({ type: 'more', parent, next: state.next });
     if (items.length === 0) items.push({ type: 'message', text: 'Nothing here.' });
     return items;
@@ -466,4 +553,9 @@ export function registerExplorer(context: vscode.ExtensionContext, client: () =>
       return ref ? vscode.commands.executeCommand(CommandIds.compareWith, ref) : undefined;
     }),
   ] };
+}
+
+/** What the graph's budgets left out of a level (nodes, problems), as one message row, when they did. */
+function leftOutRow(g: ExplorerGraph): Item[] {
+  return g.leftOut ? [{ type: 'message', text: oneLine(g.leftOut) }] : [];
 }

@@ -19,7 +19,7 @@ export const CommandIds = {
 } as const;
 
 export { REMOTE_SCHEME, Requests, Notifications, REGISTRY_ERROR_CODE } from '../../common/protocol';
-export type { CompareParams, CompareResult, CompareSide, EnvironmentParams, ExplorerGraph, ExplorerListing, ExplorerReferrers, ExplorerRegistry, ExplorerResolved, GraphNode, InitializationOptions, RegistryErrorData, RemoteDocument, TagCheck, ValidateReferenceResult } from '../../common/protocol';
+export type { CompareParams, CompareResult, CompareSide, EnvironmentParams, ExplorerGraph, ExplorerListing, ExplorerReferrers, ExplorerRegistry, ExplorerResolved, GraphNode, GraphProblem, InitializationOptions, RegistryErrorData, RemoteDocument, TagCheck, ValidateReferenceResult } from '../../common/protocol';
 
 export const HISTORY_KEY = 'manifestLens.inspectHistory';
 export const HISTORY_MAX = 20;

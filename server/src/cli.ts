@@ -5,6 +5,8 @@
  *   node dist/cli.js digest [--platform os/arch[/variant]] [--verify] REFERENCE
  *   node dist/cli.js tree [--format text|json] REFERENCE
  *   node dist/cli.js diff [--platform os/arch[/variant]] A B
+ *   node dist/cli.js push FILE REFERENCE
+ *   node dist/cli.js fix --to oci|docker (--tag NEWTAG | --in-place | --dry-run) REFERENCE
  *   node dist/cli.js rules [ID…]
  *   node dist/cli.js verify [--key FILE]… [--notation-config DIR] REFERENCE
  */
@@ -87,9 +89,38 @@ const SECTIONS: Readonly<Record<string, string>> = {
         --key FILE                        a cosign public key (PEM: ECDSA, RSA, Ed25519; repeatable)
         --notation-config DIR             trustpolicy.json + truststore/x509/ca/NAME/*.pem (default:
                                           notation's own folder, when it holds a trust policy)
-        --trusted-root FILE               Sigstore's trusted_root.json: checks bundles' log entries
+        --trusted-root FILE               Sigstore's trusted_root.json: Rekor entries are checked
+                                          against it (their age: refresh it from Sigstore's TUF)
         --certificate-identity ID --certificate-oidc-issuer URL
-                                          with --trusted-root: keyless Sigstore bundles (exact SAN)
+                                          with --trusted-root: keyless signatures (exact SAN)
+        --format text|json
+      Same --insecure, --no-creds, --timeout as inspect.
+`,
+  fix: `  ${PROG} fix --to oci|docker (--tag NEWTAG | --in-place | --dry-run) [options] REFERENCE
+      Repair an image in its registry: relabel every manifest under REFERENCE (an index and its
+      children, nested indexes too) to one family, OCI or Docker (manifest, config and layer
+      media types; each index entry's mediaType, digest and size follow its new child; all else
+      kept). The new children are pushed by digest, then the top manifest under NEWTAG
+      (--tag) or REFERENCE's own tag (--in-place). No blob is uploaded. One of --tag,
+      --in-place, --dry-run is required: nothing is written unless asked. Exit 0 written (or
+      nothing to fix), 1 refused before writing (a layer the target cannot express, e.g. zstd
+      for Docker; a missing blob; the tag moved), 2 usage, 3 the registry refused or failed.
+        --to oci|docker                   the family to convert to
+        --tag NEWTAG                      write the repaired image under this tag (same repository)
+        --in-place                        move REFERENCE's tag (says the digest it pointed at)
+        --dry-run                         print old and new digests and a diff; send no write
+        --platform OS/ARCH[/VARIANT]      repair only that platform's manifest (with --tag)
+        --force                           move a tag that exists (--tag) or moved meanwhile (--in-place)
+        --format text|json
+      Writing needs push rights (token scope repository:NAME:pull,push). Same --insecure,
+      --no-creds, --timeout as inspect.
+`,
+  push: `  ${PROG} push [options] FILE REFERENCE
+      Push a local manifest or index as it is (crane/regctl manifest put): the file's bytes,
+      Content-Type from its mediaType, under REFERENCE's tag (or by digest). Linted first: a
+      document with errors is refused unless --force. Refused too (exit 1, nothing written)
+      when a blob or child manifest it names is not in the repository: push uploads no blob.
+        --force                           push a document with lint errors
         --format text|json
       Same --insecure, --no-creds, --timeout as inspect.
 `,
@@ -153,6 +184,14 @@ async function main(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Writ
     case 'verify': {
       const { runVerify } = await import('./cli/verifyCommand');
       return runVerify(rest, out, err);
+    }
+    case 'fix': {
+      const { runFix } = await import('./cli/fixCommand');
+      return runFix(rest, out, err);
+    }
+    case 'push': {
+      const { runPush } = await import('./cli/pushCommand');
+      return runPush(rest, out, err);
     }
     case 'rules': {
       const { runRules } = await import('./cli/rulesCommand');

@@ -2,10 +2,12 @@
  * The language server: createConnection and wiring only. Speaks LSP over stdio, node IPC or
  * sockets (`node dist/server.js --stdio`), so any editor can use it.
  */
+import { pathToFileURL } from 'node:url';
 import {
   CodeActionKind,
   CompletionItemKind,
   DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
   InsertTextFormat,
   MarkupKind,
   TextDocuments,
@@ -42,6 +44,7 @@ import { touchesDamage } from './engine/recover';
 import { hoverAt } from './engine/hover';
 import { withRuleSettings } from './engine/layoutFindings';
 import { outline, type OutlineSymbol } from './engine/symbols';
+import type { DocumentContext, Finding } from './engine/types';
 import { MANIFEST_ACCEPT_TYPES } from './engine/mediaTypes';
 import { createRegistryClient, dockerConfigCredentials, type RegistryClient } from './registry';
 import { AnalysisService } from './lsp/analysisService';
@@ -54,7 +57,7 @@ import { createServerConnection } from './lsp/connection';
 import { RemoteService } from './lsp/remote';
 import { isRemoteUri, withRaw } from './lsp/remoteUri';
 import { IdleCollector } from './lsp/idleCollect';
-import { LayoutService } from './lsp/layoutService';
+import { capFindings, LayoutService } from './lsp/layoutService';
 import { DEFAULT_DOCUMENT_SETTINGS, toDocumentSettings, toRegistrySettings, type DocumentSettings, type RegistrySettings } from './lsp/settings';
 import { requireParams } from './lsp/params';
 import { fetchedHoverSection, runSafe } from './lsp/util';
@@ -117,8 +120,17 @@ function client(): RegistryClient {
 }
 
 const remote = new RemoteService(client, log);
-const analyses = new AnalysisService(settingsFor, (uri) => remote.contentTypeFor(uri));
+const analyses = new AnalysisService(settingsFor, (uri) => remote.contentTypeFor(uri), (uri) => documentContext(uri));
+
+/** Where a document sits, for the rules that depend on it: a fetched referrers list, a layout's index.json. */
+function documentContext(uri: string): DocumentContext | undefined {
+  if (remote.fetched(uri)?.target.kind === 'referrers') return 'referrers';
+  return uri.endsWith('/index.json') && layouts.rootFor(uri) ? 'layout-index' : undefined;
+}
 let codeLensRefresh = false;
+/** Whether the client lets the server register file watchers, and with a base folder (LSP 3.17 relative patterns). */
+let watchRegistration = false;
+let relativePatterns = false;
 /** The open documents that show the same fetched bytes (the pretty and the raw view). */
 const viewsOf = (prettyUri: string) => documents.all().filter((d) => isRemoteUri(d.uri) && withRaw(d.uri, false) === prettyUri);
 const deep = new DeepInspection({
@@ -131,16 +143,54 @@ const deep = new DeepInspection({
   },
 });
 
+/**
+ * What is published for one document: at most manifestLens.validate.maxProblems diagnostics
+ * (the most severe kept), then one saying how many were left out — a layout's index.json of
+ * 100,000 entries must not send 100,000 diagnostics.
+ */
+function capped(doc: TextDocument, findings: readonly Finding[], settings: DocumentSettings, omittedBefore: number): { diagnostics: Diagnostic[]; notice?: Diagnostic } {
+  const { kept, omitted } = capFindings(findings, settings.maxProblems, omittedBefore);
+  const diagnostics = kept.map((f) => toDiagnostic(doc, f));
+  if (omitted === 0) return { diagnostics };
+  return {
+    diagnostics,
+    notice: {
+      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } },
+      severity: 3,
+      source: SOURCE,
+      code: 'too-many-problems',
+      message: `${omitted} more problems not shown (manifestLens.validate.maxProblems is ${settings.maxProblems}).`,
+    },
+  };
+}
+
 // OCI image layouts on disk: blob links, hovers and the layout's findings (lsp/layoutService.ts).
 const layouts = new LayoutService({
   log,
   isOpen: (uri) => documents.get(uri) !== undefined,
   revalidate: (uri) => { const d = documents.get(uri); if (d) void validate(d); },
-  publish: (uri, text, findings) => {
+  publish: (uri, text, findings, omitted) => {
     const doc = TextDocument.create(uri, 'json', 0, text);
-    void settingsFor(uri).then((s) => connection.sendDiagnostics({ uri, diagnostics: withRuleSettings(findings, s.rules).map((f) => toDiagnostic(doc, f)) }));
+    void settingsFor(uri).then((s) => {
+      if (documents.get(uri)) return; // opened meanwhile: validate() publishes it
+      const { diagnostics, notice } = capped(doc, withRuleSettings(findings, s.rules), s, omitted);
+      void connection.sendDiagnostics({ uri, diagnostics: notice ? [...diagnostics, notice] : diagnostics });
+    });
   },
+  clear: (uri) => void connection.sendDiagnostics({ uri, diagnostics: [] }),
   progress: () => connection.window.createWorkDoneProgress(),
+  watch: (root) => {
+    if (!watchRegistration) return false;
+    // The layout's own files, wherever it is (a relative pattern watches outside the workspace too).
+    const base = pathToFileURL(root).href;
+    const globs = ['index.json', 'oci-layout', 'blobs/*/*'];
+    const watchers = globs.map((pattern) => ({ globPattern: relativePatterns ? { baseUri: base, pattern } : `${root}/${pattern}` }));
+    void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers }).then(
+      () => log(`layout ${root}: watching its files`),
+      (err: unknown) => log(`layout ${root}: the client did not register the file watcher: ${err instanceof Error ? err.message : String(err)}`),
+    );
+    return true;
+  },
 });
 
 connection.onInitialize((params) => {
@@ -150,6 +200,8 @@ connection.onInitialize((params) => {
   // strict client refuses) a registration it did not declare; it sends the notification anyway.
   configurationRegistration = !!caps.workspace?.didChangeConfiguration?.dynamicRegistration;
   codeLensRefresh = !!caps.workspace?.codeLens?.refreshSupport;
+  watchRegistration = !!caps.workspace?.didChangeWatchedFiles?.dynamicRegistration;
+  relativePatterns = !!caps.workspace?.didChangeWatchedFiles?.relativePatternSupport;
   const init = (params.initializationOptions ?? {}) as InitializationOptions;
   trusted = init.trusted !== false;
   proxy = init.proxy;
@@ -203,7 +255,8 @@ async function validate(doc: TextDocument): Promise<void> {
     // The engine applied the rule settings to its findings; the layout's own are set here.
     const findings = withRuleSettings(await layouts.findings(doc, a), settings.rules);
     if (documents.get(doc.uri)?.version !== doc.version) return;
-    const diagnostics: Diagnostic[] = findings.map((f) => toDiagnostic(doc, f));
+    // The engine stopped at maxProblems; a layout's findings come on top: capped together.
+    const { diagnostics, notice } = capped(doc, findings, settings, a.truncated);
     if (isRemoteUri(doc.uri)) diagnostics.push(...deep.diagnostics(doc, a, { enabled: settings.deepInspection, maxEntries: settings.deepInspectionMaxEntries }));
     if (entry.skippedBytes !== undefined) {
       diagnostics.push({
@@ -214,15 +267,7 @@ async function validate(doc: TextDocument): Promise<void> {
         message: `Not linted: ${(entry.skippedBytes / 1048576).toFixed(1)} MiB is over manifestLens.validate.maxFileSizeMB (${settings.maxFileSizeMB}). Registries refuse manifests over 4 MiB anyway.`,
       });
     }
-    if (a.truncated > 0) {
-      diagnostics.push({
-        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } },
-        severity: 3,
-        source: SOURCE,
-        code: 'too-many-problems',
-        message: `${a.truncated} more problems not shown (manifestLens.validate.maxProblems is ${settings.maxProblems}).`,
-      });
-    }
+    if (notice) diagnostics.push(notice);
     void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
   });
 }
@@ -239,6 +284,7 @@ documents.onDidClose((e) => {
   analyses.forget(e.document.uri);
   settingsCache.delete(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+  layouts.closed(e.document.uri); // a layout's document: its findings as on disk, in Problems
 });
 
 connection.onHover((params) =>
@@ -347,6 +393,14 @@ connection.onDefinition((params) =>
     return layouts.definition(doc, analysis, doc.offsetAt(params.position));
   }),
 );
+
+connection.onDidChangeWatchedFiles((params) => {
+  try {
+    layouts.filesChanged(params?.changes ?? []);
+  } catch (err) {
+    log(`didChangeWatchedFiles: ${err instanceof Error ? err.message : String(err)}`);
+  }
+});
 
 connection.onShutdown(() => {
   shutdownReceived();

@@ -59,11 +59,15 @@ describe('hostile OCI layouts on the command line', () => {
     const r = await bounded(['lint', dir]);
     assert.equal(r.code, 1, ended(r));
     const lines = r.stdout.toString('utf8').split('\n').filter(Boolean);
-    assert.equal(lines.filter((l) => l.includes(' error layout-blob-digest-mismatch ')).length, 1000);
-    // Two documents (oci-layout, index.json): 1,000 mismatches and 1,000 sizes, no findings from inside the links.
-    assert.ok(lines.length <= 2005, `${lines.length} lines`);
+    // Two documents (oci-layout, index.json): 1,000 mismatches and 1,000 sizes, no findings from
+    // inside the links; one document lists at most 1,000 findings and counts the rest.
+    const errors = lines.filter((l) => / error layout-blob-(digest|size)-mismatch /.test(l));
+    assert.equal(errors.length, 1000);
+    assert.ok(errors.some((l) => l.includes(' error layout-blob-digest-mismatch ')));
+    assert.ok(lines.some((l) => /index\.json: [\d,]+ more findings not shown \(the first 1,000 are; the most severe of the rest is error\)$/.test(l)), lines.slice(-3).join('\n'));
+    assert.ok(lines.length <= 1005, `${lines.length} lines`);
     assert.ok(r.stdout.length < 1_000_000, `${r.stdout.length} bytes`);
-    assert.match(r.stderr, /^2 files checked: 2000 errors/m);
+    assert.match(r.stderr, /^2 files checked: 1000 errors/m);
   });
 
   test('inspect oci: and tree oci: refuse a blob linked to /dev/zero, a FIFO, or a file outside the layout, naming it (exit 3)', async () => {

@@ -114,7 +114,7 @@ test('--format github: one workflow command per finding, with escaped properties
   const mixed = lines.find((l) => l.includes('mixed-config-media-type'));
   assert.ok(mixed, r.stdout);
   assert.ok(mixed.startsWith(`::error file=${join(dir, 'a%2Cb%3Ac.json')},line=1,col=`), mixed);
-  assert.match(mixed, /,title=mixed-config-media-type \(manifest-lens\)::Mixed media types/);
+  assert.match(mixed, /,title=mixed-config-media-type \(manifest-lens\)::OCI manifest with a Docker config media type/);
   assert.ok(lines.every((l) => /^::(error|warning|notice) /.test(l)), r.stdout);
 });
 

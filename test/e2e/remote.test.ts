@@ -125,7 +125,7 @@ describe('Manifest Lens in VS Code (code-server): Inspect Remote Image', { timeo
     await wb.shot('e-config-from-child');
   }));
 
-  it('(g) an index inspected by digest: its lenses, and the problems of its children on its entries', withFailureShot(wb, 'g', async () => {
+  it('(i) an index inspected by digest: its lenses, and the problems of its children on its entries', withFailureShot(wb, 'g', async () => {
     const page = wb.page;
     const { index, amd64 } = refs.podman22196;
     const byDigest = `${refs.host}/samples/podman-22196@${index.digest}`;

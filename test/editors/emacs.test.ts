@@ -20,7 +20,8 @@ import { assertSeedSession, type EditorDiagnostic, type SeedSession } from './se
 const EMACS = ['/usr/bin/emacs', '/usr/local/bin/emacs'].find((p) => existsSync(p));
 const EGLOT = existsSync('/usr/share/doc/elpa-eglot');
 const DRIVER = join(__dirname, 'emacs-eglot.el');
-const README = join(__dirname, '..', '..', 'README.md');
+/** The Emacs setup users copy (the README links it). */
+const README = join(__dirname, '..', '..', 'docs', 'other-editors.md');
 
 interface EmacsDiagnostic { code: string; severity: number; type: string; message: string; line: number; col: number; end_col: number }
 interface EmacsRun extends SeedSession<EmacsDiagnostic> {
@@ -34,8 +35,9 @@ const mixedType = (run: EmacsRun): string | undefined => run.diagnostics?.find((
 /** The README's Emacs setup: every elisp block between its **Emacs** heading and the next section. */
 export function readmeEmacsSetup(readme: string): string[] {
   const at = readme.indexOf('**Emacs**');
-  assert.ok(at >= 0, 'README.md has an **Emacs** setup');
-  const section = readme.slice(at, readme.indexOf('\n## ', at));
+  assert.ok(at >= 0, 'docs/other-editors.md has an **Emacs** setup');
+  const next = readme.indexOf('\n## ', at);
+  const section = readme.slice(at, next >= 0 ? next : undefined);
   return [...section.matchAll(/```elisp\n([\s\S]*?)```/g)].map((m) => m[1]);
 }
 

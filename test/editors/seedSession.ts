@@ -34,7 +34,7 @@ export function assertSeedSession<D>(editor: string, raw: SeedSession<D>, normal
   assert.equal(mixed.severity, 1, 'an error');
   assert.deepEqual([mixed.line, mixed.col, mixed.endCol], [4, 19, 67]);
   assert.equal(SEED.split('\n')[4].slice(mixed.col, mixed.endCol), DOCKER_CONFIG);
-  assert.match(mixed.message, /invalid mixed OCI image with Docker v2s2 config/);
+  assert.match(mixed.message, /OCI manifest with a Docker config media type: podman and buildah refuse to pull it/);
 
   // 2. The hover.
   assert.equal(run.hover?.kind, 'markdown');

@@ -66,11 +66,33 @@ test('the recovered tree alone (no previous version) keeps the error where the d
     assert.ok(a.syntaxErrors.length > 0, `case ${i} is broken`);
     assertMixedWithFix(text, a, `case ${i}`);
   }
-  // The missing comma is inside config itself: the config is damaged, so nothing is said about it
-  // from the recovered tree alone; with the previous version, the finding is carried over.
-  const a = analyze(cases[1], { recover: true });
+  // A missing comma hides nothing (jsonc-parser reads the next member whole): the recovered tree
+  // alone keeps the finding, even inside the object that lacks the comma.
+  assertMixedWithFix(cases[1], analyze(cases[1], { recover: true }), 'missing comma in config, no history');
+  // Real damage inside config (a colon missing, the value read as a key): nothing is said about
+  // config from the recovered tree alone; with the previous version, the finding is carried over.
+  const colon = SEED.replace('"size": 1469,', '"size" 1469,');
+  const a = analyze(colon, { recover: true });
+  assert.ok(a.syntaxErrors.length > 0);
   assert.equal(mixed(a), undefined, 'no guess inside the damaged object');
-  assertMixedWithFix(cases[1], analyzeTolerant(cases[1], {}, analyze(SEED)), 'missing comma in config, with history');
+  assertMixedWithFix(colon, analyzeTolerant(colon, {}, analyze(SEED)), 'missing colon in config, with history');
+});
+
+test('a missing comma as a whole new text (a paste, a format): no previous version to carry from, every finding kept (issue 24)', () => {
+  const comma = SEED.lastIndexOf(',', SEED.indexOf('"layers"'));
+  const broken = SEED.slice(0, comma) + SEED.slice(comma + 1);
+  const seedRules = analyze(SEED).findings.map((f) => f.ruleId);
+  // Previous versions the whole-text change shares nothing useful with: none, empty, the seed reindented or minified.
+  for (const prevText of [undefined, '', SEED.replace(/ {3}/g, '  '), JSON.stringify(JSON.parse(SEED))]) {
+    const previous = prevText === undefined ? undefined : analyzeTolerant(prevText, {}, undefined);
+    const a = analyzeTolerant(broken, {}, previous);
+    assert.ok(a.syntaxErrors.some((e) => e.code === 'CommaExpected'), 'the comma is reported');
+    assertMixedWithFix(broken, a, `after ${JSON.stringify(prevText?.slice(0, 12))}`);
+    assert.deepEqual(a.findings.map((f) => f.ruleId), seedRules, 'the same findings as the seed');
+  }
+  // A second missing comma, inside a layer: still nothing hidden.
+  const twice = broken.replace('"size": 3374563,', '"size": 3374563');
+  assert.deepEqual(analyze(twice, { recover: true }).findings.map((f) => f.ruleId), seedRules);
 });
 
 test('no finding caused by the damage: a half-typed entry is not reported as missing fields, nor the manifest as missing layers', () => {

@@ -4,6 +4,7 @@
  * exactly on the marked range(s), and each `valid` document asserts that it does not fire.
  */
 import assert from 'node:assert/strict';
+import { appendFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { analyze, type AnalyzeOptions } from '../../server/src/engine/analyze';
 import { RULES_BY_ID } from '../../server/src/engine/ruleTable';
@@ -19,6 +20,13 @@ export interface RuleCase {
   /** Optional: a substring every message of this rule must contain on the first invalid document. */
   readonly message?: string;
 }
+
+/**
+ * The longest message a finding may have: one sentence a person reads in the Problems panel
+ * (what is wrong, who refuses it). The why, the tools' quoted errors, the spec and the fix are
+ * in the rule's docs and the hover (issue 24).
+ */
+export const MAX_MESSAGE = 160;
 
 /** Removes the markers and returns the text with the marked ranges. */
 export function unmark(marked: string): { text: string; ranges: { offset: number; length: number }[] } {
@@ -38,7 +46,10 @@ export function unmark(marked: string): { text: string; ranges: { offset: number
 }
 
 export function findingsOf(text: string, ruleId: string, options?: AnalyzeOptions): Finding[] {
-  return analyze(text, options).findings.filter((f) => f.ruleId === ruleId);
+  const all = analyze(text, options).findings;
+  // For measuring: MANIFEST_LENS_MESSAGE_LOG=FILE appends "ruleId<TAB>length" of every finding met.
+  if (process.env.MANIFEST_LENS_MESSAGE_LOG) appendFileSync(process.env.MANIFEST_LENS_MESSAGE_LOG, all.map((f) => `${f.ruleId}\t${f.message.length}\n`).join(''));
+  return all.filter((f) => f.ruleId === ruleId);
 }
 
 /** Registers node:test cases for a table of rule cases. */
@@ -53,6 +64,9 @@ export function ruleCases(cases: readonly RuleCase[]): void {
           assert.ok(ranges.length > 0, 'an invalid case marks at least one range');
           const got = findingsOf(text, c.rule, c.options).map((f) => ({ offset: f.offset, length: f.length }));
           assert.deepEqual(got, ranges, `ranges of ${c.rule} (got text ${JSON.stringify(got.map((r) => text.slice(r.offset, r.offset + r.length)))})`);
+          for (const f of findingsOf(text, c.rule, c.options)) {
+            assert.ok(f.message.length <= MAX_MESSAGE, `${c.rule}: a message of ${f.message.length} characters (at most ${MAX_MESSAGE}): ${f.message}`);
+          }
           if (c.message && i === 0) {
             for (const f of findingsOf(text, c.rule, c.options)) assert.ok(f.message.includes(c.message), `message "${f.message}" mentions "${c.message}"`);
           }

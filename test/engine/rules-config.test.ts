@@ -55,8 +55,15 @@ ruleCases([
   },
   {
     rule: 'config-exposedports-format',
-    invalid: [cfg('"ExposedPorts":{⟦"http"⟧:{},"80/tcp":⟦true⟧,⟦"70000/tcp"⟧:{}}')],
-    valid: [cfg('"ExposedPorts":{"80/tcp":{},"53/udp":{},"8080":{},"9000/sctp":{}}')],
+    invalid: [
+      cfg('"ExposedPorts":{⟦"http"⟧:{},"80/tcp":⟦true⟧,⟦"70000/tcp"⟧:{}}'),
+      cfg('"ExposedPorts":{⟦"1002-1000/tcp"⟧:{},⟦"0-10"⟧:{},⟦"1000-70000/udp"⟧:{},⟦"1000-/tcp"⟧:{},⟦"1-2-3"⟧:{}}'),
+    ],
+    valid: [
+      cfg('"ExposedPorts":{"80/tcp":{},"53/udp":{},"8080":{},"9000/sctp":{}}'),
+      // A range, as EXPOSE 1000-1002 and buildah config --port 1000-1002/tcp write it (issue 24).
+      cfg('"ExposedPorts":{"1000-1002/tcp":{},"2000-2000/udp":{},"3000-3001":{},"1-65535/sctp":{}}'),
+    ],
   },
   {
     rule: 'config-volumes-format',

@@ -78,7 +78,8 @@ ruleCases([
     rule: 'oci-layer-media-type-nonstandard',
     invalid: [
       image(`{"mediaType":⟦"application/vnd.oci.image.layer.v1.tar+unknown"⟧,"digest":"${D}","size":1}`),
-      artifact(`{"mediaType":⟦"application/vnd.example.data"⟧,"digest":"${D}","size":1}`),
+      // An image with a Docker config (mixed-config-media-type too): the layer is still not a filesystem layer.
+      manifest(desc(MT.dockerConfig), `{"mediaType":⟦"application/vnd.example.data"⟧,"digest":"${D}","size":1}`),
     ],
     valid: [
       image(),
@@ -86,6 +87,11 @@ ruleCases([
       image(desc(MT.dockerLayerGzip)), // mixed-layer-in-oci-manifest
       image(desc('application/vnd.in-toto+json')), // artifact-config-is-image-config
       artifact(),
+      // Artifacts may carry any layer type (issue 24): an SBOM referrer, by artifactType, by an empty or unknown config.
+      artifact(desc('application/spdx+json'), '"artifactType":"application/spdx+json",'),
+      manifest(emptyDesc, desc('application/vnd.example.data')),
+      manifest(desc('application/vnd.cncf.helm.config.v1+json'), desc('application/vnd.cncf.helm.chart.content.v1.tar+gzip')),
+      image(desc('application/vnd.oci.image.layer.v1.tar+unknown'), '"artifactType":"application/spdx+json",'),
     ],
   },
   {

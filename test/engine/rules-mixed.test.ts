@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { findingsOf, ruleCases } from './ruleCases';
+import { RULES_BY_ID } from '../../server/src/engine/ruleTable';
 
 const D = 'sha256:' + 'a'.repeat(64);
 const ociManifest = (config: string, layer: string, extra = '') =>
@@ -19,7 +20,7 @@ ruleCases([
   {
     rule: 'mixed-config-media-type',
     // What Debian 12's podman 4.3.1 prints (test/realtools checks it against podman itself).
-    message: 'parsing image configuration: unsupported image-specific operation on artifact with type "application/vnd.docker.container.image.v1+json"',
+    message: 'podman and buildah refuse to pull it',
     invalid: [ociManifest(`⟦${DOCKER_CONFIG}⟧`, DOCKER_GZ), ociManifest(`⟦${DOCKER_CONFIG}⟧`, OCI_GZ)],
     valid: [ociManifest(OCI_CONFIG, OCI_GZ), dockerManifest(DOCKER_CONFIG, DOCKER_GZ)],
   },
@@ -30,7 +31,7 @@ ruleCases([
   },
   {
     rule: 'mixed-layer-in-docker-manifest',
-    message: 'unsupported docker v2s2 media type',
+    message: 'podman and skopeo refuse it',
     invalid: [dockerManifest(DOCKER_CONFIG, `⟦${OCI_GZ}⟧`), dockerManifest(DOCKER_CONFIG, '⟦"text/plain"⟧')],
     valid: [dockerManifest(DOCKER_CONFIG, DOCKER_GZ), dockerManifest(DOCKER_CONFIG, '"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"')],
   },
@@ -41,6 +42,12 @@ ruleCases([
   },
   {
     rule: 'mixed-index-docker-children',
+    invalid: [index('"application/vnd.oci.image.index.v1+json"', '⟦"application/vnd.docker.distribution.manifest.v2+json"⟧')],
+    valid: [index('"application/vnd.oci.image.index.v1+json"', '"application/vnd.oci.image.manifest.v1+json"')],
+  },
+  {
+    rule: 'mixed-index-docker-children',
+    options: { context: 'layout-index' },
     invalid: [index('"application/vnd.oci.image.index.v1+json"', '⟦"application/vnd.docker.distribution.manifest.v2+json"⟧')],
     valid: [index('"application/vnd.oci.image.index.v1+json"', '"application/vnd.oci.image.manifest.v1+json"')],
   },
@@ -79,8 +86,9 @@ ruleCases([
 test('docker-zstd-layer-nonstandard: an error where podman refuses it (Docker manifest), info where podman pulls it (OCI manifest)', () => {
   const docker = findingsOf(dockerManifest(DOCKER_CONFIG, '"application/vnd.docker.image.rootfs.diff.tar.zstd"'), 'docker-zstd-layer-nonstandard');
   assert.deepEqual(docker.map((f) => f.severity), ['error']);
-  // What Debian 12's podman 4.3.1 printed for it.
-  assert.match(docker[0].message, /`unsupported docker v2s2 media type: "application\/vnd\.docker\.image\.rootfs\.diff\.tar\.zstd"`/);
+  assert.match(docker[0].message, /podman and skopeo refuse it/);
+  // What Debian 12's podman 4.3.1 printed for it: in the rule's why (hover, docs), not in the one-sentence message.
+  assert.match(RULES_BY_ID.get('docker-zstd-layer-nonstandard')!.why, /`unsupported docker v2s2 media type: "application\/vnd\.docker\.image\.rootfs\.diff\.tar\.zstd"`/);
   const oci = findingsOf(ociManifest(OCI_CONFIG, '"application/vnd.docker.image.rootfs.diff.tar.zstd"'), 'docker-zstd-layer-nonstandard');
   assert.deepEqual(oci.map((f) => f.severity), ['info']);
   assert.doesNotMatch(oci[0].message, /refuse/);
@@ -89,5 +97,25 @@ test('docker-zstd-layer-nonstandard: an error where podman refuses it (Docker ma
 test('mixed-index-docker-children is info (podman writes such an index) and names who refused one', () => {
   const f = findingsOf(index('"application/vnd.oci.image.index.v1+json"', '"application/vnd.docker.distribution.manifest.v2+json"'), 'mixed-index-docker-children');
   assert.deepEqual(f.map((x) => x.severity), ['info']);
-  assert.match(f[0].message, /podman and skopeo accept this .* Quay refused/);
+  assert.match(f[0].message, /podman and skopeo accept it, Quay refuses it/);
+});
+
+test('mixed-index-docker-children in a layout\'s index.json: a warning that says skopeo and podman cannot resolve the tag (issue 24)', () => {
+  const layoutIndex = `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":"sha256:${'b'.repeat(64)}","size":528,"annotations":{"org.opencontainers.image.ref.name":"t"}}]}`;
+  const f = findingsOf(layoutIndex, 'mixed-index-docker-children', { context: 'layout-index' });
+  assert.deepEqual(f.map((x) => x.severity), ['warning']);
+  assert.equal(f[0].message, 'manifests[0] is a Docker type: skopeo 1.9.3 and podman skip it when resolving a tag in a layout (`no descriptor found for reference "t"`).');
+  assert.doesNotMatch(f[0].message, /accept/);
+  assert.deepEqual(f[0].fixes, []);
+  // The same text outside a layout: info, as before.
+  assert.deepEqual(findingsOf(layoutIndex, 'mixed-index-docker-children').map((x) => x.severity), ['info']);
+});
+
+test('a message is one sentence for the Problems panel; the tools\' quoted errors are in the rule\'s why (issue 24)', () => {
+  const f = findingsOf(ociManifest(DOCKER_CONFIG, DOCKER_GZ), 'mixed-config-media-type');
+  assert.equal(f[0].message, 'OCI manifest with a Docker config media type: podman and buildah refuse to pull it, and skopeo inspect fails.');
+  const why = RULES_BY_ID.get('mixed-config-media-type')!.why;
+  assert.match(why, /podman 4\.3[^`]*`parsing image configuration: unsupported image-specific operation on artifact with type "application\/vnd\.docker\.container\.image\.v1\+json"`/);
+  assert.match(why, /`invalid mixed OCI image with Docker v2s2 config`/);
+  assert.match(RULES_BY_ID.get('mixed-layer-in-docker-manifest')!.why, /`unsupported docker v2s2 media type: "application\/vnd\.oci\.image\.layer\.v1\.tar\+gzip"`/);
 });

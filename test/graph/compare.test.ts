@@ -1,7 +1,7 @@
 /** The semantic summary and the line diff of `diff` (and the editor's Compare with…), without a registry. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareManifests, configChanges, unifiedDiff } from '../../server/src/graph/compare';
+import { compareManifests, configChanges, historySummary, unifiedDiff } from '../../server/src/graph/compare';
 
 const enc = (v: unknown, indent = 2) => Buffer.from(JSON.stringify(v, null, indent));
 const d = (c: string) => `sha256:${c.repeat(64)}`;
@@ -54,9 +54,31 @@ test('config changes: env by name, labels, entrypoint, cmd, history appended', (
     'label y added: "2"',
     'entrypoint: (none) → ["/init"]',
     'cmd: ["sh"] → ["bash"]',
-    'history: 1 → 2 steps, the same for the first 1',
+    'history: 1 step added at the end (the first 1 the same)',
     'history + RUN make',
   ]);
+});
+
+test('the history summary says what changed, never "the same for the first 0"', () => {
+  const h = (a: string[], b: string[]) => {
+    const texts = configChanges({ history: a.map((created_by) => ({ created_by })) }, { history: b.map((created_by) => ({ created_by })) }).map((c) => c.text);
+    return texts.filter((t) => t.startsWith('history:'));
+  };
+  // The case the issue saw: one step each, rebuilt with another command.
+  assert.deepEqual(configChanges({ history: [{ created_by: 'RUN a' }] }, { history: [{ created_by: 'RUN b' }] }).map((c) => c.text), [
+    'history: 1 step each, the step differs',
+    'history − RUN a',
+    'history + RUN b',
+  ]);
+  assert.deepEqual(h(['A', 'B', 'C'], ['A', 'X', 'C']), ['history: 3 steps each, step 2 differs']);
+  assert.deepEqual(h(['A', 'B', 'C'], ['A', 'X', 'Y']), ['history: 3 steps each, 2 differ (the first at step 2)']);
+  assert.deepEqual(h(['A', 'B', 'C'], ['A']), ['history: 2 steps removed from the end (the first 1 the same)']);
+  assert.deepEqual(h([], ['A', 'B']), ['history: none → 2 steps']);
+  assert.deepEqual(h(['A'], []), ['history: 1 step → none']);
+  assert.deepEqual(h(['A', 'B'], ['X', 'Y', 'Z']), ['history: 2 → 3 steps, different from step 1 on']);
+  for (const [a, b] of [[['A'], ['B']], [['A', 'B'], ['C']], [['A', 'B'], ['A', 'C', 'D']]]) {
+    assert.doesNotMatch(historySummary(a, b, a[0] === b[0] ? 1 : 0), /the same for the first 0|first 0/);
+  }
 });
 
 test('unifiedDiff: removals before additions, hunks with 3 lines of context and correct ranges', () => {

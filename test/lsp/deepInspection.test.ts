@@ -12,6 +12,7 @@ import { startRegistry, type RunningRegistry } from '../harness/registry';
 import { seedSamples, type SeededImages } from '../harness/seed';
 import { skipUnlessTools } from '../harness/tools';
 import { startServer, type TestServer } from './lspClient';
+import { parseRemoteUri } from '../../server/src/lsp/remoteUri';
 
 interface RemoteDocument { uri: string; text: string; digest: string }
 
@@ -59,7 +60,12 @@ test('the podman#22196 index is marked on its entries: each child\'s mixed-media
   errors.forEach((d, i) => {
     assert.equal(d.severity, 1, 'an error');
     assert.equal(covered(doc.text, d), JSON.stringify(children[i].digest), 'underlines the entry\'s digest');
-    assert.match(d.message, i === 0 ? /^linux\/amd64, in the child manifest sha256:[0-9a-f]{12}… at \d+:\d+: Mixed media types/ : /^linux\/arm64\/v8, /);
+    // The problem first, the entry last (issue 24); the child's digest and position are a link to it.
+    assert.match(d.message, i === 0 ? /^OCI manifest with a Docker config media type: .* \(linux\/amd64\)$/ : /^OCI manifest with a Docker config media type: .* \(linux\/arm64\/v8\)$/);
+    const related = d.relatedInformation ?? [];
+    assert.equal(related.length, 1, 'one link to the child');
+    assert.ok(related[0].location.uri.startsWith('oci-image:') && parseRemoteUri(related[0].location.uri)?.ref === children[i].digest, related[0].location.uri);
+    assert.match(related[0].message, /the child manifest sha256:[0-9a-f]{12}… at \d+:\d+$/);
   });
   assert.equal(deep.filter((d) => d.code === 'mixed-layer-in-oci-manifest').length, 2);
   assert.ok(server.logs.some((l) => /deep inspection of .*podman-22196:mixed: \d+ documents in \d+ requests/.test(l)), server.logs.join('\n'));
@@ -83,7 +89,7 @@ test('entries that lie about their child are underlined on the field that lies',
   };
   const size = one('child-size-mismatch');
   assert.equal(covered(doc.text, size), String(seeds.podman22196.amd64.size + 7));
-  assert.match(size.message, new RegExp(`^linux/amd64: the entry says ${seeds.podman22196.amd64.size + 7} bytes, the registry serves ${seeds.podman22196.amd64.size}$`));
+  assert.match(size.message, new RegExp(`^the entry says ${seeds.podman22196.amd64.size + 7} bytes, the registry serves ${seeds.podman22196.amd64.size} \\(linux/amd64\\)$`));
   const media = one('child-media-type-mismatch');
   assert.equal(covered(doc.text, media), '"application/vnd.docker.distribution.manifest.v2+json"');
   const platforms = deep.filter((d) => d.code === 'platform-config-mismatch');
@@ -96,7 +102,8 @@ test('nested indexes: the grandchildren\'s problems reach the top entry, with th
   const { deep } = await openAndInspect(traps.nested.reference);
   const mixed = deep.filter((d) => d.code === 'mixed-config-media-type');
   assert.equal(mixed.length, 2, deep.map((d) => d.message).join('\n'));
-  assert.match(mixed[0].message, /^manifests\[0\] \(manifests\[0\] › linux\/amd64\), in the child manifest/);
+  assert.match(mixed[0].message, /^OCI manifest with a Docker config media type: .* \(manifests\[0\] › linux\/amd64\)$/);
+  assert.match(mixed[0].relatedInformation?.[0]?.message ?? '', /^manifests\[0\] › linux\/amd64: the child manifest sha256:/);
 });
 
 test('a fetched manifest shows its layer count and compressed size on top', { skip }, async () => {

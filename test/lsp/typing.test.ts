@@ -47,3 +47,22 @@ test('typing a new layer entry key by key: the mixed-config diagnostic and its f
   }
   assert.equal(checkedFixes, states.length - 1);
 });
+
+test('a missing comma arriving as one whole-text change (a paste over other text, a format): the mixed-config diagnostic stays (issue 24)', async () => {
+  const comma = SEED.lastIndexOf(',', SEED.indexOf('"layers"'));
+  const broken = SEED.slice(0, comma) + SEED.slice(comma + 1);
+  // Before: the seed reindented, as another formatter leaves it; then the whole text replaced at once.
+  for (const [n, before] of [SEED.replace(/ {3}/g, '  '), ''].entries()) {
+    const uri = `file:///virtual/whole-text-${n}.json`;
+    const opened = server.diagnostics(uri, 1);
+    server.open(uri, before, 1);
+    await opened;
+    const pending = server.diagnostics(uri, 2);
+    server.change(uri, broken, 2);
+    const diags = await pending;
+    const mixed = diags.find((d) => d.code === 'mixed-config-media-type');
+    assert.ok(mixed, `after ${JSON.stringify(before.slice(0, 12))}: diagnostics ${diags.map((d) => d.code).join(', ') || 'none'}`);
+    assert.equal(rangeText(broken, mixed), DOCKER_CONFIG);
+    assert.ok(diags.some((d) => d.code === 'mixed-layer-in-oci-manifest'), 'the layer finding stays too');
+  }
+});

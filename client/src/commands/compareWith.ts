@@ -1,29 +1,86 @@
 /**
  * "Manifest Lens: Compare with…": on a fetched document (or a local manifest), ask for another
  * image reference, let the server fetch both and compare them, and open VS Code's diff editor on
- * the two with what changed in words (media types, layers, config env, labels, entrypoint, cmd,
- * history) in the log and a notification.
+ * the two. What changed in words (media types, layers, config env, labels, entrypoint, cmd,
+ * history) heads both sides of the diff, as comment lines that stay while the diff is open
+ * (a notification vanishes and cuts the list short), and goes to the log. Two indexes: a
+ * QuickPick offers the platforms both list, to compare those two manifests instead (as
+ * `diff --platform` does).
+ *
+ * The diff's two documents are copies under their own scheme (`manifest-lens-compare:`), shown
+ * as JSON with comments: the fetched documents themselves stay the served bytes, header-less.
  */
 import * as vscode from 'vscode';
+import { childReference, compareHeader, compareHeadline, sharedPlatforms } from '../../../common/compareSummary';
 import { CommandIds, REMOTE_SCHEME, Requests, type CompareParams, type CompareResult, type CompareSide } from '../ids';
 import { askReference, fetchWithProgress, history, remember, type InspectDeps } from './inspectRemoteImage';
 
+export const COMPARE_SCHEME = 'manifest-lens-compare';
+/** How many comparisons' documents are kept (each is two copies of a manifest or index). */
+const KEPT = 20;
+
+/** The diff's documents: the header and the text, and the side each stands for (to compare it again). */
+class CompareDocuments implements vscode.TextDocumentContentProvider {
+  private readonly docs = new Map<string, { text: string; side: CompareSide }>();
+  private count = 0;
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.docs.get(uri.toString())?.text ?? '// This comparison is no longer kept: run Compare with… again.\n';
+  }
+
+  side(uri: vscode.Uri): CompareSide | undefined {
+    return this.docs.get(uri.toString())?.side;
+  }
+
+  add(which: 'left' | 'right', label: string, text: string, side: CompareSide): vscode.Uri {
+    // The name's last segment (for the tab), the number keeps two comparisons of the same apart.
+    const name = label.split('/').pop()!.replace(/[^A-Za-z0-9._@:-]+/g, '_').slice(0, 60) || 'document';
+    const uri = vscode.Uri.from({ scheme: COMPARE_SCHEME, path: `/${Math.floor(this.count / 2)}/${which}/${name}.jsonc` });
+    this.count++;
+    this.docs.set(uri.toString(), { text, side });
+    while (this.docs.size > 2 * KEPT) this.docs.delete(this.docs.keys().next().value!);
+    return uri;
+  }
+}
+
 /** The side the active editor (or the URI the command was run on) stands for. */
-function sideOf(uri: vscode.Uri | undefined): CompareSide | undefined {
-  const doc = uri ? vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString()) : vscode.window.activeTextEditor?.document;
-  if (uri?.scheme === REMOTE_SCHEME || doc?.uri.scheme === REMOTE_SCHEME) return { uri: (uri ?? doc!.uri).toString() };
+function sideOf(uri: vscode.Uri | undefined, docs: CompareDocuments): CompareSide | undefined {
+  const target = uri ?? vscode.window.activeTextEditor?.document.uri;
+  if (target?.scheme === COMPARE_SCHEME) return docs.side(target);
+  const doc = target ? vscode.workspace.textDocuments.find((d) => d.uri.toString() === target.toString()) : undefined;
+  if (target?.scheme === REMOTE_SCHEME) return { uri: target.toString() };
   if (doc) return { text: doc.getText(), label: vscode.workspace.asRelativePath(doc.uri) };
   return undefined;
 }
 
+/**
+ * Two indexes: which platform to compare (or the indexes themselves). `wanted` (a command
+ * argument) picks without asking. Undefined: the indexes.
+ */
+async function pickPlatform(r: CompareResult, wanted: string | undefined): Promise<{ platform: string; left: string; right: string } | undefined> {
+  if (!r.left || !r.right) return undefined;
+  const shared = sharedPlatforms(r.left.text, r.right.text);
+  if (!shared?.length) return undefined;
+  if (wanted) return shared.find((p) => p.platform === wanted);
+  const short = (d: string): string => `${d.slice(0, 19)}…`;
+  const items: (vscode.QuickPickItem & { platform?: (typeof shared)[number] })[] = [
+    { label: 'The two indexes', description: compareHeadline(r), detail: `${r.leftLabel} ↔ ${r.rightLabel}` },
+    { label: 'A platform of both', kind: vscode.QuickPickItemKind.Separator },
+    ...shared.map((p) => ({ label: p.platform, description: p.left === p.right ? 'the same manifest' : `${short(p.left)} ↔ ${short(p.right)}`, platform: p })),
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: 'Compare two indexes', placeHolder: 'Compare the indexes, or the manifests of one platform (as diff --platform)' });
+  return picked?.platform;
+}
+
 export function registerCompareCommand(deps: InspectDeps): vscode.Disposable {
-  return vscode.commands.registerCommand(CommandIds.compareWith, async (target?: vscode.Uri | string, other?: string) => {
+  const docs = new CompareDocuments();
+  const command = vscode.commands.registerCommand(CommandIds.compareWith, async (target?: vscode.Uri | string, other?: string, platform?: string) => {
     const client = await deps.client();
     if (!client) {
       void vscode.window.showErrorMessage('Manifest Lens: the language server is not running; see the "Manifest Lens" output.');
       return;
     }
-    const left = typeof target === 'string' ? { reference: target } : sideOf(target);
+    const left = typeof target === 'string' ? { reference: target } : sideOf(target, docs);
     if (!left) {
       void vscode.window.showInformationMessage('Compare with… works on a manifest: open one (or inspect one) first.');
       return;
@@ -32,18 +89,29 @@ export function registerCompareCommand(deps: InspectDeps): vscode.Disposable {
     if (!reference) return;
     await remember(deps.context, reference);
     const params: CompareParams = { left, right: { reference } };
-    const r = await fetchWithProgress<CompareResult>(deps, `Comparing with ${reference}…`, { method: Requests.compare, params });
+    let r = await fetchWithProgress<CompareResult>(deps, `Comparing with ${reference}…`, { method: Requests.compare, params });
     if (!r) return;
+    let sides: [CompareSide, CompareSide] = [left, { reference }];
+    const chosen = await pickPlatform(r, platform);
+    if (chosen) {
+      const a = childReference(r.left!.reference, chosen.left);
+      const b = childReference(r.right!.reference, chosen.right);
+      sides = [{ reference: a }, { reference: b }];
+      const child = await fetchWithProgress<CompareResult>(deps, `Comparing ${chosen.platform}…`, { method: Requests.compare, params: { left: sides[0], right: sides[1] } });
+      if (!child) return;
+      r = { ...child, leftLabel: `${r.leftLabel} (${chosen.platform})`, rightLabel: `${r.rightLabel} (${chosen.platform})` };
+    }
     for (const d of [r.left, r.right]) if (d) deps.provider.remember(d);
-    const leftUri = r.left ? vscode.Uri.parse(r.left.uri) : (typeof target === 'object' ? target : vscode.window.activeTextEditor?.document.uri);
-    const rightUri = vscode.Uri.parse(r.right!.uri);
-    deps.output.appendLine(`Compare ${r.leftLabel} ↔ ${r.rightLabel}: ${r.same ? (r.sameBytes ? 'the same bytes' : 'the same JSON, other bytes') : `${r.changes.length} change(s)`}`);
+    deps.output.appendLine(`Compare ${r.leftLabel} ↔ ${r.rightLabel}: ${compareHeadline(r)}`);
     for (const c of r.changes) deps.output.appendLine(`  ${c.text}`);
     for (const n of r.notes) deps.output.appendLine(`  note: ${n}`);
-    if (leftUri) await vscode.commands.executeCommand('vscode.diff', leftUri, rightUri, `${r.leftLabel} ↔ ${r.rightLabel}`, { preview: false });
-    const summary = r.same
-      ? `${r.leftLabel} and ${r.rightLabel} are the same${r.sameBytes ? '' : ' JSON (the bytes differ)'}.`
-      : `${r.changes.length} change${r.changes.length === 1 ? '' : 's'}: ${r.changes.slice(0, 3).map((c) => c.text).join('; ')}${r.changes.length > 3 ? '; …' : ''}`;
-    void vscode.window.showInformationMessage(summary, 'Show All').then((a) => a && deps.output.show(true));
+    // The same header on both sides, then each side's text (a local side: the text it was compared as).
+    const header = compareHeader(r).join('\n') + '\n';
+    const leftText = r.left?.text ?? sides[0].text ?? '';
+    const leftUri = docs.add('left', r.leftLabel, header + leftText, r.left ? { uri: r.left.uri } : sides[0]);
+    const rightUri = docs.add('right', r.rightLabel, header + r.right!.text, { uri: r.right!.uri });
+    await vscode.commands.executeCommand('vscode.diff', leftUri, rightUri, `${r.leftLabel} ↔ ${r.rightLabel}`, { preview: false });
+    vscode.window.setStatusBarMessage(`Manifest Lens: ${compareHeadline(r)} (listed at the top of the diff)`, 8000);
   });
+  return vscode.Disposable.from(command, vscode.workspace.registerTextDocumentContentProvider(COMPARE_SCHEME, docs));
 }

@@ -10,7 +10,8 @@ import type { AnalyzeOptions } from '../engine/analyze';
 import { withRuleSettings } from '../engine/layoutFindings';
 import { lineStarts, positionAt } from '../engine/position';
 import { adjustEngineFinding, layoutOnlyFindings, verifyPendingSync, walkLayout, type LayoutSnapshot } from '../layout/layout';
-import { lintBytes, type LintFileResult } from './lint';
+import { SEVERITY_ORDER } from '../engine/types';
+import { lintBytes, MAX_FINDINGS, type LintFileResult } from './lint';
 
 export { isLayoutDir } from '../layout/layout';
 
@@ -32,18 +33,32 @@ export function layoutResults(dir: string, snapshot: LayoutSnapshot, options: An
   }
   for (const doc of docs) {
     const file = join(dir, doc.rel);
-    const base = lintBytes(file, Buffer.from(doc.text, 'utf8'), options);
+    const base = lintBytes(file, Buffer.from(doc.text, 'utf8'), doc.rel === 'index.json' ? { ...options, context: 'layout-index' } : options);
     const starts = lineStarts(doc.text);
     const extra = withRuleSettings(layoutOnlyFindings(snapshot, doc.rel, doc.analysis), options.rules).map((f) => {
       const s = positionAt(starts, f.offset);
       const e = positionAt(starts, f.offset + f.length);
       return { ruleId: f.ruleId, severity: f.severity, message: f.message, line: s.line + 1, column: s.character + 1, endLine: e.line + 1, endColumn: e.character + 1 };
     });
-    const findings = [...base.findings.flatMap((f) => adjustEngineFinding(doc.rel, f) ?? []), ...extra]
-      .sort((a, b) => a.line - b.line || a.column - b.column);
-    results.push({ file, kind: base.kind, findings });
+    const all = [...base.findings.flatMap((f) => adjustEngineFinding(doc.rel, f) ?? []), ...extra];
+    results.push({ file, kind: base.kind, ...capped(all, base.omitted) });
   }
   return results;
+}
+
+/**
+ * At most MAX_FINDINGS findings for one document, the most severe kept, and the rest counted
+ * (with what the engine already left out): the layout's own findings come on top of the
+ * engine's capped ones, and an index.json of 100,000 entries must not print 100,000 lines.
+ */
+function capped(all: LintFileResult['findings'][number][], before: LintFileResult['omitted']): Pick<LintFileResult, 'findings' | 'omitted'> {
+  const byPlace = (a: { line: number; column: number }, b: { line: number; column: number }): number => a.line - b.line || a.column - b.column;
+  if (all.length <= MAX_FINDINGS) return { findings: all.sort(byPlace), ...(before ? { omitted: before } : {}) };
+  const ranked = all.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || byPlace(a, b));
+  const rest = ranked.slice(MAX_FINDINGS);
+  let worst = before?.worst ?? rest[0].severity;
+  if (SEVERITY_ORDER[rest[0].severity] < SEVERITY_ORDER[worst]) worst = rest[0].severity;
+  return { findings: ranked.slice(0, MAX_FINDINGS).sort(byPlace), omitted: { count: (before?.count ?? 0) + rest.length, worst } };
 }
 
 function order(rel: string): number {

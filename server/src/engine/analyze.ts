@@ -8,7 +8,7 @@ import { RULES, RULES_BY_ID } from './ruleTable';
 import { PlainDetector } from './plain';
 import { damagedContainers, trustedFinding } from './recover';
 import { TapeNode, type Tape } from './tape';
-import type { DescriptorRole, DescriptorSite, Finding, PlainFacts, ReportOptions, Rule, RuleContext, Severity } from './types';
+import type { DescriptorRole, DocumentContext, DescriptorSite, Finding, PlainFacts, ReportOptions, Rule, RuleContext, Severity } from './types';
 import { SEVERITY_ORDER } from './types';
 
 export type RuleSetting = Severity | 'off';
@@ -33,6 +33,8 @@ export interface AnalyzeOptions {
    * CLI, which reports the syntax error instead.
    */
   readonly recover?: boolean;
+  /** Where the document sits, when the caller knows (rules read it as `ctx.context`). */
+  readonly context?: DocumentContext;
 }
 
 export interface Analysis {
@@ -187,7 +189,7 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
     };
     const cross = rule.crossEntry === true;
     const ctx: RuleContext = {
-      text, root, detection, kind, descriptors: cross ? descriptors : notPlain, contentType: options.contentType, memo: cross ? memoAll : memoNotPlain,
+      text, root, detection, kind, descriptors: cross ? descriptors : notPlain, contentType: options.contentType, context: options.context, memo: cross ? memoAll : memoNotPlain,
       report: (node, message, o) => push(node.offset, node.length, message, o),
       reportAt: push,
     };

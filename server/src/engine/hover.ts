@@ -66,7 +66,12 @@ function findingsSection(analysis: Analysis, node: Node): string {
   if (here.length === 0) return '';
   const parts = here.map((f) => {
     const rule = RULES_BY_ID.get(f.ruleId);
-    return `**${f.ruleId}** (${f.severity}) — ${rule?.why ?? ''}` + (rule?.source ? `\n\n_Source:_ ${rule.source}` : '');
+    // The message itself is not repeated: VS Code shows it above the hover. This is what the
+    // one-sentence message leaves out: why (the tools' quoted errors), the fix, the spec.
+    return `**${f.ruleId}** (${f.severity}) — ${rule?.why ?? ''}` +
+      (rule?.fix ? `\n\n_Fix:_ ${rule.fix}` : '') +
+      (rule?.specUrl ? `\n\n[Specification](${rule.specUrl})` : '') +
+      (rule?.source ? `\n\n_Source:_ ${rule.source}` : '');
   });
   return '\n\n---\n\n' + parts.join('\n\n');
 }

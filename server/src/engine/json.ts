@@ -12,6 +12,8 @@ export interface SyntaxError {
   readonly message: string;
   readonly offset: number;
   readonly length: number;
+  /** jsonc-parser's error code (`CommaExpected`, …); absent for the engine's own errors. */
+  readonly code?: string;
   /** Not a syntax error: the document nests deeper than the parser follows (valid JSON, not read). */
   readonly tooDeep?: boolean;
 }
@@ -63,7 +65,7 @@ export function parseJson(text: string): ParsedJson {
   }
   const errors = raw.map((e) => {
     const code = printParseErrorCode(e.error);
-    return { message: MESSAGES[code] ?? code, offset: e.offset, length: e.length };
+    return { message: MESSAGES[code] ?? code, offset: e.offset, length: e.length, code };
   });
   if (root === undefined && text.trim() === '') {
     return { text, root, errors: [{ message: 'empty document', offset: 0, length: 0 }] };

@@ -21,9 +21,15 @@ export interface Span {
  * missing before an entry) belongs to the container around it; one at the end of the text (a
  * bracket never closed) to the innermost container still open there. A container that is a
  * property's value is given as that property (key and value).
+ *
+ * A container whose only errors are missing commas is not damaged: jsonc-parser reports the
+ * comma and reads the next member whole (a member it could not read would be a second error in
+ * the same container), so its tree is the tree of the text with the commas put back. This is
+ * what lets a missing comma pasted or formatted in as a whole new text, with no previous version
+ * to carry findings from, keep every finding (issue 24).
  */
 export function damagedContainers(root: Node, errors: readonly SyntaxError[]): Node[] {
-  const out = new Set<Node>();
+  const byContainer = new Map<Node, boolean>();
   for (const e of errors) {
     let best: Node | undefined;
     const visit = (n: Node): void => {
@@ -36,9 +42,11 @@ export function damagedContainers(root: Node, errors: readonly SyntaxError[]): N
     const d = best ?? root;
     // A damaged object that is a property's value takes its key along: findings about an object
     // ("config is missing digest") are reported on the key.
-    out.add(d.parent?.type === 'property' ? d.parent : d);
+    const container = d.parent?.type === 'property' ? d.parent : d;
+    const harmless = e.code === 'CommaExpected' && (d.type === 'object' || d.type === 'array');
+    byContainer.set(container, (byContainer.get(container) ?? false) || !harmless);
   }
-  return [...out];
+  return [...byContainer].filter(([, damaged]) => damaged).map(([container]) => container);
 }
 
 function overlaps(a: Span, b: Span): boolean {

@@ -91,6 +91,14 @@ export interface ReportOptions {
   readonly conversions?: readonly ConversionTarget[];
 }
 
+/**
+ * What a document is beyond its kind, which its text cannot say: `layout-index` for the
+ * index.json of an OCI image layout (entries chosen by their ref.name, read by skopeo's and
+ * podman's layout transport), `referrers` for a registry's referrers response (an empty one
+ * means "none").
+ */
+export type DocumentContext = 'layout-index' | 'referrers';
+
 export interface RuleContext {
   readonly text: string;
   readonly root: Node;
@@ -103,6 +111,8 @@ export interface RuleContext {
   readonly descriptors: readonly DescriptorSite[];
   /** The registry's Content-Type, for fetched documents. */
   readonly contentType?: string;
+  /** Where the document sits, when its caller knows (a layout's index.json, a referrers response). */
+  readonly context?: DocumentContext;
   /**
    * A value computed once per analysis and shared by every rule that asks for it under the
    * same key (e.g. the digest problems of all descriptors), so 20,000 entries are read once.

@@ -162,6 +162,27 @@ function envMap(v: unknown): Record<string, string> {
   return out;
 }
 
+const stepCount = (n: number): string => `${n} step${n === 1 ? '' : 's'}`;
+
+/**
+ * What changed in the history, in words: steps added at the end or removed from it, the one step
+ * that differs, or where the two start to differ (the −/+ lines that follow list the steps).
+ * `common`: how many steps from the start are the same.
+ */
+export function historySummary(a: readonly string[], b: readonly string[], common: number): string {
+  if (a.length === b.length) {
+    const differ = a.reduce((n, s, i) => n + (s === b[i] ? 0 : 1), 0);
+    if (a.length === 1) return 'history: 1 step each, the step differs';
+    if (differ === 1) return `history: ${stepCount(a.length)} each, step ${common + 1} differs`;
+    return `history: ${stepCount(a.length)} each, ${differ} differ (the first at step ${common + 1})`;
+  }
+  if (a.length === 0) return `history: none → ${stepCount(b.length)}`;
+  if (b.length === 0) return `history: ${stepCount(a.length)} → none`;
+  if (common === a.length) return `history: ${stepCount(b.length - a.length)} added at the end (the first ${common} the same)`;
+  if (common === b.length) return `history: ${stepCount(a.length - b.length)} removed from the end (the first ${common} the same)`;
+  return `history: ${a.length} → ${stepCount(b.length)}, different from step ${common + 1} on`;
+}
+
 /** The differences between two image configs that people look for. */
 export function configChanges(a: unknown, b: unknown): Change[] {
   const ca = obj(a) ?? {};
@@ -185,7 +206,7 @@ export function configChanges(a: unknown, b: unknown): Change[] {
     while (common < ha.length && common < hb.length && ha[common] === hb[common]) common++;
     const removed = ha.slice(common);
     const added = hb.slice(common);
-    out.push({ kind: 'config', text: `history: ${ha.length} → ${hb.length} steps, the same for the first ${common}` });
+    out.push({ kind: 'config', text: historySummary(ha, hb, common) });
     for (const s of removed) out.push({ kind: 'config', text: `history − ${s}` });
     for (const s of added) out.push({ kind: 'config', text: `history + ${s}` });
   }

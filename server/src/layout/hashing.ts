@@ -22,22 +22,31 @@ export const HASH_ALGORITHMS: ReadonlySet<string> = new Set(['sha256', 'sha512']
 interface CacheEntry {
   readonly size: number;
   readonly mtimeMs: number;
+  /** When known: a write in place that keeps the size and puts the mtime back still moves the ctime (utimes cannot set it). */
+  readonly ctimeMs?: number;
+  readonly ino?: number;
   readonly digest: string;
 }
+
+/** What a cached digest is keyed on: size and mtime, and the ctime and inode when the caller has a whole Stats. */
+export type FileStamp = Pick<Stats, 'size' | 'mtimeMs'> & Partial<Pick<Stats, 'ctimeMs' | 'ino'>>;
 
 /** path → what it hashed to at that size and mtime. Bounded: a long session sees many layouts. */
 const cache = new Map<string, CacheEntry>();
 const MAX_CACHE = 50_000;
 
-/** The cached digest of a file, when its size and mtime are what they were when it was hashed. */
-export function cachedDigest(path: string, st: Pick<Stats, 'size' | 'mtimeMs'>, algorithm: string): string | undefined {
+/** The cached digest of a file, when its size and mtime (and ctime and inode, when known) are what they were when it was hashed. */
+export function cachedDigest(path: string, st: FileStamp, algorithm: string): string | undefined {
   const c = cache.get(path);
-  return c && c.size === st.size && c.mtimeMs === st.mtimeMs && c.digest.startsWith(algorithm + ':') ? c.digest : undefined;
+  if (!c || c.size !== st.size || c.mtimeMs !== st.mtimeMs || !c.digest.startsWith(algorithm + ':')) return undefined;
+  if (c.ctimeMs !== undefined && st.ctimeMs !== undefined && c.ctimeMs !== st.ctimeMs) return undefined;
+  if (c.ino !== undefined && st.ino !== undefined && c.ino !== st.ino) return undefined;
+  return c.digest;
 }
 
-export function rememberDigest(path: string, st: Pick<Stats, 'size' | 'mtimeMs'>, digest: string): void {
+export function rememberDigest(path: string, st: FileStamp, digest: string): void {
   if (cache.size >= MAX_CACHE) cache.delete(cache.keys().next().value as string);
-  cache.set(path, { size: st.size, mtimeMs: st.mtimeMs, digest });
+  cache.set(path, { size: st.size, mtimeMs: st.mtimeMs, ...(st.ctimeMs !== undefined ? { ctimeMs: st.ctimeMs } : {}), ...(st.ino !== undefined ? { ino: st.ino } : {}), digest });
 }
 
 /** For tests: forget every cached digest. */
@@ -51,7 +60,7 @@ export function digestOfBytes(bytes: Uint8Array, algorithm: string): string {
 }
 
 /** Hashes a file synchronously in 1 MiB reads (the CLI: nothing else to serve meanwhile). */
-export function hashFileSync(path: string, algorithm: string, st: Pick<Stats, 'size' | 'mtimeMs'>): string {
+export function hashFileSync(path: string, algorithm: string, st: FileStamp): string {
   const hit = cachedDigest(path, st, algorithm);
   if (hit) return hit;
   const hash = createHash(algorithm);
@@ -179,7 +188,7 @@ async function hashHere(path: string, algorithm: string, options: HashFileOption
  * Hashes a file off the main thread; `algorithm:hex`. Rejects with {@link HashCancelled} when the
  * signal aborts (the worker stops reading at once). Cached by path, size and mtime.
  */
-export async function hashFile(path: string, algorithm: string, st: Pick<Stats, 'size' | 'mtimeMs'>, options: HashFileOptions = {}): Promise<string> {
+export async function hashFile(path: string, algorithm: string, st: FileStamp, options: HashFileOptions = {}): Promise<string> {
   const hit = cachedDigest(path, st, algorithm);
   if (hit) return hit;
   if (options.signal?.aborted) throw new HashCancelled();

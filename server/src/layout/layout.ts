@@ -162,6 +162,34 @@ const count = (n: number, one: string, many = one + 's'): string => `${n.toLocal
  * severities) for the documents it analyzes.
  */
 export function walkLayout(rootDir: string, options: AnalyzeOptions = {}, limits: WalkLimits = {}): LayoutSnapshot {
+  const steps = walkSteps(rootDir, options, limits);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** How many descriptors (or directory entries) one slice of {@link walkLayoutAsync} looks at. */
+const SLICE = 512;
+
+/**
+ * {@link walkLayout} in slices: it yields to the event loop (setImmediate) between slices of
+ * descriptors, blob reads and directory entries, so a language server answers hovers while a
+ * large layout is walked. Resolves to undefined when `signal` aborts (a newer walk took over).
+ * One step is not sliced: parsing a large JSON document (index.json) as a whole.
+ */
+export async function walkLayoutAsync(rootDir: string, options: AnalyzeOptions = {}, signal?: AbortSignal, limits: WalkLimits = {}): Promise<LayoutSnapshot | undefined> {
+  const steps = walkSteps(rootDir, options, limits);
+  for (;;) {
+    if (signal?.aborted) return undefined;
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise<void>((done) => setImmediate(done));
+  }
+}
+
+/** The walk as a generator: each `yield` is a point where an asynchronous caller may pause. */
+function* walkSteps(rootDir: string, options: AnalyzeOptions, limits: WalkLimits): Generator<void, LayoutSnapshot> {
   const root = resolve(rootDir);
   const maxDescriptors = limits.maxDescriptors ?? MAX_DESCRIPTORS;
   const maxDocumentBytes = limits.maxDocumentBytes ?? MAX_DOCUMENT_BYTES_TOTAL;
@@ -184,15 +212,18 @@ export function walkLayout(rootDir: string, options: AnalyzeOptions = {}, limits
       snapshot.problems.push(`${rel} is not UTF-8 text`);
       return undefined;
     }
-    const doc = { path: join(root, rel), rel, text, analysis: analyze(text, options), ...(digest ? { digest } : {}) };
+    // index.json is read as a layout's (its entries chosen by ref.name): engine rules that depend on it read ctx.context.
+    const doc = { path: join(root, rel), rel, text, analysis: analyze(text, rel === 'index.json' ? { ...options, context: 'layout-index' } : options), ...(digest ? { digest } : {}) };
     snapshot.documents.push(doc);
     return doc;
   };
 
   if (existsSync(join(root, 'oci-layout'))) readTop('oci-layout');
   else snapshot.problems.push('oci-layout is missing: not an OCI image layout');
+  yield;
   const index = readTop('index.json');
   if (!index) return snapshot;
+  yield;
 
   // Breadth first from index.json; each digest is looked at once however many point at it.
   const queue: { doc: LayoutDocument; depth: number }[] = [{ doc: index, depth: 0 }];
@@ -205,6 +236,7 @@ export function walkLayout(rootDir: string, options: AnalyzeOptions = {}, limits
     const sites = doc.analysis.descriptors;
     for (let i = 0; i < sites.length; i++) {
       const site = sites[i];
+      if (i % SLICE === SLICE - 1) yield;
       if (site.role === 'self') continue;
       if (looked >= maxDescriptors) {
         const left = sites.slice(i).filter((x) => x.role !== 'self').length + queue.reduce((n, q) => n + q.doc.analysis.descriptors.filter((x) => x.role !== 'self').length, 0);
@@ -231,6 +263,7 @@ export function walkLayout(rootDir: string, options: AnalyzeOptions = {}, limits
       if (c?.type === 'document' && fact.hash === 'verified' && bytes) {
         documentBytes += bytes.length;
         const child = addDoc(fact.path!, bytes, digest);
+        yield;
         if (child && c.kind !== 'config') {
           if (depth + 1 < MAX_DEPTH) queue.push({ doc: child, depth: depth + 1 });
           else tooDeep++;
@@ -244,7 +277,7 @@ export function walkLayout(rootDir: string, options: AnalyzeOptions = {}, limits
   if (tooDeep > 0) {
     snapshot.incomplete.push(`${count(tooDeep, 'manifest or index', 'manifests or indexes')} nested deeper than ${MAX_DEPTH} levels were not followed`);
   }
-  listUnreferenced(root, snapshot);
+  yield* listUnreferenced(root, snapshot);
   return snapshot;
 }
 
@@ -317,7 +350,7 @@ function mayBeJson(head: Uint8Array): boolean {
 }
 
 /** Blob files under blobs/<alg>/ that nothing reachable from index.json points at. */
-function listUnreferenced(root: string, snapshot: LayoutSnapshot): void {
+function* listUnreferenced(root: string, snapshot: LayoutSnapshot): Generator<void, void> {
   const inside = (rel: string): boolean => {
     try {
       realPathInLayout(root, rel);
@@ -343,7 +376,9 @@ function listUnreferenced(root: string, snapshot: LayoutSnapshot): void {
     } catch {
       continue;
     }
+    let seen = 0;
     for (const name of names.sort()) {
+      if (++seen % SLICE === 0) yield;
       const digest = `${alg}:${name}`;
       if (snapshot.facts.has(digest)) continue;
       let size = 0;

@@ -5,6 +5,7 @@
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, type Analysis } from '../engine/analyze';
+import type { DocumentContext } from '../engine/types';
 import { analyzeTolerant } from './tolerantAnalysis';
 import type { DocumentSettings } from './settings';
 
@@ -48,6 +49,8 @@ export class AnalysisService {
   constructor(
     private readonly settingsFor: (uri: string) => Promise<DocumentSettings>,
     private readonly contentTypeFor: (uri: string) => string | undefined,
+    /** Where a document sits (a layout's index.json, a referrers response), when known. */
+    private readonly contextFor: (uri: string) => DocumentContext | undefined = () => undefined,
   ) {}
 
   /** The analysis of this exact version, computing it if needed. */
@@ -87,7 +90,7 @@ export class AnalysisService {
       entry = {
         version: doc.version,
         // Text that does not parse keeps what the previous version found away from the broken spot.
-        analysis: analyzeTolerant(text, { rules: settings.rules, maxFindings: settings.maxProblems, contentType: this.contentTypeFor(doc.uri) }, hit?.analysis),
+        analysis: analyzeTolerant(text, { rules: settings.rules, maxFindings: settings.maxProblems, contentType: this.contentTypeFor(doc.uri), context: this.contextFor(doc.uri) }, hit?.analysis),
       };
       this.lintMs.set(doc.uri, performance.now() - started);
     }

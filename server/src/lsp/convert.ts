@@ -1,5 +1,5 @@
 /** Engine results → LSP types. */
-import { CodeAction, CodeActionKind, DiagnosticSeverity, type Diagnostic, type TextEdit } from 'vscode-languageserver';
+import { CodeAction, CodeActionKind, DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation, type TextEdit } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Edit, Finding, Fix, Severity } from '../engine/types';
 import { ruleDocUrl } from './ruleDocs';
@@ -34,4 +34,33 @@ export function toCodeAction(doc: TextDocument, fix: Fix, diagnostics: Diagnosti
   action.diagnostics = diagnostics;
   if (fix.preferred) action.isPreferred = true;
   return action;
+}
+
+/**
+ * The text of a child's problem shown on its index entry (deep inspection), for the Problems
+ * panel (issue 24): the problem first, then the entry's path; the child's digest and the
+ * problem's position in it go to relatedInformation, a link to the child (`childUri`, its
+ * oci-image URI), which VS Code shows under the problem.
+ */
+export function deepEntryText(
+  problem: { readonly message: string; readonly line?: number; readonly column?: number },
+  path: string,
+  child: { readonly digest: string },
+  childUri: string | undefined,
+): { message: string; relatedInformation?: DiagnosticRelatedInformation[] } {
+  const message = `${problem.message} (${path})`;
+  if (!childUri) return { message };
+  const at = problem.line ? ` at ${problem.line}:${problem.column ?? 1}` : '';
+  return {
+    message,
+    relatedInformation: [{
+      location: { uri: childUri, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } },
+      message: `${path}: the child manifest ${shortDigest(child.digest)}${at}`,
+    }],
+  };
+}
+
+/** sha256:<12 hex>… for people; the full digest is in the link. */
+function shortDigest(digest: string): string {
+  return digest.replace(/^(sha256:[0-9a-f]{12})[0-9a-f]{52}$/, '$1…');
 }

@@ -26,7 +26,7 @@ import { compactSize } from '../../../common/units';
 import { DEFAULT_MAX_CHILDREN, inspectGraph, leftOutText, problemSummaries, type GraphNode, type GraphResult, type ProblemSummary } from '../graph/imageGraph';
 import { holdingClient } from './heldDocuments';
 import { isRegistryError, parseReference, type RegistryClient } from '../registry';
-import { SOURCE } from './convert';
+import { deepEntryText, SOURCE } from './convert';
 import type { Fetched } from './remote';
 import { remoteUri, withRaw } from './remoteUri';
 import { ruleDocUrl } from './ruleDocs';
@@ -117,17 +117,15 @@ export class DeepInspection {
         // Cross-checks underline the field they contradict; a child's own findings the digest.
         const field = p.ruleId === 'child-size-mismatch' ? 'size' : p.ruleId === 'child-media-type-mismatch' ? 'mediaType' : p.ruleId === 'platform-config-mismatch' ? 'platform' : 'digest';
         const node: Node = valueOf(site, field) ?? valueOf(site, 'digest') ?? site;
-        const where = p.path === child.label ? '' : ` (${p.path})`;
-        const message = isCrossCheck(p.ruleId)
-          ? `${child.label}${where}: ${p.message}`
-          : `${child.label}${where}, in the child manifest ${short(child.digest)}${p.line ? ` at ${p.line}:${p.column}` : ''}: ${p.message}`;
+        // The problem first; the entry's path last, the child's digest and position in relatedInformation (a link to it).
+        const text = deepEntryText(p, p.path, child, remoteUri({ registry: f.target.registry, repository: f.target.repository, raw: false, ref: child.digest, kind: 'manifest' }));
         out.push({
           range: { start: doc.positionAt(node.offset), end: doc.positionAt(node.offset + node.length) },
           severity: SEVERITY[p.severity],
           code: p.ruleId,
           codeDescription: { href: ruleDocUrl(p.ruleId) },
           source: SOURCE,
-          message,
+          ...text,
           data: { ruleId: p.ruleId, deep: true, child: child.digest },
         });
       }
@@ -289,10 +287,3 @@ function rangeOf(doc: TextDocument, node: Node): Diagnostic['range'] {
   return { start: doc.positionAt(node.offset), end: doc.positionAt(node.offset + node.length) };
 }
 
-function isCrossCheck(ruleId: string): boolean {
-  return ruleId.startsWith('child-') || ruleId === 'platform-config-mismatch' || ruleId === 'graph-depth-limit';
-}
-
-function short(digest: string): string {
-  return digest.replace(/^(sha256:[0-9a-f]{12})[0-9a-f]{52}$/, '$1…');
-}

@@ -44,8 +44,13 @@ export interface AuthOptions {
 
 /** What a registry request needs besides its URL. */
 export interface RegistryRequestInit {
-  readonly method: 'GET' | 'HEAD';
+  readonly method: 'GET' | 'HEAD' | 'PUT';
   readonly accept?: string;
+  /** A write's exact bytes (PUT) and their Content-Type. */
+  readonly body?: Uint8Array;
+  readonly contentType?: string;
+  /** Ask for push rights: tokens for `repository:NAME:pull,push` instead of `:pull`. */
+  readonly push?: boolean;
   readonly maxBytes: number;
   /** Words for messages: 'manifest', 'config blob'. */
   readonly what: string;
@@ -224,10 +229,12 @@ export function createAuth(session: Session, options: AuthOptions = {}): Auth {
     };
   };
 
-  const defaultScopes = (ref: ImageReference): string[] => [`repository:${ref.repository}:pull`];
+  const defaultScopes = (ref: ImageReference, push = false): string[] => [`repository:${ref.repository}:${push ? 'pull,push' : 'pull'}`];
+  /** Where the scopes a repository's challenges asked for are kept; reads and writes apart. */
+  const scopeKey = (ref: ImageReference, push: boolean): string => `${ref.apiHost}\n${ref.repository}${push ? '\npush' : ''}`;
 
   /** Authorization to send before any challenge, from what earlier requests to this host learned. */
-  const preemptive = async (ctx: Call, ref: ImageReference, tried: string[]): Promise<Authorization | undefined> => {
+  const preemptive = async (ctx: Call, ref: ImageReference, tried: string[], push = false): Promise<Authorization | undefined> => {
     const known = hostAuth.get(ref.apiHost);
     if (!known) return undefined;
     const creds = await raceAbort(lookupCredentials(ref.registry), ctx.signal, ref.apiHost);
@@ -241,7 +248,7 @@ export function createAuth(session: Session, options: AuthOptions = {}): Auth {
       return { header: `Bearer ${creds.registryToken}`, carriesCredentials: true };
     }
     const realm = new URL(known.realm!);
-    const scopes = repoScopes.get(`${ref.apiHost}\n${ref.repository}`) ?? defaultScopes(ref);
+    const scopes = repoScopes.get(scopeKey(ref, push)) ?? defaultScopes(ref, push);
     const { token, key, fromCache } = await bearerToken(ctx, { ref, realm, service: known.service, scopes, creds });
 
     tried.push(describeToken(token, creds, realm, fromCache));
@@ -258,6 +265,7 @@ export function createAuth(session: Session, options: AuthOptions = {}): Auth {
     res: HttpResponse,
     previous: Authorization | undefined,
     tried: string[],
+    push = false,
   ): Promise<Authorization> => {
     const challenges = parseChallenges(res.headers['www-authenticate']);
     const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params['realm']);
@@ -278,8 +286,8 @@ export function createAuth(session: Session, options: AuthOptions = {}): Auth {
         tried.push(`the registry token from ${creds.source ?? 'the credential store'}`);
         return { header: `Bearer ${creds.registryToken}`, carriesCredentials: true };
       }
-      const scopes = mergeScopes(defaultScopes(ref), bearer);
-      repoScopes.set(`${ref.apiHost}\n${ref.repository}`, scopes);
+      const scopes = mergeScopes(defaultScopes(ref, push), bearer);
+      repoScopes.set(scopeKey(ref, push), scopes);
       const { token, key, fromCache } = await bearerToken(ctx, { ref, realm, service, scopes, creds });
       tried.push(describeToken(token, creds, realm, fromCache));
       return { header: `Bearer ${token.token}`, carriesCredentials: token.carriesCredentials, cacheKey: key };
@@ -305,7 +313,8 @@ export function createAuth(session: Session, options: AuthOptions = {}): Auth {
   const request = async (ctx: Call, ref: ImageReference, url: URL, init: RegistryRequestInit): Promise<HttpResponse> => {
     checkUrlAllowed(url, insecureHosts, 'to request');
     const tried: string[] = [];
-    let auth = await preemptive(ctx, ref, tried);
+    const push = init.push === true;
+    let auth = await preemptive(ctx, ref, tried, push);
     for (let unauthorizedCount = 1; ; unauthorizedCount++) {
       const headers: Record<string, string> = {};
       if (init.accept) headers['accept'] = init.accept;
@@ -316,6 +325,7 @@ export function createAuth(session: Session, options: AuthOptions = {}): Auth {
         signal: ctx.signal,
         maxBytes: init.maxBytes,
         what: init.what,
+        ...(init.body !== undefined ? { body: init.body, contentType: init.contentType } : {}),
       });
       session.refuseEchoedSecrets(res, ref.apiHost, init.what);
       if (res.status !== 401) return res;
@@ -323,9 +333,9 @@ export function createAuth(session: Session, options: AuthOptions = {}): Auth {
         const creds = await raceAbort(lookupCredentials(ref.registry), ctx.signal, ref.apiHost);
         credentialCache.delete(ref.registry); // a later attempt re-reads them (the user may log in meanwhile)
         const insufficient = parseChallenges(res.headers['www-authenticate']).find((c) => c.params['error'] === 'insufficient_scope');
-        throw unauthorized(ref, res, tried, creds, insufficient ? 'the token lacks the scope it needs (insufficient_scope)' : undefined);
+        throw unauthorized(ref, res, tried, creds, insufficient ? 'the token lacks the scope it needs (insufficient_scope)' : undefined, push);
       }
-      auth = await answerChallenge(ctx, ref, res, auth, tried);
+      auth = await answerChallenge(ctx, ref, res, auth, tried, push);
     }
   };
 
@@ -393,6 +403,7 @@ function unauthorized(
   tried: readonly string[],
   creds: Credentials | undefined,
   reason: string | undefined,
+  push = false,
 ): RegistryError {
   const entries = registryErrorsOf(res.body);
   const attempts =
@@ -401,10 +412,12 @@ function unauthorized(
   const credNote = noCreds ? (creds?.problem ? ` No credentials were used: ${creds.problem}.` : ' No credentials were found for it.') : '';
   const advice = noCreds
     ? `Log in with \`${loginCommand(ref.registry)}\` or check the repository name.`
-    : `Check that the credentials${creds?.source ? ` from ${creds.source}` : ''} are current (\`${loginCommand(ref.registry)}\`) and allowed to pull ${ref.repository}.`;
+    : `Check that the credentials${creds?.source ? ` from ${creds.source}` : ''} are current (\`${loginCommand(ref.registry)}\`) and allowed to ${push ? 'push to' : 'pull'} ${ref.repository}.`;
+  // A write asks for more than a read: say which scope was missing, and that pulling is not the question.
+  const scope = push ? ` Pushing needs the scope repository:${ref.repository}:pull,push; the account may lack push rights there.` : '';
   return new RegistryError(
     'unauthorized',
-    `${ref.registry} answered ${statusLine(401)} for repository ${ref.repository} ${attempts}${reason ? `; ${reason}` : ''}${errorSummary(entries)}.${credNote} ${advice}`,
+    `${ref.registry} answered ${statusLine(401)} for repository ${ref.repository} ${attempts}${reason ? `; ${reason}` : ''}${errorSummary(entries)}.${credNote}${scope} ${advice}`,
     { host: ref.apiHost, status: 401, registryErrors: entries },
   );
 }

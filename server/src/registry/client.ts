@@ -14,6 +14,7 @@ import { clean, describeTarget, header, rateLimitOf, statusError, warningsOf } f
 import { createSession, type Call } from './session';
 import { redactUrl, type Dispatcher, type HttpResponse } from './transport';
 import { digestAlgorithm, digestOf, schema1SignedPayload } from './verify';
+import { checkWrittenDigest, manifestWriteError } from './writes';
 
 export type { Credentials, CredentialLookup } from './auth';
 export { registryErrorsOf } from './responses';
@@ -84,6 +85,24 @@ export interface ManifestHead {
   readonly rateLimit?: string;
 }
 
+/** What a manifest PUT wrote: the digest of the bytes sent, which the registry confirmed when it said one. */
+export interface PutManifestResult {
+  /** 'sha256:' + hex of the bytes sent. */
+  readonly digest: string;
+  /** Where it was written: the tag, or the digest. */
+  readonly reference: string;
+  /** The registry's Docker-Content-Digest (equal to `digest`), when it sent one. */
+  readonly confirmedDigest?: string;
+  readonly requests: number;
+}
+
+/** Whether a blob is in a repository (HEAD /v2/NAME/blobs/DIGEST), and its size as the registry reports it. */
+export interface BlobHead {
+  readonly exists: boolean;
+  readonly size?: number;
+  readonly requests: number;
+}
+
 export interface FetchedBlob {
   readonly reference: ImageReference;
   readonly digest: string;
@@ -118,6 +137,20 @@ export interface RegistryClient {
     path: string,
     opts?: { signal?: AbortSignal; what?: string; maxBytes?: number },
   ): Promise<{ body: Uint8Array; link?: string; headers: Readonly<Record<string, string>>; requests: number }>;
+  /**
+   * PUT a manifest: the exact bytes, Content-Type `mediaType`, under `ref.tag` or, when `byDigest`,
+   * under the digest of the bytes (`ref.digest`, when set, must be that digest). Asks for push
+   * scope. A refusal is a RegistryError naming the registry's code (MANIFEST_BLOB_UNKNOWN, DENIED,
+   * UNAUTHORIZED…); a Docker-Content-Digest other than the bytes' digest is a 'digest-mismatch'.
+   */
+  putManifest(
+    ref: ImageReference,
+    bytes: Uint8Array,
+    mediaType: string,
+    opts?: { signal?: AbortSignal; byDigest?: boolean },
+  ): Promise<PutManifestResult>;
+  /** HEAD a blob: whether the repository has it (404 → exists false; other failures throw). */
+  headBlob(ref: ImageReference, digest: string, opts?: { signal?: AbortSignal }): Promise<BlobHead>;
   /**
    * Totals since creation: every HTTP request sent (token requests and redirects included, and
    * those of calls that failed), token requests among them, token cache hits, and the requests
@@ -352,6 +385,42 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
           requests: ctx.requests,
           fallback: true,
         };
+      });
+    },
+
+    putManifest(ref, bytes, mediaType, opts) {
+      return run(opts?.signal, async (ctx) => {
+        const digest = digestOf(bytes)!;
+        if (ref.digest && ref.digest !== digest) {
+          throw new RegistryError('invalid-reference', `The manifest to write hashes to ${digest}, not to ${ref.digest}; nothing was sent.`);
+        }
+        const reference = opts?.byDigest || !ref.tag ? digest : ref.tag;
+        if (!opts?.byDigest && !ref.tag && !ref.digest) throw new RegistryError('invalid-reference', 'A manifest write needs a tag or a digest.');
+        const res = await registryRequest(ctx, ref, `/v2/${ref.repository}/manifests/${reference}`, {
+          method: 'PUT',
+          body: bytes,
+          contentType: mediaType,
+          push: true,
+          maxBytes: 64 * 1024,
+          what: 'manifest',
+        });
+        if (res.status < 200 || res.status >= 300) throw manifestWriteError(res, ref, reference);
+        checkWrittenDigest(res, ref, reference, digest, log);
+        const confirmed = header(res.headers, 'docker-content-digest')?.trim();
+        return { digest, reference, ...(confirmed ? { confirmedDigest: confirmed } : {}), requests: ctx.requests };
+      });
+    },
+
+    headBlob(ref, digest, opts) {
+      return run(opts?.signal, async (ctx) => {
+        requireDigest(digest);
+        const res = await registryRequest(ctx, ref, `/v2/${ref.repository}/blobs/${digest}`, { method: 'HEAD', maxBytes: 0, what: 'blob' });
+        if (res.status === 404) return { exists: false, requests: ctx.requests };
+        if (res.status < 200 || res.status >= 300) {
+          throw statusError(res, { host: ref.apiHost, subject: `the blob ${ref.repository}@${digest}`, registry: ref.registry, kindOfThing: 'blob' });
+        }
+        const size = Number(header(res.headers, 'content-length'));
+        return { exists: true, ...(Number.isSafeInteger(size) && size >= 0 ? { size } : {}), requests: ctx.requests };
       });
     },
 

@@ -21,6 +21,8 @@ export type {
   FetchedManifest,
   ManifestHead,
   FetchedBlob,
+  PutManifestResult,
+  BlobHead,
   RegistryClient,
 } from './client';
 export { dockerConfigCredentials, normaliseRegistryKey } from './credentials';

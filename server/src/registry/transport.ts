@@ -10,6 +10,9 @@ export type { Dispatcher };
 
 export type HttpHeaders = Record<string, string | string[] | undefined>;
 
+/** The methods sent: reads, token requests (POST) and writes (PUT of a manifest). */
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT';
+
 export interface HttpResponse {
   readonly status: number;
   readonly headers: HttpHeaders;
@@ -34,11 +37,14 @@ export interface TransportConfig {
 }
 
 export interface SendOptions {
-  readonly method: 'GET' | 'HEAD' | 'POST';
+  readonly method: HttpMethod;
   readonly headers?: Record<string, string>;
   /** Sent only to the origin of the first URL, never to a redirect target elsewhere. */
   readonly authorization?: { readonly header: string; readonly carriesCredentials: boolean };
-  readonly body?: string;
+  /** A token request's form (a string), or the exact bytes of a write (a manifest PUT). */
+  readonly body?: string | Uint8Array;
+  /** Content-Type of `body`; default application/x-www-form-urlencoded (token requests). */
+  readonly contentType?: string;
   readonly signal?: AbortSignal;
   /** Cap for successful bodies; more is a 'too-large' error. */
   readonly maxBytes: number;
@@ -185,7 +191,7 @@ export async function send(config: TransportConfig, initialUrl: URL, options: Se
       }
       headers['authorization'] = options.authorization.header;
     }
-    if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/x-www-form-urlencoded';
     let response: Omit<HttpResponse, 'requestedUrl'>;
     try {
       response = await once(config, url, method, headers, body, options, deadline);
@@ -223,12 +229,27 @@ export async function send(config: TransportConfig, initialUrl: URL, options: Se
         { host: url.host, status: response.status },
       );
     }
+    // A write is never turned into a GET: a 200 from the redirect target would look like success.
+    if (method === 'PUT' && response.status === 303) {
+      throw new RegistryError(
+        'redirect',
+        `${url.host} answered the ${options.what} upload with 303 See Other (to ${redactUrl(next)}); nothing was written there. Report this to the registry operator.`,
+        { host: url.host, status: response.status },
+      );
+    }
     if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
       method = 'GET';
       body = undefined;
     }
-    // A 307/308 repeats the request with its body. The only bodies sent are token requests,
-    // whose body is the refresh token: like Authorization, it never goes to another origin.
+    // A 307/308 repeats the request with its body. A token request's body is the refresh token:
+    // like Authorization, it never goes to another origin; nor does a write (a manifest PUT).
+    if (body !== undefined && next.origin !== origin && method === 'PUT') {
+      throw new RegistryError(
+        'redirect',
+        `${url.host} redirected the ${options.what} upload (${response.status}) to another host, ${next.host}; writes are sent only to the registry asked. Report this to the registry operator.`,
+        { host: url.host, status: response.status },
+      );
+    }
     if (body !== undefined && next.origin !== origin) {
       throw new RegistryError(
         'redirect',
@@ -244,9 +265,9 @@ export async function send(config: TransportConfig, initialUrl: URL, options: Se
 async function once(
   config: TransportConfig,
   url: URL,
-  method: 'GET' | 'HEAD' | 'POST',
+  method: HttpMethod,
   headers: Record<string, string>,
-  body: string | undefined,
+  body: string | Uint8Array | undefined,
   options: SendOptions,
   deadline: number,
 ): Promise<Omit<HttpResponse, 'requestedUrl'>> {

@@ -148,7 +148,7 @@ const scenarios: Array<{ id: string; title: string; run: () => Promise<void> }> 
       const at = text.indexOf(`"${DOCKER_CONFIG}"`);
       const expected = new vscode.Range(editor.document.positionAt(at), editor.document.positionAt(at + DOCKER_CONFIG.length + 2));
       assert.ok(d.range.isEqual(expected), `range ${JSON.stringify(d.range)} is the quoted value ${JSON.stringify(expected)}`);
-      assert.match(d.message, /invalid mixed OCI image with Docker v2s2 config/);
+      assert.match(d.message, /^OCI manifest with a Docker config media type: podman and buildah refuse to pull it/);
       assert.equal(diags.filter((x) => x.severity === vscode.DiagnosticSeverity.Error).length, 1, 'exactly one error');
       // The rule link goes to the extension's URI handler, which opens the rule's section of the
       // shipped docs/rules.md rendered (client/src/ruleDocs.ts), not the raw file in the preview tab.

@@ -189,7 +189,7 @@ export function spdxProblem(value: string): string | undefined {
       expectOperand = true;
       continue;
     }
-    if (!expectOperand) return `has two license ids in a row ("… ${t}"); join them with AND or OR, and write ids without spaces (e.g. "Apache-2.0")`;
+    if (!expectOperand) return `has two license ids in a row ("… ${t}"): join them with AND or OR, and write ids without spaces`;
     if (!/^(?:(?:DocumentRef-[A-Za-z0-9.-]+:)?LicenseRef-[A-Za-z0-9.-]+|[A-Za-z0-9][A-Za-z0-9.-]*\+?)$/.test(t)) return `has "${t}", which is not a license id`;
     expectOperand = false;
   }
@@ -236,7 +236,7 @@ function valueRule(id: string, key: string, severity: Rule['severity'], descript
     check(ctx) {
       eachValue(ctx, key, (e, value) => {
         const p = problem(value, e, ctx);
-        if (p) ctx.report(e.value, `${e.map.label} "${key}" value "${shorten(value)}" ${p}.`);
+        if (p) ctx.report(e.value, `${e.map.label} "${key}": the value ${p}.`);
       });
     },
   };
@@ -325,7 +325,7 @@ export const annotationRules: Rule[] = [
         }
         const suggestion = suggestImageKey(key) ?? (key.startsWith(OCI_IMAGE_PREFIX) ? nearestImageKey(key, 3) : undefined);
         if (key.startsWith(OCI_PREFIX)) {
-          ctx.report(e.keyNode, `"${shorten(key, 70)}" uses the reserved prefix "${OCI_PREFIX}" but is not a key the OCI specifications define` + (suggestion ? `; did you mean "${suggestion}"?` : '; use your own reverse-domain prefix.'), {
+          ctx.report(e.keyNode, `This key uses the reserved prefix "${OCI_PREFIX}" but is not one the OCI specs define` + (suggestion ? `; did you mean "${suggestion}"?` : '; use your own reverse-domain prefix.'), {
             fixes: suggestion ? [renameFix(ctx, e, suggestion)] : [],
           });
         } else if (suggestion) {
@@ -359,7 +359,7 @@ export const annotationRules: Rule[] = [
     check(ctx) {
       eachValue(ctx, ANNOTATION.refName, (e, value) => {
         if (!refNameValid(value)) {
-          ctx.report(e.value, `${e.map.label} "${ANNOTATION.refName}" value "${shorten(value)}" does not follow the ref grammar (alphanumeric components joined by - . _ : @ + or --, separated by /).`);
+          ctx.report(e.value, `${e.map.label} "${ANNOTATION.refName}": the value does not follow the ref grammar (alphanumerics joined by - . _ : @ + or --, and /).`);
         } else if (!(ctx.kind === 'oci-index' && e.map.where === 'descriptor' && e.map.role === 'manifest') && ctx.kind !== 'descriptor') {
           ctx.report(e.keyNode, `"${ANNOTATION.refName}" SHOULD only be used on the manifests of an image layout's index.json; here it names nothing.`, { severity: 'hint' });
         }
@@ -382,7 +382,7 @@ export const annotationRules: Rule[] = [
       for (const key of [ANNOTATION.url, ANNOTATION.documentation, ANNOTATION.source]) {
         eachValue(ctx, key, (e, value) => {
           const p = VALUE_PROBLEMS.get(key)!(value);
-          if (p) ctx.report(e.value, `${e.map.label} "${key}" value "${shorten(value)}" ${p}.`);
+          if (p) ctx.report(e.value, `${e.map.label} "${key}": the value ${p}.`);
         });
       }
     },

@@ -104,6 +104,15 @@ function checkTypes(ctx: RuleContext, obj: Node, specs: Readonly<Record<string, 
   }
 }
 
+/** An ExposedPorts key: `port` or `start-end` (start <= end), ports 1-65535, then an optional /tcp, /udp or /sctp. */
+function exposedPortKeyOk(key: string): boolean {
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?(?:\/(?:tcp|udp|sctp))?$/.exec(key);
+  if (!m) return false;
+  const start = Number(m[1]);
+  const end = m[2] === undefined ? start : Number(m[2]);
+  return start >= 1 && end <= 65535 && start <= end;
+}
+
 export const configRules: Rule[] = [
   {
     id: 'config-required',
@@ -224,17 +233,16 @@ export const configRules: Rule[] = [
     id: 'config-exposedports-format',
     severity: 'warning',
     appliesTo: ['config'],
-    description: 'A config.ExposedPorts key is not port, port/tcp or port/udp, or its value is not {}.',
-    why: 'ExposedPorts keys are "port/tcp", "port/udp" or "port" (tcp by default) and values are empty objects. Docker also accepts "port/sctp", so that is not flagged.',
-    source: 'image-spec config.md ExposedPorts',
+    description: 'A config.ExposedPorts key is not port or start-end, with an optional /tcp, /udp or /sctp, or its value is not {}.',
+    why: 'ExposedPorts keys are "port/tcp", "port/udp" or "port" (tcp by default) and values are empty objects. Docker also accepts "port/sctp", so that is not flagged; a range "start-end/proto" is what `EXPOSE 1000-1002` and `buildah config --port 1000-1002/tcp` write, and podman binds every port of it (`podman create -P`).',
+    source: 'image-spec config.md ExposedPorts; buildah config --port; podman create -P (Debian 12)',
     specUrl: CONFIG_SPEC,
     check(ctx) {
       const ports = objectAt(execConfig(ctx), 'ExposedPorts');
       for (const prop of properties(ports)) {
         const key = keyOf(prop);
-        const m = /^(\d+)(?:\/(tcp|udp|sctp))?$/.exec(key);
-        if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) {
-          ctx.report(prop.children![0], `config.ExposedPorts key "${shorten(key, 60)}" is not "port", "port/tcp" or "port/udp" with a port between 1 and 65535.`);
+        if (!exposedPortKeyOk(key)) {
+          ctx.report(prop.children![0], `config.ExposedPorts key "${shorten(key, 60)}" is not "port" or "start-end", optionally with /tcp, /udp or /sctp, with ports between 1 and 65535.`);
         }
         const value = prop.children?.[1];
         if (value && value.type !== 'object') ctx.report(value, `config.ExposedPorts["${shorten(key, 60)}"] must be an empty object {}.`);

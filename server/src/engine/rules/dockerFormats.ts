@@ -32,10 +32,10 @@ export const dockerFormatRules: Rule[] = [
         const urls = valueOf(site.node, 'urls');
         if (urls && (urls.type !== 'array' || elements(urls).length > 0)) continue;
         if (info.mediaType === MT.dockerForeignLayer) {
-          ctx.report(node!, `${site.label} is a foreign layer ("${info.mediaType}") without urls; distribution refuses it ("missing URL on layer"). Add the URLs it is served from, or relabel it "${MT.dockerLayerGzip}" and push the blob.`);
+          ctx.report(node!, `${site.label} is a foreign layer without urls; distribution refuses it ("missing URL on layer").`);
         } else {
           // distribution only special-cases the gzip foreign type; this one is stored and checked like any layer.
-          ctx.report(node!, `${site.label} is a foreign layer ("${info.mediaType}") without urls, so it can only come from the registry; distribution treats this uncompressed foreign type as an ordinary layer. Add its urls, or relabel it "${MT.dockerLayerTar}".`, { severity: 'info' });
+          ctx.report(node!, `${site.label} is an uncompressed foreign layer without urls: it can only come from the registry, which stores it as an ordinary layer.`, { severity: 'info' });
         }
       }
     },
@@ -75,7 +75,7 @@ export const dockerFormatRules: Rule[] = [
         const info = mediaTypeInfo(mt);
         if (info?.family === 'oci') continue; // mixed-list-oci-children
         const what = info ? article(info.title) : 'a type Docker tools do not know';
-        ctx.report(node, `${site.label} is ${what} ("${mt}"); manifest list entries are expected to be "${MT.dockerManifest}".`);
+        ctx.report(node, `${site.label} is ${what}; manifest list entries are expected to be Docker v2s2 manifests.`);
       }
     },
   },

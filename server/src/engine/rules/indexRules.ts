@@ -7,6 +7,16 @@ import type { DescriptorSite, Rule, RuleContext } from '../types';
 import { fix, insertPropertyEdit, IS_SPEC, shorten } from './helpers';
 
 const INDEX_SPEC = IS_SPEC + 'image-index.md#image-index-property-descriptions';
+/**
+ * The variants a default pull (no --variant) accepts for the common platforms, as Debian 12's
+ * containers/image (skopeo 1.9.3, podman 4.3.1) matches them: "" first, then the arch's
+ * compatibility list, which has arm64 → v8 and nothing for amd64.
+ */
+const DEFAULT_PULL_VARIANTS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  'linux/amd64': [''],
+  'linux/arm64': ['', 'v8'],
+});
+
 const BUILDX_INSPECT = 'https://github.com/docker/buildx/blob/master/docs/reference/buildx_imagetools_inspect.md';
 
 /** Object entries of manifests[]. */
@@ -110,11 +120,11 @@ export const indexRules: Rule[] = [
         if (info?.family === 'docker') continue; // mixed-index-docker-children
         if (info?.family === 'oci' && (info.role === 'manifest' || info.role === 'index')) continue;
         if (info && ['layer', 'config', 'empty', 'layout', 'descriptor'].includes(info.role)) {
-          ctx.report(node, `${site.label} is ${article(info.title)} ("${mt}"), not a manifest: an index lists manifests, and clients cannot pull a ${info.role} as an image.`, { severity: 'warning' });
+          ctx.report(node, `${site.label} is ${article(info.title)}, not a manifest: clients cannot pull a ${info.role} as an image.`, { severity: 'warning' });
         } else if (info) {
-          ctx.report(node, `${site.label} is ${article(info.title)} ("${mt}"); portable indexes list only "${MT.ociManifest}" or "${MT.ociIndex}".`);
+          ctx.report(node, `${site.label} is ${article(info.title)}; portable indexes list only OCI manifests and indexes.`);
         } else {
-          ctx.report(node, `${site.label} has the media type "${shorten(mt)}", which image tools do not know; they will skip this entry. Portable indexes list only "${MT.ociManifest}" or "${MT.ociIndex}".`);
+          ctx.report(node, `${site.label} has a media type image tools do not know: they skip this entry.`);
         }
       }
     },
@@ -124,12 +134,15 @@ export const indexRules: Rule[] = [
     severity: 'warning',
     appliesTo: ['oci-index'],
     description: 'An index entry for an image manifest has no platform.',
-    why: 'platform SHOULD be present when the target is platform-specific. Without it clients cannot choose an instance, and containers/image converting to a Docker list substitutes the converting host\'s OS and architecture ("adding a schema2 list instance with no platform specified is not supported"). Entries named with org.opencontainers.image.ref.name (an image layout\'s index.json), artifacts (an entry with artifactType, or every entry of an index that has one) and attestation entries are exempt.',
+    why: 'platform SHOULD be present when the target is platform-specific. Without it clients cannot choose an instance, and containers/image converting to a Docker list substitutes the converting host\'s OS and architecture ("adding a schema2 list instance with no platform specified is not supported"). Entries of an image layout\'s index.json (chosen by their org.opencontainers.image.ref.name; see layout-index-entry-untagged), entries named with it elsewhere, artifacts (an entry with artifactType, or every entry of an index that has one) and attestation entries are exempt. Add "platform": {"architecture": …, "os": …} from the image\'s config.',
     source: 'image-spec image-index.md platform; containers/image OCI1IndexPublic.ToSchema2List, Schema2List.editInstances',
     specUrl: INDEX_SPEC,
     check(ctx) {
       // An index with an artifactType is an artifact: its entries are its parts, not platform images.
       if (propertyOf(ctx.root, 'artifactType')) return;
+      // A layout's index.json: its entries are chosen by name, and skopeo and buildah never write
+      // platform there; an entry without a name is layout-index-entry-untagged's (issue 24).
+      if (ctx.context === 'layout-index') return;
       for (const site of entrySites(ctx)) {
         if (propertyOf(site.node, 'platform') || propertyOf(site.node, 'artifactType') || isReferenceEntry(site.node)) continue;
         // An image layout's index.json names its entries (ref.name); they are chosen by name, not by platform.
@@ -137,7 +150,7 @@ export const indexRules: Rule[] = [
         const node = valueOf(site.node, 'mediaType');
         const info = mediaTypeInfo(node?.type === 'string' ? (node.value as string) : undefined);
         if (info?.role !== 'manifest' || info.family === 'schema1') continue;
-        ctx.report(node!, `${site.label} is an image manifest without "platform": clients cannot select it for a platform, and converting tools fill in their own host's OS and architecture. Add "platform": {"architecture": …, "os": …} from the image's config.`);
+        ctx.report(node!, `${site.label} has no platform: clients cannot select it, and converting tools fill in their own host's OS and architecture.`);
       }
     },
   },
@@ -155,7 +168,7 @@ export const indexRules: Rule[] = [
         if (node?.type !== 'string' || mediaTypeInfo(node.value as string)?.role !== 'index') continue;
         // An image layout's index.json names its entries; skopeo and podman resolve the name and follow the index.
         if (valueOf(valueOf(site.node, 'annotations'), ANNOTATION.refName)) continue;
-        ctx.report(node, `${site.label} is a nested index ("${node.value}"): allowed, but pulled from a registry, podman 4.3 fails with \`Unexpectedly received a manifest list instead of a manifest for a single image\` and skopeo copy fails too; docker manifest inspect cannot follow it either.`);
+        ctx.report(node, `${site.label} is a nested index: allowed, but from a registry podman 4.3 cannot pull it and skopeo copy fails.`);
       }
     },
   },
@@ -211,7 +224,7 @@ export const indexRules: Rule[] = [
         const target = byDigest.get(stringOf(annotations, ANNOTATION.dockerReferenceDigest) ?? '');
         const p = target && entryPlatform(target);
         const of = target ? ` for ${target.label}${p ? ` (${platformText(p)})` : ''}` : '';
-        ctx.report(typeNode, `${site.label} is a BuildKit attestation manifest${of} (provenance/SBOM), not a runnable image; its platform unknown/unknown is expected.`);
+        ctx.report(typeNode, `${site.label} is a BuildKit attestation manifest${of} (provenance/SBOM), not a runnable image; unknown/unknown is expected.`);
       }
     },
   },
@@ -236,7 +249,77 @@ export const indexRules: Rule[] = [
           continue;
         }
         if (refNode.type === 'string' && digests.has(refNode.value as string) && refNode.value !== entryDigest(site)) continue;
-        ctx.report(refNode, `${site.label}'s ${ANNOTATION.dockerReferenceDigest} ${shorten(rawText(ctx.text, refNode), 90)} is not the digest of any entry in this index: the ${type} describes an image that is not here.`);
+        ctx.report(refNode, `${site.label}'s ${ANNOTATION.dockerReferenceDigest} is not the digest of any entry in this index: the ${type} describes an image that is not here.`);
+      }
+    },
+  },
+  {
+    id: 'layout-index-entry-untagged',
+    severity: 'info',
+    appliesTo: ['oci-index', 'docker-list'],
+    description: 'An entry of an image layout\'s index.json has no org.opencontainers.image.ref.name, so no tag reaches it.',
+    why: 'Readers of a layout pick an image by its ref.name (`skopeo copy oci:DIR:tag`, `podman pull oci:DIR:tag`); an entry without one is reached only by `oci:DIR` alone, and only while it is the single entry. skopeo and buildah leave such an entry behind when a tag moves to another image (`skopeo copy … oci:DIR:a` twice, from two images): harmless, but its blobs are kept for nothing. Only in a layout\'s index.json; the tools never write platform there, so index-entry-platform-missing is quiet.',
+    source: 'image-spec image-layout.md (index.json; org.opencontainers.image.ref.name); containers/image oci/layout (Debian 12 skopeo 1.9.3, buildah)',
+    specUrl: IS_SPEC + 'image-layout.md#indexjson-file',
+    fix: 'Remove the entry (and the blobs only it reaches), or name it with org.opencontainers.image.ref.name.',
+    crossEntry: true,
+    check(ctx) {
+      if (ctx.context !== 'layout-index') return;
+      const sites = entrySites(ctx);
+      // A single entry is what `oci:DIR` without a tag reads.
+      if (sites.length < 2) return;
+      for (const site of sites) {
+        const name = site.plain ? site.plain.refName : stringOf(valueOf(site.node, 'annotations'), ANNOTATION.refName);
+        if (name) continue;
+        ctx.report(valueOf(site.node, 'digest') ?? site.node, `${site.label} has no tag (no ${ANNOTATION.refName}): not reachable by tag in this layout.`);
+      }
+    },
+  },
+  {
+    id: 'index-manifests-empty',
+    severity: 'warning',
+    appliesTo: ['oci-index', 'docker-list'],
+    description: 'An index or manifest list has no entries: nothing can be pulled from it.',
+    why: 'image-spec lets manifests be empty ("the size of the array MAY be zero"), and a referrers response with no referrers is exactly that. But pushed as an image (`podman manifest create` then `podman manifest push`), an empty list serves no platform: every pull of the tag fails. Not reported on a referrers response, on an artifact index (artifactType) or on a layout\'s index.json (an empty layout is just empty).',
+    source: 'image-spec image-index.md "manifests … the size of the array MAY be zero"; Debian 12 podman manifest create / push',
+    specUrl: INDEX_SPEC,
+    check(ctx) {
+      if (ctx.context === 'referrers' || ctx.context === 'layout-index' || propertyOf(ctx.root, 'artifactType')) return;
+      const manifests = valueOf(ctx.root, 'manifests');
+      if (manifests?.type !== 'array' || elements(manifests).length > 0) return;
+      ctx.report(manifests, 'manifests is empty: no image for any platform, so every pull of this index fails.');
+    },
+  },
+  {
+    id: 'index-platform-variant-only',
+    severity: 'warning',
+    appliesTo: ['oci-index', 'docker-list'],
+    description: 'A common platform (linux/amd64, linux/arm64) is served only by entries with a variant that a default pull does not ask for.',
+    why: 'A default pull asks for the host\'s platform with no variant: Debian 12\'s skopeo 1.9.3 and podman 4.3.1 accept variant "" on amd64 and "" or "v8" on arm64, nothing else, and fail with `no image found in manifest list for architecture amd64, variant ""` when the only amd64 entry is "v3" (or the only arm64 one "v8.2"), as `podman manifest add` of such images and a push with --all leave it. Add an entry without a variant for that platform (the baseline build), or drop the variant.',
+    source: 'containers/image internal/pkg/platform platform_matcher.go (WantedPlatforms, compatibility); observed with Debian 12 skopeo 1.9.3 and podman 4.3.1',
+    specUrl: IS_SPEC + 'image-index.md#platform-variants',
+    crossEntry: true,
+    check(ctx) {
+      if (propertyOf(ctx.root, 'artifactType')) return;
+      // platform → the first entry for it, and whether any entry for it is one a default pull takes.
+      const seen = new Map<string, { site: DescriptorSite; variants: string[]; served: boolean }>();
+      for (const site of entrySites(ctx)) {
+        if (isReference(site) || (site.plain ? site.plain.artifactType : propertyOf(site.node, 'artifactType'))) continue;
+        const p = entryPlatform(site);
+        if (!p) continue;
+        const accepted = DEFAULT_PULL_VARIANTS[`${p.os}/${p.architecture}`];
+        if (!accepted) continue;
+        const key = `${p.os}/${p.architecture}`;
+        const entry = seen.get(key) ?? { site, variants: [], served: false };
+        if (accepted.includes(p.variant)) entry.served = true;
+        else if (!entry.variants.includes(p.variant)) entry.variants.push(p.variant);
+        seen.set(key, entry);
+      }
+      for (const [key, { site, variants, served }] of seen) {
+        if (served) continue;
+        const platform = valueOf(site.node, 'platform');
+        const at = valueOf(platform, 'variant') ?? platform ?? site.node;
+        ctx.report(at, `No entry serves a default ${key} pull (only variant${variants.length > 1 ? 's' : ''} ${variants.map((v) => `"${v}"`).join(', ')}): Debian 12's podman and skopeo find no image.`);
       }
     },
   },

@@ -42,6 +42,17 @@ function isFilesystemLayerType(mt: string): boolean {
   return info?.role === 'layer' || mt.startsWith(MT.ociLayerTar);
 }
 
+/**
+ * Whether the manifest is an artifact rather than an image: artifactType is set, or the config is
+ * the empty descriptor, missing, or of a type that is not an image config.
+ */
+function isArtifact(ctx: RuleContext): boolean {
+  const at = stringOf(ctx.root, 'artifactType');
+  if (at) return true;
+  const mt = configType(ctx);
+  return mt === undefined || mediaTypeInfo(mt)?.role !== 'config';
+}
+
 /** The document's fields make it an index or a schema 1 manifest, not a manifest (media-type-wrong-for-shape reports that). */
 function shapedOtherwise(ctx: RuleContext): boolean {
   const groups = ctx.detection.keyGroups;
@@ -61,7 +72,7 @@ export const manifestRules: Rule[] = [
     check(ctx) {
       // A non-object config is descriptor-required-field's; a document whose fields make it another kind is media-type-wrong-for-shape's.
       if (propertyOf(ctx.root, 'config') || shapedOtherwise(ctx)) return;
-      ctx.reportAt(ctx.root.offset, 1, 'config is missing: an image manifest REQUIRES a config descriptor (mediaType, digest, size). For an artifact without a config, use the OCI empty descriptor and set artifactType.');
+      ctx.reportAt(ctx.root.offset, 1, 'config is missing: an image manifest REQUIRES a config descriptor (an artifact without one uses the empty descriptor and artifactType).');
     },
   },
   {
@@ -121,7 +132,7 @@ export const manifestRules: Rule[] = [
         if (at.type === 'string') ctx.report(at, 'artifactType is empty, but the config is the empty descriptor: artifactType MUST name the artifact\'s own media type (the type of SBOM, signature, chart, …).');
         return;
       }
-      ctx.report(configMt, `config is the empty descriptor ("${MT.ociEmpty}"), so artifactType MUST be set: add "artifactType" with the artifact's own media type (the type of SBOM, signature, chart, …).`);
+      ctx.report(configMt, 'config is the empty descriptor, so artifactType MUST be set to the artifact\'s own media type.');
     },
   },
   {
@@ -143,11 +154,9 @@ export const manifestRules: Rule[] = [
         return mt !== undefined && !isFilesystemLayerType(mt);
       });
       if (!artifactType && !foreign) return;
-      const reason = artifactType
-        ? `artifactType is "${shorten(artifactType)}"`
-        : `${foreign!.label} is "${shorten(stringOf(foreign!.node, 'mediaType')!)}", not a filesystem layer`;
+      const reason = artifactType ? 'artifactType is set' : `${foreign!.label} is not a filesystem layer`;
       const fixes = artifactType ? [fix('Use the empty descriptor as config (the config blob is no longer referenced)', [replaceEdit(config, EMPTY_REF)])] : [];
-      ctx.report(node, `This looks like an artifact (${reason}) but its config is an OCI image config; tools will treat it as a runnable image. Use the empty descriptor ("${MT.ociEmpty}") as config${artifactType ? '' : ' and set artifactType'}.`, { fixes });
+      ctx.report(node, `This looks like an artifact (${reason}), but its config is an OCI image config: tools will treat it as a runnable image.`, { fixes });
     },
   },
   {
@@ -165,18 +174,20 @@ export const manifestRules: Rule[] = [
       const info = mediaTypeInfo(mt);
       if (info?.role === 'config' || info?.role === 'empty') return;
       const what = info ? `${article(info.title)} type, not a config type` : 'not an image config type';
-      ctx.report(node, `config.mediaType "${shorten(mt)}" is ${what}: podman, skopeo and other image tools will treat this manifest as an artifact and refuse to run it.`);
+      ctx.report(node, `config.mediaType is ${what}: podman, skopeo and other image tools treat this manifest as an artifact and refuse to run it.`);
     },
   },
   {
     id: 'oci-layer-media-type-nonstandard',
     severity: 'info',
     appliesTo: ['oci-manifest'],
-    description: 'A layer media type is not one image-spec (or ocicrypt) defines. Warning when the config is the OCI image config.',
-    why: 'Consumers MUST NOT error on unknown layer types, but with an image config the layers are a filesystem stack that runtimes must unpack; Quay refuses unknown layer types unless configured, and containers/image cannot recompress them.',
-    source: 'image-spec manifest.md layers; Quay image/oci/manifest.py layer validation',
+    description: 'A layer media type of an image is not one image-spec (or ocicrypt) defines. Warning when the config is the OCI image config; artifacts may carry any layer type.',
+    why: 'Consumers MUST NOT error on unknown layer types, but with an image config the layers are a filesystem stack that runtimes must unpack; Quay refuses unknown layer types unless configured, and containers/image cannot recompress them. An artifact (artifactType set, or a config that is the empty descriptor or not an image config) carries whatever its type needs: an SBOM referrer\'s layer is application/spdx+json, and that is normal.',
+    source: 'image-spec manifest.md layers, Guidelines for Artifact Usage; Quay image/oci/manifest.py layer validation',
     specUrl: MANIFEST_SPEC,
     check(ctx) {
+      // An artifact may carry any layer type (issue 24): only an image's layers must be a filesystem stack.
+      if (isArtifact(ctx)) return;
       const image = configType(ctx) === MT.ociConfig;
       for (const site of layerSites(ctx)) {
         const node = stringNode(site.node, 'mediaType');
@@ -187,8 +198,8 @@ export const manifestRules: Rule[] = [
         const ociLike = mt.startsWith(MT.ociLayerTar);
         if (image && !ociLike) continue; // an artifact payload under an image config: artifact-config-is-image-config
         const msg = image
-          ? `${site.label} is "${shorten(mt)}", a layer type image-spec does not define, and the config says this is an image: runtimes cannot unpack it, and Quay refuses it. Known OCI layer types are "${MT.ociLayerTar}", "${MT.ociLayerGzip}" and "${MT.ociLayerZstd}".`
-          : `${site.label} is "${shorten(mt)}", a type image-spec does not define; Quay accepts it only when the registry allows this artifact type.`;
+          ? `${site.label} is a layer type image-spec does not define, in an image: runtimes cannot unpack it and Quay refuses it.`
+          : `${site.label} is a layer type image-spec does not define; Quay accepts it only when the registry allows it.`;
         ctx.report(node, msg, { severity: image ? 'warning' : 'info' });
       }
     },
@@ -208,7 +219,7 @@ export const manifestRules: Rule[] = [
         const info = node && ociLayerInfo(node.value as string);
         if (!info?.nondistributable) continue;
         const to = distributableOf(info);
-        ctx.report(node!, `${site.label} is "${info.mediaType}": non-distributable layer types are deprecated and SHOULD NOT be produced.` + (to ? ` Use "${to}" (same bytes) and push the blob to the registry.` : ''), {
+        ctx.report(node!, `${site.label} is a deprecated non-distributable layer type` + (to ? `; use "${to}" (same bytes).` : '.'), {
           fixes: to ? [fix(`Relabel ${site.label} as ${to}`, [replaceEdit(node!, to)], true, true)] : [],
         });
       }
@@ -246,7 +257,7 @@ export const manifestRules: Rule[] = [
         const node = stringNode(site.node, 'mediaType');
         const info = node && ociLayerInfo(node.value as string);
         if (info?.compression !== 'zstd') continue;
-        ctx.report(node!, `${site.label} is zstd-compressed: consumers only SHOULD support zstd, so older runtimes cannot pull this image. Publish a gzip variant next to it in the index if you need them.`);
+        ctx.report(node!, `${site.label} is zstd-compressed: consumers only SHOULD support zstd, so older runtimes cannot pull this image.`);
       }
     },
   },
@@ -265,7 +276,7 @@ export const manifestRules: Rule[] = [
       const info = mediaTypeInfo(node?.value as string | undefined);
       if (!node || !info) return;
       if (['manifest', 'index', 'artifact-manifest', 'signed-manifest'].includes(info.role)) return;
-      ctx.report(node, `subject.mediaType is "${info.mediaType}" (${info.title}); a subject must point at a manifest or index, e.g. "${MT.ociManifest}".`);
+      ctx.report(node, `subject.mediaType is ${article(info.title)} type; a subject must point at a manifest or index.`);
     },
   },
   ...(['digest', 'size', 'data'] as const).map((field): Rule => ({
@@ -284,8 +295,7 @@ export const manifestRules: Rule[] = [
         if (!node) continue;
         const expected = EMPTY_DESCRIPTOR[field];
         if (node.value === expected && node.type === (field === 'size' ? 'number' : 'string')) continue;
-        const shown = shorten(rawText(ctx.text, node), 80);
-        ctx.report(node, `${site.label}.${field} is ${shown}, but the empty descriptor's ${field} is ${JSON.stringify(expected)} (the blob "{}").`, {
+        ctx.report(node, `${site.label}.${field} is not the empty descriptor's ${field}, ${shorten(JSON.stringify(expected), 24)} (the blob "{}").`, {
           fixes: [fix(`Set ${field} to ${JSON.stringify(expected)}`, [replaceEdit(node, expected)], true, true)],
         });
       }
@@ -304,7 +314,7 @@ export const manifestRules: Rule[] = [
         if (site.node.type !== 'object' || stringOf(site.node, 'mediaType') === MT.ociEmpty) continue;
         const size = valueOf(site.node, 'size');
         if (size?.type !== 'number' || size.value !== 0) continue;
-        ctx.report(size, `${site.label} points at a 0-byte blob; not every registry and client supports empty blobs. The OCI empty descriptor ("${MT.ociEmpty}", the 2-byte blob {}) is the portable placeholder.`);
+        ctx.report(size, `${site.label} points at a 0-byte blob, which not every registry and client supports; the empty descriptor is the portable placeholder.`);
       }
     },
   },

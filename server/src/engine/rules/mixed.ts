@@ -1,4 +1,5 @@
 /** rules.md §9: mixed OCI / Docker media types, the headline rules. */
+import { ANNOTATION } from '../annotationKeys';
 import { propertyOf, stringOf, valueOf, type Node } from '../json';
 import { DOCKER_V2S2_CONFIG_TYPES, DOCKER_V2S2_LAYER_TYPES, EMPTY_DESCRIPTOR, mediaTypeInfo, MT, PLACEHOLDER_ARTIFACT_TYPE, relabel } from '../mediaTypes';
 import type { ConversionTarget, DescriptorSite, Rule, RuleContext } from '../types';
@@ -29,7 +30,7 @@ export const mixedRules: Rule[] = [
     severity: 'error',
     appliesTo: ['oci-manifest'],
     description: 'An OCI manifest carries a Docker image config media type.',
-    why: 'podman and buildah refuse to pull it. podman 4.3.1 and buildah 1.28.2 (Debian 12, containers/image 5.23) print `parsing image configuration: unsupported image-specific operation on artifact with type "application/vnd.docker.container.image.v1+json"`; containers/image versions with containers/image#1822 (2023) print `invalid mixed OCI image with Docker v2s2 config` instead. skopeo 1.9.3 `copy` still copies it unchanged; `skopeo inspect` (without --raw) and a format conversion (`skopeo copy --format v2s2`) fail with the same error. The OCI manifest MUST-support list holds only the OCI config; the two config types are related, not interchangeable.',
+    why: `podman and buildah refuse to pull it. podman 4.3.1 and buildah 1.28.2 (Debian 12, containers/image 5.23) print \`${MIXED_CONFIG_ERROR_5_23}\`; containers/image versions with containers/image#1822 (2023) print \`${MIXED_CONFIG_ERROR_NEW}\` instead. skopeo 1.9.3 \`copy\` still copies it unchanged; \`skopeo inspect\` (without --raw) and a format conversion (\`skopeo copy --format v2s2\`) fail with the same error. The OCI manifest MUST-support list holds only the OCI config; the two config types are related, not interchangeable.`,
     source: 'observed with Debian 12 podman 4.3.1, buildah 1.28.2, skopeo 1.9.3 (test/realtools); containers/image internal/manifest/errors.go NonImageArtifactError (containers/image#1822); podman#22196; image-spec manifest.md config',
     specUrl: IS_SPEC + 'manifest.md#image-manifest-property-descriptions',
     fix: 'Set config.mediaType to application/vnd.oci.image.config.v1+json; or convert the whole document to one family.',
@@ -37,10 +38,9 @@ export const mixedRules: Rule[] = [
       const site = ctx.descriptors.find((s) => s.role === 'config');
       const node = site && mediaTypeNode(site);
       if (!node || node.value !== MT.dockerConfig) return;
-      // Quotes what each containers/image generation prints; test/realtools checks the podman 4.3 one against podman.
-      ctx.report(node, `Mixed media types: this OCI manifest's config is a Docker config ("${MT.dockerConfig}"). ` +
-        `podman 4.3 and buildah 1.28 (Debian 12) refuse to pull it: \`${MIXED_CONFIG_ERROR_5_23}\`; with a newer containers/image they print \`${MIXED_CONFIG_ERROR_NEW}\`. ` +
-        `skopeo copy still copies it, but skopeo inspect and format conversions fail. Use "${MT.ociConfig}".`, {
+      // One sentence for the Problems panel; what each containers/image generation prints is in the
+      // rule's why (the hover, docs/rules.md), and test/realtools checks the podman 4.3 quote there.
+      ctx.report(node, 'OCI manifest with a Docker config media type: podman and buildah refuse to pull it, and skopeo inspect fails.', {
         fixes: [fix(`Set config mediaType to ${MT.ociConfig}`, [replaceEdit(node, MT.ociConfig)], true, true)],
         conversions: BOTH,
       });
@@ -62,7 +62,7 @@ export const mixedRules: Rule[] = [
         const info = mediaTypeInfo(node.value as string);
         if (info?.family !== 'docker' || info.role !== 'layer') continue;
         const to = relabel(info.mediaType, 'oci');
-        ctx.report(node, `Mixed media types: ${site.label} of this OCI manifest is a Docker layer ("${info.mediaType}")` + (to ? `; the OCI equivalent is "${to}".` : '.'), {
+        ctx.report(node, `Mixed media types: ${site.label} of this OCI manifest is a Docker layer type` + (to ? `; the OCI equivalent is "${to}".` : '.'), {
           fixes: to ? [fix(`Relabel ${site.label} as ${to}`, [replaceEdit(node, to)], true, true)] : [],
           conversions: BOTH,
         });
@@ -86,8 +86,8 @@ export const mixedRules: Rule[] = [
         const info = mediaTypeInfo(mt);
         if (DOCKER_V2S2_LAYER_TYPES.has(mt) || info?.compression === 'zstd') continue; // zstd: docker-zstd-layer-nonstandard
         const to = relabel(mt, 'docker');
-        const what = info ? `an ${info.family === 'oci' ? 'OCI' : info.family} type ("${mt}")` : `"${mt}", which is not a Docker layer type`;
-        ctx.report(node, `Mixed media types: ${site.label} of this Docker v2s2 manifest is ${what}; podman and skopeo refuse it: \`unsupported docker v2s2 media type: "${mt}"\`.` + (to ? ` The Docker equivalent is "${to}".` : ''), {
+        const what = info ? `an ${info.family === 'oci' ? 'OCI' : info.family} type` : 'not a Docker layer type';
+        ctx.report(node, `Mixed media types: ${site.label} of this Docker v2s2 manifest is ${what}: podman and skopeo refuse it.`, {
           fixes: to ? [fix(`Relabel ${site.label} as ${to}`, [replaceEdit(node, to)], true, true)] : [],
           conversions: BOTH,
         });
@@ -108,7 +108,7 @@ export const mixedRules: Rule[] = [
       const node = site && mediaTypeNode(site);
       if (!node || DOCKER_V2S2_CONFIG_TYPES.has(node.value as string)) return;
       const to = relabel(node.value as string, 'docker');
-      ctx.report(node, `This Docker v2s2 manifest's config is "${node.value}", not "${MT.dockerConfig}"; Quay refuses it.` + (to ? '' : ' For an artifact, use an OCI manifest with artifactType.'), {
+      ctx.report(node, 'This Docker v2s2 manifest\'s config is not a Docker config type; Quay refuses it.' + (to ? '' : ' For an artifact, use an OCI manifest with artifactType.'), {
         fixes: to ? [fix(`Set config mediaType to ${to}`, [replaceEdit(node, to)], true, true)] : [],
         conversions: ['oci'],
       });
@@ -118,9 +118,9 @@ export const mixedRules: Rule[] = [
     id: 'mixed-index-docker-children',
     severity: 'info',
     appliesTo: ['oci-index'],
-    description: 'An OCI image index lists Docker manifests or manifest lists.',
-    why: 'podman 4.3.1 writes such an index (`podman manifest push` without --format of Docker-format images) and podman and skopeo read it; the spec lets consumers accept unknown types. But Quay refused one (oc-mirror#253: "\'application/vnd.docker.distribution.manifest.v2+json\' is not one of [\'application/vnd.oci.image.manifest.v1+json\', \'application/vnd.oci.image.index.v1+json\']"), so it is worth knowing before pushing there. Info, not an error: the tools that make it accept it.',
-    source: 'observed with Debian 12 podman 4.3.1 and skopeo 1.9.3 (test/realtools); image-spec image-index.md manifests; Quay index schema (openshift/oc-mirror#253)',
+    description: 'An OCI image index lists Docker manifests or manifest lists. Warning in an image layout\'s index.json, where skopeo and podman cannot resolve a tag to them.',
+    why: 'In a registry, podman 4.3.1 writes such an index (`podman manifest push` without --format of Docker-format images) and podman and skopeo read it; the spec lets consumers accept unknown types. But Quay refused one (oc-mirror#253: "\'application/vnd.docker.distribution.manifest.v2+json\' is not one of [\'application/vnd.oci.image.manifest.v1+json\', \'application/vnd.oci.image.index.v1+json\']"), so it is worth knowing before pushing there: info. In an image layout\'s index.json it is a warning: `skopeo copy --format v2s2 docker://… oci:DIR:t` writes a Docker v2s2 entry there, and then skopeo 1.9.3 and podman cannot read it back (`no descriptor found for reference "t"`): they skip non-OCI entries when resolving a tag.',
+    source: 'observed with Debian 12 podman 4.3.1 and skopeo 1.9.3 (test/realtools); image-spec image-index.md manifests; Quay index schema (openshift/oc-mirror#253); containers/image oci/layout getManifestDescriptor',
     specUrl: IS_SPEC + 'image-index.md#image-index-property-descriptions',
     fix: 'When every child is Docker and no OCI-only field is used, make the index a Docker manifest list.',
     crossEntry: true,
@@ -132,11 +132,18 @@ export const mixedRules: Rule[] = [
       const top = valueOf(ctx.root, 'mediaType');
       const allDocker = docker.length === children.length && !OCI_ONLY_TOP.some((k) => propertyOf(ctx.root, k)) && children.every((c) => !propertyOf(c.node, 'annotations'));
       const fixes = allDocker && top ? [fix(`Make this a Docker manifest list (${MT.dockerList})`, [replaceEdit(top, MT.dockerList)], true, true)] : [];
+      // In a layout's index.json, skopeo 1.9.3 and podman resolve a tag among the OCI entries only (issue 24).
+      const layout = ctx.context === 'layout-index';
       for (const site of docker) {
-        const message = (mt: string | undefined): string => `Mixed media types: ${site.label} of this OCI index is a Docker type ("${mt}"). podman and skopeo accept this (podman manifest push writes it), but Quay refused such an index ("… is not one of [OCI manifest, OCI index]", oc-mirror#253).`;
+        const message = (): string => {
+          if (!layout) return `Mixed media types: ${site.label} of this OCI index is a Docker type: podman and skopeo accept it, Quay refuses it.`;
+          const name = site.plain ? site.plain.refName : stringOf(valueOf(site.node, 'annotations'), ANNOTATION.refName);
+          return `${site.label} is a Docker type: skopeo 1.9.3 and podman skip it when resolving a tag in a layout (\`no descriptor found for reference ${JSON.stringify(name ?? 't')}\`).`;
+        };
+        const o = layout ? { severity: 'warning' as const } : { fixes };
         // A plain entry's media type is an unescaped string at a known place: no node is made for it.
-        if (site.plain) ctx.reportAt(site.plain.mediaTypeOffset, site.plain.mediaType.length + 2, message(site.plain.mediaType), { fixes });
-        else ctx.report(mediaTypeNode(site)!, message(stringOf(site.node, 'mediaType')), { fixes });
+        if (site.plain) ctx.reportAt(site.plain.mediaTypeOffset, site.plain.mediaType.length + 2, message(), o);
+        else ctx.report(mediaTypeNode(site)!, message(), o);
       }
     },
   },
@@ -154,7 +161,7 @@ export const mixedRules: Rule[] = [
       for (const site of ctx.descriptors.filter((s) => s.role === 'manifest')) {
         const node = mediaTypeNode(site);
         if (!node || mediaTypeInfo(node.value as string)?.family !== 'oci') continue;
-        ctx.report(node, `Mixed media types: ${site.label} of this Docker manifest list is an OCI type ("${node.value}"). podman and skopeo accept it, but an OCI image index is the right container for OCI children.`, {
+        ctx.report(node, `Mixed media types: ${site.label} of this Docker manifest list is an OCI type; podman and skopeo accept it, but an OCI index is the right container.`, {
           fixes: top ? [fix(`Make this an OCI image index (${MT.ociIndex})`, [replaceEdit(top, MT.ociIndex)], true, true)] : [],
         });
       }
@@ -178,8 +185,8 @@ export const mixedRules: Rule[] = [
         if (mt !== MT.dockerLayerZstd && !inDocker) continue;
         const oci = ctx.kind === 'oci-manifest';
         ctx.report(node, oci
-          ? `${site.label} is labelled as a Docker zstd layer ("${mt}"), a type no spec defines; podman pulls it from an OCI manifest, but the OCI type is "${MT.ociLayerZstd}".`
-          : `${site.label} is zstd in a Docker manifest ("${mt}"); podman and skopeo refuse it: \`unsupported docker v2s2 media type: "${mt}"\`. zstd layers belong in an OCI manifest as "${MT.ociLayerZstd}".`, {
+          ? `${site.label} is labelled as a Docker zstd layer, a type no spec defines; podman pulls it, but the OCI type is "${MT.ociLayerZstd}".`
+          : `${site.label} is zstd in a Docker v2s2 manifest: podman and skopeo refuse it (zstd layers need an OCI manifest).`, {
           severity: oci ? 'info' : undefined,
           fixes: oci ? [fix(`Relabel ${site.label} as ${MT.ociLayerZstd}`, [replaceEdit(node, MT.ociLayerZstd)], true, true)] : [],
           conversions: ['oci'],

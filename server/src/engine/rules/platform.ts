@@ -162,7 +162,7 @@ export const platformRules: Rule[] = [
         const target = n.architecture !== p.values.architecture ? p.architecture! : n.os !== p.values.os ? p.os! : (p.variant ?? p.architecture!);
         const was = platformText(p.values);
         const now = platformText(n);
-        ctx.report(target, `${site.prefix ? site.prefix.slice(0, -1) + ' ' : 'The platform '}is written "${was}"; the Go/OCI name is "${now}". podman, skopeo and CRI-O compare platform strings literally and will not select it.`, {
+        ctx.report(target, `${site.prefix ? site.prefix.slice(0, -1) + ' ' : 'The platform '}is written "${was}", not "${now}": podman, skopeo and CRI-O compare platforms literally and will not select it.`, {
           fixes: [docFix(ctx, `Normalise the platform to ${now}`, edits)],
         });
       }

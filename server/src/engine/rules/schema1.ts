@@ -33,7 +33,7 @@ export const schema1Rules: Rule[] = [
     specUrl: DEPRECATION,
     check(ctx) {
       const node = valueOf(ctx.root, 'mediaType') ?? valueOf(ctx.root, 'schemaVersion');
-      const msg = 'Docker v2 schema 1 is deprecated: Docker and containerd no longer pull it by default, Docker Hub and distribution v3 refuse pushes. Rebuild or convert the image (e.g. skopeo copy --format v2s2 or oci).';
+      const msg = 'Docker v2 schema 1 is deprecated: Docker and containerd no longer pull it by default, and Docker Hub refuses pushes.';
       if (node) ctx.report(node, msg);
       else ctx.reportAt(ctx.root.offset, 1, msg);
     },
@@ -144,7 +144,7 @@ export const schema1Rules: Rule[] = [
       });
       if (broken || entries.length === 0) return;
       const last = entries[entries.length - 1];
-      if (last.parent) ctx.report(last.node, `history[${last.index}] is the base layer but names the parent "${shorten(last.parent, 60)}"; containers/image refuses it ("Invalid parent ID in the base layer of the image").`);
+      if (last.parent) ctx.report(last.node, `history[${last.index}] is the base layer but names a parent; containers/image refuses it ("Invalid parent ID in the base layer of the image").`);
       const seen = new Set<string>();
       let previous: string | undefined;
       for (const e of entries) {
@@ -156,7 +156,7 @@ export const schema1Rules: Rule[] = [
         const a = entries[i];
         const b = entries[i + 1];
         if (a.id === b.id || a.parent === b.id) continue;
-        ctx.report(a.node, `history[${a.index}] has parent ${a.parent ? `"${shorten(a.parent, 20)}"` : '(none)'}, but the next entry's id is "${shorten(b.id!, 20)}" ("Invalid parent ID. Expected …"). Entries go from the top layer down to the base.`);
+        ctx.report(a.node, `history[${a.index}] has parent ${a.parent ? `"${shorten(a.parent, 12)}"` : '(none)'}, but the next entry's id is "${shorten(b.id!, 12)}": containers/image refuses it ("Invalid parent ID. Expected …").`);
       }
     },
   },
@@ -173,10 +173,10 @@ export const schema1Rules: Rule[] = [
       if (!prop) return;
       const value = prop.children?.[1];
       if (value && value.type !== 'array') {
-        ctx.report(value, `signatures is ${shorten(rawText(ctx.text, value), 40)}; it must be an array of JWS signatures ({"header", "signature", "protected"}), or absent for "${MT.schema1}".`, { severity: 'error' });
+        ctx.report(value, `signatures is ${shorten(rawText(ctx.text, value), 40)}; it must be an array of JWS signatures, or absent in an unsigned schema 1 manifest.`, { severity: 'error' });
         return;
       }
-      ctx.report(prop.children![0], 'Signed schema 1 manifest: its digest is the sha256 of the payload without "signatures", not of these bytes, and any edit of the payload invalidates the signatures.');
+      ctx.report(prop.children![0], 'Signed schema 1 manifest: its digest excludes "signatures", and any edit of the payload invalidates them.');
     },
   },
 ];

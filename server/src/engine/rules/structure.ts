@@ -96,7 +96,7 @@ export const structureRules: Rule[] = [
         for (const key of GROUP_KEYS[g]) {
           const prop = propertyOf(ctx.root, key);
           if (!prop) continue;
-          ctx.report(prop.children![0], `"${key}" does not belong in ${what}: it mixes ${groups.map((x) => x === 'index' ? 'index' : x === 'schema1' ? 'schema 1' : 'manifest').join(' and ')} fields, which containers/image and distribution reject as ambiguous.`, {
+          ctx.report(prop.children![0], `"${key}" does not belong in ${what}: mixing ${groups.map((x) => x === 'index' ? 'index' : x === 'schema1' ? 'schema 1' : 'manifest').join(' and ')} fields is refused as ambiguous.`, {
             fixes: allowed && groups.includes(allowed) ? [fix(`Remove "${key}"`, [deletePropertyEdit(ctx.text, prop)])] : [],
           });
         }

@@ -41,7 +41,7 @@ export const topLevelRules: Rule[] = [
     check(ctx) {
       if (ctx.detection.via !== 'shape' || stringOf(ctx.root, 'mediaType') !== undefined || valueOf(ctx.root, 'mediaType')) return;
       const mt = ctx.kind === 'oci-index' ? MT.ociIndex : MT.ociManifest;
-      ctx.reportAt(ctx.root.offset, 1, `No mediaType: this looks like an ${KIND_TITLES[ctx.kind]}; the spec says mediaType SHOULD be set so readers need not guess. Set "mediaType": "${mt}".`, {
+      ctx.reportAt(ctx.root.offset, 1, `No mediaType: this looks like an ${KIND_TITLES[ctx.kind]}, and mediaType SHOULD be set so readers need not guess.`, {
         fixes: [fix(`Insert "mediaType": "${mt}"`, [insertPropertyEdit(ctx.text, ctx.root, 'mediaType', mt)], true, true)],
       });
     },
@@ -58,7 +58,7 @@ export const topLevelRules: Rule[] = [
     check(ctx) {
       if (ctx.detection.via !== 'shape' || valueOf(ctx.root, 'mediaType')) return;
       const mt = ctx.kind === 'docker-list' ? MT.dockerList : MT.dockerManifest;
-      ctx.reportAt(ctx.root.offset, 1, `No mediaType: a ${KIND_TITLES[ctx.kind]} must say "mediaType": "${mt}"; distribution and containers/image refuse it without.`, {
+      ctx.reportAt(ctx.root.offset, 1, `No mediaType: a ${KIND_TITLES[ctx.kind]} must name its type; distribution and containers/image refuse it without.`, {
         fixes: [fix(`Insert "mediaType": "${mt}"`, [insertPropertyEdit(ctx.text, ctx.root, 'mediaType', mt)], true, true)],
       });
     },
@@ -82,10 +82,9 @@ export const topLevelRules: Rule[] = [
       // The role must fit, and the family: a Docker v2s2 type on fsLayers is as wrong as an index type.
       if (info && ROLE_OF_GROUP[group].includes(info.role) && (group === 'schema1') === (info.family === 'schema1')) return;
       const expected = expectedMediaType(ctx, group, given);
-      const shown = given === undefined ? ctx.text.slice(node.offset, node.offset + node.length) : `"${given}"`;
       const shape = group === 'index' ? 'an index (it has "manifests")' : group === 'manifest' ? 'a manifest (it has "config"/"layers")' : 'a schema 1 manifest (it has "fsLayers")';
-      const known = info ? ` (${info.title})` : kindOfMediaType(given) ? '' : ', which is not a manifest media type';
-      ctx.report(node, `mediaType ${shown}${known} does not match the document, which is ${shape}.` + (expected ? ` Expected "${expected}".` : ''), {
+      const known = info ? ` (${info.title})` : kindOfMediaType(given) ? '' : ' (not a manifest media type)';
+      ctx.report(node, `mediaType${known} does not match the document, which is ${shape}.`, {
         fixes: expected ? [fix(`Set mediaType to "${expected}"`, [replaceEdit(node, expected)], true, true)] : [],
       });
     },

@@ -1,0 +1,275 @@
+/**
+ * `manifest-lens fix REF --to oci|docker (--tag NEWTAG | --in-place | --dry-run)`: repairs an
+ * image where it lives (issue 19). Every manifest under REF is relabelled to one family
+ * (graph/repair.ts); the changed children are pushed by digest first, then the top manifest
+ * under NEWTAG (or REF's own tag with --in-place). No blob is uploaded: config and layers stay
+ * the same bytes in the same repository. Nothing is written unless asked, and nothing at all
+ * when something cannot be expressed in the target family.
+ *
+ * Exit codes: 0 written (or nothing to fix, or a dry run), 1 refused before writing (or the tag
+ * moved under us), 2 usage, 3 the registry could not serve or accept.
+ */
+import { unifiedDiff } from '../graph/compare';
+import { missingBlobs, planRepair, shortDigest, type RepairNode, type RepairPlan, type RepairRefusal, type RepairTarget } from '../graph/repair';
+import { formatReference, isRegistryError, type ImageReference, type RegistryClient } from '../registry';
+import { indexEntries, noPlatformMessage, selectPlatform } from './indexEntries';
+import { applyRegistryOption, type RegistryOptions } from './inspectCommand';
+import { programName } from './program';
+import { oneLine, openSession } from './registrySession';
+import { platformText } from '../engine/platforms';
+
+const USAGE = (): string =>
+  `usage: ${programName()} fix --to oci|docker (--tag NEWTAG | --in-place | --dry-run) [--platform OS/ARCH[/VARIANT]] [--format text|json] [--force] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE\n`;
+
+/** A tag as distribution-spec allows it. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+export interface FixOptions extends RegistryOptions {
+  readonly reference: string;
+  readonly to: RepairTarget;
+  readonly mode: { readonly kind: 'tag'; readonly tag: string } | { readonly kind: 'in-place' } | { readonly kind: 'dry-run' };
+  readonly format: 'text' | 'json';
+  readonly force: boolean;
+}
+
+/** Parses the arguments; a string is the usage error. */
+export function parseFixArgs(args: readonly string[]): FixOptions | string {
+  const shared: RegistryOptions = { noCreds: false, insecureHosts: [] };
+  let to: RepairTarget | undefined;
+  let format: 'text' | 'json' = 'text';
+  let force = false;
+  const modes: FixOptions['mode'][] = [];
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string | undefined => (eq > 0 ? arg.slice(eq + 1) : args[++i]);
+    const applied = applyRegistryOption(name, value, shared);
+    if (typeof applied === 'string') return applied;
+    if (applied) continue;
+    switch (name) {
+      case '--to': {
+        const v = value();
+        if (v !== 'oci' && v !== 'docker') return `--to must be oci or docker, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
+        to = v;
+        break;
+      }
+      case '--tag': {
+        const v = value();
+        if (v === undefined || !TAG.test(v)) return `--tag expects a tag (letters, digits, _ . -, at most 128, not starting with . or -), got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
+        modes.push({ kind: 'tag', tag: v });
+        break;
+      }
+      case '--in-place':
+        modes.push({ kind: 'in-place' });
+        break;
+      case '--dry-run':
+        modes.push({ kind: 'dry-run' });
+        break;
+      case '--force':
+        force = true;
+        break;
+      case '--format': {
+        const v = value();
+        if (v !== 'text' && v !== 'json') return `--format must be text or json, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
+        format = v;
+        break;
+      }
+      default:
+        if (arg.startsWith('-')) return `unknown option ${arg}`;
+        positional.push(arg);
+    }
+  }
+  if (positional.length !== 1) return positional.length === 0 ? 'fix: no reference given' : `fix: one reference at a time, got ${positional.length}`;
+  if (!to) return 'fix: --to oci or --to docker is required';
+  if (modes.length !== 1) {
+    return modes.length === 0
+      ? 'fix: say what to do: --tag NEWTAG (write under a new tag), --in-place (move the reference\'s own tag) or --dry-run (write nothing)'
+      : 'fix: --tag, --in-place and --dry-run exclude each other';
+  }
+  if (modes[0]!.kind === 'in-place' && shared.platform) return 'fix: --in-place with --platform would turn the tag of an index into the tag of one platform\'s manifest; use --tag NEWTAG';
+  return { ...shared, reference: positional[0]!, to, mode: modes[0]!, format, force };
+}
+
+/** One manifest of the output. */
+interface Written {
+  readonly role: 'index' | 'manifest';
+  readonly where: string;
+  readonly platform?: string;
+  readonly oldDigest: string;
+  readonly newDigest: string;
+  readonly oldMediaType: string;
+  readonly newMediaType: string;
+  readonly size: number;
+  /** 'digest' for children, the tag for the top. */
+  readonly pushedAs: string;
+}
+
+function describe(n: RepairNode, pushedAs: string): Written {
+  return {
+    role: n.role, where: n.where, ...(n.platform ? { platform: n.platform } : {}),
+    oldDigest: n.oldDigest, newDigest: n.newDigest, oldMediaType: n.oldMediaType, newMediaType: n.newMediaType,
+    size: n.newBytes.length, pushedAs,
+  };
+}
+
+function line(w: Written): string {
+  const label = w.platform ?? (w.role === 'index' ? 'index' : 'manifest');
+  return `${w.oldDigest} -> ${w.newDigest}  ${label}  ${w.newMediaType}${w.pushedAs === 'digest' ? '' : `  (tag :${w.pushedAs})`}\n`;
+}
+
+function refusalLine(r: RepairRefusal): string {
+  return `fix: cannot repair ${r.where}${r.digest ? ` (blob ${r.digest})` : ''}: ${oneLine(r.reason)}\n`;
+}
+
+function pretty(bytes: Uint8Array): string {
+  try {
+    return JSON.stringify(JSON.parse(Buffer.from(bytes).toString('utf8')), null, 2);
+  } catch {
+    return Buffer.from(bytes).toString('utf8');
+  }
+}
+
+/** A diff of each changed manifest (pretty-printed on both sides, so a one-line manifest diffs by field). */
+function diffs(plan: RepairPlan): string {
+  return plan.writes.map((n) => unifiedDiff(pretty(n.oldBytes), pretty(n.newBytes), `${n.where} ${n.oldDigest}`, `${n.where} ${n.newDigest}`)).join('');
+}
+
+/** The top manifest to repair: REF's, or its --platform child. */
+async function resolveTop(client: RegistryClient, ref: ImageReference, options: FixOptions, err: NodeJS.WritableStream) {
+  const top = await client.getManifest(ref);
+  if (!options.platform) return { top, platform: undefined, tagDigest: top.digest };
+  const entries = indexEntries(top.bytes);
+  if (!entries) {
+    err.write(`fix: ${formatReference(ref)} is a single manifest, not an index; --platform picks a manifest of an index\n`);
+    return 2 as const;
+  }
+  const entry = selectPlatform(entries, options.platform);
+  if (!entry) {
+    err.write(`fix: ${noPlatformMessage(formatReference(ref), entries, options.platform)}\n`);
+    return 1 as const;
+  }
+  const child = await client.getManifest({ registry: ref.registry, apiHost: ref.apiHost, repository: ref.repository, digest: entry.digest });
+  return { top: child, platform: entry.platform ? platformText(entry.platform) : undefined, tagDigest: top.digest };
+}
+
+/** Runs `fix`; never throws; resolves to the exit code. */
+export async function runFix(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  const options = parseFixArgs(args);
+  if (typeof options === 'string') {
+    err.write(`${options}\n${USAGE()}`);
+    return 2;
+  }
+  const session = openSession('fix', options, err);
+  if (session === 2) return 2;
+  const { ref, client } = session;
+  if (options.mode.kind === 'in-place' && (ref.tag === undefined || ref.digest !== undefined)) {
+    err.write(`fix: --in-place moves REF's tag, so REF must name a tag (not a digest); got ${formatReference(ref)}\n`);
+    await client.close().catch(() => undefined);
+    return 2;
+  }
+  if (options.mode.kind === 'tag' && ref.digest === undefined && options.mode.tag === ref.tag) {
+    err.write(`fix: --tag ${options.mode.tag} is REF's own tag; use --in-place to move it\n`);
+    await client.close().catch(() => undefined);
+    return 2;
+  }
+  const written: Written[] = [];
+  const json = options.format === 'json';
+  const result: Record<string, unknown> = { reference: formatReference(ref), to: options.to, mode: options.mode.kind };
+  const finish = (code: number, extra: Record<string, unknown> = {}): number => {
+    if (json) out.write(JSON.stringify({ ...result, ...extra, written }, null, 2) + '\n');
+    return code;
+  };
+  try {
+    const resolved = await resolveTop(client, ref, options, err);
+    if (typeof resolved === 'number') return resolved;
+    const { top, platform, tagDigest } = resolved;
+    result.digest = tagDigest;
+    const plan = await planRepair(client, ref, top, options.to, { ...(platform ? { where: `the ${platform} manifest`, platform } : {}) });
+    const refusals = [...plan.refusals];
+    if (refusals.length === 0 && plan.writes.length > 0) refusals.push(...(await missingBlobs(client, ref, plan)));
+    if (refusals.length > 0) {
+      for (const r of refusals) err.write(refusalLine(r));
+      err.write(`fix: nothing was written (${plan.fetched} manifest${plan.fetched === 1 ? '' : 's'} read)\n`);
+      return finish(1, { refused: refusals });
+    }
+    if (!plan.root.changed) {
+      err.write(`fix: nothing to fix: ${formatReference(ref)} (${tagDigest}) is already ${options.to === 'oci' ? 'OCI' : 'Docker'} throughout (${plan.fetched} manifest${plan.fetched === 1 ? '' : 's'} read); nothing was written\n`);
+      return finish(0, { changed: false });
+    }
+    // A dry run of a reference by digest names no tag: the result is shown by digest.
+    const destTag = options.mode.kind === 'tag' ? options.mode.tag : ref.digest === undefined ? ref.tag : undefined;
+    const dest: ImageReference = { registry: ref.registry, apiHost: ref.apiHost, repository: ref.repository, ...(destTag ? { tag: destTag } : {}) };
+    const newTop = plan.root;
+    const finalRef = formatReference({ ...dest, digest: newTop.newDigest });
+    const items = plan.writes.map((n) => describe(n, n === newTop && destTag ? destTag : 'digest'));
+
+    if (options.mode.kind === 'dry-run') {
+      if (!json) {
+        out.write(`would push ${items.length - 1} manifest${items.length === 2 ? '' : 's'} by digest, then ${destTag ? `tag :${destTag}` : 'the top one by digest'} (dry run: nothing written)\n`);
+        for (const w of items) out.write(line(w));
+        out.write(diffs(plan));
+        out.write(`${finalRef}\n`);
+      }
+      err.write(`fix: dry run: no write request was sent\n`);
+      return finish(0, { changed: true, wouldWrite: items, result: finalRef, diff: diffs(plan) });
+    }
+
+    // --tag: an existing tag is moved only when asked (--force), like --in-place's guard below.
+    if (options.mode.kind === 'tag') {
+      const existing = await headOrUndefined(client, dest);
+      if (existing && existing !== newTop.newDigest && !options.force) {
+        err.write(`fix: the tag :${destTag} already exists (${existing}); nothing was written. Choose another --tag, or add --force to move it\n`);
+        return finish(1);
+      }
+    }
+    // Children first, by digest: harmless if we stop halfway (nothing points at them yet).
+    for (let k = 0; k < plan.writes.length - 1; k++) {
+      const n = plan.writes[k]!;
+      await client.putManifest({ registry: ref.registry, apiHost: ref.apiHost, repository: ref.repository, digest: n.newDigest }, n.newBytes, n.newMediaType, { byDigest: true });
+      written.push(items[k]!);
+      if (!json) out.write(line(items[k]!));
+    }
+    if (options.mode.kind === 'in-place') {
+      const now = await headOrUndefined(client, dest);
+      if (now !== tagDigest && !options.force) {
+        err.write(`fix: the tag :${destTag} moved since it was read (it was ${tagDigest}, it is now ${now ?? 'gone'}); it was not changed. ` +
+          `${written.length} repaired manifest${written.length === 1 ? ' was' : 's were'} pushed by digest only (harmless). Run fix again, or add --force to move the tag anyway\n`);
+        return finish(1, { moved: now ?? null });
+      }
+    }
+    await client.putManifest(dest, newTop.newBytes, newTop.newMediaType);
+    written.push(items[items.length - 1]!);
+    if (!json) {
+      out.write(line(items[items.length - 1]!));
+      out.write(`${finalRef}\n`);
+    }
+    if (options.mode.kind === 'in-place') err.write(`fix: moved :${destTag} from ${tagDigest} to ${newTop.newDigest} (the old manifests remain, by digest)\n`);
+    else err.write(`fix: wrote ${written.length} manifest${written.length === 1 ? '' : 's'}; ${formatReference(ref)} still points at ${tagDigest}\n`);
+    return finish(0, { changed: true, result: finalRef, ...(options.mode.kind === 'in-place' ? { previousDigest: tagDigest } : {}) });
+  } catch (e) {
+    err.write(`fix: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
+    const codes = isRegistryError(e) ? (e.registryErrors ?? []).map((x) => x.code) : [];
+    if (written.length > 0) {
+      err.write(`fix: stopped after ${written.length} manifest${written.length === 1 ? '' : 's'} written by digest (${written.map((w) => shortDigest(w.newDigest)).join(', ')}: harmless, no tag points at them); no tag was changed\n`);
+    } else if (isRegistryError(e) && e.kind !== 'invalid-reference') {
+      err.write(`fix: nothing was written\n`);
+    }
+    return finish(isRegistryError(e) && e.kind === 'invalid-reference' ? 2 : 3, { error: oneLine(e instanceof Error ? e.message : String(e)), ...(codes.length ? { registryErrors: codes } : {}) });
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+/** The digest a tag points at, or undefined when the registry has no such tag. */
+async function headOrUndefined(client: RegistryClient, ref: ImageReference): Promise<string | undefined> {
+  try {
+    const head = await client.headManifest(ref);
+    if (head.digest) return head.digest;
+    return (await client.getManifest(ref)).digest;
+  } catch (e) {
+    if (isRegistryError(e) && e.kind === 'not-found') return undefined;
+    throw e;
+  }
+}

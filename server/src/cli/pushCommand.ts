@@ -1,0 +1,167 @@
+/**
+ * `manifest-lens push FILE REF`: writes a local manifest or index to a registry as `crane
+ * manifest put` and `regctl manifest put` do (issue 19 item 2): the file's bytes exactly,
+ * Content-Type from its `mediaType`. It lints first and refuses a document with errors unless
+ * --force, and refuses (before writing) when a blob or child manifest the document names is not
+ * in the target repository: a push uploads no blob.
+ *
+ * Exit codes: 0 written, 1 refused (lint errors, a missing blob or child, no mediaType), 2 usage
+ * (a file that cannot be read is one), 3 the registry could not serve or accept.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { kindOfMediaType } from '../engine/documentKind';
+import { mediaTypeInfo } from '../engine/mediaTypes';
+import { formatReference, isRegistryError, type ImageReference, type RegistryClient } from '../registry';
+import { applyRegistryOption, type RegistryOptions } from './inspectCommand';
+import { lintBytes, writeFindings } from './lint';
+import { programName } from './program';
+import { oneLine, openSession } from './registrySession';
+
+const USAGE = (): string => `usage: ${programName()} push [--force] [--format text|json] [--insecure HOST]… [--no-creds] [--timeout SECONDS] FILE REFERENCE\n`;
+const MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+interface PushOptions extends RegistryOptions {
+  readonly file: string;
+  readonly reference: string;
+  readonly force: boolean;
+  readonly format: 'text' | 'json';
+}
+
+function parsePushArgs(args: readonly string[]): PushOptions | string {
+  const shared: RegistryOptions = { noCreds: false, insecureHosts: [] };
+  let force = false;
+  let format: 'text' | 'json' = 'text';
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string | undefined => (eq > 0 ? arg.slice(eq + 1) : args[++i]);
+    if (name === '--platform') return 'push: --platform does not apply (the file is pushed as it is)';
+    const applied = applyRegistryOption(name, value, shared);
+    if (typeof applied === 'string') return applied;
+    if (applied) continue;
+    if (name === '--force') force = true;
+    else if (name === '--format') {
+      const v = value();
+      if (v !== 'text' && v !== 'json') return `--format must be text or json, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`;
+      format = v;
+    } else if (arg.startsWith('-')) return `unknown option ${arg}`;
+    else positional.push(arg);
+  }
+  if (positional.length !== 2) return `push: expects FILE and REFERENCE, got ${positional.length} argument${positional.length === 1 ? '' : 's'}`;
+  return { ...shared, file: positional[0]!, reference: positional[1]!, force, format };
+}
+
+/** What the document names that must already be in the repository. */
+interface Named {
+  readonly what: string;
+  readonly digest: string;
+  readonly kind: 'blob' | 'manifest';
+}
+
+function namedContent(doc: Record<string, unknown>): Named[] {
+  const out: Named[] = [];
+  const desc = (d: unknown): { digest?: string; mediaType?: string; urls?: unknown } => (d && typeof d === 'object' ? (d as { digest?: string; mediaType?: string; urls?: unknown }) : {});
+  const config = desc(doc.config);
+  if (typeof config.digest === 'string') out.push({ what: 'config', digest: config.digest, kind: 'blob' });
+  if (Array.isArray(doc.layers)) {
+    doc.layers.forEach((l, i) => {
+      const d = desc(l);
+      // Non-distributable/foreign layers live at their urls, not in the registry.
+      if (typeof d.digest === 'string' && !mediaTypeInfo(d.mediaType)?.nondistributable && d.urls === undefined) out.push({ what: `layer ${i}`, digest: d.digest, kind: 'blob' });
+    });
+  }
+  if (Array.isArray(doc.manifests)) {
+    doc.manifests.forEach((m, i) => {
+      const d = desc(m);
+      if (typeof d.digest === 'string') out.push({ what: `entry ${i}`, digest: d.digest, kind: 'manifest' });
+    });
+  }
+  return out;
+}
+
+async function missing(client: RegistryClient, ref: ImageReference, named: readonly Named[]): Promise<Named[]> {
+  const out: Named[] = [];
+  const repo = { registry: ref.registry, apiHost: ref.apiHost, repository: ref.repository };
+  for (let k = 0; k < named.length; k += 4) {
+    await Promise.all(named.slice(k, k + 4).map(async (n) => {
+      if (n.kind === 'blob') {
+        if (!(await client.headBlob(repo, n.digest)).exists) out.push(n);
+        return;
+      }
+      try {
+        await client.headManifest({ ...repo, digest: n.digest });
+      } catch (e) {
+        if (isRegistryError(e) && e.kind === 'not-found') out.push(n);
+        else throw e;
+      }
+    }));
+  }
+  return out;
+}
+
+/** Runs `push`; never throws; resolves to the exit code. */
+export async function runPush(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  const options = parsePushArgs(args);
+  if (typeof options === 'string') {
+    err.write(`${options}\n${USAGE()}`);
+    return 2;
+  }
+  let bytes: Buffer;
+  try {
+    const st = statSync(options.file);
+    if (!st.isFile()) throw new Error('not a regular file');
+    if (st.size > MAX_FILE_BYTES) throw new Error(`${st.size} bytes, over the 4 MiB a manifest may have`);
+    bytes = readFileSync(options.file);
+  } catch (e) {
+    err.write(`push: cannot read ${options.file}: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
+    return 2;
+  }
+  let doc: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(bytes.toString('utf8'));
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
+    doc = parsed as Record<string, unknown>;
+  } catch (e) {
+    err.write(`push: ${options.file} is not a manifest: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
+    return 1;
+  }
+  const mediaType = typeof doc.mediaType === 'string' ? doc.mediaType : undefined;
+  const kind = kindOfMediaType(mediaType);
+  if (!mediaType || !kind || !['oci-manifest', 'oci-index', 'docker-manifest', 'docker-list'].includes(kind)) {
+    err.write(`push: ${options.file} ${mediaType ? `has mediaType ${JSON.stringify(mediaType.slice(0, 100))}, not an image manifest or index type` : 'has no mediaType'}; the Content-Type of the push is the document's mediaType, so write it in the file\n`);
+    return 1;
+  }
+  const lint = lintBytes(options.file, bytes);
+  const errors = lint.findings.filter((f) => f.severity === 'error');
+  if (errors.length > 0) {
+    writeFindings([{ ...lint, findings: errors }], err);
+    if (!options.force) {
+      err.write(`push: ${options.file} has ${errors.length} error${errors.length === 1 ? '' : 's'}; nothing was written (--force pushes it anyway)\n`);
+      return 1;
+    }
+  }
+  const session = openSession('push', options, err);
+  if (session === 2) return 2;
+  const { ref, client } = session;
+  try {
+    const absent = await missing(client, ref, namedContent(doc));
+    if (absent.length > 0) {
+      for (const n of absent) err.write(`push: ${n.what} (${n.kind} ${n.digest}) is not in ${ref.registry}/${ref.repository}\n`);
+      err.write(`push: nothing was written: push ${absent.some((n) => n.kind === 'blob') ? 'the blobs' : 'the child manifests'} there first (push uploads no blob)\n`);
+      return 1;
+    }
+    const put = await client.putManifest(ref, bytes, mediaType, { byDigest: ref.tag === undefined || ref.digest !== undefined });
+    const result = formatReference({ registry: ref.registry, apiHost: ref.apiHost, repository: ref.repository, ...(ref.digest === undefined && ref.tag ? { tag: ref.tag } : {}), digest: put.digest });
+    if (options.format === 'json') out.write(JSON.stringify({ file: options.file, mediaType, digest: put.digest, size: bytes.length, result }, null, 2) + '\n');
+    else out.write(`${result}\n`);
+    err.write(`push: wrote ${options.file} (${bytes.length} bytes, ${mediaType}) as ${put.digest}\n`);
+    return 0;
+  } catch (e) {
+    err.write(`push: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
+    return isRegistryError(e) && e.kind === 'invalid-reference' ? 2 : 3;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
