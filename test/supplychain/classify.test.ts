@@ -15,6 +15,7 @@ import {
   makeCa,
   makeKey,
   makeLeaf,
+  notationCose,
   notationJws,
   notationManifest,
   sha256,
@@ -110,8 +111,13 @@ describe('supplychain: classify and decode', () => {
     assert.equal(d.signer?.certificate?.subject, 'CN=release, O=Example, C=US');
     assert.deepEqual(d.signedAt, { time: '2026-01-02T03:04:05Z', source: 'signer-claim' });
     assert.equal(d.signedDigest, IMAGE);
-    // COSE is classified by its layer too
-    assert.equal(classifyManifest({ layers: [{ mediaType: 'application/cose', digest: IMAGE, size: 1 }] }).layers[0].envelope, 'cose');
+    // COSE is classified by its layer too, and decoded the same way
+    const coseLayer = classifyManifest({ layers: [{ mediaType: 'application/cose', digest: IMAGE, size: 1 }] }).layers[0];
+    assert.equal(coseLayer.envelope, 'cose');
+    const cose = decodeLayer(coseLayer, notationCose(leaf, [], target));
+    assert.equal(cose.signer?.certificate?.subject, 'CN=release, O=Example, C=US');
+    assert.equal(cose.signedAt?.source, 'signer-claim');
+    assert.equal(cose.signedDigest, IMAGE);
   });
 
   it('SBOM layers (CycloneDX, SPDX) and plain artifacts', () => {

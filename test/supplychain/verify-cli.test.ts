@@ -258,6 +258,7 @@ describe('verify: cosign key signatures and notation JWS, offline, through the f
     const top = await verify('multi', '--key', keyFile.p256!);
     assert.equal(top.code, 1);
     assert.match(top.stdout.toString(), /no signatures: nothing attached signs/);
+    assert.match(top.stdout.toString(), /an index: the signatures of its platforms' manifests are verified with --platform/);
   });
 
   it('a keyless signature without a Rekor bundle: "cannot verify offline", with or without --key', async () => {

@@ -247,6 +247,7 @@ function renderText(label: string, subject: SubjectDescriptor, signatures: reado
   }
   for (const a of others) lines.push(`${a.label}  ${t(a.where)}${a.decoded?.summary ? ` — ${t(a.decoded.summary.text)}` : a.decoded?.predicateType ? ` — ${t(a.decoded.predicateType)}` : ''} (no signature of its own)`);
   for (const p of problems) lines.push(`problem: ${t(oneLine(p))}`);
+  if (/index|manifest\.list/.test(subject.mediaType)) lines.push(`  (an index: the signatures of its platforms' manifests are verified with --platform OS/ARCH)`);
   const good = signatures.filter((s) => verifies(s.verdict)).length;
   if (signatures.length === 0) lines.push(`no signatures: nothing attached signs ${subject.digest}`);
   else if (!hasTrust(trust)) lines.push(`${signatures.length} signature${signatures.length === 1 ? '' : 's'}, none verified: no trust configured (--key, --trusted-root, --notation-config)`);
