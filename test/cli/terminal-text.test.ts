@@ -171,6 +171,20 @@ describe('registry and document text in terminal output (issue 23 item 4)', () =
     assert.ok(out.includes('label1x\\x1b]52'), `the label key is shown escaped:\n${out}`);
   });
 
+  test('fix and push: the lines written, the refusals, the diffs and the file names escaped (the review found them raw)', async () => {
+    const runs = [
+      ['fix', '--to', 'docker', '--dry-run', `${ref}:latest`],
+      ['fix', '--to', 'docker', '--dry-run', `${ref}@${docs.a}`],
+      ['fix', '--to', 'oci', '--dry-run', `${ref}@${docs.b}`],
+      ['push', join(dir, 'files', `n\n${FORGED_FILE}.json`), `${ref}:pushed`],
+    ];
+    for (const args of runs) {
+      const r = await cli(...args);
+      assert.notEqual(r.code, 70, `${args.join(' ')}: ${r.stderr}`);
+      assertRunSafe(r, args.slice(0, 4).join(' '));
+    }
+  });
+
   test('--platform errors list the platforms escaped (inspect, digest, diff, inspect oci:)', async () => {
     for (const args of [
       ['inspect', '--platform', 'linux/riscv64', `${ref}:latest`],

@@ -93,7 +93,8 @@ describe('Manifest Lens in VS Code (code-server): the seed mixed manifest', { ti
     const hover = page.locator('.monaco-hover').filter({ visible: true }).first();
     const text = await waitFor('the hover', async () => {
       const t = (await hover.innerText().catch(() => '')).replace(/\u00a0/g, ' ');
-      return t.includes(RULE) || t.includes('invalid mixed OCI image') ? t : undefined;
+      // The diagnostic's own line comes first; wait for the explanation (the hover's content) too.
+      return (t.includes(RULE) && t.includes('OCI equivalent')) || t.includes('invalid mixed OCI image') ? t : undefined;
     });
     await wb.shot('b-hover');
     assert.ok(

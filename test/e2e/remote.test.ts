@@ -142,8 +142,10 @@ describe('Manifest Lens in VS Code (code-server): Inspect Remote Image', { timeo
     const rows = await waitFor(`${RULE} on the index in Problems`, async () => {
       const r = await wb.problems();
       const at = r.findIndex((t) => t.includes(title));
-      // The rows after the index's file row, up to the next file row, are its problems.
-      const mine = at < 0 ? [] : r.slice(at + 1).filter((t, i, all) => all.slice(0, i + 1).every((x) => /^(Error|Warning|Info)/.test(x)));
+      // The rows after the index's file row, up to the next file row, are its problems and their
+      // related information (the link to the child: "…json[Ln 1, Col 1]: linux/amd64: the child manifest …").
+      const problemOrRelated = (x: string) => /^(Error|Warning|Info)/.test(x) || /\[Ln \d+, Col \d+\]/.test(x);
+      const mine = at < 0 ? [] : r.slice(at + 1).filter((t, i, all) => all.slice(0, i + 1).every(problemOrRelated));
       return mine.filter((t) => t.includes(RULE)).length >= 2 ? r : undefined;
     }, { timeoutMs: 60_000 });
     await wb.shot('g-index-by-digest-deep');

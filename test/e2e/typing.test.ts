@@ -144,7 +144,8 @@ describe('Manifest Lens in VS Code (code-server): typing, links and the input bo
     const rendered = await waitFor('the rule rendered in the preview', async () => {
       for (const frame of page.frames()) {
         const html = await frame.evaluate('document.body ? document.body.innerHTML : ""').catch(() => '') as string;
-        if (html.includes('podman and buildah refuse to pull it')) return html;
+        // The preview's frame, not the workbench's (whose Problems panel shows the message too).
+        if (/<h1[^>]*>[^<]*mixed-config-media-type/.test(html) && html.includes('podman and buildah refuse to pull it')) return html;
       }
       return undefined;
     }, { timeoutMs: 20_000 });

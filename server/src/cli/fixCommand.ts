@@ -16,6 +16,7 @@ import { indexEntries, noPlatformMessage, selectPlatform } from './indexEntries'
 import { applyRegistryOption, type RegistryOptions } from './inspectCommand';
 import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
+import { safeWriter, terminalSafe } from './terminalText';
 import { platformText } from '../engine/platforms';
 
 const USAGE = (): string =>
@@ -30,6 +31,12 @@ export interface FixOptions extends RegistryOptions {
   readonly mode: { readonly kind: 'tag'; readonly tag: string } | { readonly kind: 'in-place' } | { readonly kind: 'dry-run' };
   readonly format: 'text' | 'json';
   readonly force: boolean;
+  /**
+   * `--dry-run`: say what `mode` would write and send no write request. Alone (mode `dry-run`) it
+   * previews `--in-place`, or with `--platform` a push by digest only; with `--tag` or `--in-place`
+   * it previews that.
+   */
+  readonly dryRun: boolean;
 }
 
 /** Parses the arguments; a string is the usage error. */
@@ -38,6 +45,7 @@ export function parseFixArgs(args: readonly string[]): FixOptions | string {
   let to: RepairTarget | undefined;
   let format: 'text' | 'json' = 'text';
   let force = false;
+  let dryRun = false;
   const modes: FixOptions['mode'][] = [];
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -65,7 +73,7 @@ export function parseFixArgs(args: readonly string[]): FixOptions | string {
         modes.push({ kind: 'in-place' });
         break;
       case '--dry-run':
-        modes.push({ kind: 'dry-run' });
+        dryRun = true;
         break;
       case '--force':
         force = true;
@@ -83,13 +91,11 @@ export function parseFixArgs(args: readonly string[]): FixOptions | string {
   }
   if (positional.length !== 1) return positional.length === 0 ? 'fix: no reference given' : `fix: one reference at a time, got ${positional.length}`;
   if (!to) return 'fix: --to oci or --to docker is required';
-  if (modes.length !== 1) {
-    return modes.length === 0
-      ? 'fix: say what to do: --tag NEWTAG (write under a new tag), --in-place (move the reference\'s own tag) or --dry-run (write nothing)'
-      : 'fix: --tag, --in-place and --dry-run exclude each other';
-  }
-  if (modes[0]!.kind === 'in-place' && shared.platform) return 'fix: --in-place with --platform would turn the tag of an index into the tag of one platform\'s manifest; use --tag NEWTAG';
-  return { ...shared, reference: positional[0]!, to, mode: modes[0]!, format, force };
+  if (modes.length > 1) return 'fix: --tag and --in-place exclude each other';
+  if (modes.length === 0 && !dryRun) return 'fix: say what to do: --tag NEWTAG (write under a new tag), --in-place (move the reference\'s own tag) or --dry-run (write nothing; with --tag or --in-place: what that would write)';
+  const mode = modes[0] ?? { kind: 'dry-run' as const };
+  if (mode.kind === 'in-place' && shared.platform) return 'fix: --in-place with --platform would turn the tag of an index into the tag of one platform\'s manifest; use --tag NEWTAG';
+  return { ...shared, reference: positional[0]!, to, mode, format, force, dryRun };
 }
 
 /** One manifest of the output. */
@@ -114,13 +120,15 @@ function describe(n: RepairNode, pushedAs: string): Written {
   };
 }
 
+// Registry text (platforms, media types, digests a registry named, the documents in the diffs)
+// is escaped for a terminal value by value, so that no newline in it forges a line.
 function line(w: Written): string {
   const label = w.platform ?? (w.role === 'index' ? 'index' : 'manifest');
-  return `${w.oldDigest} -> ${w.newDigest}  ${label}  ${w.newMediaType}${w.pushedAs === 'digest' ? '' : `  (tag :${w.pushedAs})`}\n`;
+  return `${terminalSafe(w.oldDigest)} -> ${terminalSafe(w.newDigest)}  ${terminalSafe(label)}  ${terminalSafe(w.newMediaType)}${w.pushedAs === 'digest' ? '' : `  (tag :${terminalSafe(w.pushedAs)})`}\n`;
 }
 
 function refusalLine(r: RepairRefusal): string {
-  return `fix: cannot repair ${r.where}${r.digest ? ` (blob ${r.digest})` : ''}: ${oneLine(r.reason)}\n`;
+  return `fix: cannot repair ${terminalSafe(r.where)}${r.digest ? ` (blob ${terminalSafe(r.digest)})` : ''}: ${terminalSafe(oneLine(r.reason))}\n`;
 }
 
 function pretty(bytes: Uint8Array): string {
@@ -133,7 +141,7 @@ function pretty(bytes: Uint8Array): string {
 
 /** A diff of each changed manifest (pretty-printed on both sides, so a one-line manifest diffs by field). */
 function diffs(plan: RepairPlan): string {
-  return plan.writes.map((n) => unifiedDiff(pretty(n.oldBytes), pretty(n.newBytes), `${n.where} ${n.oldDigest}`, `${n.where} ${n.newDigest}`)).join('');
+  return plan.writes.map((n) => unifiedDiff(pretty(n.oldBytes), pretty(n.newBytes), terminalSafe(`${n.where} ${n.oldDigest}`), terminalSafe(`${n.where} ${n.newDigest}`))).join('');
 }
 
 /** The top manifest to repair: REF's, or its --platform child. */
@@ -155,8 +163,13 @@ async function resolveTop(client: RegistryClient, ref: ImageReference, options: 
 }
 
 /** Runs `fix`; never throws; resolves to the exit code. */
-export async function runFix(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+export async function runFix(args: string[], rawOut: NodeJS.WritableStream, rawErr: NodeJS.WritableStream): Promise<number> {
+  // Every message on stderr goes through the net; the text output too (its diff shows the
+  // documents, and JSON.stringify leaves U+2028/2029 and bidi characters as they are). JSON
+  // keeps exact values.
+  const err = safeWriter(rawErr);
   const options = parseFixArgs(args);
+  const out = typeof options !== 'string' && options.format === 'json' ? rawOut : safeWriter(rawOut);
   if (typeof options === 'string') {
     err.write(`${options}\n${USAGE()}`);
     return 2;
@@ -198,32 +211,35 @@ export async function runFix(args: string[], out: NodeJS.WritableStream, err: No
       err.write(`fix: nothing to fix: ${formatReference(ref)} (${tagDigest}) is already ${options.to === 'oci' ? 'OCI' : 'Docker'} throughout (${plan.fetched} manifest${plan.fetched === 1 ? '' : 's'} read); nothing was written\n`);
       return finish(0, { changed: false });
     }
-    // A dry run of a reference by digest names no tag: the result is shown by digest.
-    const destTag = options.mode.kind === 'tag' ? options.mode.tag : ref.digest === undefined ? ref.tag : undefined;
+    // A dry run alone previews --in-place; of a reference by digest, or of one platform (which
+    // --in-place refuses), it names no tag: the result is shown by digest.
+    const destTag = options.mode.kind === 'tag' ? options.mode.tag : ref.digest === undefined && !(options.mode.kind === 'dry-run' && platform) ? ref.tag : undefined;
     const dest: ImageReference = { registry: ref.registry, apiHost: ref.apiHost, repository: ref.repository, ...(destTag ? { tag: destTag } : {}) };
     const newTop = plan.root;
     const finalRef = formatReference({ ...dest, digest: newTop.newDigest });
     const items = plan.writes.map((n) => describe(n, n === newTop && destTag ? destTag : 'digest'));
 
-    if (options.mode.kind === 'dry-run') {
+    // --tag: an existing tag is moved only when asked (--force), like --in-place's guard below.
+    // A dry run asks too (a HEAD is a read), so that it says what the real run would do.
+    if (options.mode.kind === 'tag') {
+      const existing = await headOrUndefined(client, dest);
+      if (existing && existing !== newTop.newDigest && !options.force) {
+        err.write(`fix: the tag :${destTag} already exists (${existing}); nothing ${options.dryRun ? 'would be' : 'was'} written. Choose another --tag, or add --force to move it\n`);
+        return finish(1);
+      }
+    }
+
+    if (options.dryRun) {
       if (!json) {
         out.write(`would push ${items.length - 1} manifest${items.length === 2 ? '' : 's'} by digest, then ${destTag ? `tag :${destTag}` : 'the top one by digest'} (dry run: nothing written)\n`);
         for (const w of items) out.write(line(w));
         out.write(diffs(plan));
-        out.write(`${finalRef}\n`);
+        out.write(`would be: ${finalRef}\n`);
       }
       err.write(`fix: dry run: no write request was sent\n`);
-      return finish(0, { changed: true, wouldWrite: items, result: finalRef, diff: diffs(plan) });
+      return finish(0, { changed: true, dryRun: true, wouldWrite: items, wouldBe: finalRef, diff: diffs(plan) });
     }
 
-    // --tag: an existing tag is moved only when asked (--force), like --in-place's guard below.
-    if (options.mode.kind === 'tag') {
-      const existing = await headOrUndefined(client, dest);
-      if (existing && existing !== newTop.newDigest && !options.force) {
-        err.write(`fix: the tag :${destTag} already exists (${existing}); nothing was written. Choose another --tag, or add --force to move it\n`);
-        return finish(1);
-      }
-    }
     // Children first, by digest: harmless if we stop halfway (nothing points at them yet).
     for (let k = 0; k < plan.writes.length - 1; k++) {
       const n = plan.writes[k]!;

@@ -16,6 +16,7 @@ import { applyRegistryOption, type RegistryOptions } from './inspectCommand';
 import { lintBytes, writeFindings } from './lint';
 import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
+import { safeWriter, terminalSafe } from './terminalText';
 
 const USAGE = (): string => `usage: ${programName()} push [--force] [--format text|json] [--insecure HOST]… [--no-creds] [--timeout SECONDS] FILE REFERENCE\n`;
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -102,8 +103,11 @@ async function missing(client: RegistryClient, ref: ImageReference, named: reado
 }
 
 /** Runs `push`; never throws; resolves to the exit code. */
-export async function runPush(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+export async function runPush(args: string[], rawOut: NodeJS.WritableStream, rawErr: NodeJS.WritableStream): Promise<number> {
+  // File names and registry text are escaped value by value; stderr and the text output go through the net too.
+  const err = safeWriter(rawErr);
   const options = parsePushArgs(args);
+  const out = typeof options !== 'string' && options.format === 'json' ? rawOut : safeWriter(rawOut);
   if (typeof options === 'string') {
     err.write(`${options}\n${USAGE()}`);
     return 2;
@@ -115,7 +119,7 @@ export async function runPush(args: string[], out: NodeJS.WritableStream, err: N
     if (st.size > MAX_FILE_BYTES) throw new Error(`${st.size} bytes, over the 4 MiB a manifest may have`);
     bytes = readFileSync(options.file);
   } catch (e) {
-    err.write(`push: cannot read ${options.file}: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
+    err.write(`push: cannot read ${terminalSafe(options.file)}: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
     return 2;
   }
   let doc: Record<string, unknown>;
@@ -124,13 +128,13 @@ export async function runPush(args: string[], out: NodeJS.WritableStream, err: N
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
     doc = parsed as Record<string, unknown>;
   } catch (e) {
-    err.write(`push: ${options.file} is not a manifest: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
+    err.write(`push: ${terminalSafe(options.file)} is not a manifest: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
     return 1;
   }
   const mediaType = typeof doc.mediaType === 'string' ? doc.mediaType : undefined;
   const kind = kindOfMediaType(mediaType);
   if (!mediaType || !kind || !['oci-manifest', 'oci-index', 'docker-manifest', 'docker-list'].includes(kind)) {
-    err.write(`push: ${options.file} ${mediaType ? `has mediaType ${JSON.stringify(mediaType.slice(0, 100))}, not an image manifest or index type` : 'has no mediaType'}; the Content-Type of the push is the document's mediaType, so write it in the file\n`);
+    err.write(`push: ${terminalSafe(options.file)} ${mediaType ? `has mediaType ${JSON.stringify(mediaType.slice(0, 100))}, not an image manifest or index type` : 'has no mediaType'}; the Content-Type of the push is the document's mediaType, so write it in the file\n`);
     return 1;
   }
   const lint = lintBytes(options.file, bytes);
@@ -138,7 +142,7 @@ export async function runPush(args: string[], out: NodeJS.WritableStream, err: N
   if (errors.length > 0) {
     writeFindings([{ ...lint, findings: errors }], err);
     if (!options.force) {
-      err.write(`push: ${options.file} has ${errors.length} error${errors.length === 1 ? '' : 's'}; nothing was written (--force pushes it anyway)\n`);
+      err.write(`push: ${terminalSafe(options.file)} has ${errors.length} error${errors.length === 1 ? '' : 's'}; nothing was written (--force pushes it anyway)\n`);
       return 1;
     }
   }
@@ -148,15 +152,15 @@ export async function runPush(args: string[], out: NodeJS.WritableStream, err: N
   try {
     const absent = await missing(client, ref, namedContent(doc));
     if (absent.length > 0) {
-      for (const n of absent) err.write(`push: ${n.what} (${n.kind} ${n.digest}) is not in ${ref.registry}/${ref.repository}\n`);
+      for (const n of absent) err.write(`push: ${terminalSafe(n.what)} (${n.kind} ${terminalSafe(n.digest)}) is not in ${terminalSafe(`${ref.registry}/${ref.repository}`)}\n`);
       err.write(`push: nothing was written: push ${absent.some((n) => n.kind === 'blob') ? 'the blobs' : 'the child manifests'} there first (push uploads no blob)\n`);
       return 1;
     }
     const put = await client.putManifest(ref, bytes, mediaType, { byDigest: ref.tag === undefined || ref.digest !== undefined });
     const result = formatReference({ registry: ref.registry, apiHost: ref.apiHost, repository: ref.repository, ...(ref.digest === undefined && ref.tag ? { tag: ref.tag } : {}), digest: put.digest });
     if (options.format === 'json') out.write(JSON.stringify({ file: options.file, mediaType, digest: put.digest, size: bytes.length, result }, null, 2) + '\n');
-    else out.write(`${result}\n`);
-    err.write(`push: wrote ${options.file} (${bytes.length} bytes, ${mediaType}) as ${put.digest}\n`);
+    else out.write(`${terminalSafe(result)}\n`);
+    err.write(`push: wrote ${terminalSafe(options.file)} (${bytes.length} bytes, ${terminalSafe(mediaType)}) as ${terminalSafe(put.digest)}\n`);
     return 0;
   } catch (e) {
     err.write(`push: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
