@@ -25,14 +25,14 @@ const common = {
 // loads dist/cli-main.js (cli.ts: the dispatcher), which loads what the command needs:
 //  - dist/cli-lint.js: the engine, lint.ts, the lint command and `inspect oci:DIR` (inspectLayout.ts),
 //    one copy shared by `lint` and by the registry commands' --lint, which load it only then;
-//  - dist/cli-inspect.js, cli-digest.js, cli-tree.js, cli-diff.js, cli-fix.js, cli-push.js, cli-rules.js, cli-audit.js: each command's own code (cli.ts's
+//  - dist/cli-inspect.js, cli-digest.js, cli-tree.js, cli-diff.js, cli-fix.js, cli-push.js, cli-verify.js, cli-rules.js, cli-audit.js: each command's own code (cli.ts's
 //    `await import('./cli/…Command')`), so that `lint` never loads undici.
-const CLI_CHUNKS = { './cli/inspectCommand': './cli-inspect.js', './cli/digestCommand': './cli-digest.js', './cli/treeCommand': './cli-tree.js', './cli/diffCommand': './cli-diff.js', './cli/rulesCommand': './cli-rules.js', './cli/fixCommand': './cli-fix.js', './cli/pushCommand': './cli-push.js', './cli/auditCommand': './cli-audit.js', './cli/lintCommand': './cli-lint.js' };
+const CLI_CHUNKS = { './cli/inspectCommand': './cli-inspect.js', './cli/digestCommand': './cli-digest.js', './cli/treeCommand': './cli-tree.js', './cli/diffCommand': './cli-diff.js', './cli/rulesCommand': './cli-rules.js', './cli/fixCommand': './cli-fix.js', './cli/pushCommand': './cli-push.js', './cli/verifyCommand': './cli-verify.js', './cli/auditCommand': './cli-audit.js', './cli/lintCommand': './cli-lint.js' };
 const CLI_LINT_ENTRY = { contents: "export * from './lint';\nexport * from './lintCommand';\nexport * from './inspectLayout';\n", resolveDir: 'server/src/cli', sourcefile: 'cli-lint.ts', loader: 'ts' };
 const splitCli = {
   name: 'split-cli',
   setup(build) {
-    build.onResolve({ filter: /^\.\/cli\/(inspect|digest|tree|diff|rules|lint|fix|push|audit)Command$/ }, (args) =>
+    build.onResolve({ filter: /^\.\/cli\/(inspect|digest|tree|diff|rules|lint|fix|push|verify|audit)Command$/ }, (args) =>
       /server[\\/]src[\\/]cli\.ts$/.test(args.importer) ? { path: CLI_CHUNKS[args.path], external: true } : undefined);
     build.onResolve({ filter: /^\.\/(lint|inspectLayout)$/ }, (args) =>
       /server[\\/]src[\\/]cli[\\/](inspect|digest)Command\.ts$/.test(args.importer) ? { path: './cli-lint.js', external: true } : undefined);
@@ -94,6 +94,7 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: ['server/src/cli/diffCommand.ts'], outfile: 'dist/cli-diff.js', plugins: [leanUndici, splitCli, jsoncSideEffectFree], supported: { 'dynamic-import': false } }),
   esbuild.build({ ...common, entryPoints: ['server/src/cli/fixCommand.ts'], outfile: 'dist/cli-fix.js', plugins: [leanUndici, splitCli, jsoncSideEffectFree], supported: { 'dynamic-import': false } }),
   esbuild.build({ ...common, entryPoints: ['server/src/cli/pushCommand.ts'], outfile: 'dist/cli-push.js', plugins: [leanUndici, splitCli, jsoncSideEffectFree], supported: { 'dynamic-import': false } }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/verifyCommand.ts'], outfile: 'dist/cli-verify.js', plugins: [leanUndici, splitCli, jsoncSideEffectFree], supported: { 'dynamic-import': false } }),
   esbuild.build({ ...common, entryPoints: ['server/src/cli/rulesCommand.ts'], outfile: 'dist/cli-rules.js', plugins: [jsoncSideEffectFree] }),
   esbuild.build({ ...common, entryPoints: ['server/src/cli/auditCommand.ts'], outfile: 'dist/cli-audit.js', plugins: [leanUndici, splitCli, jsoncSideEffectFree], supported: { 'dynamic-import': false } }),
 ]);

@@ -8,6 +8,7 @@
  *   node dist/cli.js push FILE REFERENCE
  *   node dist/cli.js fix --to oci|docker (--tag NEWTAG | --in-place | --dry-run) REFERENCE
  *   node dist/cli.js rules [ID…]
+ *   node dist/cli.js verify [--key FILE]… [--notation-config DIR] REFERENCE
  */
 import { directOutput, programName, quietOnClosedPipe } from './cli/program';
 
@@ -76,6 +77,23 @@ const SECTIONS: Readonly<Record<string, string>> = {
         --platform OS/ARCH[/VARIANT]      compare that platform's manifests of two indexes
         --format text|json
         --color auto|always|never         colour + and - lines (auto: on a terminal, not with NO_COLOR)
+      Same --insecure, --no-creds, --timeout as inspect.
+`,
+  verify: `  ${PROG} verify [options] REFERENCE
+      The signatures on an image (cosign tags sha256-….sig/.att, referrers), each with one
+      verdict against the trust given, offline: verified; signature valid, no transparency-log
+      proof (a --key signature without a checked log entry); cannot verify offline; invalid (and
+      why); not verified: no trust configured. Exit 0 when at least one signature verifies, 1 when
+      none does (unsigned included), 2 usage, 3 registry.
+        --platform OS/ARCH[/VARIANT]      verify that platform's manifest of an index
+        --key FILE                        a cosign public key (PEM: ECDSA, RSA, Ed25519; repeatable)
+        --notation-config DIR             trustpolicy.json + truststore/x509/ca/NAME/*.pem (default:
+                                          notation's own folder, when it holds a trust policy)
+        --trusted-root FILE               Sigstore's trusted_root.json: Rekor entries are checked
+                                          against it (their age: refresh it from Sigstore's TUF)
+        --certificate-identity ID --certificate-oidc-issuer URL
+                                          with --trusted-root: keyless signatures (exact SAN)
+        --format text|json
       Same --insecure, --no-creds, --timeout as inspect.
 `,
   fix: `  ${PROG} fix --to oci|docker (--tag NEWTAG | --in-place | --dry-run) [options] REFERENCE
@@ -179,6 +197,10 @@ async function main(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Writ
     case 'diff': {
       const { runDiff } = await import('./cli/diffCommand');
       return runDiff(rest, out, err);
+    }
+    case 'verify': {
+      const { runVerify } = await import('./cli/verifyCommand');
+      return runVerify(rest, out, err);
     }
     case 'fix': {
       const { runFix } = await import('./cli/fixCommand');
