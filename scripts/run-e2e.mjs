@@ -302,7 +302,7 @@ async function main() {
     if (readmeShots && run.code === 0 && failed === 0) copyFileSync(join(SHOTS, file), join(REPO, 'images', 'readme', name));
   }
   if (missingShots.length) console.error(`[e2e] the README's screenshots were not taken: ${missingShots.join(', ')} (a scenario step was renamed? README_SHOTS in scripts/run-e2e.mjs)`);
-  else if (readmeShots) log(`README screenshots copied to images/readme/ (${Object.keys(README_SHOTS).length})`);
+  else if (readmeShots) log(run.code === 0 && failed === 0 ? `README screenshots copied to images/readme/ (${Object.keys(README_SHOTS).length})` : 'README screenshots not copied: a scenario failed');
   const ok = run.code === 0 && failed === 0 && passed > 0 && missingShots.length === 0;
   if (!ok) console.error(`[e2e] FAILED (test runner exit ${run.code}${run.signal ? `, ${run.signal}` : ''})`);
   process.exit(ok ? 0 : 1);
