@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { readLayoutBlob } from '../../server/src/layout/graphSource';
@@ -196,4 +196,24 @@ test('resolveTag as skopeo 1.9.3: a Docker v2s2 entry with the tag is skipped, a
   // An entry without mediaType is skipped too (skopeo compares it with the two OCI types).
   writeIndex(l.dir, [{ ...oci, annotations: { 'org.opencontainers.image.ref.name': 't' } }]);
   assert.throws(() => resolveTag(l.dir, 't', 'oci:D:t'), /but it has no mediaType: skopeo 1\.9\.3 and podman skip/);
+});
+
+test('a layout named by a relative path (oci:L/clean:t from its parent folder) reads its files: the paths built from it are not joined to it twice (the attack review: "missing from the layout")', () => {
+  // Under the working directory, so that the relative path goes down into folders (a path that
+  // climbs out with ../ first would come back to the right place by chance).
+  const root = mkdtempSync(join(process.cwd(), '.ml-relative-layout-'));
+  try {
+    writeFileSync(join(root, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    const manifest = Buffer.from('{"schemaVersion":2}');
+    const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
+    mkdirSync(join(root, 'blobs', 'sha256'), { recursive: true });
+    writeFileSync(join(root, 'blobs', 'sha256', digest.slice(7)), manifest);
+    const rel = relative(process.cwd(), root);
+    assert.ok(!isAbsolute(rel) && !rel.startsWith('..'), rel);
+    assert.equal(readLayoutFile(rel, join(rel, 'oci-layout')).bytes.toString(), '{"imageLayoutVersion":"1.0.0"}', 'a path built from the relative root');
+    assert.equal(readLayoutFile(rel, 'oci-layout').bytes.toString(), '{"imageLayoutVersion":"1.0.0"}', 'a path relative to the root');
+    assert.deepEqual(readLayoutBlob(rel, digest), manifest, 'a blob of a layout named by a relative path');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

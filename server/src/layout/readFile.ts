@@ -10,7 +10,7 @@
  *   read, whatever `stat` says: a file that grows or lies about its size stops there).
  */
 import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 
 /** The most any JSON file of a layout (index.json, oci-layout, a JSON blob) is read: as `lint` reads any file. */
 export const MAX_JSON_BYTES = 64 * 1024 * 1024;
@@ -61,11 +61,25 @@ function displayName(root: string, path: string): string {
 }
 
 /**
- * The real path of `path` (absolute, or relative to `root`) when it stays inside the layout's
- * real root; a LayoutReadError otherwise ('missing' for a file or link target that does not exist).
+ * `path` made absolute: as it is when absolute; a relative path built from a relative root
+ * (`join('L/clean', 'blobs/…')`, as the callers make them: relative to the working directory)
+ * resolved from the working directory; any other relative path taken relative to the root.
+ */
+function absoluteIn(root: string, path: string): string {
+  if (isAbsolute(path)) return path;
+  const r = normalize(root);
+  const p = normalize(path);
+  return p === r || p.startsWith(r.endsWith(sep) ? r : r + sep) ? resolve(p) : resolve(r, p);
+}
+
+/**
+ * The real path of `path` (absolute, relative to `root`, or built from a relative root) when it
+ * stays inside the layout's real root; a LayoutReadError otherwise ('missing' for a file or link
+ * target that does not exist).
  */
 export function realPathInLayout(root: string, path: string): string {
-  const abs = isAbsolute(path) ? path : join(root, path);
+  const abs = absoluteIn(root, path);
+  root = resolve(root);
   const name = displayName(root, abs);
   let rootReal: string;
   let real: string;
@@ -86,7 +100,7 @@ export function realPathInLayout(root: string, path: string): string {
 /** Opens a regular file of the layout (see the module comment); a LayoutReadError when it is not one. */
 export function openLayoutFile(root: string, path: string): OpenLayoutFile {
   const real = realPathInLayout(root, path);
-  const name = displayName(root, isAbsolute(path) ? path : join(root, path));
+  const name = displayName(resolve(root), absoluteIn(root, path));
   let fd: number;
   try {
     fd = openSync(real, constants.O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
@@ -138,7 +152,7 @@ export function readHeadFd(fd: number, n: number): Buffer {
  */
 export function readLayoutFile(root: string, path: string, maxBytes = MAX_JSON_BYTES, what = 'a JSON file of a layout'): { bytes: Buffer; stat: Stats; real: string } {
   const file = openLayoutFile(root, path);
-  const name = displayName(root, isAbsolute(path) ? path : join(root, path));
+  const name = displayName(resolve(root), absoluteIn(root, path));
   try {
     const tooLarge = (size: string): LayoutReadError => new LayoutReadError('too-large', `${name} is ${size}, more than ${what} may be (${MiB(maxBytes)}): not read`);
     if (file.stat.size > maxBytes) throw tooLarge(`${file.stat.size} bytes`);
