@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -131,6 +131,19 @@ describe('hostile OCI layouts on the command line', () => {
       assert.doesNotMatch(r.stderr, /^0 documents checked/m);
       assert.ok(r.stderr.includes(`${l.manifest}:1:1 error layout-walk-incomplete Not checked: the layout walk did not reach this document`), r.stderr);
     }
+  });
+
+  test('inspect --lint oci: when the walk stops at its descriptor limit, the image does not pass (the attack review: 100,000 entries hid a missing layer, exit 0)', async () => {
+    const cut = layout('cut');
+    const index = JSON.parse(readFileSync(join(cut.dir, 'index.json'), 'utf8')) as { manifests: Record<string, unknown>[] };
+    // The tagged entry first, then more entries than the (lowered) limit; the manifest's layer is gone.
+    for (let i = 0; i < 8; i++) index.manifests.push({ ...index.manifests[0], annotations: { [TAG]: `more${i}` } });
+    writeFileSync(join(cut.dir, 'index.json'), JSON.stringify(index));
+    const manifest = JSON.parse(readFileSync(cut.manifest, 'utf8')) as { layers: { digest: string }[] };
+    rmSync(join(cut.dir, 'blobs', 'sha256', manifest.layers[0].digest.slice(7)));
+    const r = await runProgram(process.execPath, [CLI_PATH, 'inspect', '--lint', `oci:${cut.dir}:t`], { timeoutMs: 8000, env: { ...process.env, MANIFEST_LENS_TEST_LAYOUT_MAX_DESCRIPTORS: '4' } });
+    assert.equal(r.code, 1, ended(r));
+    assert.match(r.stderr, /error layout-walk-incomplete Not (all )?checked/, r.stderr);
   });
 
   test('a 1.5 GB sparse index.json is refused by its size: lint exit 1, inspect and tree exit 3, each naming the 64 MiB limit', async () => {

@@ -158,7 +158,9 @@ export function runInspectLayout(options: InspectOptions, out: NodeJS.WritableSt
   const final = chain[chain.length - 1];
   let lintResults: LintFileResult[] = [];
   if (options.lint) {
-    const snapshot = walkLayout(ref.dir);
+    // MANIFEST_LENS_TEST_LAYOUT_MAX_DESCRIPTORS lowers the walk's descriptor limit, for the tests only.
+    const testLimit = Number(process.env.MANIFEST_LENS_TEST_LAYOUT_MAX_DESCRIPTORS);
+    const snapshot = walkLayout(ref.dir, {}, Number.isInteger(testLimit) && testLimit > 0 ? { maxDescriptors: testLimit } : undefined);
     verifyPendingSync(snapshot);
     const wanted = [...new Set([...chain, ...children].map((r) => r.file))];
     const all = layoutResults(ref.dir, snapshot);
@@ -166,6 +168,13 @@ export function runInspectLayout(options: InspectOptions, out: NodeJS.WritableSt
     // A document that was asked for and not checked is an error, never a pass: the walk did not
     // reach it (index.json not valid UTF-8, nested too deep to analyze, a limit reached).
     const why = [...snapshot.problems, ...snapshot.incomplete].slice(0, 3).join('; ');
+    // The walk reached the document but stopped at a limit: what it names may not have been
+    // checked (its layers, past the descriptor limit), so the image does not pass either.
+    if (snapshot.incomplete.length > 0) {
+      const top = lintResults.find((r) => r.file === final.file);
+      const finding = { ruleId: 'layout-walk-incomplete', severity: 'error' as const, message: `Not all checked: the layout walk stopped at a limit (${snapshot.incomplete.slice(0, 2).join('; ')}), so blobs this image names may not have been checked.`, line: 1, column: 1, endLine: 1, endColumn: 1 };
+      if (top) lintResults = lintResults.map((r) => (r === top ? { ...r, findings: [...r.findings, finding] } : r));
+    }
     for (const file of wanted) {
       if (lintResults.some((r) => r.file === file)) continue;
       lintResults.push({
