@@ -128,6 +128,8 @@ if (skip) {
       assert.ok(!att.problems.some((p) => p.ruleId === 'platform-config-mismatch'), 'unknown/unknown is not a platform to check');
       const text = (await cli('tree', '--no-referrers', seeds.attested.index.reference)).stdout.toString('utf8');
       assert.match(text, /attestation of linux\/amd64 {2}manifest {2}sha256:/);
+      // The index counts every entry it lists, its attestation said apart (the review saw "1 entry" for two).
+      assert.match(text.split('\n')[0], /· 2 entries \(1 attestation\), /);
     });
 
     test('tree --fail-on: exit 1 when a node has a problem at least that severe, as lint; without it exit 0', async () => {

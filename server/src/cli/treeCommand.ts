@@ -60,8 +60,10 @@ export function nodeSummary(n: GraphNode, style: TerminalStyle = PLAIN_STYLE): s
     parts.push(`· ${n.layerCount} layer${n.layerCount === 1 ? '' : 's'}, ${compactSize(n.totalSize)} total`);
   }
   if (n.kind === 'index') {
-    const platforms = n.children.filter((c) => c.attestationOf === undefined).length;
-    parts.push(`· ${platforms} entr${platforms === 1 ? 'y' : 'ies'}, ${compactSize(n.totalSize)} of blobs`);
+    // Every entry the index lists (those past --max-entries too); attestations said apart.
+    const entries = n.children.length + (n.notFetched ?? 0);
+    const attestations = n.children.filter((c) => c.attestationOf !== undefined).length;
+    parts.push(`· ${entries} entr${entries === 1 ? 'y' : 'ies'}${attestations ? ` (${attestations} attestation${attestations === 1 ? '' : 's'})` : ''}, ${compactSize(n.totalSize)} of blobs`);
   }
   if (n.kind === 'config' || n.kind === 'layer' || n.kind === 'referrer') parts.push(terminalSafe(n.mediaType ?? ''));
   return parts.filter(Boolean).join('  ');
