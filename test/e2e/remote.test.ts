@@ -139,6 +139,10 @@ describe('Manifest Lens in VS Code (code-server): Inspect Remote Image', { timeo
     // Deep inspection: the index is clean on its own; the children's errors land on its entries.
     await waitFor('the children\'s errors squiggled on the index entries', async () => (await page.locator('.editor-group-container.active .monaco-editor .squiggly-error').count()) >= 2, { timeoutMs: 60_000 });
     await waitFor('the size lens of an entry', async () => (await codeLenses()).some((x) => /^1 layer · .* problems? below$/.test(x.trim())), { timeoutMs: 30_000 });
+    // The Problems panel renders only the rows in view: (e)'s documents keep theirs (each problem
+    // with its related-information row, the link to the child), so the panel is maximized to read.
+    await wb.problems();
+    await wb.runCommand('View: Toggle Maximized Panel');
     const rows = await waitFor(`${RULE} on the index in Problems`, async () => {
       const r = await wb.problems();
       const at = r.findIndex((t) => t.includes(title));
@@ -149,6 +153,7 @@ describe('Manifest Lens in VS Code (code-server): Inspect Remote Image', { timeo
       return mine.filter((t) => t.includes(RULE)).length >= 2 ? r : undefined;
     }, { timeoutMs: 60_000 });
     await wb.shot('g-index-by-digest-deep');
+    await wb.runCommand('View: Toggle Maximized Panel');
     assert.ok(rows.some((t) => t.includes(RULE) && t.includes(amd64.platform ? 'linux/amd64' : 'amd64')), `the amd64 entry's problem names its platform:\n${rows.join('\n')}`);
     assert.ok(lenses.length > 0);
   }));
