@@ -165,6 +165,7 @@ function countingServed(source: GraphSource): { source: GraphSource; served: () 
       getManifest: (ref, opts) => counted(source.getManifest(ref, opts)),
       getBlob: (ref, digest, opts) => counted(source.getBlob(ref, digest, opts)),
       getReferrers: (ref, digest, opts) => source.getReferrers(ref, digest, opts),
+      ...(source.blobFindings ? { blobFindings: source.blobFindings.bind(source) } : {}),
     },
     served: () => served,
   };
