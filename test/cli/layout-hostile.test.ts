@@ -169,7 +169,149 @@ describe('hostile OCI layouts on the command line', () => {
       assert.equal(r.code, 3, `${command}: ${ended(r)}`);
       assert.ok(r.stderr.includes(`index.json has an entry tagged "t" (manifests[0], ${l.digest}), but it has media type "${DOCKER_MANIFEST}", a Docker media type`), r.stderr);
       assert.match(r.stderr, /skopeo 1\.9\.3 and podman skip entries that are not OCI manifests or indexes \(skopeo: no descriptor found for reference "t"\)/);
+      // Setting the entry's mediaType to OCI over a Docker manifest is podman#22196's error, not a fix.
+      assert.doesNotMatch(r.stderr, /set the entry's mediaType/);
+      assert.match(r.stderr, /copy the image again without --format v2s2\n/);
       assert.equal(r.stdout.length, 0);
+    }
+  });
+
+  /** The layout of `layout()` with its manifest also behind an index tagged `i` (linux/amd64); the config and layer paths. */
+  function layoutWithIndex(name: string): { dir: string; config: string; layer: string } {
+    const l = layout(name);
+    const manifest = JSON.parse(readFileSync(l.manifest, 'utf8')) as { config: { digest: string }; layers: { digest: string }[] };
+    const blob = (d: string): string => join(l.dir, 'blobs', 'sha256', d.slice(7));
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ mediaType: OCI_MANIFEST, digest: l.digest, size: statSync(l.manifest).size, platform: { os: 'linux', architecture: 'amd64' } }] }));
+    writeFileSync(join(l.dir, 'blobs', 'sha256', hex(index)), index);
+    const top = JSON.parse(readFileSync(join(l.dir, 'index.json'), 'utf8')) as { manifests: object[] };
+    top.manifests.push({ mediaType: 'application/vnd.oci.image.index.v1+json', digest: `sha256:${hex(index)}`, size: index.length, annotations: { [TAG]: 'i' } });
+    writeFileSync(join(l.dir, 'index.json'), JSON.stringify(top));
+    return { dir: l.dir, config: blob(manifest.config.digest), layer: blob(manifest.layers[0].digest) };
+  }
+
+  /** The `✖ error RULE` lines of tree's output. */
+  const treeErrors = (r: RunResult): string[] => r.stdout.toString('utf8').split('\n').filter((l) => /✖ error /.test(l)).map((l) => l.replace(/^.*✖ error (\S+) .*$/, '$1'));
+
+  test('tree oci: reports the layout\'s own blob findings on config and layer nodes, as lint DIR does (exit 1 with --fail-on error)', async () => {
+    // (a) the config a symlink out of the layout, the layer a FIFO
+    const a = layoutWithIndex('tree-a');
+    rmSync(a.config);
+    symlinkSync('/etc/hostname', a.config);
+    rmSync(a.layer);
+    execFileSync('mkfifo', [a.layer]);
+    // (b) a config that no longer hashes to its name (same size)
+    const b = layoutWithIndex('tree-b');
+    writeFileSync(b.config, readFileSync(b.config, 'utf8').replace('amd64', 'arm64'));
+    // (c) a deleted layer; (d) a layer changed in place; (e) a layer of another size
+    const c = layoutWithIndex('tree-c');
+    rmSync(c.layer);
+    const d = layoutWithIndex('tree-d');
+    const bytes = readFileSync(d.layer);
+    bytes[bytes.length - 1] ^= 1;
+    writeFileSync(d.layer, bytes);
+    const e = layoutWithIndex('tree-e');
+    writeFileSync(e.layer, Buffer.concat([readFileSync(e.layer), Buffer.from('x')]));
+    const cases: [string, string[]][] = [
+      [a.dir, ['layout-blob-unreadable', 'layout-blob-unreadable']],
+      [b.dir, ['layout-blob-digest-mismatch']],
+      [c.dir, ['layout-blob-missing']],
+      [d.dir, ['layout-blob-digest-mismatch']],
+      [e.dir, ['layout-blob-size-mismatch']],
+    ];
+    for (const [dir, rules] of cases) {
+      const r = await bounded(['tree', '--fail-on', 'error', `oci:${dir}:t`]);
+      assert.equal(r.code, 1, `${dir}: ${ended(r)}\n${r.stdout}`);
+      assert.deepEqual(treeErrors(r), rules, r.stdout.toString('utf8'));
+      // lint DIR names the same blobs with the same rule ids
+      const lint = await bounded(['lint', dir]);
+      for (const rule of rules) assert.ok(lint.stdout.toString('utf8').includes(` error ${rule} `), `${dir}: lint: ${lint.stdout}`);
+    }
+    const out = (await bounded(['tree', `oci:${a.dir}:t`])).stdout.toString('utf8');
+    assert.match(out, /is a symlink that leads out of the layout's folder: not followed/);
+    assert.match(out, /is a FIFO \(named pipe\), not a regular file: not read/);
+    // Through the index: the platform check reports the changed config as the error it is.
+    const r = await bounded(['tree', '--fail-on', 'error', `oci:${b.dir}:i`]);
+    assert.equal(r.code, 1, ended(r));
+    assert.deepEqual(treeErrors(r), ['layout-blob-digest-mismatch', 'layout-blob-digest-mismatch'], r.stdout.toString('utf8'));
+    assert.match(r.stdout.toString('utf8'), /error layout-blob-digest-mismatch the platform cannot be checked: the config blob sha256:[0-9a-f]{64} does not hash to its name/);
+    assert.doesNotMatch(r.stdout.toString('utf8'), /child-unavailable/);
+    // A clean layout stays clean, and the run ends once the layers are hashed.
+    const clean = layoutWithIndex('tree-clean');
+    const ok = await bounded(['tree', '--fail-on', 'error', `oci:${clean.dir}:i`]);
+    assert.equal(ok.code, 0, `${ended(ok)}\n${ok.stdout}`);
+    assert.match(ok.stderr, /problems: 0 error, 0 warning/);
+  });
+
+  /** A one-image layout whose index.json entry says `entryType` over a manifest whose own mediaType is `blobType`. */
+  function mislabelled(name: string, entryType: string, blobType: string): { dir: string; digest: string } {
+    const l = layout(name, blobType);
+    const top = JSON.parse(readFileSync(join(l.dir, 'index.json'), 'utf8')) as { manifests: { mediaType: string }[] };
+    top.manifests[0].mediaType = entryType;
+    writeFileSync(join(l.dir, 'index.json'), JSON.stringify(top));
+    return { dir: l.dir, digest: l.digest };
+  }
+
+  test('inspect, inspect --lint and tree oci: compare index.json\'s entry with the blob\'s own mediaType (layout-media-type-mismatch)', async () => {
+    const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+    // An entry labelled an index over a manifest; an OCI entry over a Docker v2s2 manifest.
+    const cases = [mislabelled('mm-index', OCI_INDEX, OCI_MANIFEST), mislabelled('mm-docker', OCI_MANIFEST, DOCKER_MANIFEST)];
+    const own = [OCI_MANIFEST, DOCKER_MANIFEST];
+    for (const [i, l] of cases.entries()) {
+      const plain = await bounded(['inspect', `oci:${l.dir}:t`]);
+      assert.equal(plain.code, 1, ended(plain));
+      assert.match(plain.stderr, /error layout-media-type-mismatch index\.json's entry for oci:.* \(blob sha256:[0-9a-f]{64}\) is labelled /);
+      // stderr names the blob's own type, not the entry's
+      assert.ok(plain.stderr.includes(`${l.digest} ${own[i]} `), plain.stderr);
+      assert.ok(plain.stdout.length > 0, 'the document is still written');
+      const lint = await bounded(['inspect', '--lint', `oci:${l.dir}:t`]);
+      assert.equal(lint.code, 1, ended(lint));
+      assert.match(lint.stderr, /index\.json:1:\d+ error layout-media-type-mismatch manifests\[0\] \(blob /);
+      const tree = await bounded(['tree', '--fail-on', 'error', `oci:${l.dir}:t`]);
+      assert.equal(tree.code, 1, ended(tree));
+      assert.deepEqual(treeErrors(tree).filter((x) => x === 'layout-media-type-mismatch'), ['layout-media-type-mismatch'], tree.stdout.toString('utf8'));
+    }
+    // A well-labelled layout: exit 0, no finding.
+    const ok = layout('mm-ok');
+    const r = await bounded(['inspect', `oci:${ok.dir}:t`]);
+    assert.equal(r.code, 0, ended(r));
+    assert.doesNotMatch(r.stderr, /layout-media-type-mismatch/);
+  });
+
+  test('lint DIR: a folder with oci-layout, or with index.json and blobs/, is a layout; what it lacks is layout-invalid (exit 1)', async () => {
+    const noOciLayout = layout('no-oci-layout');
+    rmSync(join(noOciLayout.dir, 'oci-layout'));
+    let r = await bounded(['lint', noOciLayout.dir]);
+    assert.equal(r.code, 1, ended(r));
+    assert.match(r.stdout.toString('utf8'), /index\.json:1:1 error layout-invalid oci-layout is missing/);
+    const noIndex = join(root, 'no-index');
+    mkdirSync(noIndex);
+    writeFileSync(join(noIndex, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    r = await bounded(['lint', noIndex]);
+    assert.equal(r.code, 1, ended(r));
+    assert.match(r.stdout.toString('utf8'), /index\.json:1:1 error layout-invalid index\.json does not exist/);
+    assert.doesNotMatch(r.stderr, /no \.json files/);
+    // A folder of ordinary JSON files (an index.json among them, no blobs/) is linted as before.
+    const plain = join(root, 'plain-json');
+    mkdirSync(plain);
+    writeFileSync(join(plain, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] }));
+    r = await bounded(['lint', plain]);
+    assert.equal(r.code, 0, ended(r));
+    assert.doesNotMatch(r.stdout.toString('utf8'), /layout-invalid/);
+  });
+
+  test('a FIFO as index.json or oci-layout is named as one by lint, inspect and tree', async () => {
+    for (const name of ['index.json', 'oci-layout']) {
+      const l = layout(`fifo-${name}`);
+      rmSync(join(l.dir, name));
+      execFileSync('mkfifo', [join(l.dir, name)]);
+      const lint = await bounded(['lint', l.dir]);
+      assert.equal(lint.code, 1, ended(lint));
+      assert.ok(lint.stdout.toString('utf8').includes(` error layout-invalid ${name} is a FIFO (named pipe), not a regular file`), lint.stdout.toString('utf8'));
+      for (const command of ['inspect', 'tree']) {
+        const r = await bounded([command, `oci:${l.dir}:t`]);
+        assert.equal(r.code, 3, `${command}: ${ended(r)}`);
+        assert.ok(r.stderr.includes(`${name} is a FIFO (named pipe), not a regular file`), r.stderr);
+      }
     }
   });
 });

@@ -193,14 +193,26 @@ if (skip) {
       assert.match(r.stdout.toString('utf8'), new RegExp(`info layout-blob-unreferenced blob ${stray} `));
     });
 
-    test('a plain folder of JSON files (index.json without oci-layout) keeps the old behaviour: only the .json files', async () => {
+    test('a plain folder of JSON files (index.json, no oci-layout, no blobs/) keeps the old behaviour: only the .json files', async () => {
       const dir = join(layouts.dir, 'plain');
-      mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
+      mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'index.json'), readFileSync(join(layouts.single, 'index.json')));
       const r = await runCli(['lint', '--format', 'json', dir]);
       const results = JSON.parse(r.stdout.toString('utf8')) as JsonResult[];
       assert.deepEqual(results.map((x) => x.file), [join(dir, 'index.json')]);
       assert.ok(!results[0].findings.some((f) => f.ruleId.startsWith('layout-')), 'no layout findings');
+    });
+
+    test('index.json and blobs/ without oci-layout is a broken layout: layout-invalid names oci-layout (exit 1)', async () => {
+      const dir = join(layouts.dir, 'no-oci-layout');
+      mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
+      writeFileSync(join(dir, 'index.json'), readFileSync(join(layouts.single, 'index.json')));
+      const r = await runCli(['lint', '--format', 'json', dir]);
+      assert.equal(r.code, 1, r.stderr);
+      const results = JSON.parse(r.stdout.toString('utf8')) as JsonResult[];
+      const invalid = results.flatMap((x) => x.findings).filter((f) => f.ruleId === 'layout-invalid');
+      assert.equal(invalid.length, 1);
+      assert.match(invalid[0].message, /^oci-layout is missing/);
     });
 
     test('inspect oci:DIR:TAG prints the same bytes as skopeo inspect --raw oci:DIR:TAG; without TAG the only image', async () => {

@@ -10,8 +10,10 @@
  * 3 the layout cannot give what was asked (no layout, no such tag, missing or corrupt blob, no
  * such platform).
  */
+import { join } from 'node:path';
+import { LAYOUT_FINDINGS, mediaTypeMismatch } from '../engine/layoutFindings';
 import { platformText } from '../engine/platforms';
-import { blobPath, isLayoutDir, verifyPendingSync, walkLayout } from '../layout/layout';
+import { blobPath, layoutDirProblem, sniffContent, verifyPendingSync, walkLayout } from '../layout/layout';
 import { readLayoutBlob } from '../layout/graphSource';
 import { readLayoutFile } from '../layout/readFile';
 import { RegistryError } from '../registry/errors';
@@ -37,8 +39,32 @@ interface Read {
   readonly label: string;
   readonly file: string;
   readonly digest: string;
+  /** The blob's own mediaType, else the descriptor's. */
   readonly mediaType?: string;
+  /** What the descriptor (index.json's entry, an index's entry) says. */
+  readonly entryMediaType?: string;
+  /** The blob's own `mediaType` field. */
+  readonly ownMediaType?: string;
   readonly bytes: Buffer;
+}
+
+/** A JSON document's own `mediaType`, when it has a string one. */
+function ownMediaType(bytes: Buffer): string | undefined {
+  try {
+    const v = JSON.parse(bytes.toString('utf8')) as unknown;
+    const mt = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>).mediaType : undefined;
+    return typeof mt === 'string' ? mt : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the descriptor's mediaType disagrees with the blob (as `lint DIR` judges it:
+ * engine/layoutFindings.ts mediaTypeMismatch over what the bytes are); the reason when it does.
+ */
+export function entryMediaTypeMismatch(entryMediaType: string | undefined, bytes: Buffer): string | undefined {
+  return mediaTypeMismatch(entryMediaType, sniffContent(bytes, true));
 }
 
 /** What the layout cannot give (no such tag, a missing or changed blob): exit 3. */
@@ -54,7 +80,8 @@ function readBlob(dir: string, label: string, digest: string, size: number | und
     throw new LayoutError(`${label}: ${err.message}${err.kind === 'digest-mismatch' ? '; run lint on the layout' : ''}`);
   }
   if (size !== undefined && size !== bytes.length) throw new LayoutError(`${label}: blob ${digest} is ${bytes.length} bytes, the descriptor says ${size}`);
-  return { label, file: blobPath(dir, digest)!, digest, mediaType, bytes };
+  const own = ownMediaType(bytes);
+  return { label, file: blobPath(dir, digest)!, digest, mediaType: own ?? mediaType, entryMediaType: mediaType, ownMediaType: own, bytes };
 }
 
 interface IndexJsonEntry { digest?: unknown; size?: unknown; mediaType?: unknown; annotations?: Record<string, unknown> }
@@ -93,7 +120,7 @@ export function resolveTag(dir: string, tag: string | undefined, label: string):
       const { e, position } = named[0];
       const type = typeof e.mediaType === 'string' ? `media type ${quoted(e.mediaType)}` : 'no mediaType';
       const docker = typeof e.mediaType === 'string' && e.mediaType.startsWith('application/vnd.docker.') ? ', a Docker media type' : '';
-      throw new LayoutError(`${label}: index.json has an entry tagged ${quoted(tag)} (manifests[${position}], ${typeof e.digest === 'string' ? quoted(e.digest).slice(1, -1) : 'no digest'}), but it has ${type}${docker}: skopeo 1.9.3 and podman skip entries that are not OCI manifests or indexes (skopeo: no descriptor found for reference ${quoted(tag)}); copy the image again without --format v2s2, or set the entry's mediaType`);
+      throw new LayoutError(`${label}: index.json has an entry tagged ${quoted(tag)} (manifests[${position}], ${typeof e.digest === 'string' ? quoted(e.digest).slice(1, -1) : 'no digest'}), but it has ${type}${docker}: skopeo 1.9.3 and podman skip entries that are not OCI manifests or indexes (skopeo: no descriptor found for reference ${quoted(tag)}); copy the image again without --format v2s2`);
     }
     if (!entry) throw new LayoutError(`${label}: no image tagged ${quoted(tag)} in index.json ${listed}`);
   } else {
@@ -111,8 +138,9 @@ export function runInspectLayout(options: InspectOptions, out: NodeJS.WritableSt
     err.write('inspect: oci: needs a folder: oci:DIR[:TAG]\n');
     return 2;
   }
-  if (!isLayoutDir(ref.dir)) {
-    err.write(`inspect: ${ref.dir} is not an OCI image layout (it needs oci-layout and index.json)\n`);
+  const notLayout = layoutDirProblem(ref.dir);
+  if (notLayout) {
+    err.write(`inspect: ${terminalSafe(ref.dir)} ${notLayout}\n`);
     return 3;
   }
   const chain: Read[] = [];
@@ -123,7 +151,9 @@ export function runInspectLayout(options: InspectOptions, out: NodeJS.WritableSt
     for (let depth = 0; ; depth++) {
       const doc = readBlob(ref.dir, label, d.digest, d.size, d.mediaType);
       chain.push(doc);
-      err.write(`${terminalSafe(label)}: ${doc.digest} ${d.mediaType !== undefined ? echoed(d.mediaType) : '(no mediaType)'} ${doc.bytes.length} bytes, verified: the blob file hashes to its digest\n`);
+      // The blob's own type: what it is, not what the entry says it is (a mismatch is reported below).
+      const type = doc.ownMediaType !== undefined ? echoed(doc.ownMediaType) : d.mediaType !== undefined ? `(no mediaType; the entry says ${echoed(d.mediaType)})` : '(no mediaType)';
+      err.write(`${terminalSafe(label)}: ${doc.digest} ${type} ${doc.bytes.length} bytes, verified: the blob file hashes to its digest\n`);
       const entries = indexEntries(doc.bytes);
       if (!options.platform) {
         // --lint on an index: its children too (never layers or configs).
@@ -156,6 +186,18 @@ export function runInspectLayout(options: InspectOptions, out: NodeJS.WritableSt
   }
 
   const final = chain[chain.length - 1];
+  // Each descriptor followed against the blob it names: a reader picks its parser by the
+  // descriptor's type (layout-media-type-mismatch, as `lint DIR` reports it on the entry).
+  const mismatches: LintFileResult[] = [];
+  chain.forEach((r, i) => {
+    const why = entryMediaTypeMismatch(r.entryMediaType, r.bytes);
+    if (!why) return;
+    const where = i === 0 ? `index.json's entry for ${options.reference}` : `the entry of ${chain[i - 1].label} for ${platformText(options.platform!)}`;
+    mismatches.push({
+      file: i === 0 ? join(ref.dir, 'index.json') : chain[i - 1].file, kind: i === 0 ? 'oci-index' : 'unknown',
+      findings: [{ ruleId: LAYOUT_FINDINGS.mediaTypeMismatch, severity: 'error', message: `${where} (blob ${r.digest}) is ${why}.`, line: 1, column: 1, endLine: 1, endColumn: 1 }],
+    });
+  });
   let lintResults: LintFileResult[] = [];
   if (options.lint) {
     // MANIFEST_LENS_TEST_LAYOUT_MAX_DESCRIPTORS lowers the walk's descriptor limit, for the tests only.
@@ -165,6 +207,12 @@ export function runInspectLayout(options: InspectOptions, out: NodeJS.WritableSt
     const wanted = [...new Set([...chain, ...children].map((r) => r.file))];
     const all = layoutResults(ref.dir, snapshot);
     lintResults = all.filter((r) => wanted.includes(r.file));
+    // index.json is not one of the documents asked for, but its entry for the image is: the
+    // layout's findings on that entry (layout-media-type-mismatch) with lint DIR's positions.
+    const indexJson = all.find((r) => r.file === join(ref.dir, 'index.json'));
+    const onEntry = indexJson?.findings.filter((f) => f.ruleId === LAYOUT_FINDINGS.mediaTypeMismatch && f.message.includes(`(blob ${chain[0].digest})`)) ?? [];
+    if (indexJson && onEntry.length > 0) lintResults.unshift({ file: indexJson.file, kind: indexJson.kind, findings: onEntry });
+    else if (mismatches[0]?.file === join(ref.dir, 'index.json')) lintResults.unshift(mismatches[0]);
     // A document that was asked for and not checked is an error, never a pass: the walk did not
     // reach it (index.json not valid UTF-8, nested too deep to analyze, a limit reached).
     const why = [...snapshot.problems, ...snapshot.incomplete].slice(0, 3).join('; ');
@@ -204,7 +252,11 @@ export function runInspectLayout(options: InspectOptions, out: NodeJS.WritableSt
     out.write(tty ? terminalSafeDocument(final.bytes) : final.bytes);
     if (tty && final.bytes[final.bytes.length - 1] !== 0x0a) out.write('\n');
   }
-  if (!options.lint) return 0;
+  if (!options.lint) {
+    if (mismatches.length === 0) return 0;
+    writeFindings(mismatches, err);
+    return failExitCode(mismatches, options.failOn ?? 'error');
+  }
   const counts = writeFindings(lintResults, err);
   err.write(`${lintResults.length} document${lintResults.length === 1 ? '' : 's'} checked: ${countsText(counts)}\n`);
   return failExitCode(lintResults, options.failOn ?? 'error');

@@ -13,7 +13,7 @@ import { adjustEngineFinding, layoutOnlyFindings, verifyPendingSync, walkLayout,
 import { SEVERITY_ORDER } from '../engine/types';
 import { lintBytes, MAX_FINDINGS, type LintFileResult } from './lint';
 
-export { isLayoutDir } from '../layout/layout';
+export { isLayoutDir, looksLikeLayout } from '../layout/layout';
 
 /** Lints a layout folder; `dir` as the user gave it prefixes every file name. Never throws. */
 export function lintLayout(dir: string, options: AnalyzeOptions = {}): LintFileResult[] {

@@ -6,7 +6,7 @@ import { RULES_BY_ID } from '../engine/ruleTable';
 import type { RuleSetting } from '../engine/analyze';
 import { toGithub, toSarif } from './formats';
 import { countsText, failExitCode, parseFailOn, lintFile, lintStdin, writeFindings, type FailOn, type LintFileResult } from './lint';
-import { isLayoutDir, lintLayout } from './layoutLint';
+import { lintLayout, looksLikeLayout } from './layoutLint';
 import { echoed, safeWriter, takeTerminalOptions, terminalSafe, terminalStyle } from './terminalText';
 
 const SETTINGS = new Set(['off', 'hint', 'info', 'warning', 'error']);
@@ -126,8 +126,9 @@ export function runLint(argv: string[], out: NodeJS.WritableStream, rawErr: Node
   const layouts = new Map<string, LintFileResult[]>();
   for (const f of files) {
     if (f === '-' || !isDirectory(f)) { expanded.push(f); continue; }
-    // An OCI image layout (oci-layout + index.json) is linted as a whole: cli/layoutLint.ts.
-    if (isLayoutDir(f)) { expanded.push(f); layouts.set(f, lintLayout(f, { rules })); continue; }
+    // An OCI image layout (oci-layout, or index.json and blobs/) is linted as a whole, a broken
+    // one too (layout-invalid says what is missing or not a regular file): cli/layoutLint.ts.
+    if (looksLikeLayout(f)) { expanded.push(f); layouts.set(f, lintLayout(f, { rules })); continue; }
     const found = jsonFilesUnder(f);
     if (found.length === 0) err.write(`lint: no .json files under ${terminalSafe(f)}\n`);
     expanded.push(...found);

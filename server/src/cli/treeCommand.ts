@@ -20,10 +20,10 @@ import { compactSize } from '../../../common/units';
 import { SEVERITY_ORDER, type Severity } from '../engine/types';
 import { DEFAULT_MAX_CHILDREN, inspectGraph, leftOutText, type GraphNode, type GraphOptions, type GraphResult, type GraphSource } from '../graph/imageGraph';
 import { readLayoutBlob, layoutGraphSource } from '../layout/graphSource';
-import { isLayoutDir } from '../layout/layout';
+import { layoutDirProblem } from '../layout/layout';
 import { formatReference, isRegistryError, type ImageReference } from '../registry';
 import { parseGraphArgs, type GraphCliOptions } from './graphArgs';
-import { LayoutError, parseLayoutReference, resolveTag } from './inspectLayout';
+import { entryMediaTypeMismatch, LayoutError, parseLayoutReference, resolveTag } from './inspectLayout';
 import type { FailOn } from './lint';
 import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
@@ -167,6 +167,7 @@ function countingServed(source: GraphSource): { source: GraphSource; served: () 
       getManifest: (ref, opts) => counted(source.getManifest(ref, opts)),
       getBlob: (ref, digest, opts) => counted(source.getBlob(ref, digest, opts)),
       getReferrers: (ref, digest, opts) => source.getReferrers(ref, digest, opts),
+      ...(source.blobFindings ? { blobFindings: source.blobFindings.bind(source) } : {}),
     },
     served: () => served,
   };
@@ -215,8 +216,9 @@ async function treeOfLayout(reference: string, options: GraphCliOptions & { styl
     err.write(`tree: oci: needs a folder: oci:DIR[:TAG]\n${USAGE()}`);
     return 2;
   }
-  if (!isLayoutDir(where.dir)) {
-    err.write(`tree: ${where.dir} is not an OCI image layout (it needs oci-layout and index.json)\n`);
+  const notLayout = layoutDirProblem(where.dir);
+  if (notLayout) {
+    err.write(`tree: ${where.dir} ${notLayout}\n`);
     return 3;
   }
   const deadline = deadlineSignal(deadlineOf(options));
@@ -226,7 +228,14 @@ async function treeOfLayout(reference: string, options: GraphCliOptions & { styl
     if (top.size !== undefined && top.size !== bytes.length) throw new LayoutError(`${reference}: blob ${top.digest} is ${bytes.length} bytes, index.json says ${top.size}`);
     const ref: ImageReference = { registry: 'oci', apiHost: 'oci', repository: where.dir, digest: top.digest };
     const source = countingServed(layoutGraphSource(where.dir));
-    const graph = await inspectGraph(source.source, ref, { bytes, digest: top.digest }, graphOptions(options, deadline.signal));
+    const built = await inspectGraph(source.source, ref, { bytes, digest: top.digest }, graphOptions(options, deadline.signal));
+    // index.json's entry against the blob it names, as `lint DIR` checks it: skopeo and podman
+    // choose the parser by the entry's type.
+    const why = entryMediaTypeMismatch(top.mediaType, bytes);
+    const graph = !why ? built : {
+      ...built,
+      root: { ...built.root, problems: [{ ruleId: 'layout-media-type-mismatch', severity: 'error' as const, message: `index.json's entry (blob ${top.digest}) is ${why}.` }, ...built.root.problems] },
+    };
     return report(graph, { title: reference, digest: top.digest }, { documents: source.served(), requests: 0, refused: 0 }, options, out, err);
   } catch (e) {
     err.write(`tree: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);

@@ -32,6 +32,13 @@ export interface GraphSource {
   getBlob(ref: ImageReference, digest: string, opts?: { signal?: AbortSignal; maxBytes?: number }): Promise<{ readonly bytes: Uint8Array; readonly requests: number }>;
   /** `via: 'layout'`: the referrers were found in an image layout, not through a registry. */
   getReferrers(ref: ImageReference, digest: string, opts?: { signal?: AbortSignal }): Promise<{ readonly bytes: Uint8Array; readonly fallback: boolean; readonly via?: 'layout'; readonly requests: number }>;
+  /**
+   * A source that stores blobs itself (an image layout) says what is wrong with a config or
+   * layer blob it holds (missing, unreadable, another size, bytes that do not hash to the name),
+   * as problems for its node; each digest and size is asked once per graph. Rejects when
+   * `signal` aborts.
+   */
+  blobFindings?(digest: string, size: number | undefined, opts?: { signal?: AbortSignal; urls?: boolean }): Promise<GraphProblem[]>;
 }
 
 export interface GraphOptions {
@@ -264,6 +271,8 @@ export async function inspectGraph(client: GraphSource, ref: ImageReference, roo
   // By digest: each document is fetched, linted and built once, however many entries name it.
   const bodies = new Map<string, Promise<Body>>();
   const configs = new Map<string, Promise<PlatformValues | undefined>>();
+  // By digest, size and urls: a blob named by many manifests is checked (hashed) once.
+  const blobChecks = new Map<string, Promise<GraphProblem[]>>();
 
   const cancelled = (): RegistryError => new RegistryError('cancelled', 'the image graph was cancelled');
   const stopped = (): boolean => stop?.aborted === true && cancel?.aborted !== true;
@@ -307,6 +316,32 @@ export async function inspectGraph(client: GraphSource, ref: ImageReference, roo
       configs.set(digest, p);
     }
     return p;
+  };
+
+  /**
+   * The source's own findings on a config or layer blob it stores (GraphSource.blobFindings), in
+   * the problem budget; none when it has no such hook, and none after the stop (leftOut says so).
+   */
+  const blobProblems = async (digest: string, size: number | undefined, urls: boolean): Promise<GraphProblem[]> => {
+    const check = client.blobFindings;
+    if (!check || !digest || stopped()) return [];
+    const key = `${digest} ${size ?? ''} ${urls ? 'urls' : ''}`;
+    let p = blobChecks.get(key);
+    if (!p) {
+      p = run(() => {
+        if (signal?.aborted) throw cancelled();
+        return check.call(client, digest, size, { signal, urls });
+      });
+      blobChecks.set(key, p);
+    }
+    try {
+      return keep([...(await p)]);
+    } catch (e) {
+      if (stopped()) return [];
+      if (isRegistryError(e) && e.kind === 'cancelled') throw e;
+      if (cancel?.aborted) throw cancelled();
+      throw e;
+    }
   };
 
   const referrersOf = async (digest: string): Promise<GraphNode['referrers']> => {
@@ -402,6 +437,7 @@ export async function inspectGraph(client: GraphSource, ref: ImageReference, roo
           children.push({ kind: 'config', digest: d, mediaType: str(config.mediaType), size: numberOr(config.size), label: 'config', problems: [], children: [] });
         }
       }
+      const urls = new Map<number, boolean>();
       layers.forEach((l, position) => {
         if (!l) return;
         const d = str(l.digest) ?? '';
@@ -409,7 +445,15 @@ export async function inspectGraph(client: GraphSource, ref: ImageReference, roo
         if (room <= 0) return;
         room--;
         children.push({ kind: 'layer', digest: d, mediaType: str(l.mediaType), size: numberOr(l.size), label: `layers[${position}]`, position, problems: [], children: [] });
+        urls.set(position, Array.isArray(l.urls) && l.urls.length > 0);
       });
+      // The source's own findings on the blobs it stores (a layout's missing, changed or
+      // unreadable files), on the nodes built (the node budget bounds them too).
+      if (client.blobFindings) {
+        const found = await Promise.all(children.map((c) => blobProblems(c.digest, c.size, c.kind === 'layer' && urls.get(c.position ?? -1) === true)));
+        found.forEach((list, i) => { if (list.length > 0) children[i].problems.push(...list); });
+        await breathe();
+      }
       const node: GraphNode = { ...base, kind: 'manifest', problems, children, totalSize: total, layerCount: layers.filter(Boolean).length, ...(await referrers()) };
       return { node, length, actualMediaType, config: configDescriptor, blobs };
     }
@@ -453,7 +497,13 @@ export async function inspectGraph(client: GraphSource, ref: ImageReference, roo
       } catch (err) {
         if (isStop(err)) return out;
         if (isRegistryError(err) && err.kind === 'cancelled') throw err;
-        out.push(problem('child-unavailable', `the config ${shortDigest(config.digest)} could not be fetched to check the platform: ${messageOf(err)}`));
+        // A source that stores its blobs (a layout): a config that fails its hash is that error,
+        // as `lint DIR` reports it, not a config the source could not serve.
+        if (client.blobFindings && isRegistryError(err) && err.kind === 'digest-mismatch') {
+          out.push({ ruleId: 'layout-blob-digest-mismatch', severity: 'error', message: `the platform cannot be checked: the config ${messageOf(err)}` });
+        } else {
+          out.push(problem('child-unavailable', `the config ${shortDigest(config.digest)} could not be fetched to check the platform: ${messageOf(err)}`));
+        }
       }
     }
     return out;

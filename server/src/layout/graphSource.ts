@@ -7,13 +7,15 @@
  * digest-mismatch error, which the graph reports on the entry that points at it.
  */
 import { parseDigest, REGISTERED_ALGORITHMS } from '../engine/digest';
-import type { GraphSource } from '../graph/imageGraph';
+import { LAYOUT_FINDINGS } from '../engine/layoutFindings';
+import type { GraphProblem, GraphSource } from '../graph/imageGraph';
 // errors and reference, not the registry's index: `inspect oci:` reads blobs here without loading the HTTP client.
 import { RegistryError } from '../registry/errors';
 import type { ImageReference } from '../registry/reference';
-import { digestOfBytes, HASH_ALGORITHMS } from './hashing';
+import { closeSync } from 'node:fs';
+import { digestOfBytes, HASH_ALGORITHMS, hashFile, HashCancelled } from './hashing';
 import { blobPath } from './layout';
-import { LayoutReadError, readLayoutFile } from './readFile';
+import { LayoutReadError, openLayoutFile, readLayoutFile, type OpenLayoutFile } from './readFile';
 
 /** Manifests are never this large; a larger blob read as one is refused. */
 const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
@@ -106,6 +108,48 @@ function referrersBySubject(root: string): Map<string, Json[]> {
   return bySubject;
 }
 
+/**
+ * What the layout's blob store says about a config or layer blob, as the errors `lint DIR` gives
+ * them (engine/layoutFindings.ts, same rule ids): missing, not a regular file or outside the
+ * layout, a size other than the descriptor's, bytes that do not hash to the name. The blob is
+ * opened through readFile.ts (inside the layout, a regular file, non-blocking) and hashed
+ * streamed in 1 MiB reads off the main thread (hashing.ts, cached by path, size and mtime), only
+ * when its size is the descriptor's: a blob of another size is already an error, and a sparse
+ * file of any size claimed by a small descriptor is not read. Rejects with HashCancelled when
+ * `signal` aborts.
+ */
+export async function layoutBlobFindings(root: string, digest: string, size: number | undefined, opts: { signal?: AbortSignal; urls?: boolean } = {}): Promise<GraphProblem[]> {
+  const parsed = parseDigest(digest);
+  if (!parsed || !HASH_ALGORITHMS.has(parsed.algorithm) || !REGISTERED_ALGORITHMS.get(parsed.algorithm)!.encoded.test(parsed.encoded)) return [];
+  const rel = ['blobs', parsed.algorithm, parsed.encoded].join('/');
+  let file: OpenLayoutFile;
+  try {
+    file = openLayoutFile(root, rel);
+  } catch (err) {
+    if (!(err instanceof LayoutReadError)) throw err;
+    if (err.reason === 'missing') {
+      const why = opts.urls ? 'a non-distributable layer with urls may be fetched from there, but the layout is not self-contained' : 'skopeo, podman and regctl fail on this image';
+      return [{ ruleId: LAYOUT_FINDINGS.missing, severity: opts.urls ? 'warning' : 'error', message: `blob ${digest} is missing from the layout: ${rel} does not exist (${why}).` }];
+    }
+    return [{ ruleId: LAYOUT_FINDINGS.unreadable, severity: 'error', message: `blob ${digest} cannot be read: ${err.message}.` }];
+  }
+  const { stat, real } = file;
+  closeSync(file.fd);
+  if (size !== undefined && stat.size !== size) {
+    return [{ ruleId: LAYOUT_FINDINGS.sizeMismatch, severity: 'error', message: `blob ${digest} is ${stat.size} bytes on disk, the descriptor says ${size} (a truncated or replaced blob; tools check the size before the digest).` }];
+  }
+  let actual: string;
+  try {
+    actual = await hashFile(real, parsed.algorithm, stat, { signal: opts.signal });
+  } catch (err) {
+    if (err instanceof HashCancelled) throw err;
+    const e = err as NodeJS.ErrnoException;
+    return [{ ruleId: LAYOUT_FINDINGS.unreadable, severity: 'error', message: `blob ${digest} cannot be read: ${rel}: ${e.code ?? e.message}.` }];
+  }
+  if (actual === digest) return [];
+  return [{ ruleId: LAYOUT_FINDINGS.digestMismatch, severity: 'error', message: `blob ${digest} does not hash to its name: ${rel} hashes to ${actual} (the file was changed or truncated; tools refuse it).` }];
+}
+
 /** A source for inspectGraph reading the layout at `root`. */
 export function layoutGraphSource(root: string): GraphSource {
   // The layout is walked for referrers once, at the first question, not once per node.
@@ -127,6 +171,9 @@ export function layoutGraphSource(root: string): GraphSource {
       const manifests = referrers.get(digest) ?? [];
       const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests };
       return { bytes: Buffer.from(JSON.stringify(index)), fallback: false, via: 'layout' as const, requests: 0 };
+    },
+    blobFindings(digest: string, size: number | undefined, opts?: { signal?: AbortSignal; urls?: boolean }) {
+      return layoutBlobFindings(root, digest, size, opts);
     },
   };
 }

@@ -137,7 +137,6 @@ function hashWorker(): Worker | undefined {
   if (worker || workerBroken) return worker;
   try {
     const w = new Worker(WORKER_SOURCE, { eval: true });
-    w.unref(); // an idle hasher must not keep the server (or a test) alive
     w.on('message', (m: { type: string; id: number; hex?: string; bytes?: number; message?: string }) => {
       const job = jobs.get(m.id);
       if (!job) return;
@@ -153,6 +152,9 @@ function hashWorker(): Worker | undefined {
       worker = undefined;
       workerBroken = true;
     });
+    // After the listeners: adding a 'message' listener refs the worker's port again, and a
+    // hasher unref'd before it kept `tree oci:` (the CLI) running after its last hash.
+    w.unref(); // an idle hasher must not keep the server (or a test) alive
     worker = w;
   } catch {
     workerBroken = true;
@@ -201,21 +203,28 @@ export async function hashFile(path: string, algorithm: string, st: FileStamp, o
     hex = await new Promise<string>((resolve, reject) => {
       const onAbort = (): void => {
         jobs.delete(id);
+        idleWorker();
         w.postMessage({ type: 'cancel', id });
         reject(new HashCancelled());
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
       jobs.set(id, {
-        resolve: (h) => { options.signal?.removeEventListener('abort', onAbort); resolve(h); },
-        reject: (e) => { options.signal?.removeEventListener('abort', onAbort); reject(e); },
+        resolve: (h) => { options.signal?.removeEventListener('abort', onAbort); idleWorker(); resolve(h); },
+        reject: (e) => { options.signal?.removeEventListener('abort', onAbort); idleWorker(); reject(e); },
         onBytes: options.onBytes,
       });
+      w.ref(); // a hash in flight keeps the process alive (nothing else may: the CLI), an idle hasher does not
       w.postMessage({ type: 'hash', id, path, algorithm });
     });
   }
   const digest = `${algorithm}:${hex}`;
   rememberDigest(path, st, digest);
   return digest;
+}
+
+/** Lets the process exit once no hash is in flight (see hashWorker). */
+function idleWorker(): void {
+  if (jobs.size === 0) worker?.unref();
 }
 
 /** Stops the hashing worker (tests; server shutdown). */

@@ -24,7 +24,7 @@ import { stringOf, valueOf } from '../engine/json';
 import { LAYOUT_FINDINGS, layoutFindings, unreferencedFindings, type BlobContent, type BlobFact } from '../engine/layoutFindings';
 import type { Finding } from '../engine/types';
 import { cachedDigest, digestOfBytes, HASH_ALGORITHMS, hashFile, hashFileSync, HashCancelled, rememberDigest } from './hashing';
-import { LayoutReadError, openLayoutFile, readBoundedFd, readHeadFd, readLayoutFile, realPathInLayout, type OpenLayoutFile } from './readFile';
+import { kindOf, LayoutReadError, openLayoutFile, readBoundedFd, readHeadFd, readLayoutFile, realPathInLayout, type OpenLayoutFile } from './readFile';
 
 export { MAX_JSON_BYTES, LayoutReadError } from './readFile';
 
@@ -44,6 +44,49 @@ export function isLayoutDir(dir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether `dir` is meant as an OCI image layout, though it may be a broken one: it holds
+ * `oci-layout`, or both `index.json` and `blobs/` (whatever they are: a FIFO or a dangling
+ * symlink counts). `lint DIR` checks such a folder as a layout (layout-invalid names what is
+ * missing or unreadable) instead of as a folder of JSON files.
+ */
+export function looksLikeLayout(dir: string): boolean {
+  const present = (name: string): boolean => {
+    try {
+      lstatSync(join(dir, name));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return present('oci-layout') || (present('index.json') && present('blobs'));
+}
+
+/**
+ * Why `dir` cannot be read as an OCI image layout (`inspect oci:`, `tree oci:`), or undefined
+ * when it has a regular oci-layout and index.json: what is missing, and what is there but is not
+ * a regular file (a FIFO, a folder, a device).
+ */
+export function layoutDirProblem(dir: string): string | undefined {
+  const missing: string[] = [];
+  const bad: string[] = [];
+  for (const name of ['oci-layout', 'index.json']) {
+    let st: Stats;
+    try {
+      st = statSync(join(dir, name));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') missing.push(name);
+      else bad.push(`${name} cannot be read (${errText(err)})`);
+      continue;
+    }
+    if (!st.isFile()) bad.push(`${name} is ${kindOf(st)}, not a regular file`);
+  }
+  if (missing.length === 0 && bad.length === 0) return undefined;
+  const parts = [...bad, ...(missing.length > 0 ? [`${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} missing`] : [])];
+  return `is not an OCI image layout (it needs oci-layout and index.json): ${parts.join('; ')}`;
 }
 
 /**

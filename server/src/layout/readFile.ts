@@ -40,7 +40,8 @@ const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 
 const MiB = (n: number): string => (n % 1048576 === 0 ? `${n / 1048576} MiB` : `${n} bytes`);
 
-function kindOf(st: Stats): string {
+/** What a file that is not a regular one is: "a FIFO (named pipe)", "a folder"…, for messages. */
+export function kindOf(st: Stats): string {
   if (st.isDirectory()) return 'a folder';
   if (st.isFIFO()) return 'a FIFO (named pipe)';
   if (st.isCharacterDevice()) return 'a character device';
