@@ -23,7 +23,7 @@
 import { SEVERITY_ORDER, type CheckInfo, type Severity } from '../engine/types';
 import { isRegistryError, listRepositories, listTags, RegistryError, type ImageReference, type RegistryClient } from '../registry';
 import { DEFAULT_WAIT_S, MAX_WAIT_S } from '../registry/rateGate';
-import { inspectGraph, type GraphNode, type GraphSource } from './imageGraph';
+import { inspectGraph, limiter, type GraphNode, type GraphSource } from './imageGraph';
 import { createHash } from 'node:crypto';
 
 /** One finding of an audited document: where it is below the tagged digest, and what. */
@@ -140,22 +140,6 @@ export const MAX_TRANSIENT_RETRIES = 2;
 /** The shard (0-based) a repository belongs to of `count`: the first 4 bytes of sha256(name), big-endian, modulo count. */
 export function shardOf(repository: string, count: number): number {
   return createHash('sha256').update(repository, 'utf8').digest().readUInt32BE(0) % count;
-}
-
-/** Runs at most `n` tasks at once. */
-function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async (task) => {
-    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      return await task();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
 }
 
 function messageOf(e: unknown): string {

@@ -184,8 +184,8 @@ function samePlatform(a: PlatformValues, b: PlatformValues): boolean {
   return x.os === y.os && x.architecture === y.architecture && x.variant === y.variant;
 }
 
-/** Runs at most `n` tasks at once. */
-function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+/** Runs at most `n` tasks at once (the graph's and the audit's). */
+export function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
   let active = 0;
   const waiting: (() => void)[] = [];
   return async (task) => {
