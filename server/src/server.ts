@@ -275,26 +275,7 @@ async function validate(doc: TextDocument): Promise<void> {
 // An opened document is linted at once; a change waits for the debounce (lsp/analysisService.ts).
 // The memory of closed large documents is given back once the server is idle (lsp/idleCollect.ts).
 const idle = new IdleCollector({ log });
-/**
- * Asks the client for the CodeLenses again, once, shortly: a fetched document's lenses depend on
- * what the server holds of it, and a client that asked before its open was handled (seen in
- * code-server under load: a child opened from its index lens with no lens at all) asks again.
- */
-let lensRefreshTimer: NodeJS.Timeout | undefined;
-function refreshCodeLenses(): void {
-  if (!codeLensRefresh || lensRefreshTimer) return;
-  lensRefreshTimer = setTimeout(() => {
-    lensRefreshTimer = undefined;
-    void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
-  }, 150);
-}
-
-documents.onDidOpen((e) => {
-  idle.busy();
-  analyses.openNow(e.document, () => {
-    void validate(e.document).then(() => { if (isRemoteUri(e.document.uri)) refreshCodeLenses(); });
-  });
-});
+documents.onDidOpen((e) => { idle.busy(); analyses.openNow(e.document, () => void validate(e.document)); });
 documents.onDidChangeContent((e) => { idle.busy(); analyses.schedule(e.document, () => void validate(e.document)); });
 documents.onDidClose((e) => {
   idle.closed(e.document.getText().length);
