@@ -113,10 +113,20 @@ describe('Manifest Lens in VS Code (code-server): Inspect Remote Image', { timeo
     assert.ok(rows.some((t) => t.startsWith('Error:') && t.includes(RULE)), 'reported as an error');
 
     // The walk goes on: the child (opened by digest) has its "Open config" lens, which opens the config.
-    const childLenses = await waitFor('the child\'s "Open config" CodeLens', async () => {
+    const openConfig = async () => {
       const l = (await codeLenses()).map((x) => x.trim());
       return l.includes('Open config') ? l : undefined;
-    }, { timeoutMs: 30_000 });
+    };
+    let childLenses = await waitFor('the child\'s "Open config" CodeLens', openConfig, { timeoutMs: 15_000 }).catch(() => undefined);
+    if (!childLenses) {
+      // Seen in 3 of 9 runs under load: the child opened from the lens shows no lens at all until
+      // its editor is shown again (an open defect, in the notes). Show the index, then the child.
+      process.stderr.write('[e2e] (e) the child showed no CodeLens within 15 s; showing its tab again\n');
+      await page.locator('.tab', { hasText: 'podman-22196:mixed' }).first().click();
+      await page.locator('.tab', { hasText: childTitle.slice(0, 30) }).first().click();
+      await wb.activeTab(childTitle, 30_000);
+      childLenses = await waitFor('the child\'s "Open config" CodeLens, its tab shown again', openConfig, { timeoutMs: 30_000 });
+    }
     assert.ok(childLenses.some((x) => x.includes(child.digest.slice(0, 19)) && x.includes('verified')), `the child's verification line (lenses: ${childLenses.join(' | ')})`);
     await page.locator('.editor-group-container.active .monaco-editor .codelens-decoration a', { hasText: 'Open config' }).first().click();
     await wb.activeTab('(config)', 30_000);
