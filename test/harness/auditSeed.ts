@@ -7,7 +7,7 @@
  *                       mixed-config-media-type), under two tags;
  *  - broken/size:       an index whose entry's size differs from its child (child-size-mismatch);
  *  - broken/list-oci:   a Docker manifest list over OCI children (mixed-list-oci-children);
- *  - broken/empty:      an index without entries (audit's tag-index-empty);
+ *  - broken/empty:      an index without entries (the engine's index-manifests-empty);
  *  - broken/platform:   an index entry whose platform differs from its config's (platform-config-mismatch).
  * Blobs are pushed once and mounted into the other repositories.
  */
@@ -153,7 +153,7 @@ export async function seedAuditRegistry(url: string, options: { cleanRepositorie
     // distribution's catalog lists only repositories that hold a blob: give it one.
     await pushBlob(repo, makeLayer('shared base').gzip);
     await index(repo, 'latest', MT.ociIndex, []);
-    planted[repo] = ['tag-index-empty'];
+    planted[repo] = ['index-manifests-empty'];
   }
   {
     const repo = 'broken/platform';

@@ -115,13 +115,7 @@ export interface AuditRun {
 }
 
 /** The findings of the audit itself, besides the engine's rules and the graph's checks. */
-export const AUDIT_CHECKS: Readonly<Record<'tag-index-empty' | 'graph-incomplete', CheckInfo>> = Object.freeze({
-  'tag-index-empty': {
-    severity: 'warning',
-    description: 'A tag names an index (or manifest list) without entries.',
-    why: 'The image index may be empty by the spec, but a tag is what people pull, and pulling it finds no image for any platform (podman: "no image found in manifest list for architecture").',
-    source: 'image-spec image-index.md (manifests); containers/image manifest list selection',
-  },
+export const AUDIT_CHECKS: Readonly<Record<'graph-incomplete', CheckInfo>> = Object.freeze({
   'graph-incomplete': {
     severity: 'warning',
     description: 'The graph below a tagged document was larger than the audit builds, so part of it was not checked.',
@@ -300,11 +294,8 @@ export async function auditRegistry(client: RegistryClient, options: AuditOption
     }
     let mediaType: string | undefined;
     try {
-      const j = JSON.parse(new TextDecoder().decode(doc.bytes)) as { mediaType?: unknown; manifests?: unknown };
+      const j = JSON.parse(new TextDecoder().decode(doc.bytes)) as { mediaType?: unknown };
       mediaType = typeof j?.mediaType === 'string' ? j.mediaType : undefined;
-      if (Array.isArray(j?.manifests) && j.manifests.length === 0 && graph.root.kind === 'index') {
-        problems.push({ document: digest, path: '', ruleId: 'tag-index-empty', severity: AUDIT_CHECKS['tag-index-empty'].severity, message: 'the index has no entries: a tag that names it pulls nothing on any platform ("no image found in manifest list")' });
-      }
     } catch {
       // json-invalid says it
     }
