@@ -158,7 +158,8 @@ function problem(ruleId: keyof typeof GRAPH_CHECKS & string, message: string): G
   return { ruleId, severity: GRAPH_CHECKS[ruleId].severity, message };
 }
 
-function shortDigest(digest: string): string {
+/** `sha256:` and the first 12 hex digits and `…`, for people (labels, messages, deep-inspection links); any other digest as it is. */
+export function shortDigest(digest: string): string {
   return digest.replace(/^(sha256:[0-9a-f]{12})[0-9a-f]{52}$/, '$1…');
 }
 

@@ -2,6 +2,7 @@
 import { CodeAction, CodeActionKind, DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation, type TextEdit } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Edit, Finding, Fix, Severity } from '../engine/types';
+import { shortDigest } from '../graph/imageGraph';
 import { ruleDocUrl } from './ruleDocs';
 
 export const SOURCE = 'manifest-lens';
@@ -60,7 +61,3 @@ export function deepEntryText(
   };
 }
 
-/** sha256:<12 hex>… for people; the full digest is in the link. */
-function shortDigest(digest: string): string {
-  return digest.replace(/^(sha256:[0-9a-f]{12})[0-9a-f]{52}$/, '$1…');
-}
