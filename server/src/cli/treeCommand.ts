@@ -18,7 +18,7 @@
  */
 import { compactSize } from '../../../common/units';
 import { SEVERITY_ORDER, type Severity } from '../engine/types';
-import { DEFAULT_MAX_CHILDREN, inspectGraph, leftOutText, type GraphNode, type GraphOptions, type GraphResult, type GraphSource } from '../graph/imageGraph';
+import { DEFAULT_MAX_CHILDREN, inspectGraph, leftOutText, type GraphNode, type GraphOptions, type GraphResult } from '../graph/imageGraph';
 import { readLayoutBlob, layoutGraphSource } from '../layout/graphSource';
 import { layoutDirProblem } from '../layout/layout';
 import { formatReference, isRegistryError, type ImageReference } from '../registry';
@@ -151,28 +151,6 @@ function graphOptions(options: GraphCliOptions, stop: AbortSignal): GraphOptions
   };
 }
 
-/**
- * `source` with a count of the documents (manifests and blobs) it served: a fetch that failed or
- * was refused is not one. The graph's own `fetched` counts what it asked for.
- */
-function countingServed(source: GraphSource): { source: GraphSource; served: () => number } {
-  let served = 0;
-  const counted = async <T>(p: Promise<T>): Promise<T> => {
-    const r = await p;
-    served++;
-    return r;
-  };
-  return {
-    source: {
-      getManifest: (ref, opts) => counted(source.getManifest(ref, opts)),
-      getBlob: (ref, digest, opts) => counted(source.getBlob(ref, digest, opts)),
-      getReferrers: (ref, digest, opts) => source.getReferrers(ref, digest, opts),
-      ...(source.blobFindings ? { blobFindings: source.blobFindings.bind(source) } : {}),
-    },
-    served: () => served,
-  };
-}
-
 /** What the run cost: documents served below the root, requests sent, requests refused by the rate gate. */
 interface Costs {
   readonly documents: number;
@@ -227,8 +205,7 @@ async function treeOfLayout(reference: string, options: GraphCliOptions & { styl
     const bytes = readLayoutBlob(where.dir, top.digest);
     if (top.size !== undefined && top.size !== bytes.length) throw new LayoutError(`${reference}: blob ${top.digest} is ${bytes.length} bytes, index.json says ${top.size}`);
     const ref: ImageReference = { registry: 'oci', apiHost: 'oci', repository: where.dir, digest: top.digest };
-    const source = countingServed(layoutGraphSource(where.dir));
-    const built = await inspectGraph(source.source, ref, { bytes, digest: top.digest }, graphOptions(options, deadline.signal));
+    const built = await inspectGraph(layoutGraphSource(where.dir), ref, { bytes, digest: top.digest }, graphOptions(options, deadline.signal));
     // index.json's entry against the blob it names, as `lint DIR` checks it: skopeo and podman
     // choose the parser by the entry's type.
     const why = entryMediaTypeMismatch(top.mediaType, bytes);
@@ -236,7 +213,7 @@ async function treeOfLayout(reference: string, options: GraphCliOptions & { styl
       ...built,
       root: { ...built.root, problems: [{ ruleId: 'layout-media-type-mismatch', severity: 'error' as const, message: `index.json's entry (blob ${top.digest}) is ${why}.` }, ...built.root.problems] },
     };
-    return report(graph, { title: reference, digest: top.digest }, { documents: source.served(), requests: 0, refused: 0 }, options, out, err);
+    return report(graph, { title: reference, digest: top.digest }, { documents: graph.fetched, requests: 0, refused: 0 }, options, out, err);
   } catch (e) {
     err.write(`tree: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
     return 3;
@@ -271,10 +248,9 @@ export async function runTree(args: string[], out: NodeJS.WritableStream, rawErr
   const deadline = deadlineSignal(deadlineOf(options));
   try {
     const root = await client.getManifest(ref, { signal: deadline.signal });
-    const source = countingServed(client);
-    const graph = await inspectGraph(source.source, root.reference, root, graphOptions(options, deadline.signal));
+    const graph = await inspectGraph(client, root.reference, root, graphOptions(options, deadline.signal));
     // The client's totals: every request sent, failed ones too (a 429 is a request), and those the rate gate kept back.
-    const costs = { documents: source.served(), requests: client.stats.requests, refused: client.stats.refused };
+    const costs = { documents: graph.fetched, requests: client.stats.requests, refused: client.stats.refused };
     return report(graph, { title: formatReference(root.reference), digest: root.digest }, costs, options, out, err);
   } catch (e) {
     const why = deadline.signal.aborted ? `${formatReference(ref)} was not served before the deadline of ${deadlineOf(options)} s (--deadline)` : oneLine(e instanceof Error ? e.message : String(e));

@@ -97,7 +97,7 @@ export interface GraphResult {
   readonly root: GraphNode;
   /** HTTP requests made for the graph (the root's own fetch not included). */
   readonly requests: number;
-  /** Distinct manifests and blobs fetched. */
+  /** Distinct manifests and blobs served: a fetch that failed or was refused is not counted. */
   readonly fetched: number;
   /** Nodes built (entries, configs, layers, referrers; the root not included). */
   readonly nodes: number;
@@ -271,6 +271,7 @@ export async function inspectGraph(client: GraphSource, ref: ImageReference, roo
   const left = { nodes: 0, problems: 0 };
   // By digest: each document is fetched, linted and built once, however many entries name it.
   const bodies = new Map<string, Promise<Body>>();
+  let servedCount = 0;
   const configs = new Map<string, Promise<PlatformValues | undefined>>();
   // By digest, size and urls: a blob named by many manifests is checked (hashed) once.
   const blobChecks = new Map<string, Promise<GraphProblem[]>>();
@@ -312,6 +313,7 @@ export async function inspectGraph(client: GraphSource, ref: ImageReference, roo
         if (signal?.aborted) throw cancelled();
         const b = await client.getBlob(ref, digest, { signal, maxBytes: 4 * 1024 * 1024 });
         requests += b.requests;
+        servedCount++;
         return platformOf(parse(b.bytes)); // the platform only: the config itself is not kept
       });
       configs.set(digest, p);
@@ -469,6 +471,7 @@ export async function inspectGraph(client: GraphSource, ref: ImageReference, roo
           if (signal?.aborted) throw cancelled();
           const m = await client.getManifest(referenceWithDigest(ref, digest), { signal });
           requests += m.requests;
+          servedCount++;
           return { bytes: m.bytes, contentType: m.contentType, digest: m.digest };
         });
         return buildBody(served, depth, ancestors); // the bytes are not kept past this
@@ -591,7 +594,7 @@ export async function inspectGraph(client: GraphSource, ref: ImageReference, roo
   const expandedRoot = expand(rootNode);
   const stoppedWhy = stop?.aborted && !cancel?.aborted ? (options.stopReason?.() ?? 'stopped') : undefined;
   const leftOut = left.nodes > 0 || left.problems > 0 || stoppedWhy ? { ...left, ...(stoppedWhy ? { stopped: stoppedWhy } : {}), maxNodes, maxProblems } : undefined;
-  return { root: expandedRoot, requests, fetched: bodies.size + configs.size, nodes, linted, shared, ...(leftOut ? { leftOut } : {}) };
+  return { root: expandedRoot, requests, fetched: servedCount, nodes, linted, shared, ...(leftOut ? { leftOut } : {}) };
 }
 
 /** What was left out, in one sentence for people (CLI stderr, a diagnostic), or undefined. */
