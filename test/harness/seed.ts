@@ -13,7 +13,11 @@
  *  - docker-list-oci-children:latest — a Docker manifest list whose children are OCI manifests.
  *  - docker-v2s2:latest — a plain Docker v2 schema 2 image.
  *  - attested:latest — an OCI index with a BuildKit-style attestation entry (platform unknown/unknown).
+ *  - hostile-text:latest — an OCI index whose annotation and a history line carry `<script>` (shown as
+ *    text, never run), two platforms of three layers of distinct sizes sharing the two lower ones.
  */
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { MT } from '../../server/src/engine/mediaTypes';
 import { headerValue, httpCall, type HttpResult } from './http';
 import { makeConfig, makeLayer, sha256Digest, type LayerBlob, type Platform } from './blobs';
@@ -75,6 +79,8 @@ export interface SeededImages {
     readonly fallbackIndex: SeededManifest;
   };
   readonly attested: { readonly index: SeededManifest; readonly amd64: SeededManifest; readonly attestation: SeededManifest };
+  /** The index annotation {@link HOSTILE_TEXT} (and a history line with it); amd64 and arm64 share their two lower layers. */
+  readonly hostileText: { readonly index: SeededManifest; readonly amd64: SeededManifest; readonly arm64: SeededManifest };
   /** Every reference pushed under a tag, in push order. */
   readonly tagged: readonly SeededManifest[];
   /** Every distinct manifest pushed (by tag or digest), keyed `REPO@DIGEST`. */
@@ -162,6 +168,9 @@ function descriptorOf(m: SeededManifest, extra: Record<string, unknown> = {}): R
 function platformObject(p: Platform): Record<string, string> {
   return { architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}) };
 }
+
+/** Registry text that would run in a view that built HTML from it (hostile-text:latest carries it). */
+export const HOSTILE_TEXT = '<script>document.title="pwned"</script><img src=x onerror="document.title=1">';
 
 /**
  * Pushes the sample images to the registry at `registryUrl` (`http://127.0.0.1:PORT`). `auth`
@@ -347,6 +356,47 @@ export async function seedSamples(registryUrl: string, auth?: SeedAuth): Promise
   });
   const aIndex = await pushManifest(a, 'latest', aIndexBytes, MT.ociIndex, { children: [aAmd, attManifest] });
 
+  // (g) text that would run if a view built HTML from it: in the index's annotation and in a history line.
+  const h = 'samples/hostile-text';
+  const noiseLayer = async (label: string, bytes: number): Promise<SeededBlob & { diffId: string }> => {
+    const chunks: Buffer[] = [];
+    for (let i = 0; chunks.length * 32 < bytes; i++) chunks.push(createHash('sha256').update(`${label} ${i}`).digest());
+    const tar = Buffer.concat(chunks).subarray(0, bytes); // incompressible: the gzip is about this size
+    const blob = await pushBlob(h, gzipSync(tar, { level: 9 }), MT.ociLayerGzip);
+    return { ...blob, diffId: sha256Digest(tar) };
+  };
+  const base = await noiseLayer('hostile base', 6000);
+  const middle = await noiseLayer('hostile middle', 2000);
+  const hostileImage = async (platform: Platform, top: number): Promise<SeededManifest> => {
+    const upper = await noiseLayer(`hostile ${platform.architecture}`, top);
+    const layers = [base, middle, upper];
+    const created = '2024-03-28T00:00:00Z';
+    const config = await pushBlob(h, Buffer.from(JSON.stringify({
+      architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}), created,
+      config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+      history: [
+        { created, created_by: 'ADD base.tar /' },
+        { created, created_by: 'ENV A=1', empty_layer: true },
+        { created, created_by: 'RUN make middle' },
+        { created, created_by: `RUN echo ${HOSTILE_TEXT}` },
+      ],
+    })), MT.ociConfig);
+    const manifest = {
+      schemaVersion: 2, mediaType: MT.ociManifest,
+      config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
+      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+    };
+    return pushManifest(h, undefined, serialize(manifest), MT.ociManifest, { platform, config, layers });
+  };
+  const hAmd = await hostileImage(amd64, 3000);
+  const hArm = await hostileImage(arm64, 1000);
+  const hIndex = await pushManifest(h, 'latest', serialize({
+    schemaVersion: 2,
+    mediaType: MT.ociIndex,
+    manifests: [hAmd, hArm].map((c) => descriptorOf(c, { platform: platformObject(c.platform!) })),
+    annotations: { 'org.opencontainers.image.description': HOSTILE_TEXT },
+  }), MT.ociIndex, { children: [hAmd, hArm] });
+
   return {
     host,
     podman22196: { index: pIndex, amd64: pAmd, arm64: pArm },
@@ -355,6 +405,7 @@ export async function seedSamples(registryUrl: string, auth?: SeedAuth): Promise
     dockerV2s2: { manifest: v },
     artifact: { manifest: artifact, subject: cAmd, fallbackIndex },
     attested: { index: aIndex, amd64: aAmd, attestation: attManifest },
+    hostileText: { index: hIndex, amd64: hAmd, arm64: hArm },
     tagged,
     manifests,
   };
@@ -375,6 +426,7 @@ export function describeSeeds(seeds: SeededImages): Record<string, unknown> {
     dockerV2s2: { manifest: one(seeds.dockerV2s2.manifest) },
     artifact: { manifest: one(seeds.artifact.manifest), subject: one(seeds.artifact.subject), fallbackIndex: one(seeds.artifact.fallbackIndex) },
     attested: { index: one(seeds.attested.index), amd64: one(seeds.attested.amd64), attestation: one(seeds.attested.attestation) },
+    hostileText: { index: one(seeds.hostileText.index), amd64: one(seeds.hostileText.amd64), arm64: one(seeds.hostileText.arm64) },
   };
 }
 

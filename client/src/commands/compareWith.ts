@@ -14,6 +14,10 @@ import * as vscode from 'vscode';
 import { childReference, compareHeader, compareHeadline, sharedPlatforms } from '../../../common/compareSummary';
 import { CommandIds, REMOTE_SCHEME, Requests, type CompareParams, type CompareResult, type CompareSide } from '../ids';
 import { askReference, fetchWithProgress, history, remember, type InspectDeps } from './inspectRemoteImage';
+import { showImageMapPair } from '../imageMap';
+
+/** The button that shows the two compared documents as Image Maps side by side. */
+export const SHOW_AS_MAPS = 'Show as Image Maps';
 
 export const COMPARE_SCHEME = 'manifest-lens-compare';
 /** How many comparisons' documents are kept (each is two copies of a manifest or index). */
@@ -74,7 +78,8 @@ async function pickPlatform(r: CompareResult, wanted: string | undefined): Promi
 
 export function registerCompareCommand(deps: InspectDeps): vscode.Disposable {
   const docs = new CompareDocuments();
-  const command = vscode.commands.registerCommand(CommandIds.compareWith, async (target?: vscode.Uri | string, other?: string, platform?: string) => {
+  // `asMaps` (a command argument): open the Image Maps of the two at once, without asking.
+  const command = vscode.commands.registerCommand(CommandIds.compareWith, async (target?: vscode.Uri | string, other?: string, platform?: string, asMaps?: boolean) => {
     const client = await deps.client();
     if (!client) {
       void vscode.window.showErrorMessage('Manifest Lens: the language server is not running; see the "Manifest Lens" output.');
@@ -112,6 +117,14 @@ export function registerCompareCommand(deps: InspectDeps): vscode.Disposable {
     const rightUri = docs.add('right', r.rightLabel, header + r.right!.text, { uri: r.right!.uri });
     await vscode.commands.executeCommand('vscode.diff', leftUri, rightUri, `${r.leftLabel} ↔ ${r.rightLabel}`, { preview: false });
     vscode.window.setStatusBarMessage(`Manifest Lens: ${compareHeadline(r)} (listed at the top of the diff)`, 8000);
+    // Two fetched documents: the same comparison as two pictures (a local side has no registry to map).
+    const { left: l, right: rr } = r;
+    if (l && rr) {
+      const summary = [`${r.leftLabel} ↔ ${r.rightLabel}: ${compareHeadline(r)}`, ...r.changes.map((c) => c.text), ...r.notes.map((n) => `note: ${n}`)];
+      const maps = (): unknown => showImageMapPair(deps, { uri: l.uri }, { uri: rr.uri }, summary);
+      if (asMaps === true) await maps();
+      else void vscode.window.showInformationMessage(`Compared: ${compareHeadline(r)}`, SHOW_AS_MAPS).then((a) => (a === SHOW_AS_MAPS ? maps() : undefined));
+    }
   });
   return vscode.Disposable.from(command, vscode.workspace.registerTextDocumentContentProvider(COMPARE_SCHEME, docs));
 }
