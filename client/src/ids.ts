@@ -18,6 +18,7 @@ export const CommandIds = {
   explorerCompare: 'manifestLens.explorer.compare',
   showImageMap: 'manifestLens.showImageMap',
   explorerShowImageMap: 'manifestLens.explorer.showImageMap',
+  compareAsMaps: 'manifestLens.compareAsMaps',
 } as const;
 
 export { REMOTE_SCHEME, Requests, Notifications, REGISTRY_ERROR_CODE } from '../../common/protocol';
