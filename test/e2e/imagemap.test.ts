@@ -4,7 +4,8 @@
  * found, reachable with the keyboard (Tab moves focus, Enter opens the platform's manifest
  * read-only); the hostile-text index's annotation and history line carrying `<script>` show as
  * text (no element made of them, nothing run), its layers are drawn to scale and the layers two
- * platforms share have one colour.
+ * platforms share have one colour; its attestation, SBOM and signature are badges on the nodes
+ * they describe, and a click on one opens it.
  *
  * The webview lives in nested iframes: the frame that holds the map is found among page.frames().
  */
@@ -14,7 +15,7 @@ import type { Frame } from 'playwright-core';
 import { plain, sampleRegistry, waitFor, withFailureShot, Workbench, type SampleRegistry } from './workbench';
 
 interface Seeded { reference: string; byDigest: string; digest: string }
-interface Refs { host: string; podman22196: { index: Seeded; amd64: Seeded; arm64: Seeded }; hostileText: { index: Seeded; amd64: Seeded; arm64: Seeded } }
+interface Refs { host: string; podman22196: { index: Seeded; amd64: Seeded; arm64: Seeded }; hostileText: { index: Seeded; amd64: Seeded; arm64: Seeded; attestation: Seeded; sbom: Seeded; signature: Seeded } }
 
 /** test/harness/seed.ts's HOSTILE_TEXT (the E2E project does not compile the harness's registry code). */
 const HOSTILE_TEXT = '<script>document.title="pwned"</script><img src=x onerror="document.title=1">';
@@ -129,5 +130,13 @@ describe('Manifest Lens in VS Code (code-server): the Image Map webview', { time
       assert.equal(bars[0].layers[i].colour, bars[1].layers[i].colour);
     }
     assert.notEqual(bars[0].layers[2].digest, bars[1].layers[2].digest);
+
+    // Signed and attested: each badge on the node it describes; clicking one opens that manifest read-only.
+    const kinds = (where: string, attr: string): Promise<(string | null)[]> => frame.locator(where).evaluateAll((els, a) => els.map((e) => e.getAttribute(a)), attr);
+    assert.deepEqual(await kinds('#map .card[data-platform="linux/amd64"] .badge', 'data-kind'), ['buildx-attestation-manifest']);
+    assert.deepEqual(await kinds('#map .card[data-platform="linux/arm64/v8"] .badge', 'data-artifact-type'), ['application/spdx+json']);
+    assert.deepEqual(await kinds('#map .map-header .badge', 'data-kind'), ['cosign-signature']);
+    await frame.locator('#map .card[data-platform="linux/arm64/v8"] .badge').click();
+    await wb.activeTab(`hostile-text@${refs.hostileText.sbom.digest.slice(0, 19)}…`, 30_000);
   }));
 });

@@ -82,3 +82,12 @@ test('registry text carrying <script> is kept as data, exactly as served; shared
   assert.equal(amd.scale, 1);
   assert.ok(arm.scale < 1 && Math.abs(arm.scale - arm.layersSize / amd.layersSize) < 1e-9);
 });
+
+test('a signed, attested image: each badge on the node it describes, by its kind', { skip }, async () => {
+  const m = await map(seeds.hostileText.index.reference);
+  const [amd, arm] = cardsOf(m.root);
+  assert.equal(m.platformCount, 2);
+  assert.deepEqual(amd.badges.map((b) => [b.kind, b.digest]), [['buildx-attestation-manifest', seeds.hostileText.attestation.digest]]);
+  assert.deepEqual(arm.badges.map((b) => [b.kind, b.artifactType, b.digest]), [['sbom', 'application/spdx+json', seeds.hostileText.sbom.digest]]);
+  assert.deepEqual(m.root.badges.map((b) => [b.kind, b.digest]), [['cosign-signature', seeds.hostileText.signature.digest]]);
+});
