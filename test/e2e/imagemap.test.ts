@@ -2,7 +2,8 @@
  * End to end, in a real VS Code (code-server + Chromium): Show Image Map (issue 22) draws the
  * seed's podman#22196 index as a card per platform with the problem markers deep inspection
  * found, reachable with the keyboard (Tab moves focus, Enter opens the platform's manifest
- * read-only); the hostile-text index's annotation and history line carrying `<script>` show as
+ * read-only), and compared with the other platform's manifest the two maps show side by side with
+ * their layers marked removed and added; the hostile-text index's annotation and history line carrying `<script>` show as
  * text (no element made of them, nothing run), its layers are drawn to scale and the layers two
  * platforms share have one colour; its attestation, SBOM and signature are badges on the nodes
  * they describe, and a click on one opens it.
@@ -55,7 +56,7 @@ describe('Manifest Lens in VS Code (code-server): the Image Map webview', { time
     await registry?.stop();
   });
 
-  it('(u) Show Image Map on the seed index: a card per platform with its problem marker; Tab moves focus, Enter opens the platform manifest', withFailureShot(wb, 'u', async () => {
+  it('(u) Show Image Map on the seed index: a card per platform with its problem marker; Tab moves focus, Enter opens the platform manifest; compared, two maps side by side', withFailureShot(wb, 'u', async () => {
     const frame = await showMap(refs.podman22196.index.reference);
     await wb.shot('u-image-map');
     const cards = frame.locator('#map .card');
@@ -93,6 +94,28 @@ describe('Manifest Lens in VS Code (code-server): the Image Map webview', { time
     await wb.page.keyboard.press('Enter');
     await wb.activeTab(`podman-22196@${refs.podman22196.amd64.digest.slice(0, 19)}…`, 30_000);
     await wb.shot('u-enter-opened-manifest');
+
+    // Compare with… the arm64 manifest, then Show as Image Maps: the two side by side, what changed in words above them.
+    await wb.runCommand('Manifest Lens: Compare with…');
+    const input = wb.page.locator('.quick-input-widget input');
+    await input.fill(refs.podman22196.arm64.byDigest);
+    await waitFor('the reference offered', async () => (await wb.page.locator('.quick-input-widget .monaco-list-row.focused').allInnerTexts()).some((t) => plain(t).includes('Inspect')));
+    await wb.page.keyboard.press('Enter');
+    await waitFor('the diff editor', () => wb.page.locator('.editor-group-container.active .monaco-diff-editor').first().isVisible(), { timeoutMs: 60_000 });
+    await wb.runCommand('Manifest Lens: Show as Image Maps');
+    const pair = await waitFor('the two maps side by side', async () => {
+      for (const f of wb.page.frames()) if ((await f.locator('#map .pair .map').count().catch(() => 0)) === 2) return f;
+      return undefined;
+    }, { timeoutMs: 60_000, intervalMs: 300 });
+    await wb.shot('u-compare-maps');
+    const words = await pair.locator('#map .compare-summary li').allTextContents();
+    assert.match(words[0] ?? '', /↔.*: \d+ changes?/, words.join('\n'));
+    const marks = (side: number): Promise<(string | null)[][]> => pair.locator('#map .pair .map').nth(side).locator('.layer').evaluateAll((els) => els.map((e) => [e.getAttribute('data-digest'), e.getAttribute('data-change')]));
+    // Each platform's one layer is its own: removed on the left, added on the right.
+    const [left, right] = [await marks(0), await marks(1)];
+    assert.deepEqual([left.map((m) => m[1]), right.map((m) => m[1])], [['removed'], ['added']]);
+    assert.notEqual(left[0][0], right[0][0]);
+    assert.deepEqual(await pair.locator('#map .pair .card').evaluateAll((els) => els.map((e) => [e.getAttribute('data-platform'), e.getAttribute('data-change')])), [['linux/amd64', 'removed'], ['linux/arm64/v8', 'added']]);
   }));
 
   it('(v) registry text carrying <script> shows as text; layers drawn to scale; shared layers one colour', withFailureShot(wb, 'v', async () => {
