@@ -91,3 +91,15 @@ test('a signed, attested image: each badge on the node it describes, by its kind
   assert.deepEqual(arm.badges.map((b) => [b.kind, b.artifactType, b.digest]), [['sbom', 'application/spdx+json', seeds.hostileText.sbom.digest]]);
   assert.deepEqual(m.root.badges.map((b) => [b.kind, b.digest]), [['cosign-signature', seeds.hostileText.signature.digest]]);
 });
+
+test('wrong params: InvalidParams naming the field; no reference, or a config\'s URI, is an error that says what to give', { skip }, async () => {
+  const fail = (params: unknown): Promise<{ code?: number; message?: string }> =>
+    server.connection.sendRequest('manifestLens/imageMap', params).then((r) => assert.fail(`answered ${JSON.stringify(r).slice(0, 200)}`), (e: { code?: number; message?: string }) => e);
+  const mistyped = await fail({ reference: 5 });
+  assert.equal(mistyped.code, -32602);
+  assert.match(mistyped.message ?? '', /^manifestLens\/imageMap: params\.reference must be a string when given; it is a number\.$/);
+  assert.equal((await fail(null)).code, -32602);
+  assert.match((await fail({})).message ?? '', /needs an image reference/);
+  const config = `oci-image:/${encodeURIComponent(registry.host)}/samples/podman-22196%40sha256%3A${'a'.repeat(12)}.json?blob~sha256~${'a'.repeat(64)}`;
+  assert.match((await fail({ uri: config })).message ?? '', /works on a manifest or index/);
+});
