@@ -39,6 +39,8 @@ export const Requests = {
   explorerLevel: 'manifestLens/explorer/level',
   /** {@link ExplorerReferrersParams} → {@link ExplorerReferrers}: a manifest's referrers, when expanded. */
   explorerReferrers: 'manifestLens/explorer/referrers',
+  /** Show Image Map: common/imageMap.ts's ImageMapParams → ImageMapModel. */
+  imageMap: 'manifestLens/imageMap',
 } as const;
 
 /** Custom notifications, client → server. */

@@ -81,6 +81,8 @@ const bench = process.argv.includes('--bench')
 await Promise.all([
   ...bench,
   esbuild.build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
+  // The Image Map webview's script (issue 22): runs in the webview, not in Node.
+  esbuild.build({ ...common, platform: 'browser', target: 'es2020', format: 'iife', entryPoints: ['client/src/webview/imageMap.ts'], outfile: 'dist/imageMap.js' }),
   esbuild.build({ ...common, entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js', plugins: [leanUndici] }),
   // The language server's layout walk, in a worker thread (server/src/lsp/layoutWalker.ts).
   esbuild.build({ ...common, stdin: { contents: "import { runWalkerThread } from './layoutWalker';\nrunWalkerThread();\n", resolveDir: 'server/src/lsp', sourcefile: 'layout-walker.ts', loader: 'ts' }, outfile: 'dist/layout-walker.js', plugins: [jsoncSideEffectFree] }),

@@ -40,6 +40,7 @@ const README_SHOTS = {
   'child.png': 'e-child-linted',
   'explorer.png': 'k-explorer-expanded',
   'compare.png': 'm-compare',
+  'image-map.png': 'v-image-map',
 };
 const only = args.filter((a) => !a.startsWith('--'));
 

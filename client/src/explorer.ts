@@ -552,6 +552,10 @@ export function registerExplorer(context: vscode.ExtensionContext, client: () =>
       const ref = explorer.referenceOf(item);
       return ref ? vscode.commands.executeCommand(CommandIds.compareWith, ref) : undefined;
     }),
+    vscode.commands.registerCommand(CommandIds.explorerShowImageMap, (item?: Item) => {
+      const ref = explorer.referenceOf(item);
+      return ref ? vscode.commands.executeCommand(CommandIds.showImageMap, ref) : undefined;
+    }),
   ] };
 }
 

@@ -11,6 +11,7 @@ import { fetchWithProgress, registerInspectCommand, showRemoteDocument, type Ins
 import { CommandIds, HISTORY_KEY, Notifications, REMOTE_SCHEME, Requests, type EnvironmentParams, type InitializationOptions, type TagCheck } from './ids';
 import { RemoteDocumentProvider } from './remoteDocuments';
 import { registerLayoutBlobs } from './layoutBlobs';
+import { registerImageMapCommand } from './imageMap';
 import { registerRuleDocs } from './ruleDocs';
 
 let client: LanguageClient | undefined;
@@ -74,6 +75,7 @@ export function activate(context: vscode.ExtensionContext): TestHooks | undefine
     registerCompareCommand(deps),
     ...explorer.disposables,
     registerLayoutBlobs(),
+    registerImageMapCommand(deps),
     vscode.commands.registerCommand(CommandIds.openRemote, async (uri?: string) => {
       if (typeof uri !== 'string') return;
       const doc = await fetchWithProgress(deps, 'Fetching from the registry…', { method: Requests.open, params: { uri } });

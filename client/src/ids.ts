@@ -16,6 +16,9 @@ export const CommandIds = {
   explorerCopyDigest: 'manifestLens.explorer.copyDigest',
   explorerInspect: 'manifestLens.explorer.inspect',
   explorerCompare: 'manifestLens.explorer.compare',
+  showImageMap: 'manifestLens.showImageMap',
+  explorerShowImageMap: 'manifestLens.explorer.showImageMap',
+  compareAsMaps: 'manifestLens.compareAsMaps',
 } as const;
 
 export { REMOTE_SCHEME, Requests, Notifications, REGISTRY_ERROR_CODE } from '../../common/protocol';

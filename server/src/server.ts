@@ -38,6 +38,7 @@ import {
   type ValidateReferenceParams,
   type ValidateReferenceResult,
 } from '../../common/protocol';
+import type { ImageMapParams } from '../../common/imageMap';
 import { completionsAt } from './engine/completion';
 import { conversionFix } from './engine/convert';
 import { touchesDamage } from './engine/recover';
@@ -60,6 +61,7 @@ import { IdleCollector } from './lsp/idleCollect';
 import { capFindings, LayoutService } from './lsp/layoutService';
 import { DEFAULT_DOCUMENT_SETTINGS, toDocumentSettings, toRegistrySettings, type DocumentSettings, type RegistrySettings } from './lsp/settings';
 import { requireParams } from './lsp/params';
+import { imageMap } from './lsp/imageMapService';
 import { fetchedHoverSection, runSafe } from './lsp/util';
 
 // With --stdio, large messages are read without extra copies of their text (lsp/stdioReader.ts).
@@ -440,6 +442,7 @@ connection.onRequest(Requests.explorerLevel, (p: ExplorerLevelParams, token) =>
 connection.onRequest(Requests.explorerReferrers, (p: ExplorerReferrersParams, token) =>
   explorerReferrers(client(), requireParams(Requests.explorerReferrers, p, { registry: 'string', repository: 'string', digest: 'string' }), abortOn(token)),
 );
+connection.onRequest(Requests.imageMap, (p: ImageMapParams, token) => imageMap(client(), requireParams(Requests.imageMap, p, { reference: 'string?', uri: 'string?' }), abortOn(token)));
 
 documents.listen(connection);
 connection.listen();

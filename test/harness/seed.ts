@@ -13,7 +13,12 @@
  *  - docker-list-oci-children:latest — a Docker manifest list whose children are OCI manifests.
  *  - docker-v2s2:latest — a plain Docker v2 schema 2 image.
  *  - attested:latest — an OCI index with a BuildKit-style attestation entry (platform unknown/unknown).
+ *  - hostile-text:latest — an OCI index whose annotation and a history line carry `<script>` (shown as
+ *    text, never run), two platforms of three layers of distinct sizes sharing the two lower ones,
+ *    an attestation of amd64, an SBOM referrer of arm64 and a signature referrer of the index.
  */
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { MT } from '../../server/src/engine/mediaTypes';
 import { headerValue, httpCall, type HttpResult } from './http';
 import { makeConfig, makeLayer, sha256Digest, type LayerBlob, type Platform } from './blobs';
@@ -75,6 +80,12 @@ export interface SeededImages {
     readonly fallbackIndex: SeededManifest;
   };
   readonly attested: { readonly index: SeededManifest; readonly amd64: SeededManifest; readonly attestation: SeededManifest };
+  /** The index annotation {@link HOSTILE_TEXT} (and a history line with it); amd64 and arm64 share their two lower layers. */
+  readonly hostileText: {
+    readonly index: SeededManifest; readonly amd64: SeededManifest; readonly arm64: SeededManifest;
+    /** The attestation entry of amd64; the SBOM referrer of arm64; the cosign-style signature referrer of the index (fallback tags). */
+    readonly attestation: SeededManifest; readonly sbom: SeededManifest; readonly signature: SeededManifest;
+  };
   /** Every reference pushed under a tag, in push order. */
   readonly tagged: readonly SeededManifest[];
   /** Every distinct manifest pushed (by tag or digest), keyed `REPO@DIGEST`. */
@@ -162,6 +173,9 @@ function descriptorOf(m: SeededManifest, extra: Record<string, unknown> = {}): R
 function platformObject(p: Platform): Record<string, string> {
   return { architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}) };
 }
+
+/** Registry text that would run in a view that built HTML from it (hostile-text:latest carries it). */
+export const HOSTILE_TEXT = '<script>document.title="pwned"</script><img src=x onerror="document.title=1">';
 
 /**
  * Pushes the sample images to the registry at `registryUrl` (`http://127.0.0.1:PORT`). `auth`
@@ -347,6 +361,73 @@ export async function seedSamples(registryUrl: string, auth?: SeedAuth): Promise
   });
   const aIndex = await pushManifest(a, 'latest', aIndexBytes, MT.ociIndex, { children: [aAmd, attManifest] });
 
+  // (g) text that would run if a view built HTML from it: in the index's annotation and in a history line.
+  const h = 'samples/hostile-text';
+  const noiseLayer = async (label: string, bytes: number): Promise<SeededBlob & { diffId: string }> => {
+    const chunks: Buffer[] = [];
+    for (let i = 0; chunks.length * 32 < bytes; i++) chunks.push(createHash('sha256').update(`${label} ${i}`).digest());
+    const tar = Buffer.concat(chunks).subarray(0, bytes); // incompressible: the gzip is about this size
+    const blob = await pushBlob(h, gzipSync(tar, { level: 9 }), MT.ociLayerGzip);
+    return { ...blob, diffId: sha256Digest(tar) };
+  };
+  const base = await noiseLayer('hostile base', 6000);
+  const middle = await noiseLayer('hostile middle', 2000);
+  const hostileImage = async (platform: Platform, top: number): Promise<SeededManifest> => {
+    const upper = await noiseLayer(`hostile ${platform.architecture}`, top);
+    const layers = [base, middle, upper];
+    const created = '2024-03-28T00:00:00Z';
+    const config = await pushBlob(h, Buffer.from(JSON.stringify({
+      architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}), created,
+      config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+      history: [
+        { created, created_by: 'ADD base.tar /' },
+        { created, created_by: 'ENV A=1', empty_layer: true },
+        { created, created_by: 'RUN make middle' },
+        { created, created_by: `RUN echo ${HOSTILE_TEXT}` },
+      ],
+    })), MT.ociConfig);
+    const manifest = {
+      schemaVersion: 2, mediaType: MT.ociManifest,
+      config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
+      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+    };
+    return pushManifest(h, undefined, serialize(manifest), MT.ociManifest, { platform, config, layers });
+  };
+  const hAmd = await hostileImage(amd64, 3000);
+  const hArm = await hostileImage(arm64, 1000);
+  // A BuildKit-style attestation of amd64 in the index; an SBOM referrer of arm64 and a signature
+  // referrer of the index, by the fallback tags: the map's badges on the nodes they describe.
+  const hStatement = await pushBlob(h, serialize({ _type: 'https://in-toto.io/Statement/v0.1', predicateType: 'https://spdx.dev/Document', subject: [], predicate: {} }), IN_TOTO_TYPE);
+  const hAttConfig = await pushBlob(h, Buffer.from(JSON.stringify({ architecture: 'unknown', os: 'unknown', config: {}, rootfs: { type: 'layers', diff_ids: [hStatement.digest] } })), MT.ociConfig);
+  const hAtt = await pushManifest(h, undefined, serialize({
+    schemaVersion: 2, mediaType: MT.ociManifest,
+    config: { mediaType: hAttConfig.mediaType, digest: hAttConfig.digest, size: hAttConfig.size },
+    layers: [{ mediaType: hStatement.mediaType, digest: hStatement.digest, size: hStatement.size, annotations: { 'in-toto.io/predicate-type': 'https://spdx.dev/Document' } }],
+  }), MT.ociManifest, { platform: { os: 'unknown', architecture: 'unknown' }, config: hAttConfig, layers: [hStatement] });
+  const hIndex = await pushManifest(h, 'latest', serialize({
+    schemaVersion: 2,
+    mediaType: MT.ociIndex,
+    manifests: [
+      ...[hAmd, hArm].map((c) => descriptorOf(c, { platform: platformObject(c.platform!) })),
+      descriptorOf(hAtt, { annotations: { 'vnd.docker.reference.digest': hAmd.digest, 'vnd.docker.reference.type': 'attestation-manifest' }, platform: { architecture: 'unknown', os: 'unknown' } }),
+    ],
+    annotations: { 'org.opencontainers.image.description': HOSTILE_TEXT },
+  }), MT.ociIndex, { children: [hAmd, hArm, hAtt] });
+  const hEmpty = await pushBlob(h, EMPTY_JSON, MT.ociEmpty);
+  const referrerOf = async (subject: SeededManifest, artifactType: string, layerType: string, body: Buffer): Promise<SeededManifest> => {
+    const blob = await pushBlob(h, body, layerType);
+    const m = await pushManifest(h, undefined, serialize({
+      schemaVersion: 2, mediaType: MT.ociManifest, artifactType,
+      config: { mediaType: hEmpty.mediaType, digest: hEmpty.digest, size: hEmpty.size },
+      layers: [{ mediaType: blob.mediaType, digest: blob.digest, size: blob.size }],
+      subject: descriptorOf(subject),
+    }), MT.ociManifest, { config: hEmpty, layers: [blob] });
+    await pushManifest(h, subject.digest.replace(':', '-'), serialize({ schemaVersion: 2, mediaType: MT.ociIndex, manifests: [descriptorOf(m, { artifactType })] }), MT.ociIndex, { children: [m] });
+    return m;
+  };
+  const hSbom = await referrerOf(hArm, SBOM_TYPE, SBOM_TYPE, serialize({ spdxVersion: 'SPDX-2.3', SPDXID: 'SPDXRef-DOCUMENT', name: 'hostile-text linux/arm64' }));
+  const hSig = await referrerOf(hIndex, 'application/vnd.dev.cosign.artifact.sig.v1+json', 'application/vnd.dev.cosign.simplesigning.v1+json', serialize({ critical: { image: { 'docker-manifest-digest': hIndex.digest }, type: 'cosign container image signature' }, optional: null }));
+
   return {
     host,
     podman22196: { index: pIndex, amd64: pAmd, arm64: pArm },
@@ -355,6 +436,7 @@ export async function seedSamples(registryUrl: string, auth?: SeedAuth): Promise
     dockerV2s2: { manifest: v },
     artifact: { manifest: artifact, subject: cAmd, fallbackIndex },
     attested: { index: aIndex, amd64: aAmd, attestation: attManifest },
+    hostileText: { index: hIndex, amd64: hAmd, arm64: hArm, attestation: hAtt, sbom: hSbom, signature: hSig },
     tagged,
     manifests,
   };
@@ -375,6 +457,10 @@ export function describeSeeds(seeds: SeededImages): Record<string, unknown> {
     dockerV2s2: { manifest: one(seeds.dockerV2s2.manifest) },
     artifact: { manifest: one(seeds.artifact.manifest), subject: one(seeds.artifact.subject), fallbackIndex: one(seeds.artifact.fallbackIndex) },
     attested: { index: one(seeds.attested.index), amd64: one(seeds.attested.amd64), attestation: one(seeds.attested.attestation) },
+    hostileText: {
+      index: one(seeds.hostileText.index), amd64: one(seeds.hostileText.amd64), arm64: one(seeds.hostileText.arm64),
+      attestation: one(seeds.hostileText.attestation), sbom: one(seeds.hostileText.sbom), signature: one(seeds.hostileText.signature),
+    },
   };
 }
 

@@ -7,6 +7,9 @@
  * QuickPick offers the platforms both list, to compare those two manifests instead (as
  * `diff --platform` does).
  *
+ * Two fetched documents can also be seen as two Image Maps side by side (the diff's title bar:
+ * "Show as Image Maps", or the command's `asMaps` argument), layers added and removed marked.
+ *
  * The diff's two documents are copies under their own scheme (`manifest-lens-compare:`), shown
  * as JSON with comments: the fetched documents themselves stay the served bytes, header-less.
  */
@@ -14,6 +17,7 @@ import * as vscode from 'vscode';
 import { childReference, compareHeader, compareHeadline, sharedPlatforms } from '../../../common/compareSummary';
 import { CommandIds, REMOTE_SCHEME, Requests, type CompareParams, type CompareResult, type CompareSide } from '../ids';
 import { askReference, fetchWithProgress, history, remember, type InspectDeps } from './inspectRemoteImage';
+import { showImageMapPair } from '../imageMap';
 
 export const COMPARE_SCHEME = 'manifest-lens-compare';
 /** How many comparisons' documents are kept (each is two copies of a manifest or index). */
@@ -74,7 +78,10 @@ async function pickPlatform(r: CompareResult, wanted: string | undefined): Promi
 
 export function registerCompareCommand(deps: InspectDeps): vscode.Disposable {
   const docs = new CompareDocuments();
-  const command = vscode.commands.registerCommand(CommandIds.compareWith, async (target?: vscode.Uri | string, other?: string, platform?: string) => {
+  /** The comparisons that can be shown as Image Maps, by the URI of either side of their diff. */
+  const maps = new Map<string, { left: string; right: string; summary: string[] }>();
+  // `asMaps` (a command argument): open the Image Maps of the two at once, without asking.
+  const command = vscode.commands.registerCommand(CommandIds.compareWith, async (target?: vscode.Uri | string, other?: string, platform?: string, asMaps?: boolean) => {
     const client = await deps.client();
     if (!client) {
       void vscode.window.showErrorMessage('Manifest Lens: the language server is not running; see the "Manifest Lens" output.');
@@ -112,6 +119,23 @@ export function registerCompareCommand(deps: InspectDeps): vscode.Disposable {
     const rightUri = docs.add('right', r.rightLabel, header + r.right!.text, { uri: r.right!.uri });
     await vscode.commands.executeCommand('vscode.diff', leftUri, rightUri, `${r.leftLabel} ↔ ${r.rightLabel}`, { preview: false });
     vscode.window.setStatusBarMessage(`Manifest Lens: ${compareHeadline(r)} (listed at the top of the diff)`, 8000);
+    // Two fetched documents: the same comparison as two pictures, from the diff's title bar (a local side has no registry to map).
+    if (r.left && r.right) {
+      const pair = { left: r.left.uri, right: r.right.uri, summary: [`${r.leftLabel} ↔ ${r.rightLabel}: ${compareHeadline(r)}`, ...r.changes.map((c) => c.text), ...r.notes.map((n) => `note: ${n}`)] };
+      maps.set(leftUri.toString(), pair);
+      maps.set(rightUri.toString(), pair);
+      while (maps.size > 2 * KEPT) maps.delete(maps.keys().next().value!);
+      if (asMaps === true) await showImageMapPair(deps, { uri: pair.left }, { uri: pair.right }, pair.summary);
+    }
   });
-  return vscode.Disposable.from(command, vscode.workspace.registerTextDocumentContentProvider(COMPARE_SCHEME, docs));
+  const asPictures = vscode.commands.registerCommand(CommandIds.compareAsMaps, async (uri?: vscode.Uri) => {
+    const target = uri ?? vscode.window.activeTextEditor?.document.uri;
+    const pair = target ? maps.get(target.toString()) : undefined;
+    if (!pair) {
+      void vscode.window.showInformationMessage('Show as Image Maps works on a comparison of two fetched documents: run Compare with… again.');
+      return undefined;
+    }
+    return showImageMapPair(deps, { uri: pair.left }, { uri: pair.right }, pair.summary);
+  });
+  return vscode.Disposable.from(command, asPictures, vscode.workspace.registerTextDocumentContentProvider(COMPARE_SCHEME, docs));
 }
