@@ -37,6 +37,9 @@ import {
   type OpenParams,
   type ValidateReferenceParams,
   type ValidateReferenceResult,
+  type PushManifestParams,
+  type RepairApplyParams,
+  type RepairPlanParams,
 } from '../../common/protocol';
 import { completionsAt } from './engine/completion';
 import { conversionFix } from './engine/convert';
@@ -61,6 +64,7 @@ import { capFindings, LayoutService } from './lsp/layoutService';
 import { DEFAULT_DOCUMENT_SETTINGS, toDocumentSettings, toRegistrySettings, type DocumentSettings, type RegistrySettings } from './lsp/settings';
 import { requireParams } from './lsp/params';
 import { fetchedHoverSection, runSafe } from './lsp/util';
+import { RepairService, repairActions } from './lsp/repairService';
 
 // With --stdio, large messages are read without extra copies of their text (lsp/stdioReader.ts).
 const { connection, shutdownReceived } = createServerConnection();
@@ -120,6 +124,11 @@ function client(): RegistryClient {
 }
 
 const remote = new RemoteService(client, log);
+/** Why registry writes are refused now (workspace trust, manifestLens.remote.allowPush), or undefined. */
+const writesRefused = (): string | undefined =>
+  !trusted ? 'Writes to a registry are refused in an untrusted workspace: trust the workspace (Manage Workspace Trust) to repair or push.'
+    : !registrySettings.allowPush ? 'Writes to a registry are switched off (manifestLens.remote.allowPush is false): turn it on in Settings to repair or push.' : undefined;
+const repair = new RepairService({ client, remote, log, writesRefused });
 const analyses = new AnalysisService(settingsFor, (uri) => remote.contentTypeFor(uri), (uri) => documentContext(uri));
 
 /** Where a document sits, for the rules that depend on it: a fetched referrers list, a layout's index.json. */
@@ -324,7 +333,15 @@ connection.onCompletion((params) =>
 connection.onCodeAction((params) =>
   runSafe(log, 'codeAction', [], async () => {
     const doc = documents.get(params.textDocument.uri);
-    if (!doc || isRemoteUri(doc.uri)) return []; // fetched documents are read-only
+    if (!doc) return [];
+    if (isRemoteUri(doc.uri)) {
+      // Fetched documents are read-only: what can be done is Repair in registry… (a command; it asks first).
+      if (writesRefused()) return [];
+      const { analysis } = await analyses.get(doc);
+      const settings = await settingsFor(doc.uri);
+      const deepCodes = deep.diagnostics(doc, analysis, { enabled: settings.deepInspection, maxEntries: settings.deepInspectionMaxEntries }).map((d) => d.code);
+      return repairActions(doc.uri, remote.fetched(doc.uri), analysis.findings, deepCodes, params.context.diagnostics);
+    }
     const { analysis } = await analyses.get(doc);
     const actions: CodeAction[] = [];
     const conversions = new Set<'oci' | 'docker'>();
@@ -439,6 +456,13 @@ connection.onRequest(Requests.explorerLevel, (p: ExplorerLevelParams, token) =>
 );
 connection.onRequest(Requests.explorerReferrers, (p: ExplorerReferrersParams, token) =>
   explorerReferrers(client(), requireParams(Requests.explorerReferrers, p, { registry: 'string', repository: 'string', digest: 'string' }), abortOn(token)),
+);
+connection.onRequest(Requests.repairPlan, (p: RepairPlanParams, token) => repair.preview(requireParams(Requests.repairPlan, p, { uri: 'string', to: 'string' }), abortOn(token)));
+connection.onRequest(Requests.repairApply, (p: RepairApplyParams, token) =>
+  repair.apply(requireParams(Requests.repairApply, p, { uri: 'string', to: 'string', mode: 'string', tag: 'string?', expectDigest: 'string' }), abortOn(token)),
+);
+connection.onRequest(Requests.pushManifest, (p: PushManifestParams, token) =>
+  repair.push(requireParams(Requests.pushManifest, p, { text: 'string', reference: 'string', mode: 'string' }), abortOn(token)),
 );
 
 documents.listen(connection);
