@@ -141,7 +141,7 @@ export class RepairService {
     try {
       if (p.mode === 'tag' && p.force !== true) {
         const existing = await tagDigest(client, dest, signal);
-        if (existing && existing !== plan.root.newDigest) throw refused(`The tag :${tag} already exists (${existing}); nothing was written. Choose another tag.`);
+        if (existing && existing !== plan.root.newDigest) throw refused(`The tag :${tag} already exists (${existing}); nothing was written. Choose another tag, or move it.`, 'tag-exists');
       }
       // Children first, by digest: harmless if we stop halfway (nothing points at them yet).
       for (const n of plan.writes.slice(0, -1)) {
