@@ -336,11 +336,8 @@ connection.onCodeAction((params) =>
     if (!doc) return [];
     if (isRemoteUri(doc.uri)) {
       // Fetched documents are read-only: what can be done is Repair in registry… (a command; it asks first).
-      if (writesRefused()) return [];
       const { analysis } = await analyses.get(doc);
-      const settings = await settingsFor(doc.uri);
-      const deepCodes = deep.diagnostics(doc, analysis, { enabled: settings.deepInspection, maxEntries: settings.deepInspectionMaxEntries }).map((d) => d.code);
-      return repairActions(doc.uri, remote.fetched(doc.uri), analysis.findings, deepCodes, params.context.diagnostics);
+      return repairOffers(doc, analysis, params.context.diagnostics);
     }
     const { analysis } = await analyses.get(doc);
     const actions: CodeAction[] = [];
@@ -367,6 +364,26 @@ connection.onCodeAction((params) =>
   }),
 );
 
+/** Repair in registry… for a fetched document, when writes are allowed and a family conversion fixes its (or its children's) problems. */
+async function repairOffers(doc: TextDocument, analysis: Awaited<ReturnType<typeof analyses.get>>['analysis'], context: readonly Diagnostic[] = []): Promise<CodeAction[]> {
+  if (writesRefused()) return [];
+  const settings = await settingsFor(doc.uri);
+  const deepCodes = deep.diagnostics(doc, analysis, { enabled: settings.deepInspection, maxEntries: settings.deepInspectionMaxEntries }).map((d) => d.code);
+  return repairActions(doc.uri, remote.fetched(doc.uri), analysis.findings, deepCodes, context);
+}
+
+/**
+ * The same as a CodeLens above the first field: VS Code offers no Ctrl+. in a read-only editor (the
+ * Problems panel's light bulb still shows the code action).
+ */
+async function repairLenses(doc: TextDocument, analysis: Awaited<ReturnType<typeof analyses.get>>['analysis']) {
+  // Next to "Show raw bytes" (above the first field), not on the provenance line.
+  const first = analysis.root?.children?.[0];
+  const p = doc.positionAt(first ? first.offset : 0);
+  const at = { start: p, end: p };
+  return (await repairOffers(doc, analysis)).map((a) => ({ range: at, command: { ...a.command!, title: `$(wrench) ${a.title.replace(/ \(all (OCI|Docker):.*\)$/, ' (to $1)')}` } }));
+}
+
 connection.onDocumentSymbol((params) =>
   runSafe(log, 'documentSymbol', [], async () => {
     const doc = documents.get(params.textDocument.uri);
@@ -389,7 +406,7 @@ connection.onCodeLens((params) =>
     const doc = documents.get(params.textDocument.uri);
     if (!doc || !isRemoteUri(doc.uri)) return [];
     const { analysis } = await analyses.get(doc);
-    return [...remote.codeLenses(doc, analysis), ...deep.codeLenses(doc, analysis)];
+    return [...remote.codeLenses(doc, analysis), ...deep.codeLenses(doc, analysis), ...(await repairLenses(doc, analysis))];
   }),
 );
 

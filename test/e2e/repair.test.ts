@@ -51,13 +51,19 @@ describe('Manifest Lens in VS Code (code-server): Repair in registry…', { time
     await page.keyboard.press('Enter');
     await wb.activeTab('podman-22196:mixed.json', 30_000);
     // Deep inspection shows the children's Docker config on the index's entries.
-    await waitFor(`${RULE} on the index's entries`, async () => (await wb.problems()).some((t) => t.includes(RULE) && t.includes('podman-22196:mixed.json')), { timeoutMs: 60_000 });
+    await waitFor(`${RULE} on the index's entries`, async () => {
+      const rows = await wb.problems();
+      return rows.some((t) => t.includes('podman-22196:mixed.json')) && rows.some((t) => t.includes(RULE));
+    }, { timeoutMs: 60_000 });
 
-    // Ctrl+. anywhere in the document: the repair is offered.
-    await page.locator('.editor-group-container.active .monaco-editor .view-lines').click();
-    await page.keyboard.press('Control+Home');
-    const action = page.locator('.action-widget .monaco-list-row', { hasText: 'Repair in registry…' }).first();
-    await waitFor('"Repair in registry…" among the quick fixes', async () => {
+    // The same is a CodeLens of the index, above its first field.
+    await waitFor('the "Repair in registry…" CodeLens', async () => (await codeLenses()).some((l) => l.includes('Repair in registry… (to OCI)')), { timeoutMs: 30_000 });
+    // The repair is a code action of the problem: VS Code has no Ctrl+. in a read-only editor,
+    // so it is the light bulb (Ctrl+.) of the problem's row in the Problems panel.
+    const problemRow = page.locator('.markers-panel .monaco-list-row', { hasText: RULE }).first();
+    const action = page.locator('.monaco-menu .action-item, .action-widget .monaco-list-row').filter({ hasText: 'Repair in registry…' }).first();
+    await waitFor('"Repair in registry…" among the problem\'s quick fixes', async () => {
+      await problemRow.click();
       await page.keyboard.press('Control+.');
       const shown = await action.waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false);
       if (!shown) await page.keyboard.press('Escape');
@@ -65,9 +71,9 @@ describe('Manifest Lens in VS Code (code-server): Repair in registry…', { time
     }, { timeoutMs: 30_000, intervalMs: 500 });
     await wb.shot('x-repair-action');
     await action.click();
+    await wb.activeTab('current ↔ repaired', 30_000);
 
     // The diff editor: the current index against the repaired one.
-    await wb.activeTab('current ↔ repaired', 30_000);
     const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Push under a new tag' }).first();
     await pick.waitFor({ state: 'visible', timeout: 30_000 });
     assert.ok(plain(await pick.innerText()).includes(':mixed-oci'), 'the new tag is TAG-oci');

@@ -68,6 +68,8 @@ describe('Repair in registry… over LSP', { skip }, () => {
   };
   const actions = (uri: string, diagnostics: Diagnostic[]): Promise<CodeAction[]> =>
     server.connection.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics } });
+  const lenses = async (uri: string): Promise<string[]> =>
+    (await server.connection.sendRequest<{ command?: { title: string } }[]>('textDocument/codeLens', { textDocument: { uri } })).map((l) => l.command?.title ?? '');
   const close = (uri: string) => void server.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
   const setEnv = async (trusted: boolean) => {
     await server.connection.sendNotification('manifestLens/environment', { trusted });
@@ -91,6 +93,7 @@ describe('Repair in registry… over LSP', { skip }, () => {
       await setEnv(trusted);
       await setAllowPush(allow);
       assert.deepEqual(await actions(doc.uri, diagnostics), [], `trusted ${trusted}, allowPush ${allow}: nothing offered`);
+      assert.deepEqual((await lenses(doc.uri)).filter((t) => t.includes('Repair')), [], 'no lens either');
       counter.seen.length = 0;
       await assert.rejects(
         server.connection.sendRequest('manifestLens/repair/apply', { uri: doc.uri, to: 'oci', mode: 'tag', tag: 'mixed-oci', expectDigest: preview.newDigest }),
@@ -114,6 +117,8 @@ describe('Repair in registry… over LSP', { skip }, () => {
     assert.ok(repairAction, `offered: ${offered.map((a) => a.title).join(' | ')}`);
     assert.equal(repairAction.command?.command, 'manifestLens.repairInRegistry');
     assert.deepEqual(repairAction.command?.arguments, [doc.uri, 'oci'], 'the first is the index\'s own family');
+    // And as a lens (VS Code offers no Ctrl+. in a read-only editor).
+    assert.ok((await lenses(doc.uri)).includes('$(wrench) Repair in registry… (to OCI)'), (await lenses(doc.uri)).join(' | '));
     // Offered wherever the cursor is: Ctrl+. on the first line, without a diagnostic there.
     assert.ok((await actions(doc.uri, [])).some((a) => a.title.startsWith('Repair in registry…')));
 
@@ -160,6 +165,7 @@ describe('Repair in registry… over LSP', { skip }, () => {
     const deep = await server.diagnostics(repaired.uri, v, 5000).catch(() => [] as Diagnostic[]);
     assert.deepEqual(deep.filter((d) => d.severity === 1 || d.severity === 2).map((d) => `${d.code}: ${d.message}`), [], 'no error or warning below it');
     assert.deepEqual(await actions(repaired.uri, deep), [], 'nothing left to repair');
+    assert.deepEqual((await lenses(repaired.uri)).filter((t) => t.includes('Repair')), []);
     close(repaired.uri);
 
     // Another repair (to Docker) under the now existing tag is refused: a tag is moved only when asked.
