@@ -40,6 +40,7 @@ const README_SHOTS = {
   'child.png': 'e-child-linted',
   'explorer.png': 'k-explorer-expanded',
   'compare.png': 'm-compare',
+  'repair.png': 'x-repair-modal',
 };
 const only = args.filter((a) => !a.startsWith('--'));
 

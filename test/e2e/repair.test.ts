@@ -92,7 +92,8 @@ describe('Manifest Lens in VS Code (code-server): Repair in registry…', { time
     await dialog.waitFor({ state: 'visible', timeout: 20_000 });
     const said = plain(await dialog.innerText());
     assert.match(said, /Push 2 manifests by digest, then tag :mixed-oci\?/);
-    assert.ok(said.includes(index.digest), `the modal names the index's current digest:\n${said}`);
+    assert.ok(said.includes(`the top manifest: ${index.digest.slice(0, 19)}… → sha256:`), `the modal names the index's current digest:\n${said}`);
+    assert.match(said, new RegExp(`Result: ${repaired.replace(/[.]/g, '\\.')}@sha256:[0-9a-f]{64}`));
     assert.match(said, /:mixed does not change/);
     await wb.shot('x-repair-modal');
     await dialog.locator('.monaco-button', { hasText: /^Push$/ }).first().click();

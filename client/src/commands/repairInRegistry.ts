@@ -170,8 +170,9 @@ export function registerRepairCommands(deps: InspectDeps, explorer: RegistryExpl
       : `Push ${children.length} manifest${children.length === 1 ? '' : 's'} by digest, then tag :${tag}?`;
     const detail = [
       `In ${preview.registry}/${preview.repository}, to ${family}:`,
-      ...preview.writes.map((w) => `${w.top ? `:${tag}` : 'by digest'}  ${w.oldDigest} -> ${w.newDigest}  ${w.platform ?? (w.top ? 'the top manifest' : w.where)}`),
+      ...preview.writes.map((w) => `${w.platform ?? (w.top ? 'the top manifest' : w.where)}: ${short(w.oldDigest)} → ${short(w.newDigest)} (${w.top ? `tag :${tag}` : 'by digest'})`),
       '',
+      `Result: ${preview.registry}/${preview.repository}:${tag}@${top.newDigest}`,
       'No blob is uploaded: config and layers stay the same bytes. The old manifests remain, by digest.',
       choice.id === 'in-place' ? `:${tag} moves only if it still points at ${short(preview.digest)}.` : preview.tag ? `:${preview.tag} does not change.` : '',
     ].map((l) => oneLine(l, 400)).join('\n');
