@@ -36,7 +36,7 @@ describe('Manifest Lens in VS Code (code-server): Repair in registry…', { time
     await registry?.stop();
   });
 
-  it('(x) Repair in registry… from Ctrl+. on the fetched index: diff, new tag, modal, and the repaired index opens clean', withFailureShot(wb, 'x', async () => {
+  it('(x) Repair in registry… from the light bulb of a problem of the fetched index: diff, new tag, modal, and the repaired index opens clean; Edit a Copy, then Push Manifest…', withFailureShot(wb, 'x', async () => {
     const page = wb.page;
     const { index } = refs.podman22196;
     const repaired = index.reference.replace(/:mixed$/, ':mixed-oci');
@@ -107,5 +107,21 @@ describe('Manifest Lens in VS Code (code-server): Repair in registry…', { time
     const notes = await waitFor('the "Repaired:" message', async () => (await wb.notifications()).find((t) => t.includes('Repaired:')), { timeoutMs: 20_000 });
     assert.ok(notes.includes(repaired.replace(/^.*?\//, '')), notes);
     await wb.shot('x-repaired-clean');
+
+    // Edit a Copy: an editable untitled copy; Push Manifest… prefills its origin, names what moves, pushes its text.
+    await wb.runCommand('Manifest Lens: Edit a Copy');
+    await wb.activeTab('Untitled', 20_000);
+    await waitFor('the copy\'s text', async () => (await wb.editorText()).includes('application/vnd.oci.image.index.v1+json'));
+    await wb.runCommand('Manifest Lens: Push Manifest…');
+    const target = page.locator('.quick-input-widget input');
+    await waitFor('the target prefilled with the copy\'s origin', async () => (await target.inputValue()) === repaired);
+    await target.fill(`${repaired}-copy`);
+    await page.keyboard.press('Enter');
+    const pushDialog = page.locator('.monaco-dialog-box');
+    await waitFor('the push modal', async () => /and tag :mixed-oci-copy\?/.test(plain(await pushDialog.innerText().catch(() => ''))), { timeoutMs: 20_000 });
+    await pushDialog.locator('.monaco-button', { hasText: /^Push$/ }).first().click();
+    await wb.activeTab('podman-22196:mixed-oci-copy.json', 60_000);
+    await waitFor('the pushed copy, fetched from the registry', async () => (await codeLenses()).some((l) => l.includes('verified')), { timeoutMs: 30_000 });
+    await wb.shot('x-pushed-copy');
   }));
 });
