@@ -13,7 +13,7 @@ import type { Finding } from '../engine/types';
 import { analyze } from '../engine/analyze';
 import { prettyPrintBytes } from '../engine/format';
 import { kindOfMediaType } from '../engine/documentKind';
-import { missingBlobs, planRepair, shortDigest, type RepairPlan } from '../graph/repair';
+import { missingBlobs, planRepair, shortDigest, tagDigest, TagMovedError, writeRepair, type RepairPlan } from '../graph/repair';
 import { missing, namedContent } from '../graph/pushCheck';
 import { digestOf, formatReference, isRegistryError, parseReference, type ImageReference, type RegistryClient } from '../registry';
 import {
@@ -135,30 +135,25 @@ export class RepairService {
       tag = p.tag;
     }
     const client = this.deps.client();
-    const repo = { registry: ref.registry, apiHost: ref.apiHost, repository: ref.repository };
-    const dest: ImageReference = { ...repo, tag };
+    const dest: ImageReference = { registry: ref.registry, apiHost: ref.apiHost, repository: ref.repository, tag };
     const written: string[] = [];
     try {
       if (p.mode === 'tag' && p.force !== true) {
         const existing = await tagDigest(client, dest, signal);
         if (existing && existing !== plan.root.newDigest) throw refused(`The tag :${tag} already exists (${existing}); nothing was written. Choose another tag, or move it.`, 'tag-exists');
       }
-      // Children first, by digest: harmless if we stop halfway (nothing points at them yet).
-      for (const n of plan.writes.slice(0, -1)) {
-        await client.putManifest({ ...repo, digest: n.newDigest }, n.newBytes, n.newMediaType, { byDigest: true, signal });
-        written.push(n.newDigest);
-      }
-      if (p.mode === 'in-place') {
-        const now = await tagDigest(client, dest, signal);
-        if (now !== f.digest) {
-          throw refused(`The tag :${tag} moved since it was read (it was ${f.digest}, it is now ${now ?? 'gone'}); it was not changed.` +
-            (written.length ? ` ${written.length} repaired manifest${written.length === 1 ? ' was' : 's were'} pushed by digest only (harmless).` : '') + ' Inspect it again and repair what it is now.', 'tag-moved');
-        }
-      }
-      await client.putManifest(dest, plan.root.newBytes, plan.root.newMediaType, { signal });
-      written.push(plan.root.newDigest);
+      // Children first, by digest, then the tag, as fix writes them (graph/repair.ts).
+      await writeRepair(client, ref, plan, dest, {
+        ...(p.mode === 'in-place' ? { expectTagDigest: f.digest } : {}),
+        signal,
+        written: (n) => written.push(n.newDigest),
+      });
     } catch (err) {
       if (err instanceof ResponseError) throw err;
+      if (err instanceof TagMovedError) {
+        throw refused(`The tag :${err.tag} moved since it was read (it was ${err.was}, it is now ${err.now ?? 'gone'}); it was not changed.` +
+          (written.length ? ` ${written.length} repaired manifest${written.length === 1 ? ' was' : 's were'} pushed by digest only (harmless).` : '') + ' Inspect it again and repair what it is now.', 'tag-moved');
+      }
       throw writeError(err, ref, written);
     }
     const target = { registry: f.target.registry, repository: f.target.repository, ref: tag, kind: 'manifest' as const, raw: false };
@@ -220,17 +215,6 @@ export class RepairService {
       if (err instanceof ResponseError) throw err;
       throw writeError(err, ref, []);
     }
-  }
-}
-
-/** The digest a tag points at, or undefined when there is no such tag. */
-async function tagDigest(client: RegistryClient, ref: ImageReference, signal: AbortSignal): Promise<string | undefined> {
-  try {
-    const head = await client.headManifest(ref, { signal });
-    return head.digest ?? (await client.getManifest(ref, { signal })).digest;
-  } catch (e) {
-    if (isRegistryError(e) && e.kind === 'not-found') return undefined;
-    throw e;
   }
 }
 
