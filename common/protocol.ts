@@ -41,6 +41,12 @@ export const Requests = {
   explorerReferrers: 'manifestLens/explorer/referrers',
   /** Show Image Map: common/imageMap.ts's ImageMapParams → ImageMapModel. */
   imageMap: 'manifestLens/imageMap',
+  /** {@link RepairPlanParams} → {@link RepairPreview}: what Repair in registry… would write (reads only). */
+  repairPlan: 'manifestLens/repair/plan',
+  /** {@link RepairApplyParams} → {@link RepairResult}: writes it (after the user's modal). */
+  repairApply: 'manifestLens/repair/apply',
+  /** {@link PushManifestParams} → {@link PushManifestResult}: Push Manifest… of an editor's text. */
+  pushManifest: 'manifestLens/pushManifest',
 } as const;
 
 /** Custom notifications, client → server. */
@@ -289,4 +295,101 @@ export interface ExplorerReferrers {
   readonly via: 'referrers-api' | 'fallback-tag' | 'layout' | 'none';
   readonly nodes: GraphNode[];
   readonly rateLimit?: string;
+}
+
+/** The client command a fetched document's "Repair in registry…" code action runs: arguments [uri, to]. */
+export const REPAIR_COMMAND = 'manifestLens.repairInRegistry';
+
+/** `data.kind` of the response error when a write is refused before any request: the setting or trust. */
+export const WRITES_DISABLED = 'writes-disabled';
+
+export interface RepairPlanParams {
+  /** A fetched manifest or index ({@link REMOTE_SCHEME}). */
+  readonly uri: string;
+  readonly to: 'oci' | 'docker';
+}
+
+/** One manifest the repair writes: where it is, its digest before and after, both texts (indented). */
+export interface RepairWrite {
+  readonly where: string;
+  readonly platform?: string;
+  readonly oldDigest: string;
+  readonly newDigest: string;
+  readonly newMediaType: string;
+  readonly oldText: string;
+  readonly newText: string;
+  /** The top manifest (pushed under the tag); the others go by digest, first. */
+  readonly top: boolean;
+}
+
+export interface RepairPreview {
+  /** `HOST/REPO:TAG` or `HOST/REPO@sha256:…`, as fetched. */
+  readonly reference: string;
+  readonly registry: string;
+  readonly repository: string;
+  /** The tag the document was opened by (undefined when by digest). */
+  readonly tag?: string;
+  /** The digest of the document as fetched (what an in-place move moves the tag from). */
+  readonly digest: string;
+  readonly to: 'oci' | 'docker';
+  /** `TAG-oci` / `TAG-docker`. */
+  readonly suggestedTag: string;
+  /** Why nothing can be written (empty when it can). */
+  readonly refusals: readonly string[];
+  /** Children first, the top last; empty when there is nothing to fix. */
+  readonly writes: readonly RepairWrite[];
+  /** The new top digest (what apply must write, checked there). */
+  readonly newDigest: string;
+  /** Whether writes are allowed here (setting and workspace trust), and why not. */
+  readonly writesRefused?: string;
+}
+
+export interface RepairApplyParams {
+  readonly uri: string;
+  readonly to: 'oci' | 'docker';
+  /** A new tag, or the document's own tag moved in place. */
+  readonly mode: 'tag' | 'in-place';
+  readonly tag?: string;
+  /** The preview's newDigest: nothing is written if the plan would now write other bytes. */
+  readonly expectDigest: string;
+  /** Move an existing tag (mode 'tag'): only after the user said so. */
+  readonly force?: boolean;
+}
+
+export interface RepairResult {
+  /** `HOST/REPO:TAG@sha256:…`. */
+  readonly reference: string;
+  /** Opens the repaired top manifest, fetched again from the registry. */
+  readonly uri: string;
+  /** Digests written, in order (children first). */
+  readonly written: readonly string[];
+  /** In place: the digest the tag pointed at before. */
+  readonly previousDigest?: string;
+}
+
+export interface PushManifestParams {
+  /** The exact text to push (its UTF-8 bytes are the manifest). */
+  readonly text: string;
+  /** `HOST/REPO:TAG` or `HOST/REPO@sha256:…`. */
+  readonly reference: string;
+  /** 'check': lint and say what would move, write nothing; 'write': push. */
+  readonly mode: 'check' | 'write';
+  /** Push in spite of lint errors (the user chose "Push anyway"). */
+  readonly force?: boolean;
+}
+
+export interface PushManifestResult {
+  readonly mediaType?: string;
+  readonly digest: string;
+  readonly size: number;
+  /** Lint errors, one line each (the push is refused with them unless force). */
+  readonly errors: readonly string[];
+  /** Blobs or children the document names that the repository lacks (a push uploads none). */
+  readonly missing: readonly string[];
+  /** The digest the tag points at now (check), or undefined when the tag is new or by digest. */
+  readonly tagDigest?: string;
+  /** After a write: `HOST/REPO:TAG@sha256:…` and the URI that opens it from the registry. */
+  readonly reference?: string;
+  readonly uri?: string;
+  readonly writesRefused?: string;
 }

@@ -41,6 +41,7 @@ const README_SHOTS = {
   'explorer.png': 'k-explorer-expanded',
   'compare.png': 'm-compare',
   'image-map.png': 'v-image-map',
+  'repair.png': 'x-repair-modal',
 };
 const only = args.filter((a) => !a.startsWith('--'));
 

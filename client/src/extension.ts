@@ -13,6 +13,7 @@ import { RemoteDocumentProvider } from './remoteDocuments';
 import { registerLayoutBlobs } from './layoutBlobs';
 import { registerImageMapCommand } from './imageMap';
 import { registerRuleDocs } from './ruleDocs';
+import { registerRepairCommands } from './commands/repairInRegistry';
 
 let client: LanguageClient | undefined;
 
@@ -118,6 +119,7 @@ export function activate(context: vscode.ExtensionContext): TestHooks | undefine
       await context.globalState.update(HISTORY_KEY, []);
       vscode.window.setStatusBarMessage('Manifest Lens: cleared the list of recent references', 3000);
     }),
+    ...registerRepairCommands(deps, explorer.explorer),
     vscode.workspace.onDidGrantWorkspaceTrust(() => void client?.sendNotification(Notifications.environment, { trusted: true, proxy: proxySetting() } satisfies EnvironmentParams)),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('http.proxy')) void client?.sendNotification(Notifications.environment, { trusted: vscode.workspace.isTrusted, proxy: proxySetting() } satisfies EnvironmentParams);

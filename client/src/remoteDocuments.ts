@@ -41,7 +41,11 @@ export class RemoteDocumentProvider implements vscode.FileSystemProvider, vscode
 
   /** Keeps a fetched document so that opening its URI shows exactly it. */
   remember(doc: RemoteDocument): void {
-    this.contents.set(vscode.Uri.parse(doc.uri).toString(), { doc, bytes: this.encoder.encode(doc.text), fetchedAt: Date.now() });
+    const uri = vscode.Uri.parse(doc.uri);
+    const before = this.contents.get(uri.toString());
+    this.contents.set(uri.toString(), { doc, bytes: this.encoder.encode(doc.text), fetchedAt: Date.now() });
+    // Fetched again with other bytes (a tag moved, e.g. by Repair in registry… in place): an open editor reloads.
+    if (before && before.doc.text !== doc.text) this.emitter.fire([{ type: vscode.FileChangeType.Changed, uri }]);
   }
 
   get(uri: vscode.Uri): RemoteDocument | undefined {

@@ -37,6 +37,9 @@ import {
   type OpenParams,
   type ValidateReferenceParams,
   type ValidateReferenceResult,
+  type PushManifestParams,
+  type RepairApplyParams,
+  type RepairPlanParams,
 } from '../../common/protocol';
 import type { ImageMapParams } from '../../common/imageMap';
 import { completionsAt } from './engine/completion';
@@ -63,6 +66,7 @@ import { DEFAULT_DOCUMENT_SETTINGS, toDocumentSettings, toRegistrySettings, type
 import { requireParams } from './lsp/params';
 import { imageMap } from './lsp/imageMapService';
 import { fetchedHoverSection, runSafe } from './lsp/util';
+import { RepairService, repairActions } from './lsp/repairService';
 
 // With --stdio, large messages are read without extra copies of their text (lsp/stdioReader.ts).
 const { connection, shutdownReceived } = createServerConnection();
@@ -122,6 +126,11 @@ function client(): RegistryClient {
 }
 
 const remote = new RemoteService(client, log);
+/** Why registry writes are refused now (workspace trust, manifestLens.remote.allowPush), or undefined. */
+const writesRefused = (): string | undefined =>
+  !trusted ? 'Writes to a registry are refused in an untrusted workspace: trust the workspace (Manage Workspace Trust) to repair or push.'
+    : !registrySettings.allowPush ? 'Writes to a registry are switched off (manifestLens.remote.allowPush is false): turn it on in Settings to repair or push.' : undefined;
+const repair = new RepairService({ client, remote, log, writesRefused });
 const analyses = new AnalysisService(settingsFor, (uri) => remote.contentTypeFor(uri), (uri) => documentContext(uri));
 
 /** Where a document sits, for the rules that depend on it: a fetched referrers list, a layout's index.json. */
@@ -326,7 +335,12 @@ connection.onCompletion((params) =>
 connection.onCodeAction((params) =>
   runSafe(log, 'codeAction', [], async () => {
     const doc = documents.get(params.textDocument.uri);
-    if (!doc || isRemoteUri(doc.uri)) return []; // fetched documents are read-only
+    if (!doc) return [];
+    if (isRemoteUri(doc.uri)) {
+      // Fetched documents are read-only: what can be done is Repair in registry… (a command; it asks first).
+      const { analysis } = await analyses.get(doc);
+      return repairOffers(doc, analysis, params.context.diagnostics);
+    }
     const { analysis } = await analyses.get(doc);
     const actions: CodeAction[] = [];
     const conversions = new Set<'oci' | 'docker'>();
@@ -352,6 +366,26 @@ connection.onCodeAction((params) =>
   }),
 );
 
+/** Repair in registry… for a fetched document, when writes are allowed and a family conversion fixes its (or its children's) problems. */
+async function repairOffers(doc: TextDocument, analysis: Awaited<ReturnType<typeof analyses.get>>['analysis'], context: readonly Diagnostic[] = []): Promise<CodeAction[]> {
+  if (writesRefused()) return [];
+  const settings = await settingsFor(doc.uri);
+  const deepCodes = deep.diagnostics(doc, analysis, { enabled: settings.deepInspection, maxEntries: settings.deepInspectionMaxEntries }).map((d) => d.code);
+  return repairActions(doc.uri, remote.fetched(doc.uri), analysis.findings, deepCodes, context);
+}
+
+/**
+ * The same as a CodeLens above the first field: VS Code offers no Ctrl+. in a read-only editor (the
+ * Problems panel's light bulb still shows the code action).
+ */
+async function repairLenses(doc: TextDocument, analysis: Awaited<ReturnType<typeof analyses.get>>['analysis']) {
+  // Next to "Show raw bytes" (above the first field), not on the provenance line.
+  const first = analysis.root?.children?.[0];
+  const p = doc.positionAt(first ? first.offset : 0);
+  const at = { start: p, end: p };
+  return (await repairOffers(doc, analysis)).map((a) => ({ range: at, command: { ...a.command!, title: `$(wrench) ${a.title.replace(/ \(all (OCI|Docker):.*\)$/, ' (to $1)')}` } }));
+}
+
 connection.onDocumentSymbol((params) =>
   runSafe(log, 'documentSymbol', [], async () => {
     const doc = documents.get(params.textDocument.uri);
@@ -374,7 +408,7 @@ connection.onCodeLens((params) =>
     const doc = documents.get(params.textDocument.uri);
     if (!doc || !isRemoteUri(doc.uri)) return [];
     const { analysis } = await analyses.get(doc);
-    return [...remote.codeLenses(doc, analysis), ...deep.codeLenses(doc, analysis)];
+    return [...remote.codeLenses(doc, analysis), ...deep.codeLenses(doc, analysis), ...(await repairLenses(doc, analysis))];
   }),
 );
 
@@ -443,6 +477,13 @@ connection.onRequest(Requests.explorerReferrers, (p: ExplorerReferrersParams, to
   explorerReferrers(client(), requireParams(Requests.explorerReferrers, p, { registry: 'string', repository: 'string', digest: 'string' }), abortOn(token)),
 );
 connection.onRequest(Requests.imageMap, (p: ImageMapParams, token) => imageMap(client(), requireParams(Requests.imageMap, p, { reference: 'string?', uri: 'string?' }), abortOn(token)));
+connection.onRequest(Requests.repairPlan, (p: RepairPlanParams, token) => repair.preview(requireParams(Requests.repairPlan, p, { uri: 'string', to: 'string' }), abortOn(token)));
+connection.onRequest(Requests.repairApply, (p: RepairApplyParams, token) =>
+  repair.apply(requireParams(Requests.repairApply, p, { uri: 'string', to: 'string', mode: 'string', tag: 'string?', expectDigest: 'string' }), abortOn(token)),
+);
+connection.onRequest(Requests.pushManifest, (p: PushManifestParams, token) =>
+  repair.push(requireParams(Requests.pushManifest, p, { text: 'string', reference: 'string', mode: 'string' }), abortOn(token)),
+);
 
 documents.listen(connection);
 connection.listen();

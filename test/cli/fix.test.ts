@@ -10,8 +10,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { MT } from '../../server/src/engine/mediaTypes';
 import { RULES_BY_ID } from '../../server/src/engine/ruleTable';
@@ -22,51 +20,10 @@ import { realToolBinaries, skipUnlessRealTools, toolBox, type ToolBox } from '..
 import { startRegistry, type RunningRegistry } from '../harness/registry';
 import { seedSamples, type SeededImages } from '../harness/seed';
 import { skipUnlessTools } from '../harness/tools';
+import { startCounter } from '../harness/counter';
 
 const skip = skipUnlessTools({ registry: true });
 const skipTools = skip ?? skipUnlessRealTools();
-
-interface Seen { readonly method: string; readonly path: string }
-
-/** A plain HTTP forwarder to the registry that records each request; `hook` runs before forwarding. */
-/** What a hook may answer instead of the registry. */
-interface Answer { readonly status: number; readonly body: string }
-type Hook = (s: Seen) => Promise<Answer | void>;
-
-async function startCounter(target: string): Promise<{ host: string; seen: Seen[]; hook?: Hook; close(): Promise<void> }> {
-  const [thost, tport] = [target.split(':')[0]!, Number(target.split(':')[1])];
-  const sockets = new Set<Socket>();
-  const state: { host: string; seen: Seen[]; hook?: Hook; close(): Promise<void> } = { host: '', seen: [], close: async () => undefined };
-  const server: Server = createServer((req, res) => {
-    const s: Seen = { method: req.method ?? '', path: req.url ?? '' };
-    state.seen.push(s);
-    void (state.hook ? state.hook(s) : Promise.resolve()).then((answer) => {
-      if (answer) {
-        req.resume();
-        res.writeHead(answer.status, { 'content-type': 'application/json' });
-        res.end(answer.body);
-        return;
-      }
-      const up = httpRequest({ host: thost, port: tport, method: req.method, path: req.url, headers: req.headers, agent: false }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
-      up.on('error', () => res.destroy());
-      req.pipe(up);
-    });
-  });
-  server.on('connection', (sock: Socket) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  state.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  state.close = () => new Promise<void>((r) => {
-    for (const sock of sockets) sock.destroy();
-    server.close(() => r());
-  });
-  return state;
-}
 
 const WRITES = new Set(['PUT', 'POST', 'PATCH', 'DELETE']);
 

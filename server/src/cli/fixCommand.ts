@@ -10,7 +10,7 @@
  * moved under us), 2 usage, 3 the registry could not serve or accept.
  */
 import { unifiedDiff } from '../graph/compare';
-import { missingBlobs, planRepair, shortDigest, type RepairNode, type RepairPlan, type RepairRefusal, type RepairTarget } from '../graph/repair';
+import { missingBlobs, planRepair, shortDigest, tagDigest as headOrUndefined, TagMovedError, writeRepair, type RepairNode, type RepairPlan, type RepairRefusal, type RepairTarget } from '../graph/repair';
 import { formatReference, isRegistryError, type ImageReference, type RegistryClient } from '../registry';
 import { indexEntries, noPlatformMessage, selectPlatform } from './indexEntries';
 import { applyRegistryOption, type RegistryOptions } from './inspectCommand';
@@ -240,27 +240,22 @@ export async function runFix(args: string[], rawOut: NodeJS.WritableStream, rawE
       return finish(0, { changed: true, dryRun: true, wouldWrite: items, wouldBe: finalRef, diff: diffs(plan) });
     }
 
-    // Children first, by digest: harmless if we stop halfway (nothing points at them yet).
-    for (let k = 0; k < plan.writes.length - 1; k++) {
-      const n = plan.writes[k]!;
-      await client.putManifest({ registry: ref.registry, apiHost: ref.apiHost, repository: ref.repository, digest: n.newDigest }, n.newBytes, n.newMediaType, { byDigest: true });
-      written.push(items[k]!);
-      if (!json) out.write(line(items[k]!));
+    // Children first, by digest: harmless if we stop halfway (nothing points at them yet); then the tag.
+    try {
+      await writeRepair(client, ref, plan, dest, {
+        ...(options.mode.kind === 'in-place' && !options.force ? { expectTagDigest: tagDigest } : {}),
+        written: (_n, k) => {
+          written.push(items[k]!);
+          if (!json) out.write(line(items[k]!));
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof TagMovedError)) throw e;
+      err.write(`fix: ${e.message}. ` +
+        `${written.length} repaired manifest${written.length === 1 ? ' was' : 's were'} pushed by digest only (harmless). Run fix again, or add --force to move the tag anyway\n`);
+      return finish(1, { moved: e.now ?? null });
     }
-    if (options.mode.kind === 'in-place') {
-      const now = await headOrUndefined(client, dest);
-      if (now !== tagDigest && !options.force) {
-        err.write(`fix: the tag :${destTag} moved since it was read (it was ${tagDigest}, it is now ${now ?? 'gone'}); it was not changed. ` +
-          `${written.length} repaired manifest${written.length === 1 ? ' was' : 's were'} pushed by digest only (harmless). Run fix again, or add --force to move the tag anyway\n`);
-        return finish(1, { moved: now ?? null });
-      }
-    }
-    await client.putManifest(dest, newTop.newBytes, newTop.newMediaType);
-    written.push(items[items.length - 1]!);
-    if (!json) {
-      out.write(line(items[items.length - 1]!));
-      out.write(`${finalRef}\n`);
-    }
+    if (!json) out.write(`${finalRef}\n`);
     if (options.mode.kind === 'in-place') err.write(`fix: moved :${destTag} from ${tagDigest} to ${newTop.newDigest} (the old manifests remain, by digest)\n`);
     else err.write(`fix: wrote ${written.length} manifest${written.length === 1 ? '' : 's'}; ${formatReference(ref)} still points at ${tagDigest}\n`);
     return finish(0, { changed: true, result: finalRef, ...(options.mode.kind === 'in-place' ? { previousDigest: tagDigest } : {}) });
@@ -275,17 +270,5 @@ export async function runFix(args: string[], rawOut: NodeJS.WritableStream, rawE
     return finish(isRegistryError(e) && e.kind === 'invalid-reference' ? 2 : 3, { error: oneLine(e instanceof Error ? e.message : String(e)), ...(codes.length ? { registryErrors: codes } : {}) });
   } finally {
     await client.close().catch(() => undefined);
-  }
-}
-
-/** The digest a tag points at, or undefined when the registry has no such tag. */
-async function headOrUndefined(client: RegistryClient, ref: ImageReference): Promise<string | undefined> {
-  try {
-    const head = await client.headManifest(ref);
-    if (head.digest) return head.digest;
-    return (await client.getManifest(ref)).digest;
-  } catch (e) {
-    if (isRegistryError(e) && e.kind === 'not-found') return undefined;
-    throw e;
   }
 }

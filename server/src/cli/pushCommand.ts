@@ -10,8 +10,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { kindOfMediaType } from '../engine/documentKind';
-import { mediaTypeInfo } from '../engine/mediaTypes';
-import { formatReference, isRegistryError, type ImageReference, type RegistryClient } from '../registry';
+import { missing, namedContent } from '../graph/pushCheck';
+import { formatReference, isRegistryError } from '../registry';
 import { applyRegistryOption, type RegistryOptions } from './inspectCommand';
 import { lintBytes, writeFindings } from './lint';
 import { programName } from './program';
@@ -52,54 +52,6 @@ function parsePushArgs(args: readonly string[]): PushOptions | string {
   }
   if (positional.length !== 2) return `push: expects FILE and REFERENCE, got ${positional.length} argument${positional.length === 1 ? '' : 's'}`;
   return { ...shared, file: positional[0]!, reference: positional[1]!, force, format };
-}
-
-/** What the document names that must already be in the repository. */
-interface Named {
-  readonly what: string;
-  readonly digest: string;
-  readonly kind: 'blob' | 'manifest';
-}
-
-function namedContent(doc: Record<string, unknown>): Named[] {
-  const out: Named[] = [];
-  const desc = (d: unknown): { digest?: string; mediaType?: string; urls?: unknown } => (d && typeof d === 'object' ? (d as { digest?: string; mediaType?: string; urls?: unknown }) : {});
-  const config = desc(doc.config);
-  if (typeof config.digest === 'string') out.push({ what: 'config', digest: config.digest, kind: 'blob' });
-  if (Array.isArray(doc.layers)) {
-    doc.layers.forEach((l, i) => {
-      const d = desc(l);
-      // Non-distributable/foreign layers live at their urls, not in the registry.
-      if (typeof d.digest === 'string' && !mediaTypeInfo(d.mediaType)?.nondistributable && d.urls === undefined) out.push({ what: `layer ${i}`, digest: d.digest, kind: 'blob' });
-    });
-  }
-  if (Array.isArray(doc.manifests)) {
-    doc.manifests.forEach((m, i) => {
-      const d = desc(m);
-      if (typeof d.digest === 'string') out.push({ what: `entry ${i}`, digest: d.digest, kind: 'manifest' });
-    });
-  }
-  return out;
-}
-
-async function missing(client: RegistryClient, ref: ImageReference, named: readonly Named[]): Promise<Named[]> {
-  const out: Named[] = [];
-  const repo = { registry: ref.registry, apiHost: ref.apiHost, repository: ref.repository };
-  for (let k = 0; k < named.length; k += 4) {
-    await Promise.all(named.slice(k, k + 4).map(async (n) => {
-      if (n.kind === 'blob') {
-        if (!(await client.headBlob(repo, n.digest)).exists) out.push(n);
-        return;
-      }
-      try {
-        await client.headManifest({ ...repo, digest: n.digest });
-      } catch (e) {
-        if (isRegistryError(e) && e.kind === 'not-found') out.push(n);
-        else throw e;
-      }
-    }));
-  }
-  return out;
 }
 
 /** Runs `push`; never throws; resolves to the exit code. */

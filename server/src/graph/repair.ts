@@ -16,7 +16,7 @@ import { elements, parseJson, propertyOf, stringOf, valueOf, type Node } from '.
 import { MT, mediaTypeInfo, relabel } from '../engine/mediaTypes';
 import { insertPropertyEdit, replaceEdit } from '../engine/rules/helpers';
 import type { ConversionTarget, Edit } from '../engine/types';
-import { digestOf, type ImageReference, type RegistryClient } from '../registry';
+import { digestOf, isRegistryError, type ImageReference, type RegistryClient } from '../registry';
 
 export type RepairTarget = ConversionTarget;
 
@@ -338,4 +338,53 @@ export async function missingBlobs(client: RegistryClient, ref: ImageReference, 
     }));
   }
   return out;
+}
+
+/** The digest a tag points at (HEAD, a GET when the registry sends no digest), or undefined when there is no such tag. */
+export async function tagDigest(client: RegistryClient, ref: ImageReference, signal?: AbortSignal): Promise<string | undefined> {
+  try {
+    const head = await client.headManifest(ref, { signal });
+    return head.digest ?? (await client.getManifest(ref, { signal })).digest;
+  } catch (e) {
+    if (isRegistryError(e) && e.kind === 'not-found') return undefined;
+    throw e;
+  }
+}
+
+/** The tag an in-place repair was to move points elsewhere than the digest that was repaired: it was left alone. */
+export class TagMovedError extends Error {
+  constructor(readonly tag: string, readonly was: string, readonly now: string | undefined) {
+    super(`the tag :${tag} moved since it was read (it was ${was}, it is now ${now ?? 'gone'}); it was not changed`);
+    this.name = 'TagMovedError';
+  }
+}
+
+/**
+ * Writes a plan (`fix` and the editor's Repair in registry… alike): each changed child by digest
+ * first (harmless if it stops halfway: nothing points at them yet), then the top manifest under
+ * `dest`'s tag. With `expectTagDigest` (in place) the tag must still point at that digest just
+ * before it moves, else {@link TagMovedError} and the tag is left alone. `written` is called after
+ * each write, in order; a failure throws the registry's error after the writes that succeeded.
+ */
+export async function writeRepair(
+  client: RegistryClient,
+  ref: ImageReference,
+  plan: RepairPlan,
+  dest: ImageReference,
+  opts: { readonly expectTagDigest?: string; readonly signal?: AbortSignal; readonly written?: (n: RepairNode, index: number) => void } = {},
+): Promise<void> {
+  const repo = { registry: ref.registry, apiHost: ref.apiHost, repository: ref.repository };
+  const { signal } = opts;
+  for (let k = 0; k < plan.writes.length - 1; k++) {
+    const n = plan.writes[k]!;
+    await client.putManifest({ ...repo, digest: n.newDigest }, n.newBytes, n.newMediaType, { byDigest: true, signal });
+    opts.written?.(n, k);
+  }
+  if (opts.expectTagDigest !== undefined && dest.tag !== undefined) {
+    const now = await tagDigest(client, dest, signal);
+    if (now !== opts.expectTagDigest) throw new TagMovedError(dest.tag, opts.expectTagDigest, now);
+  }
+  const top = plan.writes[plan.writes.length - 1]!;
+  await client.putManifest(dest, top.newBytes, top.newMediaType, { signal });
+  opts.written?.(top, plan.writes.length - 1);
 }

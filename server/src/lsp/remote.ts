@@ -124,6 +124,12 @@ export class RemoteService {
     return target ? this.store.get(remoteKey(target)) : undefined;
   }
 
+  /** Drops the kept copy behind a URI (its tag was written): the next open fetches it again. */
+  forget(uri: string): void {
+    const target = parseRemoteUri(uri);
+    if (target) this.store.delete(remoteKey(target));
+  }
+
   /** The Content-Type to lint a fetched document with (manifests and referrers only). */
   contentTypeFor(uri: string): string | undefined {
     const f = this.fetched(uri);

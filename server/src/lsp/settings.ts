@@ -18,6 +18,8 @@ export interface RegistrySettings {
   readonly timeoutSeconds: number;
   readonly useCredentialHelpers: boolean;
   readonly proxy?: string;
+  /** manifestLens.remote.allowPush: Repair in registry… and Push Manifest… may write (trusted workspaces only). */
+  readonly allowPush: boolean;
 }
 
 export const DEFAULT_DOCUMENT_SETTINGS: DocumentSettings = Object.freeze({
@@ -34,6 +36,7 @@ export const DEFAULT_REGISTRY_SETTINGS: RegistrySettings = Object.freeze({
   insecureHosts: Object.freeze([]),
   timeoutSeconds: 30,
   useCredentialHelpers: true,
+  allowPush: true,
 });
 
 /** The range `manifestLens.registry.timeoutSeconds` is clamped to (package.json says the same). */
@@ -71,5 +74,6 @@ export function toRegistrySettings(raw: unknown, proxy?: string): RegistrySettin
         : DEFAULT_REGISTRY_SETTINGS.timeoutSeconds,
     useCredentialHelpers: s.useCredentialHelpers !== false,
     proxy: proxy || undefined,
+    allowPush: ((raw ?? {}) as Record<string, any>).remote?.allowPush !== false,
   };
 }
