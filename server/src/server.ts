@@ -61,6 +61,7 @@ import { createServerConnection } from './lsp/connection';
 import { RemoteService } from './lsp/remote';
 import { isRemoteUri, withRaw } from './lsp/remoteUri';
 import { IdleCollector } from './lsp/idleCollect';
+import { LensWatch } from './lsp/lensWatch';
 import { capFindings, LayoutService } from './lsp/layoutService';
 import { DEFAULT_DOCUMENT_SETTINGS, toDocumentSettings, toRegistrySettings, type DocumentSettings, type RegistrySettings } from './lsp/settings';
 import { requireParams } from './lsp/params';
@@ -286,10 +287,26 @@ async function validate(doc: TextDocument): Promise<void> {
 // An opened document is linted at once; a change waits for the debounce (lsp/analysisService.ts).
 // The memory of closed large documents is given back once the server is idle (lsp/idleCollect.ts).
 const idle = new IdleCollector({ log });
-documents.onDidOpen((e) => { idle.busy(); analyses.openNow(e.document, () => void validate(e.document)); });
+// A fetched document whose lenses VS Code never asked for (the request it scheduled was dropped
+// when the editor lost focus) gets a refresh, and only then (lsp/lensWatch.ts).
+let lensRefreshing = false;
+const lensWatch = new LensWatch({
+  log,
+  refresh: () => {
+    if (!codeLensRefresh || lensRefreshing) return;
+    lensRefreshing = true;
+    void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined).finally(() => { lensRefreshing = false; });
+  },
+});
+documents.onDidOpen((e) => {
+  idle.busy();
+  analyses.openNow(e.document, () => void validate(e.document));
+  if (codeLensRefresh && isRemoteUri(e.document.uri)) lensWatch.opened(e.document.uri);
+});
 documents.onDidChangeContent((e) => { idle.busy(); analyses.schedule(e.document, () => void validate(e.document)); });
 documents.onDidClose((e) => {
   idle.closed(e.document.getText().length);
+  lensWatch.closed(e.document.uri);
   const pretty = isRemoteUri(e.document.uri) ? withRaw(e.document.uri, false) : undefined;
   if (pretty && !viewsOf(pretty).some((d) => d.uri !== e.document.uri)) deep.forget(pretty);
   analyses.forget(e.document.uri);
@@ -405,6 +422,7 @@ connection.onDocumentSymbol((params) =>
 
 connection.onCodeLens((params) =>
   runSafe(log, 'codeLens', [], async () => {
+    lensWatch.asked(params.textDocument.uri);
     const doc = documents.get(params.textDocument.uri);
     if (!doc || !isRemoteUri(doc.uri)) return [];
     const { analysis } = await analyses.get(doc);
@@ -442,6 +460,7 @@ connection.onShutdown(() => {
   shutdownReceived();
   layouts.dispose();
   idle.dispose();
+  lensWatch.dispose();
 });
 
 function abortOn(token: CancellationToken): AbortSignal {

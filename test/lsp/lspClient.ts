@@ -19,8 +19,11 @@ export interface TestServer {
   readonly logs: string[];
 }
 
-/** `nodeArgs` go before the server's path (e.g. `--expose-gc`, `--require` of a probe); `env` replaces the environment. */
-export async function startServer(settings: Record<string, unknown> = {}, options: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Promise<TestServer> {
+/**
+ * `nodeArgs` go before the server's path (e.g. `--expose-gc`, `--require` of a probe); `env` replaces the environment;
+ * `workspace` is added to the client's workspace capabilities (e.g. `codeLens: { refreshSupport: true }`).
+ */
+export async function startServer(settings: Record<string, unknown> = {}, options: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv; workspace?: Record<string, unknown> } = {}): Promise<TestServer> {
   if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing: run "node scripts/build.mjs" first`);
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env: options.env ?? process.env });
   const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
@@ -44,7 +47,7 @@ export async function startServer(settings: Record<string, unknown> = {}, option
   await connection.sendRequest('initialize', {
     processId: process.pid,
     rootUri: null,
-    capabilities: { workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true } }, textDocument: { publishDiagnostics: { versionSupport: true } } },
+    capabilities: { workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true }, ...options.workspace }, textDocument: { publishDiagnostics: { versionSupport: true } } },
     initializationOptions: { trusted: false },
   });
   await connection.sendNotification('initialized', {});
