@@ -32,6 +32,12 @@ export interface CertificateInfo {
   readonly fingerprint: string;
 }
 
+/**
+ * The most certificates of one chain read (x5c, x5chain, cosign's chain annotation): a chain is
+ * checked 10 deep at most, and each certificate parsed costs; thousands of them are refused.
+ */
+export const MAX_CHAIN_CERTIFICATES = 16;
+
 /** Parses a PEM (first certificate) or DER certificate; undefined when it is not one. */
 export function parseCertificate(input: string | Uint8Array): X509Certificate | undefined {
   try {
@@ -46,9 +52,14 @@ export function parseCertificate(input: string | Uint8Array): X509Certificate | 
   }
 }
 
-/** Every certificate in a PEM text, in order (unparsable blocks skipped). */
-export function parseCertificates(pem: string): X509Certificate[] {
-  return [...pem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].flatMap((m) => {
+/** The certificates in a PEM text, in order (unparsable blocks skipped), the first `max` blocks only. */
+export function parseCertificates(pem: string, max = Infinity): X509Certificate[] {
+  const blocks: RegExpMatchArray[] = [];
+  for (const m of pem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)) {
+    if (blocks.length >= max) break;
+    blocks.push(m);
+  }
+  return blocks.flatMap((m) => {
     const c = parseCertificate(m[0]);
     return c ? [c] : [];
   });

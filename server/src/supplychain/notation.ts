@@ -11,7 +11,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { flattenedVerify } from 'jose';
 import type { X509Certificate } from '@peculiar/x509';
-import { certificateKey, parseCertificate, parseCertificates, verifyChain } from './certificates';
+import { certificateKey, MAX_CHAIN_CERTIFICATES, parseCertificate, parseCertificates, verifyChain } from './certificates';
 import { decodeNotationJws } from './decode';
 import { CborTag, decodeCbor, encodeSigStructure, type CborValue } from './cbor';
 import { verdict, type Verdict } from './verdict';
@@ -55,7 +55,8 @@ function readSmall(path: string): string | undefined {
   }
 }
 
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+/** notation's verification levels (trust-store-trust-policy.md). */
+const POLICY_LEVELS = ['strict', 'permissive', 'audit', 'skip'];
 
 /** Loads a notation configuration folder; a string is why it cannot be used. */
 export function loadNotationConfig(dir: string): NotationConfig | string {
@@ -69,12 +70,40 @@ export function loadNotationConfig(dir: string): NotationConfig | string {
   }
   const raw = (doc as { trustPolicies?: unknown } | null)?.trustPolicies;
   if (!Array.isArray(raw)) return `${policyFile}: no trustPolicies array`;
-  const policies: TrustPolicy[] = raw.flatMap((p: unknown) => {
-    if (!p || typeof p !== 'object') return [];
-    const o = p as Record<string, unknown>;
-    const sv = (o.signatureVerification ?? {}) as Record<string, unknown>;
-    return [{ name: typeof o.name === 'string' ? o.name : '(unnamed)', registryScopes: strings(o.registryScopes), level: typeof sv.level === 'string' ? sv.level : '', trustStores: strings(o.trustStores), trustedIdentities: strings(o.trustedIdentities) }];
-  });
+  const policies: TrustPolicy[] = [];
+  // A policy notation itself would refuse is refused here too, never read the lenient way: a
+  // level it does not know, a scope two policies claim (which one applies?), a field of the
+  // wrong type that would otherwise read as empty.
+  const scopes = new Set<string>();
+  for (let i = 0; i < raw.length; i++) {
+    const o = raw[i] as Record<string, unknown> | null;
+    const name = o && typeof o === 'object' && typeof o.name === 'string' && o.name ? o.name : undefined;
+    const what = `${policyFile}: trust policy ${name ? JSON.stringify(name) : `#${i + 1}`}`;
+    if (!o || typeof o !== 'object' || Array.isArray(o)) return `${policyFile}: trust policy #${i + 1} is not an object`;
+    if (!name) return `${what} has no name`;
+    const sv = o.signatureVerification as Record<string, unknown> | undefined;
+    const level = sv && typeof sv === 'object' ? sv.level : undefined;
+    if (typeof level !== 'string' || !POLICY_LEVELS.includes(level)) return `${what}: signatureVerification.level must be one of ${POLICY_LEVELS.join(', ')}, got ${JSON.stringify(level ?? null)}`;
+    const list = (field: string): string[] | string => {
+      const v = o[field];
+      if (v === undefined && level === 'skip' && field !== 'registryScopes') return [];
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === '')) return `${what}: ${field} must be an array of strings`;
+      return v as string[];
+    };
+    const registryScopes = list('registryScopes');
+    const trustStores = list('trustStores');
+    const trustedIdentities = list('trustedIdentities');
+    for (const l of [registryScopes, trustStores, trustedIdentities]) if (typeof l === 'string') return l;
+    const r = registryScopes as string[];
+    if (r.length === 0 || (r.includes('*') && r.length > 1)) return `${what}: registryScopes must name repositories, or be ["*"] alone`;
+    for (const sc of r) {
+      if (scopes.has(sc)) return `${what}: the registry scope ${JSON.stringify(sc)} is in more than one trust policy`;
+      scopes.add(sc);
+    }
+    const ids = trustedIdentities as string[];
+    if (ids.includes('*') && ids.length > 1) return `${what}: trustedIdentities must be ["*"] alone or x509.subject: values`;
+    policies.push({ name, registryScopes: r, level, trustStores: trustStores as string[], trustedIdentities: ids });
+  }
   const stores = new Map<string, X509Certificate[]>();
   for (const type of ['ca', 'signingAuthority']) {
     const base = join(dir, 'truststore', 'x509', type);
@@ -257,6 +286,7 @@ async function verifyEnvelope(input: NotationInput, env: Envelope): Promise<Verd
   const unknown = env.crit.filter((c) => typeof c !== 'string' || !KNOWN_CRIT.includes(c));
   if (unknown.length) return verdict('invalid', { reason: `unknown critical header ${unknown.map((c) => JSON.stringify(c)).join(', ')}` });
   if (env.signingScheme !== 'notary.x509') return verdict('invalid', { reason: `signing scheme ${JSON.stringify(env.signingScheme ?? '')} is not verified by this version (notary.x509 is)` });
+  if (env.x5c.length > MAX_CHAIN_CERTIFICATES) return verdict('invalid', { reason: `the certificate chain (x5c / x5chain) holds ${env.x5c.length} certificates; at most ${MAX_CHAIN_CERTIFICATES} are read` });
   const certs = env.x5c.map((d) => parseCertificate(new Uint8Array(d)));
   if (certs.length === 0 || certs.some((c) => !c)) return verdict('invalid', { reason: 'the certificate chain (x5c / x5chain) is missing or holds something that is not a certificate' });
   const [leaf, ...rest] = certs as X509Certificate[];
