@@ -76,6 +76,21 @@ describe('audit: hostile journals, reports and listings', () => {
     }
   });
 
+  it('--repos and --merge of /dev/zero stop reading at their limits (64 MiB, 128 MiB), not when memory runs out', async () => {
+    assertCliBuilt();
+    const home = isolatedEnv();
+    try {
+      const repos = await runCli(['audit', '--repos', '/dev/zero', 'r.example:5000'], { env: home.env, timeoutMs: 20_000 });
+      assert.equal(repos.code, 2, `${repos.signal ?? ''} ${repos.stderr}`);
+      assert.match(repos.stderr, /--repos \/dev\/zero: larger than 64 MiB \(stopped reading there\)/);
+      const merge = await runCli(['audit', '--merge', '/dev/zero'], { env: home.env, timeoutMs: 20_000 });
+      assert.equal(merge.code, 2, `${merge.signal ?? ''} ${merge.stderr}`);
+      assert.match(merge.stderr, /\/dev\/zero: larger than 128 MiB \(stopped reading there\)/);
+    } finally {
+      home.cleanup();
+    }
+  });
+
   it('a catalog and a tag list that page on for ever with new names stop at their limits, with a note', async () => {
     const reg = await startFakeRegistry();
     let catalogPages = 0;
