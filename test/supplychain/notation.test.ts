@@ -40,6 +40,14 @@ describe('notation JWS: trust policy and chain', () => {
     assert.match(other.reason!, /not among the trusted identities/);
   });
 
+  it('a signer whose subject names an attribute twice (O=Evil, O=Example) is not the trusted O=Example (it matched: the last one won)', async () => {
+    const twice = await makeLeaf(ca, { subject: 'CN=release,O=Evil,O=Example,C=US' });
+    const env = await notationJws(twice, [], SUBJECT);
+    const v = await verifyNotationJws({ envelope: env, subject: SUBJECT, scope: 'r.example/app', config: config({ trustedIdentities: ['x509.subject: C=US, O=Example'] }, { 'ca:root': [ca.cert] }) });
+    assert.equal(v.kind, 'invalid', v.by);
+    assert.match(v.reason!, /not among the trusted identities/);
+  });
+
   it('scopes and levels: no policy for the repository, or level skip, is "not verified"', async () => {
     const scoped = await verifyNotationJws({ envelope: jws, subject: SUBJECT, scope: 'r.example/app', config: config({ registryScopes: ['r.example/other'] }, { 'ca:root': [ca.cert] }) });
     assert.equal(scoped.kind, 'not-verified');

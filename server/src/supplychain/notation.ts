@@ -138,12 +138,19 @@ export function policyFor(config: NotationConfig, scope: string): TrustPolicy | 
   return config.policies.find((p) => p.registryScopes.includes(scope)) ?? config.policies.find((p) => p.registryScopes.includes('*'));
 }
 
-/** A distinguished name as attribute → value (`C=US, O=Example` and `O=Example,C=US` are equal). */
-function dnMap(dn: string): Map<string, string> {
+/**
+ * A distinguished name as attribute → value (`C=US, O=Example` and `O=Example,C=US` are equal);
+ * undefined when an attribute appears twice (`O=Evil, O=Example` must not match `O=Example`:
+ * notation refuses such a name, and the last one winning would let it match).
+ */
+function dnMap(dn: string): Map<string, string> | undefined {
   const out = new Map<string, string>();
   for (const part of dn.split(/(?<!\\),/)) {
     const eq = part.indexOf('=');
-    if (eq > 0) out.set(part.slice(0, eq).trim().toUpperCase(), part.slice(eq + 1).trim());
+    if (eq <= 0) continue;
+    const key = part.slice(0, eq).trim().toUpperCase();
+    if (out.has(key)) return undefined;
+    out.set(key, part.slice(eq + 1).trim());
   }
   return out;
 }
@@ -152,11 +159,12 @@ function dnMap(dn: string): Map<string, string> {
 function identityMatches(identities: readonly string[], subject: string): boolean {
   if (identities.includes('*')) return true;
   const have = dnMap(subject);
+  if (!have) return false;
   return identities.some((id) => {
     const m = /^x509\.subject:\s*(.*)$/.exec(id);
     if (!m) return false;
     const want = dnMap(m[1]);
-    return want.size > 0 && [...want].every(([k, v]) => have.get(k) === v);
+    return !!want && want.size > 0 && [...want].every(([k, v]) => have.get(k) === v);
   });
 }
 
