@@ -11,7 +11,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { flattenedVerify } from 'jose';
 import type { X509Certificate } from '@peculiar/x509';
-import { certificateKey, MAX_CHAIN_CERTIFICATES, parseCertificate, parseCertificates, verifyChain } from './certificates';
+import { certificateKey, MAX_CHAIN_CERTIFICATES, parseCertificate, parseCertificates, signingCertificateProblem, verifyChain } from './certificates';
 import { decodeNotationJws } from './decode';
 import { CborTag, decodeCbor, encodeSigStructure, type CborValue } from './cbor';
 import { verdict, type Verdict } from './verdict';
@@ -304,6 +304,8 @@ async function verifyEnvelope(input: NotationInput, env: Envelope): Promise<Verd
   // Integrity first: the envelope's signature with the leaf's key.
   const broken = await env.verify(leaf);
   if (broken) return verdict('invalid', { reason: broken });
+  const notSigning = signingCertificateProblem(leaf);
+  if (notSigning) return verdict('invalid', { reason: `untrusted certificate: ${notSigning}` });
   const chain = await verifyChain(leaf, rest, anchors, now);
   if (!chain.ok) return verdict('invalid', { reason: `untrusted certificate: ${chain.reason}` });
   const t = env.targetArtifact;
