@@ -76,6 +76,23 @@ describe('audit: hostile journals, reports and listings', () => {
     }
   });
 
+  it('--merge of a report whose digests carry terminal escapes prints them escaped in the text format', async () => {
+    assertCliBuilt();
+    const home = isolatedEnv();
+    try {
+      const evil = 'sha256:\u001b]0;pwned\u0007\u001b[2J\u009b31m';
+      const file = join(dir, 'escapes.json');
+      writeFileSync(file, JSON.stringify({ registry: 'r.example:5000', shards: ['0/1'], repositories: [{ repository: 'a', tags: [{ tag: 'v1', digest: evil }], digests: [{ digest: evil, problems: [{ document: evil, path: '', ruleId: 'r', message: 'm', severity: 'error' }] }] }], findings: [], totals: {}, run: { requests: 0, notSent: 0, bytes: 0, seconds: 0, resumed: 0, rateWaits: 0, rateWaitSeconds: 0 } }));
+      const r = await runCli(['audit', '--merge', file], { env: home.env, timeoutMs: 10_000 });
+      assert.equal(r.code, 1, r.stderr);
+      const text = r.stdout.toString('utf8');
+      assert.ok(!/[\u001b\u0007\u009b]/.test(text), JSON.stringify(text));
+      assert.match(text, /sha256:\\x1b\]0;pwned\\x07\\x1b\[2J\\x9b31m/);
+    } finally {
+      home.cleanup();
+    }
+  });
+
   it('--repos and --merge of /dev/zero stop reading at their limits (64 MiB, 128 MiB), not when memory runs out', async () => {
     assertCliBuilt();
     const home = isolatedEnv();

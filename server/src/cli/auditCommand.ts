@@ -240,7 +240,8 @@ export function auditText(report: AuditReport): string {
     for (const n of r.notes ?? []) lines.push(`  note: ${terminalSafe(oneLine(n))}`);
     for (const t of failedTags) lines.push(`  ${terminalSafe(t.tag)}: not resolved: ${terminalSafe(oneLine(t.error!))}`);
     for (const f of findings) {
-      const where = [f.tags.length ? f.tags.map((t) => terminalSafe(t)).join(',') : '(untagged)', f.digest, f.path ? terminalSafe(f.path) : ''].filter(Boolean).join('  ');
+      // A journal or a report to merge is a file: its digests are text like any other.
+      const where = [f.tags.length ? f.tags.map((t) => terminalSafe(t)).join(',') : '(untagged)', terminalSafe(f.digest), f.path ? terminalSafe(f.path) : ''].filter(Boolean).join('  ');
       const place = f.line !== undefined ? ` (${f.line}:${f.column ?? 1})` : '';
       lines.push(`  ${where}: ${f.severity} ${terminalSafe(f.ruleId)}${place} ${terminalSafe(oneLine(f.message))}`);
     }
@@ -271,7 +272,7 @@ function exitCode(report: AuditReport, failOn: FailOn): 0 | 1 {
 function write(report: AuditReport, options: AuditCliOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): 0 | 1 {
   if (options.format === 'json') out.write(JSON.stringify(report, null, 2) + '\n');
   else if (options.format === 'sarif') out.write(JSON.stringify(auditSarif(report), null, 2) + '\n');
-  else out.write(auditText(report));
+  else safeWriter(out).write(auditText(report));
   err.write(summary(report));
   return exitCode(report, options.failOn);
 }
