@@ -40,6 +40,38 @@ describe('notation JWS: trust policy and chain', () => {
     assert.match(other.reason!, /not among the trusted identities/);
   });
 
+  it('a signer whose subject names an attribute twice (O=Evil, O=Example) is not the trusted O=Example (it matched: the last one won)', async () => {
+    const twice = await makeLeaf(ca, { subject: 'CN=release,O=Evil,O=Example,C=US' });
+    const env = await notationJws(twice, [], SUBJECT);
+    const v = await verifyNotationJws({ envelope: env, subject: SUBJECT, scope: 'r.example/app', config: config({ trustedIdentities: ['x509.subject: C=US, O=Example'] }, { 'ca:root': [ca.cert] }) });
+    assert.equal(v.kind, 'invalid', v.by);
+    assert.match(v.reason!, /not among the trusted identities/);
+  });
+
+  it('a TLS server certificate or a CA of the trusted CA is no signing certificate: invalid, not verified', async () => {
+    const make = async (subject: string, extensions: x509.Extension[]): Promise<TestLeaf> => {
+      const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+      const cert = await x509.X509CertificateGenerator.create({
+        serialNumber: '0b', subject, issuer: ca.cert.subject, notBefore: new Date(Date.now() - 86_400_000), notAfter: new Date(Date.now() + 86_400_000 * 30),
+        publicKey: keys.publicKey, signingKey: ca.keys.privateKey, signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' }, extensions,
+      });
+      const { createPrivateKey } = await import('node:crypto');
+      return { cert, privateKey: createPrivateKey({ key: Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)), format: 'der', type: 'pkcs8' }), pem: cert.toString('pem') };
+    };
+    const cases: [TestLeaf, RegExp][] = [
+      [await make('CN=www.example.com,O=Example,C=US', [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth])]), /not for code signing/],
+      [await make('CN=sub,O=Example,C=US', [new x509.BasicConstraintsExtension(true, 0, true)]), /is a CA \(basicConstraints cA\)/],
+      [await make('CN=enc,O=Example,C=US', [new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyEncipherment, true)]), /lacks digitalSignature/],
+    ];
+    for (const [signer, reason] of cases) {
+      const v = await verifyNotationJws({ envelope: await notationJws(signer, [], SUBJECT), subject: SUBJECT, scope: 'r.example/app', config: config({}, { 'ca:root': [ca.cert] }) });
+      assert.equal(v.kind, 'invalid', `${signer.cert.subject}: ${v.by}`);
+      assert.match(v.reason!, reason);
+    }
+    const codeSigning = await make('CN=release,O=Example,C=US', [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.codeSigning]), new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)]);
+    assert.equal((await verifyNotationJws({ envelope: await notationJws(codeSigning, [], SUBJECT), subject: SUBJECT, scope: 'r.example/app', config: config({}, { 'ca:root': [ca.cert] }) })).kind, 'verified');
+  });
+
   it('scopes and levels: no policy for the repository, or level skip, is "not verified"', async () => {
     const scoped = await verifyNotationJws({ envelope: jws, subject: SUBJECT, scope: 'r.example/app', config: config({ registryScopes: ['r.example/other'] }, { 'ca:root': [ca.cert] }) });
     assert.equal(scoped.kind, 'not-verified');

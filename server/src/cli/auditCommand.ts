@@ -12,7 +12,7 @@
  * Exit codes: 0 no finding at --fail-on (default error) or worse, 1 one is, 2 usage (a bad state
  * file too), 3 the registry could not be reached at all (no repository list, or every repository failed).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { SEVERITY_ORDER, type Severity } from '../engine/types';
 import { RULES_BY_ID } from '../engine/ruleTable';
 import { GRAPH_CHECKS } from '../graph/checks';
@@ -133,12 +133,42 @@ export function parseTarget(target: string): { registry: string; prefix?: string
   return { registry, ...(prefix ? { prefix } : {}) };
 }
 
+/** The most bytes read of a --repos list and of a report to merge: /dev/zero or an endless pipe stops there. */
+export const MAX_REPOS_BYTES = 64 * 1024 * 1024;
+export const MAX_REPORT_BYTES = 128 * 1024 * 1024;
+
+/** A file's text (`-`: standard input), read to at most `max` bytes; throws past that (or on an I/O error). */
+function readText(file: string, max: number): string {
+  const fd = file === '-' ? 0 : openSync(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, max + 1 - total));
+      let n: number;
+      try {
+        n = readSync(fd, chunk, 0, chunk.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10); // a non-blocking stdin with nothing yet
+        continue;
+      }
+      if (n === 0) return Buffer.concat(chunks, total).toString('utf8');
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+      if (total > max) throw new Error(`larger than ${max / (1024 * 1024)} MiB (stopped reading there)`);
+    }
+  } finally {
+    if (fd !== 0) closeSync(fd);
+  }
+}
+
 // A repository name (distribution-spec), as registry/listing.ts checks the catalog's.
 const REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
 
 /** Names of a --repos list: one a line, blanks and `#` comments skipped; a string is the first line that is not a repository name. */
 export function readRepos(file: string): string[] | string {
-  const text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  const text = readText(file, MAX_REPOS_BYTES);
   const names: string[] = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -210,7 +240,8 @@ export function auditText(report: AuditReport): string {
     for (const n of r.notes ?? []) lines.push(`  note: ${terminalSafe(oneLine(n))}`);
     for (const t of failedTags) lines.push(`  ${terminalSafe(t.tag)}: not resolved: ${terminalSafe(oneLine(t.error!))}`);
     for (const f of findings) {
-      const where = [f.tags.length ? f.tags.map((t) => terminalSafe(t)).join(',') : '(untagged)', f.digest, f.path ? terminalSafe(f.path) : ''].filter(Boolean).join('  ');
+      // A journal or a report to merge is a file: its digests are text like any other.
+      const where = [f.tags.length ? f.tags.map((t) => terminalSafe(t)).join(',') : '(untagged)', terminalSafe(f.digest), f.path ? terminalSafe(f.path) : ''].filter(Boolean).join('  ');
       const place = f.line !== undefined ? ` (${f.line}:${f.column ?? 1})` : '';
       lines.push(`  ${where}: ${f.severity} ${terminalSafe(f.ruleId)}${place} ${terminalSafe(oneLine(f.message))}`);
     }
@@ -241,7 +272,7 @@ function exitCode(report: AuditReport, failOn: FailOn): 0 | 1 {
 function write(report: AuditReport, options: AuditCliOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): 0 | 1 {
   if (options.format === 'json') out.write(JSON.stringify(report, null, 2) + '\n');
   else if (options.format === 'sarif') out.write(JSON.stringify(auditSarif(report), null, 2) + '\n');
-  else out.write(auditText(report));
+  else safeWriter(out).write(auditText(report));
   err.write(summary(report));
   return exitCode(report, options.failOn);
 }
@@ -254,7 +285,7 @@ function runMerge(options: AuditCliOptions, out: NodeJS.WritableStream, err: Nod
   const reports: AuditReport[] = [];
   for (const file of options.positional) {
     try {
-      const r = JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8')) as AuditReport;
+      const r = JSON.parse(readText(file, MAX_REPORT_BYTES)) as AuditReport;
       if (!r || typeof r.registry !== 'string' || !Array.isArray(r.repositories) || !r.run) throw new Error('not a report of `audit --format json`');
       reports.push(r);
     } catch (e) {

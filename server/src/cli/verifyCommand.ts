@@ -17,7 +17,7 @@
  * Exit codes: 0 at least one signature verifies against the trust given; 1 none does (unsigned
  * included, said so); 2 usage; 3 the registry could not serve.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
 import { platformText } from '../engine/platforms';
 import { formatReference, isRegistryError, referenceWithDigest, type ImageReference, type RegistryClient } from '../registry';
 import {
@@ -56,6 +56,36 @@ interface VerifyOptions extends RegistryOptions {
 }
 
 const MAX_KEY_FILE = 64 * 1024;
+const MAX_TRUSTED_ROOT = 4 * 1024 * 1024;
+
+/**
+ * A small regular file's text, or why not: opened without blocking (a FIFO would wait for a
+ * writer for ever), refused unless a regular file (/dev/zero, a FIFO, a folder have no end or no
+ * size), read to at most `max` bytes.
+ */
+export function readSmallFile(file: string, max: number, what: string): { text: string; mtimeMs: number } | string {
+  let fd: number;
+  try {
+    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'no such file' : code ?? (e instanceof Error ? e.message : String(e));
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return `not a regular file (${st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a folder' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'a special file'}), not ${what}`;
+    if (st.size > max) return `larger than ${max} bytes, not ${what}`;
+    const buf = Buffer.alloc(max + 1);
+    let read = 0;
+    for (let n = -1; n !== 0 && read <= max; read += n) n = readSync(fd, buf, read, max + 1 - read, read);
+    if (read > max) return `larger than ${max} bytes, not ${what}`;
+    return { text: buf.subarray(0, read).toString('utf8'), mtimeMs: st.mtimeMs };
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
+  } finally {
+    closeSync(fd);
+  }
+}
 
 function parseVerifyArgs(args: readonly string[]): VerifyOptions | string {
   const o: VerifyOptions = { noCreds: false, insecureHosts: [], keyFiles: [], format: 'text' };
@@ -121,26 +151,21 @@ function parseVerifyArgs(args: readonly string[]): VerifyOptions | string {
 function loadTrust(o: VerifyOptions, err: NodeJS.WritableStream): Trust | string {
   const keys: TrustedKey[] = [];
   for (const file of o.keyFiles) {
-    let text: string;
-    try {
-      if (statSync(file).size > MAX_KEY_FILE) return `--key ${file}: larger than ${MAX_KEY_FILE} bytes, not a PEM public key`;
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      return `--key ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e instanceof Error ? e.message : String(e)}`;
-    }
-    const k = loadPublicKey(text, file);
+    const read = readSmallFile(file, MAX_KEY_FILE, 'a PEM public key');
+    if (typeof read === 'string') return `--key ${file}: ${read}`;
+    const k = loadPublicKey(read.text, file);
     if (typeof k === 'string') return `--key ${k}`;
     keys.push(k);
   }
   let trustedRoot: TrustedRoot | undefined;
   if (o.trustedRoot) {
     try {
-      const st = statSync(o.trustedRoot);
-      if (st.size > 4 * 1024 * 1024) return `--trusted-root ${o.trustedRoot}: larger than 4 MiB, not a trusted_root.json`;
-      const root = parseTrustedRoot(JSON.parse(readFileSync(o.trustedRoot, 'utf8')));
+      const read = readSmallFile(o.trustedRoot, MAX_TRUSTED_ROOT, 'a trusted_root.json');
+      if (typeof read === 'string') return `--trusted-root ${o.trustedRoot}: ${read}`;
+      const root = parseTrustedRoot(JSON.parse(read.text));
       if (typeof root === 'string') return `--trusted-root ${o.trustedRoot}: ${root}`;
       trustedRoot = root;
-      const days = Math.floor((Date.now() - st.mtimeMs) / 86_400_000);
+      const days = Math.floor((Date.now() - read.mtimeMs) / 86_400_000);
       err.write(`verify: trusted root ${o.trustedRoot} (written ${days} day${days === 1 ? '' : 's'} ago; it rotates: refresh it from Sigstore's TUF repository)\n`);
     } catch (e) {
       return `--trusted-root ${o.trustedRoot}: ${e instanceof Error ? e.message : String(e)}`;

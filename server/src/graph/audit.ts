@@ -94,6 +94,9 @@ export interface AuditOptions {
   /** The client got a 429 and waits: how long (seconds). */
   readonly onRateWait?: (seconds: number) => void;
   readonly signal?: AbortSignal;
+  /** MAX_CATALOG_NAMES and DEFAULT_MAX_TAGS, lowered (tests). */
+  readonly maxCatalogNames?: number;
+  readonly defaultMaxTags?: number;
   /** Injected sleep (tests). */
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -123,6 +126,14 @@ export const AUDIT_CHECKS: Readonly<Record<'graph-incomplete', CheckInfo>> = Obj
     source: 'manifest-lens graph budgets (imageGraph.ts DEFAULT_MAX_NODES)',
   },
 });
+
+/**
+ * The most repository names the catalog is read for, and the most tags of one repository audited
+ * without --max-tags: a registry whose listing pages on for ever with new names would otherwise
+ * be read until the memory ran out (each page is new, so the loop check never stops it).
+ */
+export const MAX_CATALOG_NAMES = 1_000_000;
+export const DEFAULT_MAX_TAGS = 100_000;
 
 export const DEFAULT_AUDIT_CONCURRENCY = 8;
 export const DEFAULT_REPOSITORY_CONCURRENCY = 4;
@@ -189,6 +200,8 @@ export function underPrefix(repository: string, prefix: string | undefined): boo
  */
 export async function auditRegistry(client: RegistryClient, options: AuditOptions): Promise<AuditRun> {
   const request = limiter(Math.max(1, options.concurrency ?? DEFAULT_AUDIT_CONCURRENCY));
+  const maxCatalogNames = options.maxCatalogNames ?? MAX_CATALOG_NAMES;
+  const defaultMaxTags = options.defaultMaxTags ?? DEFAULT_MAX_TAGS;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const signal = options.signal;
   let bytes = 0;
@@ -366,9 +379,10 @@ export async function auditRegistry(client: RegistryClient, options: AuditOption
         bytes += p.names.reduce((t, n) => t + n.length + 3, 0);
         return p;
       }),
-    );
+    maxCatalogNames);
     all = listed.names;
     notes.push(...listed.notes);
+    if (listed.more && listed.names.length >= maxCatalogNames) notes.push(`the catalog was read for its first ${maxCatalogNames.toLocaleString('en-US')} repositories only; give the others with --repos`);
   }
   const names = all
     .filter((n) => underPrefix(n, options.prefix))
@@ -389,7 +403,7 @@ export async function auditRegistry(client: RegistryClient, options: AuditOption
           bytes += p.names.reduce((t, n) => t + n.length + 3, 0);
           return p;
         }),
-        options.maxTags,
+        options.maxTags ?? defaultMaxTags,
       );
     } catch (e) {
       if (signal?.aborted) throw e;
@@ -397,6 +411,7 @@ export async function auditRegistry(client: RegistryClient, options: AuditOption
     }
     const repoNotes = [...listed.notes];
     if (listed.more && options.maxTags !== undefined) repoNotes.push(`only the first ${options.maxTags} tags were audited (--max-tags)`);
+    else if (listed.more && listed.names.length >= defaultMaxTags) repoNotes.push(`only the first ${defaultMaxTags.toLocaleString('en-US')} tags were audited (the most without --max-tags)`);
     // Each tag's digest: HEAD, else GET (whose bytes are then checked without a second fetch).
     const served = new Map<string, { bytes: Uint8Array; contentType?: string; digest: string }>();
     const tags: AuditTag[] = await Promise.all(
@@ -560,6 +575,36 @@ export function auditReport(
   };
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+const optionalString = (v: unknown): boolean => v === undefined || typeof v === 'string';
+
+/**
+ * Whether a value read back (a journal line, a report to merge) is a RepositoryAudit all the way
+ * down: what the report is built from must not throw on a `null` tag or a problem without a
+ * severity, nor count a severity no table has.
+ */
+export function isRepositoryAudit(v: unknown): v is RepositoryAudit {
+  if (!isObject(v) || typeof v.repository !== 'string' || !Array.isArray(v.tags) || !Array.isArray(v.digests)) return false;
+  if (!optionalString(v.error) || !(v.notes === undefined || (Array.isArray(v.notes) && v.notes.every((n) => typeof n === 'string')))) return false;
+  if (!v.tags.every((t) => isObject(t) && typeof t.tag === 'string' && optionalString(t.digest) && optionalString(t.mediaType) && optionalString(t.error))) return false;
+  return v.digests.every((d) => isObject(d) && typeof d.digest === 'string' && optionalString(d.mediaType) && Array.isArray(d.problems) && d.problems.every((p) =>
+    isObject(p) && typeof p.document === 'string' && typeof p.path === 'string' && typeof p.ruleId === 'string' && typeof p.message === 'string' &&
+    typeof p.severity === 'string' && Object.prototype.hasOwnProperty.call(SEVERITY_ORDER, p.severity) && optionalString(p.platform) &&
+    (p.line === undefined || Number.isSafeInteger(p.line)) && (p.column === undefined || Number.isSafeInteger(p.column))));
+}
+
+/** A shard as the CLI takes it (`I/N`, 0 <= I < N, six digits at most): its index and count, or undefined. */
+export function parseShard(text: unknown): { index: number; count: number } | undefined {
+  const m = typeof text === 'string' ? /^([0-9]{1,6})\/([0-9]{1,6})$/.exec(text) : null;
+  if (!m) return undefined;
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  return count >= 1 && index < count ? { index, count } : undefined;
+}
+
+/** The most missing shards named one by one in the merged report's note. */
+const MAX_MISSING_SHARDS_NAMED = 20;
+
 /**
  * Shard reports merged into one: the repositories of all (a repository in two reports is kept
  * once, from the first), findings and totals computed again as for one run, the runs' costs
@@ -572,6 +617,21 @@ export function mergeAuditReports(reports: readonly AuditReport[]): AuditReport 
   const byName = new Map<string, RepositoryAudit>();
   const shards = new Set<string>();
   const notes: string[] = [];
+  reports.forEach((r, i) => {
+    // Reports are files: each is checked before a field of it is used.
+    const which = `report ${i + 1}`;
+    if (!isObject(r) || typeof r.registry !== 'string' || !optionalString(r.prefix) || !Array.isArray(r.repositories) || !isObject(r.run)) throw new Error(`${which} is not a report of \`audit --format json\``);
+    if (r.shards !== undefined && (!Array.isArray(r.shards) || !r.shards.every((x) => parseShard(x)))) {
+      throw new Error(`${which}: its shards must each be I/N with 0 <= I < N (at most 6 digits), got ${JSON.stringify(r.shards).slice(0, 100)}`);
+    }
+    const bad = r.repositories.findIndex((x) => !isRepositoryAudit(x));
+    if (bad >= 0) throw new Error(`${which}: repository #${bad + 1} is not a repository's result`);
+    const run = r.run as unknown as Record<string, unknown>;
+    for (const k of ['requests', 'notSent', 'bytes', 'seconds', 'resumed', 'rateWaits', 'rateWaitSeconds']) {
+      if (typeof run[k] !== 'number' || !Number.isFinite(run[k] as number) || (run[k] as number) < 0) throw new Error(`${which}: run.${k} is not a number`);
+    }
+    if (!optionalString(run.rateLimit) || !(run.notes === undefined || (Array.isArray(run.notes) && run.notes.every((n) => typeof n === 'string')))) throw new Error(`${which}: run.notes or run.rateLimit is not text`);
+  });
   for (const r of reports) {
     if (r.registry !== first.registry || (r.prefix ?? '') !== (first.prefix ?? '')) {
       throw new Error(`the reports are of different audits: ${first.registry}${first.prefix ? `/${first.prefix}` : ''} and ${r.registry}${r.prefix ? `/${r.prefix}` : ''}`);
@@ -586,8 +646,14 @@ export function mergeAuditReports(reports: readonly AuditReport[]): AuditReport 
   const counts = [...shards].map((s) => Number(s.split('/')[1]));
   const n = counts[0];
   if (n !== undefined && counts.every((c) => c === n)) {
-    const missing = Array.from({ length: n }, (_, i) => `${i}/${n}`).filter((s) => !shards.has(s));
-    if (missing.length) notes.push(`shard${missing.length === 1 ? '' : 's'} ${missing.join(', ')} missing: the report covers part of the registry`);
+    const missing: string[] = [];
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      if (shards.has(`${i}/${n}`)) continue;
+      count++;
+      if (missing.length < MAX_MISSING_SHARDS_NAMED) missing.push(`${i}/${n}`);
+    }
+    if (count) notes.push(`shard${count === 1 ? '' : 's'} ${missing.join(', ')}${count > missing.length ? `, … (${count.toLocaleString('en-US')} in all)` : ''} missing: the report covers part of the registry`);
   }
   const sum = (f: (r: AuditReport['run']) => number): number => reports.reduce((t, r) => t + f(r.run), 0);
   const rateLimit = reports.map((r) => r.run.rateLimit).find((x) => x !== undefined);

@@ -19,7 +19,7 @@ import type { TrustedRoot } from '@sigstore/protobuf-specs';
 export const MAX_ATTACHMENTS = 64;
 /** The largest signature, envelope or statement blob read. */
 export const MAX_ATTACHMENT_BLOB = 4 * 1024 * 1024;
-/** The most layers checked for one subject, and the most blob bytes read for it. */
+/** The most layers checked for one subject, and the most blob bytes checked for it (a blob named twice counts twice). */
 export const MAX_LAYERS_TOTAL = 256;
 export const MAX_BYTES_TOTAL = 64 * 1024 * 1024;
 
@@ -192,16 +192,21 @@ export async function verifyAttachments(client: RegistryClient, ref: ImageRefere
       layersChecked++;
       const where = `${at} layer ${layer.position}`;
       let bytes = blobs.get(layer.digest);
-      if (!bytes) {
-        try {
-          if (layer.size > MAX_ATTACHMENT_BLOB) throw new Error(`${layer.size} bytes, more than the ${MAX_ATTACHMENT_BLOB} read`);
-          if (bytesRead + Math.max(layer.size, 0) > MAX_BYTES_TOTAL) throw new Error(`not read: ${MAX_BYTES_TOTAL} bytes of attachments were read already`);
+      try {
+        // A blob named again is not fetched again, but is checked again (its layer's annotations
+        // may differ): it counts against the budget each time, so that one 4 MiB envelope named
+        // by 256 layers costs what 64 MiB of attachments costs, not 256 times a 4 MiB check.
+        const size = bytes ? bytes.length : Math.max(layer.size, 0);
+        if (size > MAX_ATTACHMENT_BLOB) throw new Error(`${layer.size} bytes, more than the ${MAX_ATTACHMENT_BLOB} read`);
+        if (bytesRead + size > MAX_BYTES_TOTAL) throw new Error(`not checked: ${MAX_BYTES_TOTAL} bytes of attachments were checked already`);
+        if (!bytes) {
           bytes = (await client.getBlob(ref, layer.digest, { maxBytes: MAX_ATTACHMENT_BLOB })).bytes;
-          bytesRead += bytes.length;
           blobs.set(layer.digest, bytes);
-        } catch (e) {
-          problems.push(`${where}: ${message(e)}`);
         }
+        bytesRead += bytes.length;
+      } catch (e) {
+        bytes = undefined;
+        problems.push(`${where}: ${message(e)}`);
       }
       const decoded = decodeLayer(layer, bytes);
       if (!SIGNED_KINDS.has(layer.kind)) {

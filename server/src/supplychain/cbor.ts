@@ -68,6 +68,8 @@ export function decodeCbor(bytes: Uint8Array): CborValue {
         const out = new Map<CborValue, CborValue>();
         for (let i = 0; i < n; i++) {
           const k = item(depth + 1);
+          // COSE (RFC 9052 §3): a header label twice is an error, not "the last one wins".
+          if (out.has(k)) throw new Error('CBOR: a map key appears twice');
           out.set(k, item(depth + 1));
         }
         return out;

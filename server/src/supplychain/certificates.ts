@@ -4,7 +4,7 @@
  * against trust anchors the user gave.
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { BasicConstraintsExtension, SubjectAlternativeNameExtension, X509Certificate } from '@peculiar/x509';
+import { BasicConstraintsExtension, ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, SubjectAlternativeNameExtension, X509Certificate } from '@peculiar/x509';
 
 /** Whether a certificate may sign others (basicConstraints cA). */
 function isCa(cert: X509Certificate): boolean {
@@ -13,6 +13,26 @@ function isCa(cert: X509Certificate): boolean {
   } catch {
     return false;
   }
+}
+
+const CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
+
+/**
+ * Why a certificate cannot sign an artifact (notation's signing certificate requirements): a CA
+ * (basicConstraints cA), a key usage without digitalSignature, an extended key usage without
+ * codeSigning (a TLS server certificate from the same CA is not a code-signing one).
+ */
+export function signingCertificateProblem(cert: X509Certificate): string | undefined {
+  try {
+    if (cert.getExtension(BasicConstraintsExtension)?.ca === true) return `certificate "${cert.subject}" is a CA (basicConstraints cA), not a signing certificate`;
+    const ku = cert.getExtension(KeyUsagesExtension);
+    if (ku && (ku.usages & KeyUsageFlags.digitalSignature) === 0) return `certificate "${cert.subject}" may not sign (its key usage lacks digitalSignature)`;
+    const eku = cert.getExtension(ExtendedKeyUsageExtension);
+    if (eku && !eku.usages.map(String).includes(CODE_SIGNING)) return `certificate "${cert.subject}" is not for code signing (its extended key usage lacks codeSigning)`;
+  } catch {
+    return `certificate "${cert.subject}" has extensions that cannot be read`;
+  }
+  return undefined;
 }
 
 /** Fulcio's OIDC issuer extensions: .1.1 (raw string, deprecated) and .1.8 (DER UTF8String). */
@@ -32,6 +52,12 @@ export interface CertificateInfo {
   readonly fingerprint: string;
 }
 
+/**
+ * The most certificates of one chain read (x5c, x5chain, cosign's chain annotation): a chain is
+ * checked 10 deep at most, and each certificate parsed costs; thousands of them are refused.
+ */
+export const MAX_CHAIN_CERTIFICATES = 16;
+
 /** Parses a PEM (first certificate) or DER certificate; undefined when it is not one. */
 export function parseCertificate(input: string | Uint8Array): X509Certificate | undefined {
   try {
@@ -46,9 +72,14 @@ export function parseCertificate(input: string | Uint8Array): X509Certificate | 
   }
 }
 
-/** Every certificate in a PEM text, in order (unparsable blocks skipped). */
-export function parseCertificates(pem: string): X509Certificate[] {
-  return [...pem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].flatMap((m) => {
+/** The certificates in a PEM text, in order (unparsable blocks skipped), the first `max` blocks only. */
+export function parseCertificates(pem: string, max = Infinity): X509Certificate[] {
+  const blocks: RegExpMatchArray[] = [];
+  for (const m of pem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)) {
+    if (blocks.length >= max) break;
+    blocks.push(m);
+  }
+  return blocks.flatMap((m) => {
     const c = parseCertificate(m[0]);
     return c ? [c] : [];
   });

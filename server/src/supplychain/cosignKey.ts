@@ -16,6 +16,9 @@ import { verdict, type Verdict } from './verdict';
 import { verifyTagSignatureWithLog } from './cosignRekor';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 
+/** The most signatures of one DSSE envelope checked (cosign attaches one; a Sigstore bundle holds exactly one). */
+export const MAX_DSSE_SIGNATURES = 16;
+
 /** A public key the user trusts, with how verdicts name it. */
 export interface TrustedKey {
   readonly label: string;
@@ -135,8 +138,12 @@ export function verifyCosignSignature(input: CosignSignatureInput): Verdict {
 export function verifyCosignAttestation(envelope: DsseEnvelope | undefined, input: Pick<CosignSignatureInput, 'annotations' | 'imageDigest' | 'keys'>): Verdict {
   if (!envelope) return verdict('invalid', { reason: 'not a DSSE envelope' });
   if (input.keys.length === 0) return verdict('not-verified', { reason: 'give --key FILE' });
+  // Each signature is checked with each key over the whole payload: thousands of them would
+  // hash a 4 MiB payload thousands of times.
+  if (envelope.signatures.length > MAX_DSSE_SIGNATURES) return verdict('invalid', { reason: `the DSSE envelope holds ${envelope.signatures.length} signatures; at most ${MAX_DSSE_SIGNATURES} are checked` });
   const pae = dssePae(envelope.payloadType, envelope.payload);
-  const key = envelope.signatures.map((s) => keyThatVerifies(input.keys, pae, s.sig)).find(Boolean);
+  let key: TrustedKey | undefined;
+  for (const s of envelope.signatures) if ((key = keyThatVerifies(input.keys, pae, s.sig))) break;
   if (!key) return verdict('invalid', { reason: `wrong key or altered bytes: no DSSE signature verifies with ${keyList(input.keys)}` });
   const summary = summarizeStatement(parseJson(envelope.payload));
   if (!summary) return verdict('invalid', { reason: 'the signed payload is not an in-toto statement', by: `${key.label} ${key.fingerprint}` });

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { bundleFromJSON } from '@sigstore/bundle';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
-import { parseCertificates } from './certificates';
+import { MAX_CHAIN_CERTIFICATES, parseCertificates } from './certificates';
 import { ANNOTATION } from './mediaTypes';
 import { decodeRekorBundle, fromBase64, parseJson } from './decode';
 import type { TrustedKey } from './cosignKey';
@@ -23,7 +23,8 @@ export function tagSignatureAsBundle(payload: Uint8Array, annotations: Readonly<
   if (typeof body?.kind !== 'string' || typeof body.apiVersion !== 'string') return 'the Rekor entry body is not a Rekor entry';
   if (!/^[0-9a-f]+$/i.test(rekor.logId)) return 'the Rekor log id is not hex';
   const certPem = annotations[ANNOTATION.cosignCertificate] ?? annotations[ANNOTATION.cosignCertificateSpec];
-  const chain = [...(certPem ? parseCertificates(certPem) : []), ...parseCertificates(annotations[ANNOTATION.cosignChain] ?? '')];
+  const chain = [...(certPem ? parseCertificates(certPem, MAX_CHAIN_CERTIFICATES + 1) : []), ...parseCertificates(annotations[ANNOTATION.cosignChain] ?? '', MAX_CHAIN_CERTIFICATES + 1)];
+  if (chain.length > MAX_CHAIN_CERTIFICATES) return `the certificate chain annotation holds more than ${MAX_CHAIN_CERTIFICATES} certificates`;
   if (certPem && chain.length === 0) return 'the certificate annotation holds no certificate';
   return {
     mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',

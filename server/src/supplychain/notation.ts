@@ -11,7 +11,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { flattenedVerify } from 'jose';
 import type { X509Certificate } from '@peculiar/x509';
-import { certificateKey, parseCertificate, parseCertificates, verifyChain } from './certificates';
+import { certificateKey, MAX_CHAIN_CERTIFICATES, parseCertificate, parseCertificates, signingCertificateProblem, verifyChain } from './certificates';
 import { decodeNotationJws } from './decode';
 import { CborTag, decodeCbor, encodeSigStructure, type CborValue } from './cbor';
 import { verdict, type Verdict } from './verdict';
@@ -55,7 +55,8 @@ function readSmall(path: string): string | undefined {
   }
 }
 
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+/** notation's verification levels (trust-store-trust-policy.md). */
+const POLICY_LEVELS = ['strict', 'permissive', 'audit', 'skip'];
 
 /** Loads a notation configuration folder; a string is why it cannot be used. */
 export function loadNotationConfig(dir: string): NotationConfig | string {
@@ -69,12 +70,40 @@ export function loadNotationConfig(dir: string): NotationConfig | string {
   }
   const raw = (doc as { trustPolicies?: unknown } | null)?.trustPolicies;
   if (!Array.isArray(raw)) return `${policyFile}: no trustPolicies array`;
-  const policies: TrustPolicy[] = raw.flatMap((p: unknown) => {
-    if (!p || typeof p !== 'object') return [];
-    const o = p as Record<string, unknown>;
-    const sv = (o.signatureVerification ?? {}) as Record<string, unknown>;
-    return [{ name: typeof o.name === 'string' ? o.name : '(unnamed)', registryScopes: strings(o.registryScopes), level: typeof sv.level === 'string' ? sv.level : '', trustStores: strings(o.trustStores), trustedIdentities: strings(o.trustedIdentities) }];
-  });
+  const policies: TrustPolicy[] = [];
+  // A policy notation itself would refuse is refused here too, never read the lenient way: a
+  // level it does not know, a scope two policies claim (which one applies?), a field of the
+  // wrong type that would otherwise read as empty.
+  const scopes = new Set<string>();
+  for (let i = 0; i < raw.length; i++) {
+    const o = raw[i] as Record<string, unknown> | null;
+    const name = o && typeof o === 'object' && typeof o.name === 'string' && o.name ? o.name : undefined;
+    const what = `${policyFile}: trust policy ${name ? JSON.stringify(name) : `#${i + 1}`}`;
+    if (!o || typeof o !== 'object' || Array.isArray(o)) return `${policyFile}: trust policy #${i + 1} is not an object`;
+    if (!name) return `${what} has no name`;
+    const sv = o.signatureVerification as Record<string, unknown> | undefined;
+    const level = sv && typeof sv === 'object' ? sv.level : undefined;
+    if (typeof level !== 'string' || !POLICY_LEVELS.includes(level)) return `${what}: signatureVerification.level must be one of ${POLICY_LEVELS.join(', ')}, got ${JSON.stringify(level ?? null)}`;
+    const list = (field: string): string[] | string => {
+      const v = o[field];
+      if (v === undefined && level === 'skip' && field !== 'registryScopes') return [];
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === '')) return `${what}: ${field} must be an array of strings`;
+      return v as string[];
+    };
+    const registryScopes = list('registryScopes');
+    const trustStores = list('trustStores');
+    const trustedIdentities = list('trustedIdentities');
+    for (const l of [registryScopes, trustStores, trustedIdentities]) if (typeof l === 'string') return l;
+    const r = registryScopes as string[];
+    if (r.length === 0 || (r.includes('*') && r.length > 1)) return `${what}: registryScopes must name repositories, or be ["*"] alone`;
+    for (const sc of r) {
+      if (scopes.has(sc)) return `${what}: the registry scope ${JSON.stringify(sc)} is in more than one trust policy`;
+      scopes.add(sc);
+    }
+    const ids = trustedIdentities as string[];
+    if (ids.includes('*') && ids.length > 1) return `${what}: trustedIdentities must be ["*"] alone or x509.subject: values`;
+    policies.push({ name, registryScopes: r, level, trustStores: trustStores as string[], trustedIdentities: ids });
+  }
   const stores = new Map<string, X509Certificate[]>();
   for (const type of ['ca', 'signingAuthority']) {
     const base = join(dir, 'truststore', 'x509', type);
@@ -109,12 +138,19 @@ export function policyFor(config: NotationConfig, scope: string): TrustPolicy | 
   return config.policies.find((p) => p.registryScopes.includes(scope)) ?? config.policies.find((p) => p.registryScopes.includes('*'));
 }
 
-/** A distinguished name as attribute → value (`C=US, O=Example` and `O=Example,C=US` are equal). */
-function dnMap(dn: string): Map<string, string> {
+/**
+ * A distinguished name as attribute → value (`C=US, O=Example` and `O=Example,C=US` are equal);
+ * undefined when an attribute appears twice (`O=Evil, O=Example` must not match `O=Example`:
+ * notation refuses such a name, and the last one winning would let it match).
+ */
+function dnMap(dn: string): Map<string, string> | undefined {
   const out = new Map<string, string>();
   for (const part of dn.split(/(?<!\\),/)) {
     const eq = part.indexOf('=');
-    if (eq > 0) out.set(part.slice(0, eq).trim().toUpperCase(), part.slice(eq + 1).trim());
+    if (eq <= 0) continue;
+    const key = part.slice(0, eq).trim().toUpperCase();
+    if (out.has(key)) return undefined;
+    out.set(key, part.slice(eq + 1).trim());
   }
   return out;
 }
@@ -123,11 +159,12 @@ function dnMap(dn: string): Map<string, string> {
 function identityMatches(identities: readonly string[], subject: string): boolean {
   if (identities.includes('*')) return true;
   const have = dnMap(subject);
+  if (!have) return false;
   return identities.some((id) => {
     const m = /^x509\.subject:\s*(.*)$/.exec(id);
     if (!m) return false;
     const want = dnMap(m[1]);
-    return want.size > 0 && [...want].every(([k, v]) => have.get(k) === v);
+    return !!want && want.size > 0 && [...want].every(([k, v]) => have.get(k) === v);
   });
 }
 
@@ -257,6 +294,7 @@ async function verifyEnvelope(input: NotationInput, env: Envelope): Promise<Verd
   const unknown = env.crit.filter((c) => typeof c !== 'string' || !KNOWN_CRIT.includes(c));
   if (unknown.length) return verdict('invalid', { reason: `unknown critical header ${unknown.map((c) => JSON.stringify(c)).join(', ')}` });
   if (env.signingScheme !== 'notary.x509') return verdict('invalid', { reason: `signing scheme ${JSON.stringify(env.signingScheme ?? '')} is not verified by this version (notary.x509 is)` });
+  if (env.x5c.length > MAX_CHAIN_CERTIFICATES) return verdict('invalid', { reason: `the certificate chain (x5c / x5chain) holds ${env.x5c.length} certificates; at most ${MAX_CHAIN_CERTIFICATES} are read` });
   const certs = env.x5c.map((d) => parseCertificate(new Uint8Array(d)));
   if (certs.length === 0 || certs.some((c) => !c)) return verdict('invalid', { reason: 'the certificate chain (x5c / x5chain) is missing or holds something that is not a certificate' });
   const [leaf, ...rest] = certs as X509Certificate[];
@@ -266,6 +304,8 @@ async function verifyEnvelope(input: NotationInput, env: Envelope): Promise<Verd
   // Integrity first: the envelope's signature with the leaf's key.
   const broken = await env.verify(leaf);
   if (broken) return verdict('invalid', { reason: broken });
+  const notSigning = signingCertificateProblem(leaf);
+  if (notSigning) return verdict('invalid', { reason: `untrusted certificate: ${notSigning}` });
   const chain = await verifyChain(leaf, rest, anchors, now);
   if (!chain.ok) return verdict('invalid', { reason: `untrusted certificate: ${chain.reason}` });
   const t = env.targetArtifact;
