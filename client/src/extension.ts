@@ -12,6 +12,7 @@ import { CommandIds, HISTORY_KEY, Notifications, REMOTE_SCHEME, Requests, type E
 import { RemoteDocumentProvider } from './remoteDocuments';
 import { registerLayoutBlobs } from './layoutBlobs';
 import { registerRuleDocs } from './ruleDocs';
+import { registerAudit } from './audit';
 
 let client: LanguageClient | undefined;
 
@@ -73,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): TestHooks | undefine
     registerInspectCommand(deps),
     registerCompareCommand(deps),
     ...explorer.disposables,
+    ...registerAudit(context, whenRunning),
     registerLayoutBlobs(),
     vscode.commands.registerCommand(CommandIds.openRemote, async (uri?: string) => {
       if (typeof uri !== 'string') return;

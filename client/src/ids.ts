@@ -16,6 +16,8 @@ export const CommandIds = {
   explorerCopyDigest: 'manifestLens.explorer.copyDigest',
   explorerInspect: 'manifestLens.explorer.inspect',
   explorerCompare: 'manifestLens.explorer.compare',
+  auditRegistry: 'manifestLens.auditRegistry',
+  exportAuditSarif: 'manifestLens.exportAuditSarif',
 } as const;
 
 export { REMOTE_SCHEME, Requests, Notifications, REGISTRY_ERROR_CODE } from '../../common/protocol';
