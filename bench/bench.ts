@@ -5,8 +5,9 @@
  *  - over LSP (bench/lsp.ts): open-to-diagnostics and keystroke-to-diagnostics of dist/server.js
  *    against vscode-json-language-server, and the server's RSS over open/close cycles;
  *  - the CLI's cold start (bench/cli.ts) against a bare `node -e 0` and skopeo;
- *  - the Image Map of 50 platforms × 60 layers (bench/imageMap.ts): model, message, DOM.
- * Writes bench/RESULTS.md with the machine it ran on. `--only engine,lsp,memory,cli,map` runs some
+ *  - the Image Map of 50 platforms × 60 layers (bench/imageMap.ts): model, message, DOM;
+ *  - `audit` of a seeded registry against the same requests made by undici alone (bench/audit.ts).
+ * Writes bench/RESULTS.md with the machine it ran on. `--only engine,lsp,memory,cli,map,audit` runs some
  * sections; `--no-write` prints only; `--profile-server DIR` records a CPU profile of the server
  * opening the 8 MB index instead.
  */
@@ -17,6 +18,7 @@ import { parseTree } from 'jsonc-parser';
 import { getLanguageService, TextDocument } from 'vscode-json-languageservice';
 import { analyze, type AnalyzeOptions } from '../server/src/engine/analyze';
 import { SETTLED_MS } from '../server/src/lsp/idleCollect';
+import { auditSection } from './audit';
 import { cliSection, median } from './cli';
 import { imageMapSection } from './imageMap';
 import { makeIndex, makeManifest } from './generate';
@@ -357,8 +359,8 @@ async function main(): Promise<void> {
   const profileAt = argv.indexOf('--profile-server');
   if (profileAt >= 0) return profileServer(argv[profileAt + 1] ?? 'server-profile');
   const onlyAt = argv.indexOf('--only');
-  const sections = ['engine', 'lsp', 'memory', 'cli', 'map'];
-  const only = new Set(onlyAt >= 0 ? (argv[onlyAt + 1] ?? '').split(',') : sections);
+  const SECTIONS = ['engine', 'lsp', 'memory', 'cli', 'map', 'audit'];
+  const only = new Set(onlyAt >= 0 ? (argv[onlyAt + 1] ?? '').split(',') : SECTIONS);
   const parts: string[] = [];
   const summary: string[] = [];
   const add = (title: string, r: { table: string; summary: string[] }): void => {
@@ -371,6 +373,7 @@ async function main(): Promise<void> {
   if (only.has('memory')) add('Server memory', await memorySection());
   if (only.has('engine')) add('The engine in-process', await engineSection());
   if (only.has('map')) add('Image Map, 50 platforms × 60 layers', await imageMapSection());
+  if (only.has('audit')) add('`audit` of a whole registry, against undici alone', await auditSection(ROOT, { large: !argv.includes('--no-audit-large') }));
   const out = [
     '# Benchmark results',
     '',
@@ -385,7 +388,7 @@ async function main(): Promise<void> {
     HOW,
     '',
   ].join('\n');
-  if (!argv.includes('--no-write') && only.size === sections.length) writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), out);
+  if (!argv.includes('--no-write') && SECTIONS.every((x) => only.has(x))) writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), out);
 }
 
 void main();

@@ -47,6 +47,8 @@ export const Requests = {
   repairApply: 'manifestLens/repair/apply',
   /** {@link PushManifestParams} → {@link PushManifestResult}: Push Manifest… of an editor's text. */
   pushManifest: 'manifestLens/pushManifest',
+  /** {@link AuditParams} → {@link AuditResult}: a whole registry audited; work-done progress on `workDoneToken`, cancellable. */
+  audit: 'manifestLens/audit',
 } as const;
 
 /** Custom notifications, client → server. */
@@ -392,4 +394,55 @@ export interface PushManifestResult {
   readonly reference?: string;
   readonly uri?: string;
   readonly writesRefused?: string;
+}
+
+export interface AuditParams {
+  /** `REGISTRY` or `REGISTRY/PREFIX`, as `manifest-lens audit` takes it. */
+  readonly registry: string;
+  /** Only the repositories under this prefix (instead of one in `registry`). */
+  readonly prefix?: string;
+  /** Requests in flight at once (default 8). */
+  readonly concurrency?: number;
+  /** LSP work-done progress: `begin`, then `report` as repositories are done (`message`: done/total), `end`. */
+  readonly workDoneToken?: string | number;
+}
+
+/** One finding of an audit, as a diagnostic on the fetched document it is in. */
+export interface AuditDiagnostic {
+  /** The raw `oci-image:` URI of the document (a tagged digest, or a child below it). */
+  readonly uri: string;
+  /** 0-based, in the served bytes; the first line when the finding has no place. */
+  readonly range: { readonly start: { readonly line: number; readonly character: number }; readonly end: { readonly line: number; readonly character: number } };
+  readonly severity: 'error' | 'warning' | 'info' | 'hint';
+  /** The rule id; `href` its entry in docs/rules.md. */
+  readonly code: string;
+  readonly href: string;
+  readonly message: string;
+  readonly repository: string;
+  readonly tags: readonly string[];
+  /** The tagged digest the document is (or is below). */
+  readonly digest: string;
+}
+
+export interface AuditResult {
+  readonly registry: string;
+  readonly prefix?: string;
+  readonly totals: {
+    readonly repositories: number;
+    readonly failedRepositories: number;
+    readonly tags: number;
+    readonly failedTags: number;
+    readonly manifests: number;
+    readonly findings: number;
+    readonly bySeverity: Readonly<Record<'error' | 'warning' | 'info' | 'hint', number>>;
+  };
+  /** Repositories whose tag list could not be had, and why (registry text: show it as text). */
+  readonly failedRepositories: readonly { readonly repository: string; readonly error: string }[];
+  /** Sorted by repository, tag, digest. */
+  readonly diagnostics: readonly AuditDiagnostic[];
+  /** What `manifest-lens audit --format sarif` writes for the same registry, byte for byte. */
+  readonly sarif: string;
+  readonly requests: number;
+  readonly seconds: number;
+  readonly rateLimit?: string;
 }

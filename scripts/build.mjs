@@ -75,6 +75,8 @@ const bench = process.argv.includes('--bench')
       esbuild.build({ ...common, entryPoints: ['bench/bench.ts'], outfile: 'dist/bench.js', minify: false }),
       // The CLI section's floor: one request with the CLI's own undici and nothing else.
       esbuild.build({ ...common, entryPoints: ['bench/undiciFloor.ts'], outfile: 'dist/bench-undici-floor.js', plugins: [leanUndici] }),
+      // The audit section's floor: the audit's requests with undici alone.
+      esbuild.build({ ...common, entryPoints: ['bench/auditFloor.ts'], outfile: 'dist/bench-audit-floor.js', plugins: [leanUndici] }),
     ]
   : [];
 

@@ -2,7 +2,7 @@
 import { KIND_TITLES } from '../server/src/engine/documentKind';
 import { LAYOUT_CHECKS } from '../server/src/engine/layoutFindings';
 import { RULES } from '../server/src/engine/ruleTable';
-import { GRAPH_CHECKS } from '../server/src/graph/checks';
+import { AUDIT_CHECKS, GRAPH_CHECKS } from '../server/src/graph/checks';
 
 /**
  * How a rule's severity is chosen. Every rule's `why` names the consumer (tool, version, message)
@@ -67,6 +67,15 @@ export function renderRulesDoc(): string {
   for (const [id, c] of Object.entries(GRAPH_CHECKS)) {
     lines.push(`## ${id}`, '');
     lines.push(`**Severity:** ${c.severity} · deep inspection of fetched indexes`, '');
+    lines.push(`**What:** ${c.description}`, '');
+    lines.push(`**Why:** ${c.why}`, '');
+    lines.push(`**Source:** ${c.source}`, '');
+  }
+  lines.push('# Registry audit checks', '');
+  lines.push('`audit` (and **Audit Registry…** in the editor) checks each tagged document with the rules and checks above;', 'these findings are its own. They report on the tagged document.', '');
+  for (const [id, c] of Object.entries(AUDIT_CHECKS)) {
+    lines.push(`## ${id}`, '');
+    lines.push(`**Severity:** ${c.severity} · registry audits`, '');
     lines.push(`**What:** ${c.description}`, '');
     lines.push(`**Why:** ${c.why}`, '');
     lines.push(`**Source:** ${c.source}`, '');

@@ -14,6 +14,7 @@ import { registerLayoutBlobs } from './layoutBlobs';
 import { registerImageMapCommand } from './imageMap';
 import { registerRuleDocs } from './ruleDocs';
 import { registerRepairCommands } from './commands/repairInRegistry';
+import { registerAudit } from './audit';
 
 let client: LanguageClient | undefined;
 
@@ -75,6 +76,7 @@ export function activate(context: vscode.ExtensionContext): TestHooks | undefine
     registerInspectCommand(deps),
     registerCompareCommand(deps),
     ...explorer.disposables,
+    ...registerAudit(context, whenRunning),
     registerLayoutBlobs(),
     registerImageMapCommand(deps),
     vscode.commands.registerCommand(CommandIds.openRemote, async (uri?: string) => {

@@ -19,6 +19,8 @@ export const CommandIds = {
   showImageMap: 'manifestLens.showImageMap',
   explorerShowImageMap: 'manifestLens.explorer.showImageMap',
   compareAsMaps: 'manifestLens.compareAsMaps',
+  auditRegistry: 'manifestLens.auditRegistry',
+  exportAuditSarif: 'manifestLens.exportAuditSarif',
 } as const;
 
 export { REMOTE_SCHEME, Requests, Notifications, REGISTRY_ERROR_CODE } from '../../common/protocol';

@@ -27,6 +27,7 @@ import {
   type ExplorerGraphParams,
   type ExplorerLevelParams,
   type ExplorerReferrersParams,
+  type AuditParams,
   type ExplorerResolveParams,
   type ExplorerRegistriesParams,
   type ExplorerRepositoriesParams,
@@ -53,6 +54,7 @@ import { MANIFEST_ACCEPT_TYPES } from './engine/mediaTypes';
 import { createRegistryClient, dockerConfigCredentials, type RegistryClient } from './registry';
 import { AnalysisService } from './lsp/analysisService';
 import { compareDocuments } from './lsp/compareService';
+import { auditWithProgress } from './lsp/auditService';
 import { DeepInspection } from './lsp/deepInspection';
 import { explorerGraph, explorerLevel, explorerReferrers, explorerRegistries, explorerRepositories, explorerResolve, explorerTags } from './lsp/explorerService';
 import { SOURCE, toCodeAction, toDiagnostic } from './lsp/convert';
@@ -503,6 +505,10 @@ connection.onRequest(Requests.repairApply, (p: RepairApplyParams, token) =>
 connection.onRequest(Requests.pushManifest, (p: PushManifestParams, token) =>
   repair.push(requireParams(Requests.pushManifest, p, { text: 'string', reference: 'string', mode: 'string' }), abortOn(token)),
 );
+connection.onRequest(Requests.audit, (p: AuditParams, token) => {
+  const params = requireParams<AuditParams>(Requests.audit, p, { registry: 'string', prefix: 'string?' });
+  return auditWithProgress(connection, client(), params, abortOn(token));
+});
 
 documents.listen(connection);
 connection.listen();

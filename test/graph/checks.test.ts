@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { runRules } from '../../server/src/cli/rulesCommand';
 import { RULES_BY_ID } from '../../server/src/engine/ruleTable';
-import { GRAPH_CHECKS } from '../../server/src/graph/checks';
+import { AUDIT_CHECKS, GRAPH_CHECKS } from '../../server/src/graph/checks';
 import { LAYOUT_CHECKS } from '../../server/src/engine/layoutFindings';
 
 function capture(): { stream: Writable; text: () => string } {
@@ -31,5 +31,20 @@ test('each check has a heading in docs/rules.md (where diagnostics link) and no 
   for (const id of [...Object.keys(GRAPH_CHECKS), ...Object.keys(LAYOUT_CHECKS)]) {
     assert.ok(doc.includes(`## ${id}`), `docs/rules.md has "## ${id}"`);
     assert.ok(!RULES_BY_ID.has(id), `${id} is not also an engine rule`);
+  }
+});
+
+test('the audit\'s own check (graph-incomplete) is documented like the others: rules ID, the list, a heading in docs/rules.md', () => {
+  const out = capture();
+  const err = capture();
+  assert.equal(runRules(['graph-incomplete'], out.stream, err.stream), 0, err.text());
+  assert.match(out.text(), /^graph-incomplete \(warning\)\n {2}The graph below a tagged document/m);
+  const list = capture();
+  assert.equal(runRules([], list.stream, capture().stream), 0);
+  assert.match(list.text(), /Registry audit checks \(audit\): graph-incomplete/);
+  const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'rules.md'), 'utf8').split('\n');
+  for (const id of Object.keys(AUDIT_CHECKS)) {
+    assert.ok(doc.includes(`## ${id}`), `docs/rules.md has "## ${id}"`);
+    assert.ok(!RULES_BY_ID.has(id) && !(id in GRAPH_CHECKS) && !(id in LAYOUT_CHECKS), `${id} is not also a rule or another check`);
   }
 });

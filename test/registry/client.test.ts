@@ -441,3 +441,22 @@ describe('referrers', () => {
     }
   });
 });
+
+describe('HEAD keeps its connection', () => {
+  let reg: FakeRegistry;
+  before(async () => {
+    reg = await startFakeRegistry();
+    reg.putManifest('team/app', 'v1', MANIFEST, OCI_MANIFEST);
+  });
+  after(() => reg.close());
+
+  test('HEADs one after another, then a GET, on one connection (undici closes it after each HEAD by default: an audit was a connect per tag)', async () => {
+    const { c } = client();
+    const ref = parseReference(`${reg.hostPort}/team/app:v1`);
+    for (let i = 0; i < 5; i++) assert.match((await c.headManifest(ref)).digest ?? '', /^sha256:/);
+    const m = await c.getManifest(ref);
+    assert.equal(Buffer.from(m.bytes).toString('utf8'), MANIFEST);
+    assert.equal(reg.closedSockets(), 0, 'no connection closed');
+    await c.close();
+  });
+});

@@ -14,12 +14,10 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { SEVERITY_ORDER, type Severity } from '../engine/types';
-import { RULES_BY_ID } from '../engine/ruleTable';
-import { GRAPH_CHECKS } from '../graph/checks';
-import { AUDIT_CHECKS, auditRegistry, auditReport, mergeAuditReports, type AuditReport, type RepositoryAudit } from '../graph/audit';
+import { sarifOfAudit } from '../graph/auditSarif';
+import { auditRegistry, auditReport, mergeAuditReports, type AuditReport, type RepositoryAudit } from '../graph/audit';
 import { openJournal, type Journal } from '../graph/auditState';
 import { isRegistryError, parseReference } from '../registry';
-import { FILE_PROBLEMS } from './formats';
 import { parseFailOn, type FailOn } from './failOn';
 import { parseWholeNumber } from './graphArgs';
 import { applyRegistryOption, type RegistryOptions } from './inspectCommand';
@@ -180,50 +178,9 @@ export function readRepos(file: string): string[] | string {
   return names;
 }
 
-const SARIF_LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = { error: 'error', warning: 'warning', info: 'note', hint: 'note' };
-
-/** The report as SARIF 2.1.0: each finding located at `oci://REGISTRY/REPO@DIGEST` of its document, the tags in its properties. */
+/** The report as SARIF 2.1.0 (graph/auditSarif.ts), with this program's version. */
 export function auditSarif(report: AuditReport): object {
-  const ids = [...new Set(report.findings.map((f) => f.ruleId))].sort();
-  const rules = ids.map((id) => {
-    const rule = RULES_BY_ID.get(id);
-    const check = GRAPH_CHECKS[id] ?? (AUDIT_CHECKS as Record<string, typeof GRAPH_CHECKS[string] | undefined>)[id];
-    if (rule) {
-      return {
-        id,
-        shortDescription: { text: rule.description },
-        fullDescription: { text: rule.why },
-        ...(rule.specUrl ? { helpUri: rule.specUrl } : {}),
-        help: { text: `${rule.why}\nSource: ${rule.source}` },
-        defaultConfiguration: { level: SARIF_LEVEL[rule.severity] },
-      };
-    }
-    if (check) return { id, shortDescription: { text: check.description }, fullDescription: { text: check.why }, help: { text: `${check.why}\nSource: ${check.source}` }, defaultConfiguration: { level: SARIF_LEVEL[check.severity] } };
-    return { id, shortDescription: { text: FILE_PROBLEMS[id] ?? id }, defaultConfiguration: { level: 'error' } };
-  });
-  const index = new Map(ids.map((id, i) => [id, i]));
-  return {
-    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-    version: '2.1.0',
-    runs: [{
-      tool: { driver: { name: 'manifest-lens', version: VERSION, informationUri: 'https://github.com/opencontainers/image-spec', rules } },
-      columnKind: 'utf16CodeUnits',
-      results: report.findings.map((f) => ({
-        ruleId: f.ruleId,
-        ruleIndex: index.get(f.ruleId),
-        level: SARIF_LEVEL[f.severity],
-        message: { text: `${f.message} (${f.repository}:${f.tags.join(', ') || f.digest}${f.path ? ` › ${f.path}` : ''})` },
-        locations: [{
-          physicalLocation: {
-            artifactLocation: { uri: `oci://${report.registry}/${f.repository}@${f.document}` },
-            ...(f.line !== undefined ? { region: { startLine: f.line, startColumn: f.column ?? 1 } } : {}),
-          },
-        }],
-        partialFingerprints: { 'manifestLens/v1': `${f.repository}@${f.document}:${f.ruleId}:${f.path}:${f.line ?? 0}:${f.column ?? 0}` },
-        properties: { repository: f.repository, tags: f.tags, digest: f.digest, document: f.document, path: f.path, ...(f.platform ? { platform: f.platform } : {}), severity: f.severity },
-      })),
-    }],
-  };
+  return sarifOfAudit(report, VERSION);
 }
 
 /** The report as text, grouped by repository: each finding on a line with its tags, digest and place. Every registry value escaped. */

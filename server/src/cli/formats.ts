@@ -9,13 +9,10 @@ import { RULES_BY_ID } from '../engine/ruleTable';
 import type { Severity } from '../engine/types';
 import type { LintFileResult } from './lint';
 import { terminalSafe } from './terminalText';
+import { FILE_PROBLEMS } from '../engine/fileProblems';
 
-/** Ids the CLI reports that are not rules of the table (the file could not be linted). */
-export const FILE_PROBLEMS: Readonly<Record<string, string>> = {
-  'json-invalid': 'The file is not JSON (or not UTF-8 text), so it cannot be a manifest.',
-  'file-unreadable': 'The file could not be read.',
-  'file-too-large': 'The file is larger than the linter reads.',
-};
+/** Ids the CLI reports that are not rules of the table (the file could not be linted): engine/fileProblems.ts. */
+export { FILE_PROBLEMS };
 
 const SARIF_LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = { error: 'error', warning: 'warning', info: 'note', hint: 'note' };
 

@@ -7,7 +7,7 @@ import { KIND_TITLES } from '../engine/documentKind';
 import { LAYOUT_CHECKS } from '../engine/layoutFindings';
 import { RULES, RULES_BY_ID } from '../engine/ruleTable';
 import type { Rule } from '../engine/types';
-import { GRAPH_CHECKS } from '../graph/checks';
+import { AUDIT_CHECKS, GRAPH_CHECKS } from '../graph/checks';
 import { FILE_PROBLEMS } from './formats';
 import { programName } from './program';
 import { echoed } from './terminalText';
@@ -34,6 +34,11 @@ function graphCheck(id: string): string {
   return `${id} (${c.severity})\n  ${c.description}\n  Why: ${c.why}\n  Source: ${c.source}\n  A deep inspection check: \`tree\` and fetched indexes in the editor report it on the index entry.\n`;
 }
 
+function auditCheck(id: string): string {
+  const c = AUDIT_CHECKS[id as keyof typeof AUDIT_CHECKS];
+  return `${id} (${c.severity})\n  ${c.description}\n  Why: ${c.why}\n  Source: ${c.source}\n  A registry audit check: \`audit\` and Audit Registry… in the editor report it on the tagged document.\n`;
+}
+
 function layoutCheck(id: string): string {
   const c = LAYOUT_CHECKS[id];
   return `${id} (${c.severity})\n  ${c.description}\n  Why: ${c.why}\n  Source: ${c.source}\n`
@@ -41,12 +46,12 @@ function layoutCheck(id: string): string {
 }
 
 /** Every id `rules` knows: the table's rules, the layout and deep inspection checks, and the file problems. */
-const known = (id: string): boolean => RULES_BY_ID.has(id) || id in LAYOUT_CHECKS || id in GRAPH_CHECKS || id in FILE_PROBLEMS;
+const known = (id: string): boolean => RULES_BY_ID.has(id) || id in LAYOUT_CHECKS || id in GRAPH_CHECKS || id in AUDIT_CHECKS || id in FILE_PROBLEMS;
 
 /** Ids that share a word with an unknown id, for the error message. */
 function similar(id: string): string[] {
   const words = id.split('-').filter((w) => w.length > 2);
-  return [...RULES.map((r) => r.id), ...Object.keys(LAYOUT_CHECKS), ...Object.keys(GRAPH_CHECKS)].filter((k) => words.some((w) => k.includes(w))).slice(0, 8);
+  return [...RULES.map((r) => r.id), ...Object.keys(LAYOUT_CHECKS), ...Object.keys(GRAPH_CHECKS), ...Object.keys(AUDIT_CHECKS)].filter((k) => words.some((w) => k.includes(w))).slice(0, 8);
 }
 
 export function runRules(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
@@ -74,13 +79,14 @@ export function runRules(args: string[], out: NodeJS.WritableStream, err: NodeJS
     return 0;
   }
   if (ids.length) {
-    out.write([...chosen.map(full), ...ids.filter((id) => id in LAYOUT_CHECKS).map(layoutCheck), ...fileProblems.map(fileProblem), ...ids.filter((id) => id in GRAPH_CHECKS).map(graphCheck)].join('\n'));
+    out.write([...chosen.map(full), ...ids.filter((id) => id in LAYOUT_CHECKS).map(layoutCheck), ...fileProblems.map(fileProblem), ...ids.filter((id) => id in GRAPH_CHECKS).map(graphCheck), ...ids.filter((id) => id in AUDIT_CHECKS).map(auditCheck)].join('\n'));
     return 0;
   }
   const width = Math.max(...chosen.map((r) => r.id.length));
   for (const r of chosen) out.write(`${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${r.description}\n`);
   out.write(`\nOCI image layout checks (lint DIR, layouts in the editor): ${Object.keys(LAYOUT_CHECKS).join(', ')}.\n`);
   out.write(`\nDeep inspection checks (tree, fetched indexes): ${Object.keys(GRAPH_CHECKS).join(', ')}.\n`);
+  out.write(`\nRegistry audit checks (audit): ${Object.keys(AUDIT_CHECKS).join(', ')}.\n`);
   out.write(`\nNot rules: what lint reports for a file it cannot lint (always an error): ${Object.keys(FILE_PROBLEMS).join(', ')}.\n`);
   out.write(`\n${chosen.length} rules. \`${programName()} rules ID\` explains one; \`lint --rule ID=off\` turns one off.\n`);
   return 0;

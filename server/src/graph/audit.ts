@@ -20,9 +20,10 @@
  * check that met a fetch failure (child-unavailable) is repository-specific and is done again
  * in each repository. Not fetched in a second repository, a missing child there goes unseen.
  */
-import { SEVERITY_ORDER, type CheckInfo, type Severity } from '../engine/types';
+import { SEVERITY_ORDER, type Severity } from '../engine/types';
 import { isRegistryError, listRepositories, listTags, RegistryError, type ImageReference, type RegistryClient } from '../registry';
 import { DEFAULT_WAIT_S, MAX_WAIT_S } from '../registry/rateGate';
+import { AUDIT_CHECKS } from './checks';
 import { inspectGraph, limiter, type GraphNode, type GraphSource } from './imageGraph';
 import { createHash } from 'node:crypto';
 
@@ -117,15 +118,8 @@ export interface AuditRun {
   readonly rateWaitSeconds: number;
 }
 
-/** The findings of the audit itself, besides the engine's rules and the graph's checks. */
-export const AUDIT_CHECKS: Readonly<Record<'graph-incomplete', CheckInfo>> = Object.freeze({
-  'graph-incomplete': {
-    severity: 'warning',
-    description: 'The graph below a tagged document was larger than the audit builds, so part of it was not checked.',
-    why: 'The node and problem budgets of the image graph bound what one document may cost; what they left out was not checked.',
-    source: 'manifest-lens graph budgets (imageGraph.ts DEFAULT_MAX_NODES)',
-  },
-});
+/** The findings of the audit itself (graph/checks.ts, documented in docs/rules.md). */
+export { AUDIT_CHECKS };
 
 /**
  * The most repository names the catalog is read for, and the most tags of one repository audited

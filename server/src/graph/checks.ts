@@ -45,3 +45,16 @@ export const GRAPH_CHECKS: Readonly<Record<string, GraphCheck>> = Object.freeze(
     source: 'image-spec image-index.md (nested indexes)',
   },
 });
+
+/**
+ * The findings of `audit` itself (graph/audit.ts), besides the engine's rules and the checks above.
+ * Listed in docs/rules.md after them.
+ */
+export const AUDIT_CHECKS: Readonly<Record<'graph-incomplete', GraphCheck>> = Object.freeze({
+  'graph-incomplete': {
+    severity: 'warning',
+    description: 'The graph below a tagged document was larger than the audit builds, so part of it was not checked.',
+    why: 'The node and problem budgets of the image graph bound what one document may cost; what they left out was not checked.',
+    source: 'manifest-lens graph budgets (imageGraph.ts DEFAULT_MAX_NODES)',
+  },
+});
