@@ -17,25 +17,18 @@
  * Exit codes: 0 at least one signature verifies against the trust given; 1 none does (unsigned
  * included, said so); 2 usage; 3 the registry could not serve.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { platformText } from '../engine/platforms';
 import { formatReference, isRegistryError, referenceWithDigest, type ImageReference, type RegistryClient } from '../registry';
 import {
-  defaultNotationDir,
   findAttachments,
   hasTrust,
-  loadNotationConfig,
-  loadPublicKey,
-  parseTrustedRoot,
+  loadTrustFiles,
   verifies,
   verifyAttachments,
-  type NotationConfig,
   type SignatureResult,
   type SubjectDescriptor,
   type Trust,
-  type TrustedKey,
 } from '../supplychain';
-import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { applyRegistryOption, type RegistryOptions } from './inspectCommand';
 import { indexEntries, noPlatformMessage, selectPlatform } from './indexEntries';
 import { programName } from './program';
@@ -45,17 +38,54 @@ import { safeWriter, terminalSafe } from './terminalText';
 const USAGE = (): string =>
   `usage: ${programName()} verify [--platform OS/ARCH[/VARIANT]] [--key FILE]… [--trusted-root FILE --certificate-identity ID --certificate-oidc-issuer URL] [--notation-config DIR] [--format text|json] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE\n`;
 
-interface VerifyOptions extends RegistryOptions {
-  reference?: string;
+/** The trust options `verify` and `tree` share. */
+export interface TrustOptions {
   keyFiles: string[];
   trustedRoot?: string;
   identity?: string;
   issuer?: string;
   notationConfig?: string;
+}
+
+interface VerifyOptions extends RegistryOptions, TrustOptions {
+  reference?: string;
   format: 'text' | 'json';
 }
 
-const MAX_KEY_FILE = 64 * 1024;
+/** Usage text of the trust options. */
+export const TRUST_USAGE = '[--key FILE]… [--trusted-root FILE --certificate-identity ID --certificate-oidc-issuer URL] [--notation-config DIR]';
+
+/**
+ * Takes one trust option (`--key`, `--trusted-root`, `--certificate-identity`,
+ * `--certificate-oidc-issuer`, `--notation-config`): true when `name` was one, a string when its
+ * value is missing, false when `name` is another option.
+ */
+export function applyTrustOption(name: string, value: () => string | undefined, o: TrustOptions): boolean | string {
+  const what: Record<string, string> = {
+    '--key': 'a PEM public key file',
+    '--trusted-root': 'a trusted_root.json file',
+    '--certificate-identity': 'the signer identity (an email or URI SAN)',
+    '--certificate-oidc-issuer': 'the OIDC issuer URL',
+    '--notation-config': 'a notation configuration folder',
+  };
+  if (!(name in what)) return false;
+  const v = value();
+  if (!v) return `${name} expects ${what[name]}`;
+  if (name === '--key') o.keyFiles.push(v);
+  else if (name === '--trusted-root') o.trustedRoot = v;
+  else if (name === '--certificate-identity') o.identity = v;
+  else if (name === '--certificate-oidc-issuer') o.issuer = v;
+  else o.notationConfig = v;
+  return true;
+}
+
+/** What is wrong with the trust options together, if anything. */
+export function trustOptionsProblem(o: TrustOptions): string | undefined {
+  if ((o.identity === undefined) !== (o.issuer === undefined) || (o.identity !== undefined && o.trustedRoot === undefined)) {
+    return '--certificate-identity and --certificate-oidc-issuer go together, with --trusted-root (keyless verification needs all three)';
+  }
+  return undefined;
+}
 
 function parseVerifyArgs(args: readonly string[]): VerifyOptions | string {
   const o: VerifyOptions = { noCreds: false, insecureHosts: [], keyFiles: [], format: 'text' };
@@ -67,37 +97,10 @@ function parseVerifyArgs(args: readonly string[]): VerifyOptions | string {
     const applied = applyRegistryOption(name, value, o);
     if (typeof applied === 'string') return applied;
     if (applied) continue;
-    const need = (what: string): string | { error: string } => {
-      const v = value();
-      return v ? v : { error: `${name} expects ${what}` };
-    };
-    let v: string | { error: string };
+    const trustApplied = applyTrustOption(name, value, o);
+    if (typeof trustApplied === 'string') return trustApplied;
+    if (trustApplied) continue;
     switch (name) {
-      case '--key':
-        v = need('a PEM public key file');
-        if (typeof v !== 'string') return v.error;
-        o.keyFiles.push(v);
-        break;
-      case '--trusted-root':
-        v = need('a trusted_root.json file');
-        if (typeof v !== 'string') return v.error;
-        o.trustedRoot = v;
-        break;
-      case '--certificate-identity':
-        v = need('the signer identity (an email or URI SAN)');
-        if (typeof v !== 'string') return v.error;
-        o.identity = v;
-        break;
-      case '--certificate-oidc-issuer':
-        v = need('the OIDC issuer URL');
-        if (typeof v !== 'string') return v.error;
-        o.issuer = v;
-        break;
-      case '--notation-config':
-        v = need('a notation configuration folder');
-        if (typeof v !== 'string') return v.error;
-        o.notationConfig = v;
-        break;
       case '--format': {
         const f = value();
         if (f !== 'text' && f !== 'json') return `--format must be text or json, got ${f === undefined ? 'nothing' : JSON.stringify(f)}`;
@@ -111,54 +114,15 @@ function parseVerifyArgs(args: readonly string[]): VerifyOptions | string {
     }
   }
   if (o.reference === undefined) return 'a REFERENCE is required';
-  if ((o.identity === undefined) !== (o.issuer === undefined) || (o.identity !== undefined && o.trustedRoot === undefined)) {
-    return '--certificate-identity and --certificate-oidc-issuer go together, with --trusted-root (keyless verification needs all three)';
-  }
-  return o;
+  return trustOptionsProblem(o) ?? o;
 }
 
-/** The trust from the options; a string is the usage error (a key that is not one, a folder without a policy). */
-function loadTrust(o: VerifyOptions, err: NodeJS.WritableStream): Trust | string {
-  const keys: TrustedKey[] = [];
-  for (const file of o.keyFiles) {
-    let text: string;
-    try {
-      if (statSync(file).size > MAX_KEY_FILE) return `--key ${file}: larger than ${MAX_KEY_FILE} bytes, not a PEM public key`;
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      return `--key ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e instanceof Error ? e.message : String(e)}`;
-    }
-    const k = loadPublicKey(text, file);
-    if (typeof k === 'string') return `--key ${k}`;
-    keys.push(k);
-  }
-  let trustedRoot: TrustedRoot | undefined;
-  if (o.trustedRoot) {
-    try {
-      const st = statSync(o.trustedRoot);
-      if (st.size > 4 * 1024 * 1024) return `--trusted-root ${o.trustedRoot}: larger than 4 MiB, not a trusted_root.json`;
-      const root = parseTrustedRoot(JSON.parse(readFileSync(o.trustedRoot, 'utf8')));
-      if (typeof root === 'string') return `--trusted-root ${o.trustedRoot}: ${root}`;
-      trustedRoot = root;
-      const days = Math.floor((Date.now() - st.mtimeMs) / 86_400_000);
-      err.write(`verify: trusted root ${o.trustedRoot} (written ${days} day${days === 1 ? '' : 's'} ago; it rotates: refresh it from Sigstore's TUF repository)\n`);
-    } catch (e) {
-      return `--trusted-root ${o.trustedRoot}: ${e instanceof Error ? e.message : String(e)}`;
-    }
-  }
-  let notation: NotationConfig | undefined;
-  if (o.notationConfig !== undefined) {
-    const c = loadNotationConfig(o.notationConfig);
-    if (typeof c === 'string') return `--notation-config ${c}`;
-    notation = c;
-  } else {
-    const c = loadNotationConfig(defaultNotationDir());
-    if (typeof c !== 'string') {
-      err.write(`verify: notation trust from ${c.policyFile} (notation's own configuration; --notation-config DIR to use another)\n`);
-      notation = c;
-    }
-  }
-  return { keys, ...(trustedRoot ? { trustedRoot, identity: o.identity, issuer: o.issuer } : {}), ...(notation ? { notation } : {}) };
+/**
+ * The trust from the options; a string is the usage error (a key that is not one, a folder
+ * without a policy). Without --notation-config, notation's own folder when it holds a policy.
+ */
+export function loadTrust(o: TrustOptions, err: NodeJS.WritableStream, command = 'verify'): Trust | string {
+  return loadTrustFiles(o, (line) => err.write(`${command}: ${line}\n`), { defaultNotation: true });
 }
 
 /** The manifest whose signatures are verified: the reference's, or with --platform the matching child. */
