@@ -395,6 +395,7 @@ connection.onCodeLens((params) =>
     const doc = documents.get(params.textDocument.uri);
     if (!doc || !isRemoteUri(doc.uri)) return [];
     const { analysis } = await analyses.get(doc);
+    await supplyChain.settle(remote.fetched(doc.uri));
     return [...remote.codeLenses(doc, analysis), ...deep.codeLenses(doc, analysis), ...supplyChain.codeLenses(doc, analysis, remote.fetched(doc.uri))];
   }),
 );

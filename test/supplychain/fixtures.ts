@@ -247,9 +247,9 @@ export async function pushArtifact(registryUrl: string, repository: string, refe
 }
 
 /** A small single-platform image: returns its manifest. */
-export async function pushImage(registryUrl: string, repository: string, tag: string, label: string): Promise<Doc> {
+export async function pushImage(registryUrl: string, repository: string, tag: string, label: string, architecture = 'amd64'): Promise<Doc> {
   const layer = Buffer.from(`layer ${label}`);
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(layer)] }, config: { Labels: { label } } }));
+  const config = Buffer.from(JSON.stringify({ architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(layer)] }, config: { Labels: { label } } }));
   await pushBlob(registryUrl, repository, layer);
   await pushBlob(registryUrl, repository, config);
   const m = doc({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length }] });
@@ -389,7 +389,7 @@ export interface SignedMultiPlatform {
  */
 export async function pushSignedMultiPlatform(registryUrl: string, registryHost: string, repository: string, tag: string, privateKey: KeyObject): Promise<SignedMultiPlatform> {
   const amd64 = await pushImage(registryUrl, repository, `${tag}-amd64`, `${tag} amd64`);
-  const arm64 = await pushImage(registryUrl, repository, `${tag}-arm64`, `${tag} arm64`);
+  const arm64 = await pushImage(registryUrl, repository, `${tag}-arm64`, `${tag} arm64`, 'arm64');
   const buildx = buildxAttestationManifest([
     { predicateType: 'https://slsa.dev/provenance/v0.2', bytes: statement('https://slsa.dev/provenance/v0.2', amd64.digest, SLSA_V02_PREDICATE) },
     { predicateType: 'https://spdx.dev/Document', bytes: statement('https://spdx.dev/Document', amd64.digest, SPDX_PREDICATE) },

@@ -45,6 +45,7 @@ export class SupplyChainService {
   private trustCache?: { trust: Trust; words: string };
   private readonly reports = new Map<string, Promise<SupplyChainReport>>();
   private readonly ready = new Map<string, SupplyChainReport>();
+  private readonly refreshing = new Set<string>();
 
   constructor(private readonly deps: SupplyChainDeps) {}
 
@@ -111,15 +112,33 @@ export class SupplyChainService {
     };
   }
 
+  /**
+   * Waits (at most `ms`) for a fetched manifest's report, so that its lenses come with the first
+   * answer and the client is not asked to refresh them (a refresh right after a document opened
+   * lost a child's lenses in VS Code: see git log). A slower registry gets "reading…" and a refresh.
+   */
+  async settle(f: Fetched | undefined, ms = 2000): Promise<void> {
+    if (!f || this.forFetched(f, false) !== 'loading') return;
+    const key = `${f.target.registry}/${f.target.repository}@${f.digest}|`;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.reports.get(key)?.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+  }
+
   /** The report of a fetched manifest when it is ready; asks for it (once) otherwise. */
-  private forFetched(f: Fetched): SupplyChainReport | 'loading' | undefined {
+  private forFetched(f: Fetched, refreshWhenDone = true): SupplyChainReport | 'loading' | undefined {
     if (f.target.kind !== 'manifest' || !/^sha256:[0-9a-f]{64}$/.test(f.digest)) return undefined;
     const p = { registry: f.target.registry, repository: f.target.repository, digest: f.digest };
     const key = `${p.registry}/${p.repository}@${p.digest}|`;
     const ready = this.ready.get(key);
     if (ready) return ready;
     if (!this.reports.has(key)) {
-      this.report(p).then(() => this.deps.done(), (e: unknown) => this.deps.log(`signatures of ${p.digest}: ${e instanceof Error ? e.message : String(e)}`));
+      this.report(p).catch((e: unknown) => this.deps.log(`signatures of ${p.digest}: ${e instanceof Error ? e.message : String(e)}`));
+    }
+    // Answered "reading…": the client asks again once the report is there.
+    if (refreshWhenDone && !this.refreshing.has(key)) {
+      this.refreshing.add(key);
+      this.reports.get(key)?.then(() => this.deps.done(), () => undefined).finally(() => this.refreshing.delete(key));
     }
     return 'loading';
   }
