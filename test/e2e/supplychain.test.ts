@@ -50,7 +50,7 @@ describe('Manifest Lens in VS Code (code-server): signatures in the explorer', {
     await registry?.stop();
   });
 
-  it('(y) explorer: a signed image\'s signature shows its verdict against manifestLens.trust.keys, and opens decoded', withFailureShot(wb, 'y', async () => {
+  it('(y) explorer: the signature of a signed image shows its verdict against manifestLens.trust.keys, and opens decoded', withFailureShot(wb, 'y', async () => {
     await wb.runCommand('View: Show Manifest Lens');
     await click(refs.host);
     await click('samples/signed');

@@ -160,7 +160,8 @@ export class SupplyChainService {
     if (r === 'loading') return [{ range: signed, command: { title: 'Signatures and attestations: reading…', command: '' } }];
     if (r.items.length === 0) return [{ range: signed, command: { title: r.problems.length ? `Signatures and attestations: not read (${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}, see the top hover)` : 'No signatures or attestations', command: '' } }];
     const lens = (i: SupplyChainItem, range: ReturnType<typeof at>): CodeLens => {
-      const title = `$(${i.verdict ? 'shield' : 'note'}) ${cut(oneLine(itemLine(i)), 90)}`;
+      // Registry text on one line, and no `$(icon)` of its own: a lens title renders them.
+      const title = `$(${i.verdict ? 'shield' : 'note'}) ${cut(oneLine(itemLine(i)), 90).replace(/\$\(/g, '\\$(')}`;
       return { range, command: i.uri ? { title, command: 'manifestLens.openRemote', arguments: [i.uri] } : { title, command: '' } };
     };
     const lenses: CodeLens[] = [
