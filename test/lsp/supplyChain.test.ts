@@ -8,6 +8,7 @@
  * and the key file not read in an untrusted one. An item's URI opens its decoded payload.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,7 +16,7 @@ import { supplyChainRow } from '../../common/explorerRows';
 import type { RemoteDocument, SupplyChainReport } from '../../common/protocol';
 import { isolatedEnv, type IsolatedEnv } from '../harness/cli';
 import { startRegistry, type RunningRegistry } from '../harness/registry';
-import { makeKey, pushSignedMultiPlatform, type SignedMultiPlatform } from '../supplychain/fixtures';
+import { makeKey, pushArtifact, pushImage, pushManifest, pushSignedMultiPlatform, referrersIndex, statement, type SignedMultiPlatform } from '../supplychain/fixtures';
 import { startServer, type TestServer } from './lspClient';
 
 const REPO = 'sc/editor';
@@ -24,6 +25,9 @@ let registry: RunningRegistry;
 let home: IsolatedEnv;
 let image: SignedMultiPlatform;
 let keyFile = '';
+/** An index whose BuildKit statement names a hostile builder: a terminal escape, a bidi override, a `$(icon)`. */
+let hostile = { amd64: '' };
+const HOSTILE_BUILDER = '$(alert)\u001b]0;x\u0007\u202eexe.gnp';
 
 before(async () => {
   home = isolatedEnv();
@@ -32,6 +36,21 @@ before(async () => {
   keyFile = join(home.dir, 'cosign.pub');
   writeFileSync(keyFile, key.publicPem);
   image = await pushSignedMultiPlatform(registry.url, registry.host, REPO, 'signed', key.privateKey);
+  // A bare in-toto statement as an OCI 1.1 referrer of an image (through the fallback tag).
+  const amd64 = await pushImage(registry.url, REPO, 'hostile', 'hostile');
+  const st = statement('https://slsa.dev/provenance/v0.2', amd64.digest, { builder: { id: HOSTILE_BUILDER } });
+  const empty = Buffer.from('{}');
+  const sha = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
+  const artifact = Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.in-toto+json',
+    config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha(empty), size: 2 },
+    layers: [{ mediaType: 'application/vnd.in-toto+json', digest: sha(st), size: st.length, annotations: { 'in-toto.io/predicate-type': 'https://slsa.dev/provenance/v0.2' } }],
+    subject: { mediaType: amd64.mediaType, digest: amd64.digest, size: amd64.bytes.length },
+  }));
+  const doc = { bytes: artifact, digest: sha(artifact), mediaType: 'application/vnd.oci.image.manifest.v1+json' };
+  await pushArtifact(registry.url, REPO, undefined, { manifest: doc, blobs: [empty, st] });
+  await pushManifest(registry.url, REPO, `sha256-${amd64.digest.slice(7)}`, referrersIndex([{ manifest: doc, artifactType: 'application/vnd.in-toto+json' }]));
+  hostile = { amd64: amd64.digest };
 });
 after(async () => {
   await registry?.stop();
@@ -104,6 +123,31 @@ describe('with manifestLens.trust.keys in a trusted workspace', () => {
     const hover: { contents: { value: string } } = await s.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: 0 } });
     assert.match(hover.contents.value, /\*\*Signatures and attestations\*\* \(trust: key /);
     assert.match(hover.contents.value, /\*\*cosign signature\*\*: signature valid, no transparency\\-log proof/);
+  });
+});
+
+describe('hostile text in a statement', () => {
+  let s: TestServer;
+  before(async () => { s = await server(undefined, true); });
+  after(async () => s?.stop());
+
+  it('reaches the row, the lenses and the hover on one line, without control or bidi characters, and no icon of its own in a lens', async () => {
+    const r = await report(s, hostile.amd64);
+    assert.deepEqual(r.items.map((i) => i.kind), ['in-toto-attestation']);
+    const row = supplyChainRow(r.items[0]);
+    assert.doesNotMatch(row.description, /[\u0000-\u001f\u007f-\u009f]/);
+    assert.ok(row.description.includes('$(alert)'), 'a row is plain text: shown as it is');
+    const doc: RemoteDocument = await s.connection.sendRequest('manifestLens/inspect', { reference: `${registry.host}/${REPO}:hostile` });
+    s.open(doc.uri, doc.text);
+    await s.diagnostics(doc.uri);
+    const lenses: Lens[] = await s.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: doc.uri } });
+    const lens = lenses.map((l) => l.command?.title ?? '').find((t) => t.includes('in-toto attestation'));
+    assert.ok(lens, lenses.map((l) => l.command?.title).join(' | '));
+    assert.match(lens, /^\$\(note\) in-toto attestation: no signature of its own · SLSA provenance: builder \\\$\(alert\) \]0;x exe\.gnp$/);
+    assert.doesNotMatch(lens, /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    const hover: { contents: { value: string } } = await s.connection.sendRequest('textDocument/hover', { textDocument: { uri: doc.uri }, position: { line: 0, character: 0 } });
+    assert.match(hover.contents.value, /\*\*in\\-toto attestation\*\*: no signature of its own\n.*\n  - SLSA provenance: builder /);
+    assert.doesNotMatch(hover.contents.value, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
   });
 });
 

@@ -161,7 +161,7 @@ export class SupplyChainService {
     if (r.items.length === 0) return [{ range: signed, command: { title: r.problems.length ? `Signatures and attestations: not read (${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}, see the top hover)` : 'No signatures or attestations', command: '' } }];
     const lens = (i: SupplyChainItem, range: ReturnType<typeof at>): CodeLens => {
       // Registry text on one line, and no `$(icon)` of its own: a lens title renders them.
-      const title = `$(${i.verdict ? 'shield' : 'note'}) ${cut(oneLine(itemLine(i)), 90).replace(/\$\(/g, '\\$(')}`;
+      const title = `$(${i.verdict ? 'shield' : 'note'}) ${cut(oneLine(itemLine(i)), 100).replace(/\$\(/g, '\\$(')}`;
       return { range, command: i.uri ? { title, command: 'manifestLens.openRemote', arguments: [i.uri] } : { title, command: '' } };
     };
     const lenses: CodeLens[] = [
@@ -194,9 +194,10 @@ export class SupplyChainService {
   }
 }
 
+/** Registry text on one line: control characters, line breaks and bidi controls (which reorder what is shown) as spaces. */
 function oneLine(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, ' ').trim();
 }
 
 function cut(text: string, max: number): string {
