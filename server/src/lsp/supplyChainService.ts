@@ -85,22 +85,23 @@ export class SupplyChainService {
   }
 
   /** What is attached to a manifest, each item with the URI that opens its decoded payload. */
-  report(p: ExplorerSupplyChainParams, signal?: AbortSignal): Promise<SupplyChainReport> {
+  report(p: ExplorerSupplyChainParams, signal?: AbortSignal, served?: { readonly mediaType: string; readonly bytes: Uint8Array }): Promise<SupplyChainReport> {
     const key = `${p.registry}/${p.repository}@${p.digest}|${p.index ?? ''}`;
     let r = this.reports.get(key);
     if (!r) {
-      r = this.make(p, signal);
+      r = this.make(p, signal, served);
       this.reports.set(key, r);
       r.then((v) => this.ready.set(key, v), () => this.reports.delete(key));
     }
     return r;
   }
 
-  private async make(p: ExplorerSupplyChainParams, signal?: AbortSignal): Promise<SupplyChainReport> {
+  private async make(p: ExplorerSupplyChainParams, signal?: AbortSignal, served?: { readonly mediaType: string; readonly bytes: Uint8Array }): Promise<SupplyChainReport> {
     const client = holdingClient(this.deps.client());
     const ref = referenceWithDigest(parseReference(`${p.registry}/${p.repository}@${p.digest}`), p.digest);
     await this.deps.ready().catch(() => undefined);
-    const m = await client.getManifest(ref, { signal });
+    // A fetched document's bytes are its (verified) manifest: not asked for again.
+    const m = served ? { mediaType: served.mediaType, digest: p.digest, bytes: served.bytes } : await client.getManifest(ref, { signal });
     const parent = p.index ? { digest: p.index, bytes: (await client.getManifest(referenceWithDigest(ref, p.index), { signal })).bytes } : undefined;
     const { trust, words } = this.trust();
     const r = await supplyChainReport(client, ref, { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length, bytes: m.bytes }, trust, parent, words);
@@ -133,7 +134,7 @@ export class SupplyChainService {
     const ready = this.ready.get(key);
     if (ready) return ready;
     if (!this.reports.has(key)) {
-      this.report(p).catch((e: unknown) => this.deps.log(`signatures of ${p.digest}: ${e instanceof Error ? e.message : String(e)}`));
+      this.report(p, undefined, { mediaType: f.contentType ? f.contentType.split(';')[0].trim() : mediaTypeOf(f.bytes), bytes: f.bytes }).catch((e: unknown) => this.deps.log(`signatures of ${p.digest}: ${e instanceof Error ? e.message : String(e)}`));
     }
     // Answered "reading…": the client asks again once the report is there.
     if (refreshWhenDone && !this.refreshing.has(key)) {
@@ -202,4 +203,14 @@ function oneLine(text: string): string {
 
 function cut(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** The `mediaType` field of a manifest's bytes ('' when it has none). */
+function mediaTypeOf(bytes: Uint8Array): string {
+  try {
+    const v = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { mediaType?: unknown }).mediaType;
+    return typeof v === 'string' ? v : '';
+  } catch {
+    return '';
+  }
 }
