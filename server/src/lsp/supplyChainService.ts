@@ -76,7 +76,7 @@ export class SupplyChainService {
         this.deps.log(`trust: ${t}`);
         out = { trust: none, words: `not read: ${t} (no trust configured)` };
       } else {
-        const extra = s.identities.length > 1 ? ` (the first of ${s.identities.length} identities)` : '';
+        const extra = s.identities.length > 1 ? ` (${Math.min(s.identities.length, 8)} identities)` : '';
         out = { trust: t, words: hasTrust(t) ? trustWords(t) + extra : 'no trust configured' };
       }
     }
@@ -104,7 +104,17 @@ export class SupplyChainService {
     const m = served ? { mediaType: served.mediaType, digest: p.digest, bytes: served.bytes } : await client.getManifest(ref, { signal });
     const parent = p.index ? { digest: p.index, bytes: (await client.getManifest(referenceWithDigest(ref, p.index), { signal })).bytes } : undefined;
     const { trust, words } = this.trust();
-    const r = await supplyChainReport(client, ref, { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length, bytes: m.bytes }, trust, parent, words);
+    const subject = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length, bytes: m.bytes };
+    let r = await supplyChainReport(client, ref, subject, trust, parent, words);
+    // Each further identity is tried for the keyless signatures the first did not verify.
+    const others = trust.trustedRoot ? this.deps.settings().identities.slice(1, 8) : [];
+    const good = (k?: string): boolean => k === 'verified' || k === 'valid-no-tlog';
+    for (const id of others) {
+      if (r.items.every((i) => !i.verdict || good(i.verdict.kind))) break;
+      const again = await supplyChainReport(client, ref, subject, { ...trust, identity: id.identity, issuer: id.issuer }, parent, words);
+      if (again.items.length !== r.items.length) continue;
+      r = { ...r, items: r.items.map((i, n) => (!good(i.verdict?.kind) && good(again.items[n].verdict?.kind) && again.items[n].where === i.where ? again.items[n] : i)) };
+    }
     return {
       ...r,
       items: r.items.map((i) => (i.manifest && i.layer !== undefined && /^sha256:[0-9a-f]{64}$/.test(i.manifest)
