@@ -120,3 +120,21 @@ export function oneLine(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
 }
+
+/** What a signature's or attestation's row needs of it (common/protocol.ts SupplyChainItem). */
+interface SupplyChainRowItem {
+  readonly label: string;
+  readonly summary?: string;
+  readonly verdict?: { readonly kind: string; readonly text: string; readonly reason?: string };
+}
+
+/**
+ * A signature's or attestation's row: its kind as the label, its verdict (or "no signature of its
+ * own" and the statement's summary) as the description, and the icon for the verdict.
+ */
+export function supplyChainRow(i: SupplyChainRowItem): { label: string; description: string; icon: 'verified' | 'unverified' | 'error' | 'warning' | 'note' } {
+  const v = i.verdict;
+  const description = v ? `${v.text}${v.kind === 'invalid' && v.reason ? ` — ${oneLine(v.reason)}` : ''}` : `no signature of its own${i.summary ? ` · ${oneLine(i.summary)}` : ''}`;
+  const icon = !v ? 'note' : v.kind === 'verified' || v.kind === 'valid-no-tlog' ? 'verified' : v.kind === 'invalid' ? 'error' : v.kind === 'cannot-verify-offline' ? 'warning' : 'unverified';
+  return { label: oneLine(i.label), description, icon };
+}

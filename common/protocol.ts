@@ -11,7 +11,7 @@
 export const REMOTE_SCHEME = 'oci-image';
 
 /** What a fetched document is: a manifest or index, a (config) blob, or a referrers list. */
-export type RemoteKind = 'manifest' | 'blob' | 'referrers';
+export type RemoteKind = 'manifest' | 'blob' | 'referrers' | 'payload';
 
 /** Custom request methods, client → server. */
 export const Requests = {
@@ -49,6 +49,8 @@ export const Requests = {
   pushManifest: 'manifestLens/pushManifest',
   /** {@link AuditParams} → {@link AuditResult}: a whole registry audited; work-done progress on `workDoneToken`, cancellable. */
   audit: 'manifestLens/audit',
+  /** {@link ExplorerSupplyChainParams} → {@link SupplyChainReport}: a manifest's signatures and attestations, with verdicts, when expanded. */
+  explorerSupplyChain: 'manifestLens/explorer/supplyChain',
 } as const;
 
 /** Custom notifications, client → server. */
@@ -213,6 +215,8 @@ export interface GraphNode {
   readonly unexpanded?: boolean;
   /** Explorer only: the registry's rate-limit headers in words, when the request for this node returned them. */
   readonly rateLimit?: string;
+  /** `tree`: the signatures and attestations on this manifest, each with its verdict. */
+  readonly supplyChain?: SupplyChainReport;
 }
 
 export interface ExplorerRegistriesParams {
@@ -445,4 +449,47 @@ export interface AuditResult {
   readonly requests: number;
   readonly seconds: number;
   readonly rateLimit?: string;
+}
+
+/** A manifest's signatures and attestations ({@link Requests.explorerSupplyChain}). */
+export interface ExplorerSupplyChainParams {
+  readonly registry: string;
+  readonly repository: string;
+  readonly digest: string;
+  /** The index that lists it: its BuildKit attestation manifests for this digest are read too. */
+  readonly index?: string;
+}
+
+/** One signature or attestation attached to a manifest, decoded, with its verdict. */
+export interface SupplyChainItem {
+  /** classify.ts's AttachmentKind: cosign-signature, sigstore-bundle, notation-signature, in-toto-attestation, sbom, … */
+  readonly kind: string;
+  /** The kind in words: `cosign signature`, `notation signature`, `buildx attestation manifest`. */
+  readonly label: string;
+  /** Where it was found: `tag sha256-….sig layer 0`, `referrer sha256:… layer 0`, `attestation manifest sha256:… layer 1`. */
+  readonly where: string;
+  readonly predicateType?: string;
+  /** Key id or fingerprint, or the certificate's subject/SAN and OIDC issuer, in words. */
+  readonly signer?: string;
+  readonly signedAt?: { readonly time: string; readonly source: 'rekor' | 'tsa' | 'signer-claim' };
+  readonly logIndex?: string;
+  /** `SLSA provenance: builder …, source …@…`, `SPDX: 12 packages, top-level …`. */
+  readonly summary?: string;
+  /** Signatures only: one verdict (supplychain/verdict.ts); absent for what has no signature of its own. */
+  readonly verdict?: { readonly kind: 'verified' | 'valid-no-tlog' | 'cannot-verify-offline' | 'invalid' | 'not-verified'; readonly text: string; readonly reason?: string; readonly by?: string; readonly notes: readonly string[] };
+  /** The attached manifest and the layer's position in it (what opens its decoded payload). */
+  readonly manifest?: string;
+  readonly layer?: number;
+  /** Editor only: the `oci-image:` URI that opens the decoded payload, read-only. */
+  readonly uri?: string;
+}
+
+/** What is attached to one manifest, and what the trust given says of it. */
+export interface SupplyChainReport {
+  readonly subject: string;
+  readonly items: readonly SupplyChainItem[];
+  /** What could not be read, one line each. */
+  readonly problems: readonly string[];
+  /** The trust it was checked against, in words (`key a.pub`, `no trust configured`, `untrusted workspace: …`). */
+  readonly trust: string;
 }

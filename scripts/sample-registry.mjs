@@ -1,6 +1,9 @@
 // A seeded sample registry for demos: a real distribution registry (Debian's docker-registry)
 // on 127.0.0.1 holding the test sample images (the podman#22196 mixed index, a clean OCI index,
-// a Docker list with OCI children, a Docker v2s2 image, an SBOM referrer, an attested index).
+// a Docker list with OCI children, a Docker v2s2 image, an SBOM referrer, an attested index,
+// and samples/signed:latest: an index and its linux/amd64 child signed with a cosign key made at
+// start (tag scheme), with BuildKit attestations for linux/amd64; with --write-refs its public key
+// is written next to the references file, as sample-cosign.pub).
 // No auth. It prints its address and the seeded references, and stays up until SIGINT/SIGTERM,
 // then stops the registry and deletes its temp storage.
 //
@@ -12,6 +15,7 @@
 // references (digests, media types, sizes) as JSON.
 // Needs /usr/bin/docker-registry: `node scripts/ensure-deps.mjs` installs it (root/apt).
 import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { register } from 'tsx/cjs/api';
 
@@ -78,12 +82,27 @@ try {
   await shutdown(1);
 }
 
-const described = describeSeeds(seeds);
+// A signed and attested image (issue 20): `verify`/`tree --key`, and the editor's verdicts.
+let signed;
+try {
+  const { makeKey, pushSignedMultiPlatform } = require('../test/supplychain/fixtures.ts');
+  const key = makeKey('p256');
+  const image = await pushSignedMultiPlatform(registry.url, registry.host, 'samples/signed', 'latest', key.privateKey);
+  const publicKey = refsFile ? join(dirname(refsFile), 'sample-cosign.pub') : undefined;
+  if (publicKey) writeFileSync(publicKey, key.publicPem);
+  signed = { reference: `${registry.host}/samples/signed:latest`, index: image.index.digest, amd64: image.amd64.digest, ...(publicKey ? { publicKey } : {}) };
+} catch (err) {
+  process.stderr.write(`sample-registry: seeding the signed image failed: ${err.message}\n`);
+  await shutdown(1);
+}
+
+const described = { ...describeSeeds(seeds), signed };
 if (refsFile) writeFileSync(refsFile, JSON.stringify(described, null, 2) + '\n');
 
 const lines = [`sample registry: ${registry.host}`];
 for (const m of seeds.tagged) lines.push(`  ${m.reference}  ${m.mediaType}  ${m.digest}`);
 lines.push(`  ${seeds.artifact.manifest.byDigest}  (SBOM artifact, subject ${seeds.artifact.subject.digest})`);
+lines.push(`  ${signed.reference}  (signed with a cosign key${signed.publicKey ? ` ${signed.publicKey}` : ''}, attested)`);
 lines.push(`  try: node dist/cli.js inspect --platform linux/amd64 --lint ${seeds.podman22196.index.reference}`);
 if (refsFile) lines.push(`  references written to ${refsFile}`);
 lines.push('  (Ctrl-C to stop)');

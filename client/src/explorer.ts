@@ -11,7 +11,7 @@
  * registry's rate limit when its request returned one.
  */
 import * as vscode from 'vscode';
-import { fallbackNote, fallbackTag, fallbackTagRow, levelProblems, messageRow, oneLine, problemRow, registrySource, shortDigest as short, splitTags, tagDescription, type FallbackTag } from '../../common/explorerRows';
+import { fallbackNote, fallbackTag, fallbackTagRow, levelProblems, messageRow, oneLine, problemRow, registrySource, shortDigest as short, splitTags, supplyChainRow, tagDescription, type FallbackTag } from '../../common/explorerRows';
 import { compactSize } from '../../common/units';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
@@ -25,6 +25,8 @@ import {
   type ExplorerResolved,
   type GraphNode,
   type GraphProblem,
+  type SupplyChainItem,
+  type SupplyChainReport,
 } from './ids';
 
 const ADDED_REGISTRIES = 'manifestLens.explorer.registries';
@@ -35,7 +37,9 @@ export type Item =
   | { readonly type: 'repository'; readonly registry: string; readonly repository: string }
   | { readonly type: 'tag'; readonly registry: string; readonly repository: string; readonly tag: string; readonly fallback?: FallbackTag }
   | { readonly type: 'more'; readonly parent: Item; readonly next: string }
-  | { readonly type: 'node'; readonly node: GraphNode; readonly repository: string; readonly registry: string }
+  | { readonly type: 'node'; readonly node: GraphNode; readonly repository: string; readonly registry: string; readonly index?: string }
+  | { readonly type: 'supplyChain'; readonly owner: string; readonly index?: string; readonly registry: string; readonly repository: string }
+  | { readonly type: 'attachment'; readonly item: SupplyChainItem }
   | { readonly type: 'referrers'; readonly owner: string; readonly registry: string; readonly repository: string }
   | { readonly type: 'artifactType'; readonly artifactType: string; readonly nodes: readonly GraphNode[]; readonly registry: string; readonly repository: string }
   | { readonly type: 'problem'; readonly problem: GraphProblem }
@@ -81,6 +85,7 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
   /** Levels by `registry/repository|tag-or-digest`, as the server answered them. */
   private readonly levels = new Map<string, Promise<ExplorerGraph>>();
   private readonly referrerLists = new Map<string, Promise<ExplorerReferrers>>();
+  private readonly supplyChains = new Map<string, Promise<SupplyChainReport>>();
   /** Levels that arrived, for nodes whose icon was drawn before their problems were known. */
   private readonly loaded = new Map<string, GraphNode>();
   /** A tag's digest as last seen (HEAD on hover, or its level). */
@@ -102,6 +107,7 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
     this.pages.clear();
     this.levels.clear();
     this.referrerLists.clear();
+    this.supplyChains.clear();
     this.loaded.clear();
     this.tagHeads.clear();
     this.tagProblems.clear();
@@ -172,6 +178,39 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
         const t = new vscode.TreeItem('referrers', C.Collapsed);
         t.tooltip = 'Signatures, SBOMs and attestations that refer to this manifest: asked of the Referrers API, else the sha256-… fallback tag, when expanded.';
         t.iconPath = new vscode.ThemeIcon('references');
+        return t;
+      }
+      case 'supplyChain': {
+        const t = new vscode.TreeItem('signatures and attestations', C.Collapsed);
+        t.tooltip = 'cosign signatures and attestations (sha256-….sig/.att tags), Sigstore bundles and notation signatures (referrers), and BuildKit attestations listed by the index, read when expanded; signatures are verified offline against manifestLens.trust.';
+        t.iconPath = new vscode.ThemeIcon('shield');
+        return t;
+      }
+      case 'attachment': {
+        const i = item.item;
+        const row = supplyChainRow(i);
+        const t = new vscode.TreeItem(row.label, C.None);
+        t.description = row.description;
+        t.iconPath = row.icon === 'verified' ? new vscode.ThemeIcon('verified', new vscode.ThemeColor('testing.iconPassed'))
+          : row.icon === 'error' ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'))
+          : row.icon === 'warning' ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
+          : new vscode.ThemeIcon(row.icon);
+        // Registry text as plain text, escaped.
+        const md = new vscode.MarkdownString();
+        md.appendMarkdown('**');
+        md.appendText(row.label);
+        md.appendMarkdown('**\n\n');
+        fact(md, 'verdict', i.verdict ? `${i.verdict.text}${i.verdict.reason ? ` — ${i.verdict.reason}` : ''}${i.verdict.by ? ` (by ${i.verdict.by})` : ''}` : 'no signature of its own');
+        for (const n of i.verdict?.notes ?? []) fact(md, 'note', n);
+        if (i.predicateType) fact(md, 'predicate type', i.predicateType);
+        if (i.summary) fact(md, 'summary', i.summary);
+        if (i.signer) fact(md, 'signer', i.signer);
+        if (i.signedAt) fact(md, 'signed', `${i.signedAt.time} (${i.signedAt.source === 'rekor' ? "Rekor's integrated time" : i.signedAt.source === 'tsa' ? 'an RFC 3161 timestamp' : "the signer's claim"})`);
+        if (i.logIndex) fact(md, 'log index', i.logIndex);
+        fact(md, 'found', i.where);
+        t.tooltip = md;
+        t.contextValue = 'attachment';
+        if (i.uri) t.command = { command: CommandIds.openRemote, title: 'Open', arguments: [i.uri] };
         return t;
       }
       case 'artifactType': {
@@ -312,7 +351,7 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
           return [...this.nodeChildren(g.root, item.registry, item.repository, true), ...leftOutRow(g)];
         }
         case 'node': {
-          if (!item.node.unexpanded) return this.nodeChildren(item.node, item.registry, item.repository, false);
+          if (!item.node.unexpanded) return this.nodeChildren(item.node, item.registry, item.repository, false, item.index);
           const key = levelKey(item.registry, item.repository, item.node.digest);
           const first = !this.loaded.has(key);
           const g = await this.level(item.registry, item.repository, item.node.digest, token);
@@ -321,7 +360,7 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
           this.loaded.set(key, n);
           // Its icon was drawn before its problems were known: redraw it once.
           if (first && n.problems.length) this.redraw();
-          return [...this.nodeChildren(n, item.registry, item.repository, false), ...leftOutRow(g)];
+          return [...this.nodeChildren(n, item.registry, item.repository, false, item.index), ...leftOutRow(g)];
         }
         case 'referrers': {
           const r = await this.referrers(item.registry, item.repository, item.owner, token);
@@ -329,6 +368,14 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
           const groups = new Map<string, GraphNode[]>();
           for (const n of r.nodes) groups.set(n.artifactType ?? n.mediaType ?? 'unknown', [...(groups.get(n.artifactType ?? n.mediaType ?? 'unknown') ?? []), n]);
           return [...groups].map(([artifactType, nodes]) => ({ type: 'artifactType', artifactType, nodes, registry: item.registry, repository: item.repository }));
+        }
+        case 'supplyChain': {
+          const r = await this.supplyChain(item, token);
+          const rows: Item[] = r.items.map((i) => ({ type: 'attachment', item: i }));
+          if (rows.length === 0) rows.push({ type: 'message', text: 'None found (cosign tags sha256-….sig/.att, referrers).' });
+          for (const p of r.problems) rows.push({ type: 'message', text: p, error: true });
+          if (r.items.some((i) => i.verdict) && /^(no trust configured|untrusted workspace|not read)/.test(r.trust)) rows.push({ type: 'message', text: `Trust: ${r.trust}. Set manifestLens.trust.keys (PEM files), .trustedRoot with .identities, or .notationConfig.` });
+          return rows;
         }
         case 'artifactType': return item.nodes.map((node) => ({ type: 'node', node, registry: item.registry, repository: item.repository }));
         default: return [];
@@ -374,11 +421,11 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
   }
 
   /** The problems of a node as messages, its children, and for a manifest or index its referrers (asked for when expanded). */
-  private nodeChildren(n: GraphNode, registry: string, repository: string, root: boolean): Item[] {
+  private nodeChildren(n: GraphNode, registry: string, repository: string, root: boolean, index?: string): Item[] {
     const out: Item[] = [];
     // The root's own node is not shown (the tag stands for it): its problems are.
     if (root || n.problems.length) for (const p of n.problems) out.push({ type: 'problem', problem: p });
-    for (const c of n.children) out.push({ type: 'node', node: c, registry, repository });
+    for (const c of n.children) out.push({ type: 'node', node: c, registry, repository, ...(n.kind === 'index' ? { index: n.digest } : {}) });
     if (n.notFetched) out.push({ type: 'message', text: `${n.notFetched} more entries not fetched (open the index to see them all)` });
     // cosign's sha256-<hex>.sig/.att/.sbom tags of this manifest, left out of the tag list.
     for (const tag of this.pages.get(keyOf({ type: 'repository', registry, repository }))?.fallback ?? []) {
@@ -386,6 +433,10 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
       if (f && f.what !== 'referrers' && f.subject === n.digest) out.push({ type: 'tag', registry, repository, tag, fallback: f });
     }
     if ((n.kind === 'index' || n.kind === 'manifest') && /^sha256:[0-9a-f]{64}$/.test(n.digest)) out.push({ type: 'referrers', owner: n.digest, registry, repository });
+    // Its signatures and attestations (not for an attestation manifest itself: they are its subject's).
+    if ((n.kind === 'index' || n.kind === 'manifest') && n.attestationOf === undefined && /^sha256:[0-9a-f]{64}$/.test(n.digest)) {
+      out.push({ type: 'supplyChain', owner: n.digest, registry, repository, ...(index && /^sha256:[0-9a-f]{64}$/.test(index) ? { index } : {}) });
+    }
     return out;
   }
 
@@ -408,6 +459,17 @@ export class RegistryExplorer implements vscode.TreeDataProvider<Item>, vscode.D
       r = this.request<ExplorerReferrers>(Requests.explorerReferrers, { registry, repository, digest }, token);
       r.then((v) => v.rateLimit && this.rateLimits.set(registry, v.rateLimit), () => this.referrerLists.delete(key));
       this.referrerLists.set(key, r);
+    }
+    return r;
+  }
+
+  private supplyChain(item: Extract<Item, { type: 'supplyChain' }>, token?: vscode.CancellationToken): Promise<SupplyChainReport> {
+    const key = `${levelKey(item.registry, item.repository, item.owner)}|${item.index ?? ''}`;
+    let r = this.supplyChains.get(key);
+    if (!r) {
+      r = this.request<SupplyChainReport>(Requests.explorerSupplyChain, { registry: item.registry, repository: item.repository, digest: item.owner, ...(item.index ? { index: item.index } : {}) }, token);
+      r.then(undefined, () => this.supplyChains.delete(key));
+      this.supplyChains.set(key, r);
     }
     return r;
   }

@@ -24,6 +24,7 @@ export const CommandIds = {
 } as const;
 
 export { REMOTE_SCHEME, Requests, Notifications, REGISTRY_ERROR_CODE } from '../../common/protocol';
+export type { SupplyChainItem, SupplyChainReport } from '../../common/protocol';
 export type { CompareParams, CompareResult, CompareSide, EnvironmentParams, ExplorerGraph, ExplorerListing, ExplorerReferrers, ExplorerRegistry, ExplorerResolved, GraphNode, GraphProblem, InitializationOptions, RegistryErrorData, RemoteDocument, TagCheck, ValidateReferenceResult } from '../../common/protocol';
 
 export const HISTORY_KEY = 'manifestLens.inspectHistory';

@@ -28,6 +28,7 @@ import {
   type ExplorerLevelParams,
   type ExplorerReferrersParams,
   type AuditParams,
+  type ExplorerSupplyChainParams,
   type ExplorerResolveParams,
   type ExplorerRegistriesParams,
   type ExplorerRepositoriesParams,
@@ -60,7 +61,7 @@ import { explorerGraph, explorerLevel, explorerReferrers, explorerRegistries, ex
 import { SOURCE, toCodeAction, toDiagnostic } from './lsp/convert';
 import { FastTextDocument } from './lsp/textDocument';
 import { createServerConnection } from './lsp/connection';
-import { RemoteService } from './lsp/remote';
+import { RemoteService, toResponseError } from './lsp/remote';
 import { isRemoteUri, withRaw } from './lsp/remoteUri';
 import { IdleCollector } from './lsp/idleCollect';
 import { LensWatch } from './lsp/lensWatch';
@@ -70,6 +71,8 @@ import { requireParams } from './lsp/params';
 import { imageMap } from './lsp/imageMapService';
 import { fetchedHoverSection, runSafe } from './lsp/util';
 import { RepairService, repairActions } from './lsp/repairService';
+import { SupplyChainService } from './lsp/supplyChainService';
+import { toTrustSettings, type TrustSettings } from './lsp/settings';
 
 // With --stdio, large messages are read without extra copies of their text (lsp/stdioReader.ts).
 const { connection, shutdownReceived } = createServerConnection();
@@ -84,6 +87,7 @@ let proxy: string | undefined;
 const settingsCache = new Map<string, Promise<DocumentSettings>>();
 let registrySettings: RegistrySettings = toRegistrySettings({});
 let registryClient: RegistryClient | undefined;
+let trustSettings: TrustSettings = toTrustSettings({});
 
 function log(line: string): void {
   connection.console.log(line);
@@ -101,10 +105,19 @@ function settingsFor(uri: string): Promise<DocumentSettings> {
   return s;
 }
 
-async function refreshRegistrySettings(): Promise<void> {
+/** The settings as last read (the trust settings wait for it: a request right after start must not see none). */
+let settingsRead: Promise<void> = Promise.resolve();
+function refreshRegistrySettings(): Promise<void> {
+  settingsRead = readRegistrySettings();
+  return settingsRead;
+}
+
+async function readRegistrySettings(): Promise<void> {
   if (!hasConfigurationCapability) return;
   const raw = await connection.workspace.getConfiguration({ section: 'manifestLens' }).catch(() => ({}));
   registrySettings = toRegistrySettings(raw, proxy);
+  trustSettings = toTrustSettings(raw);
+  supplyChain.reset();
   const asked = (raw as { registry?: { timeoutSeconds?: unknown } }).registry?.timeoutSeconds;
   if (asked !== undefined && asked !== registrySettings.timeoutSeconds) {
     log(`manifestLens.registry.timeoutSeconds ${JSON.stringify(asked)} is outside 1–86400 or not a number; using ${registrySettings.timeoutSeconds} s`);
@@ -134,6 +147,16 @@ const writesRefused = (): string | undefined =>
   !trusted ? 'Writes to a registry are refused in an untrusted workspace: trust the workspace (Manage Workspace Trust) to repair or push.'
     : !registrySettings.allowPush ? 'Writes to a registry are switched off (manifestLens.remote.allowPush is false): turn it on in Settings to repair or push.' : undefined;
 const repair = new RepairService({ client, remote, log, writesRefused });
+const supplyChain = new SupplyChainService({
+  client,
+  settings: () => trustSettings,
+  ready: () => settingsRead,
+  trusted: () => trusted,
+  log,
+  done: () => {
+    if (codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+  },
+});
 const analyses = new AnalysisService(settingsFor, (uri) => remote.contentTypeFor(uri), (uri) => documentContext(uri));
 
 /** Where a document sits, for the rules that depend on it: a fetched referrers list, a layout's index.json. */
@@ -324,7 +347,7 @@ connection.onHover((params) =>
     const { analysis } = await analyses.forQuery(doc);
     const h = hoverAt(analysis, doc.offsetAt(params.position));
     if (!h) return null;
-    const extra = (h.document ? fetchedHoverSection(remote.fetched(doc.uri)) : '') + layouts.hoverSection(doc, analysis, doc.offsetAt(params.position));
+    const extra = (h.document ? fetchedHoverSection(remote.fetched(doc.uri)) + supplyChain.hoverSection(remote.fetched(doc.uri)) : '') + layouts.hoverSection(doc, analysis, doc.offsetAt(params.position));
     return {
       contents: { kind: MarkupKind.Markdown, value: h.markdown + extra },
       range: { start: doc.positionAt(h.offset), end: doc.positionAt(h.offset + h.length) },
@@ -428,7 +451,13 @@ connection.onCodeLens((params) =>
     const doc = documents.get(params.textDocument.uri);
     if (!doc || !isRemoteUri(doc.uri)) return [];
     const { analysis } = await analyses.get(doc);
-    return [...remote.codeLenses(doc, analysis), ...deep.codeLenses(doc, analysis), ...(await repairLenses(doc, analysis))];
+    await supplyChain.settle(remote.fetched(doc.uri));
+    return [
+      ...remote.codeLenses(doc, analysis),
+      ...deep.codeLenses(doc, analysis),
+      ...(await repairLenses(doc, analysis)),
+      ...supplyChain.codeLenses(doc, analysis, remote.fetched(doc.uri)),
+    ];
   }),
 );
 
@@ -493,6 +522,11 @@ connection.onRequest(Requests.explorerGraph, (p: ExplorerGraphParams, token) => 
 connection.onRequest(Requests.explorerResolve, (p: ExplorerResolveParams, token) => explorerResolve(client(), requireParams(Requests.explorerResolve, p, { reference: 'string' }), abortOn(token)));
 connection.onRequest(Requests.explorerLevel, (p: ExplorerLevelParams, token) =>
   explorerLevel(client(), requireParams(Requests.explorerLevel, p, { registry: 'string', repository: 'string', ref: 'string' }), abortOn(token)),
+);
+connection.onRequest(Requests.explorerSupplyChain, (p: ExplorerSupplyChainParams, token) =>
+  supplyChain.report(requireParams(Requests.explorerSupplyChain, p, { registry: 'string', repository: 'string', digest: 'string', index: 'string?' }), abortOn(token)).catch((e: unknown) => {
+    throw toResponseError(e);
+  }),
 );
 connection.onRequest(Requests.explorerReferrers, (p: ExplorerReferrersParams, token) =>
   explorerReferrers(client(), requireParams(Requests.explorerReferrers, p, { registry: 'string', repository: 'string', digest: 'string' }), abortOn(token)),

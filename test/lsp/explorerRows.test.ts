@@ -17,6 +17,7 @@ import {
   problemRow,
   registrySource,
   splitTags,
+  supplyChainRow,
   tagDescription,
 } from '../../common/explorerRows';
 import type { GraphNode } from '../../common/protocol';
@@ -71,4 +72,12 @@ test('a long note: its first clause as the label, the rest as the description', 
   assert.equal(r.label, '127.0.0.1:5055 does not list its repositories (UNSUPPORTED)');
   assert.equal(r.description, 'Add the repositories you want with "Add Repository…".');
   assert.equal(oneLine('a\r\n\tb\u2028c'), 'a b c');
+});
+
+test('a signature\'s row: its kind, then its verdict (an invalid one with why) and the icon for it; a statement says it has no signature of its own', () => {
+  assert.deepEqual(supplyChainRow({ label: 'cosign signature', verdict: { kind: 'verified', text: 'verified' } }), { label: 'cosign signature', description: 'verified', icon: 'verified' });
+  assert.deepEqual(supplyChainRow({ label: 'notation signature', verdict: { kind: 'invalid', text: 'invalid', reason: 'wrong key\nor altered bytes' } }), { label: 'notation signature', description: 'invalid — wrong key or altered bytes', icon: 'error' });
+  assert.equal(supplyChainRow({ label: 'Sigstore bundle', verdict: { kind: 'cannot-verify-offline', text: 'cannot verify offline', reason: 'no log proof' } }).icon, 'warning');
+  assert.deepEqual(supplyChainRow({ label: 'cosign signature', verdict: { kind: 'not-verified', text: 'not verified: no trust configured', reason: 'no --key' } }), { label: 'cosign signature', description: 'not verified: no trust configured', icon: 'unverified' });
+  assert.deepEqual(supplyChainRow({ label: 'buildx attestation manifest', summary: 'SPDX: 3 packages\u001b[31m' }), { label: 'buildx attestation manifest', description: 'no signature of its own · SPDX: 3 packages [31m', icon: 'note' });
 });

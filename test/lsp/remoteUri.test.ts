@@ -49,6 +49,9 @@ const MADE: RemoteTarget[] = [
   // Digest algorithms and encodings the grammar allows beyond sha256 hex.
   { ...TAG, ref: 'sha256+b64u:LCa0a2j_xo_5m0U8HTBBNBNCLXBkg7-g-YpeiGJm564', kind: 'blob' },
   { ...TAG, ref: 'multihash+base58:QmRZxt2b1FVZPNqd8hsiykDL3TdBDeTSPX9Kv46HmX4Gx8' },
+  // A signature's or attestation's decoded payload: layer N of the attached manifest.
+  { ...TAG, ref: DIGEST, kind: 'payload', layer: 0 },
+  { ...TAG, ref: DIGEST, kind: 'payload', layer: 12, raw: true },
 ];
 
 /** The target a URI must come back as: the label is for people, but plain ones come back too. */
@@ -121,4 +124,13 @@ test('URIs of the earliest form still open', () => {
   assert.equal(parseRemoteUri('oci-image:/h/r/x.json?nonsense~a~b~c~d'), undefined);
   assert.equal(parseRemoteUri('oci-image:/h/r/x%E0.json'), undefined);
   assert.equal(parseRemoteUri('file:///x.json'), undefined);
+});
+
+test('a payload URI names its layer: two layers of one attached manifest are two documents, and a payload URI without its layer does not parse', () => {
+  const a = remoteUri({ ...TAG, ref: DIGEST, kind: 'payload', layer: 0 });
+  const b = remoteUri({ ...TAG, ref: DIGEST, kind: 'payload', layer: 1 });
+  assert.notEqual(remoteKey(parseRemoteUri(URI.parse(a).toString())!), remoteKey(parseRemoteUri(URI.parse(b).toString())!));
+  assert.equal(URI.parse(a).path.split('/').pop(), 'podman-22196@sha256:' + DIGEST.slice(7, 19) + '… (payload, layer 0).json', 'what the tab shows');
+  assert.equal(parseRemoteUri(a.replace(/~0$/, '')), undefined);
+  assert.equal(parseRemoteUri(a.replace(/~0$/, '~x')), undefined);
 });

@@ -247,9 +247,9 @@ export async function pushArtifact(registryUrl: string, repository: string, refe
 }
 
 /** A small single-platform image: returns its manifest. */
-export async function pushImage(registryUrl: string, repository: string, tag: string, label: string): Promise<Doc> {
+export async function pushImage(registryUrl: string, repository: string, tag: string, label: string, architecture = 'amd64'): Promise<Doc> {
   const layer = Buffer.from(`layer ${label}`);
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(layer)] }, config: { Labels: { label } } }));
+  const config = Buffer.from(JSON.stringify({ architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(layer)] }, config: { Labels: { label } } }));
   await pushBlob(registryUrl, repository, layer);
   await pushBlob(registryUrl, repository, config);
   const m = doc({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length }] });
@@ -371,4 +371,40 @@ export function notationCose(leaf: TestLeaf, chain: readonly x509.X509Certificat
   const signature = cryptoSign('sha256', toBeSigned, { key: leaf.privateKey, dsaEncoding: 'ieee-p1363' });
   const unprotected = new Map<Cbor, Cbor>([[33, [leaf.cert, ...chain].map((c) => new Uint8Array(c.rawData))], ['io.cncf.notary.signingAgent', 'manifest-lens-test/1']]);
   return cbor({ tag: 18, value: [protectedBytes, unprotected, payload, signature] });
+}
+
+// ---- a signed and attested multi-platform image (tree, the explorer, the lenses) ----
+
+export interface SignedMultiPlatform {
+  readonly index: Doc;
+  readonly amd64: Doc;
+  readonly arm64: Doc;
+  readonly attestation: Doc;
+}
+
+/**
+ * An index (linux/amd64 + linux/arm64) pushed as `tag`: the index and linux/amd64 signed by
+ * `privateKey` in cosign's tag scheme, and BuildKit's attestation manifest for linux/amd64 (SLSA
+ * v0.2 provenance + SPDX, bare in-toto statements) listed by the index as buildx lists it.
+ */
+export async function pushSignedMultiPlatform(registryUrl: string, registryHost: string, repository: string, tag: string, privateKey: KeyObject): Promise<SignedMultiPlatform> {
+  const amd64 = await pushImage(registryUrl, repository, `${tag}-amd64`, `${tag} amd64`);
+  const arm64 = await pushImage(registryUrl, repository, `${tag}-arm64`, `${tag} arm64`, 'arm64');
+  const buildx = buildxAttestationManifest([
+    { predicateType: 'https://slsa.dev/provenance/v0.2', bytes: statement('https://slsa.dev/provenance/v0.2', amd64.digest, SLSA_V02_PREDICATE) },
+    { predicateType: 'https://spdx.dev/Document', bytes: statement('https://spdx.dev/Document', amd64.digest, SPDX_PREDICATE) },
+  ]);
+  await pushArtifact(registryUrl, repository, undefined, buildx);
+  const d = (m: Doc) => ({ mediaType: m.mediaType, digest: m.digest, size: m.bytes.length });
+  const index = doc({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [
+    { ...d(amd64), platform: { os: 'linux', architecture: 'amd64' } },
+    { ...d(arm64), platform: { os: 'linux', architecture: 'arm64' } },
+    { ...d(buildx.manifest), platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': amd64.digest } },
+  ] }, OCI_INDEX);
+  await pushManifest(registryUrl, repository, tag, index);
+  for (const m of [index, amd64]) {
+    const payload = simpleSigningPayload(`${registryHost}/${repository}`, m.digest);
+    await pushArtifact(registryUrl, repository, `sha256-${m.digest.slice(7)}.sig`, cosignSignatureManifest([{ payload, signature: cosignSign(privateKey, payload) }]));
+  }
+  return { index, amd64, arm64, attestation: buildx.manifest };
 }

@@ -10,7 +10,12 @@
  * the JSON as `leftOut`).
  *
  *   tree [--format text|json] [--color auto|always|never] [--verbose] [--no-referrers] [--depth N] [--concurrency N] [--max-entries N] [--fail-on SEVERITY]
- *        [--insecure HOST]… [--no-creds] [--timeout SECONDS] [--deadline SECONDS] REFERENCE
+ *        [--insecure HOST]… [--no-creds] [--timeout SECONDS] [--deadline SECONDS]
+ *        [--key FILE]… [--trusted-root FILE --certificate-identity ID --certificate-oidc-issuer URL] [--notation-config DIR] REFERENCE
+ *
+ * With referrers (the default, from a registry), each manifest and index also lists its
+ * signatures and attestations (treeSupplyChain.ts), each signature with its verdict against the
+ * trust options (`verify`'s); without any: "not verified: no trust configured".
  *
  * Exit codes: 0 shown (without --fail-on, problems or not), 1 a node has a problem at least as
  * severe as --fail-on (error|warning|info|hint; never: 0), 2 usage, 3 the registry could not
@@ -27,9 +32,12 @@ import { entryMediaTypeMismatch, LayoutError, parseLayoutReference, resolveTag }
 import type { FailOn } from './lint';
 import { programName } from './program';
 import { oneLine, openSession } from './registrySession';
+import { supplyChainLines, takeTrustOptions, withSupplyChain } from './treeSupplyChain';
+import { loadTrust, TRUST_USAGE, trustOptionsProblem } from './verifyCommand';
+import type { Trust } from '../supplychain';
 import { displayWidth, firstSentence, fitLine, PLAIN_STYLE, safeWriter, SEVERITY_MARK, SEVERITY_PAINT, shownDigest, takeTerminalOptions, terminalSafe, terminalStyle, wrapWords, type Segment, type TerminalStyle } from './terminalText';
 
-const USAGE = (): string => `usage: ${programName()} tree [--format text|json] [--color auto|always|never] [--verbose] [--no-referrers] [--depth N] [--concurrency N] [--max-entries N] [--fail-on error|warning|info|hint|never] [--insecure HOST]… [--no-creds] [--timeout SECONDS] [--deadline SECONDS] REFERENCE|oci:DIR[:TAG]
+const USAGE = (): string => `usage: ${programName()} tree [--format text|json] [--color auto|always|never] [--verbose] [--no-referrers] [--depth N] [--concurrency N] [--max-entries N] [--fail-on error|warning|info|hint|never] [--insecure HOST]… [--no-creds] [--timeout SECONDS] [--deadline SECONDS] ${TRUST_USAGE} REFERENCE|oci:DIR[:TAG]
   --timeout: per request (default 30); --deadline: for the whole tree (default ten times --timeout), then what was built is printed
 `;
 
@@ -69,7 +77,7 @@ export function nodeSummary(n: GraphNode, style: TerminalStyle = PLAIN_STYLE): s
   return parts.filter(Boolean).join('  ');
 }
 
-type TreeItem = { note: string } | { problem: GraphNode['problems'][number] } | { node: GraphNode } | { referrers: NonNullable<GraphNode['referrers']> };
+type TreeItem = { note: string } | { problem: GraphNode['problems'][number] } | { node: GraphNode } | { referrers: NonNullable<GraphNode['referrers']> } | { supplyChain: NonNullable<GraphNode['supplyChain']> };
 
 /**
  * Renders the graph as an indented tree (box-drawing characters), one node or problem per line.
@@ -85,6 +93,7 @@ export function renderTree(root: GraphNode, title: string, style: TerminalStyle 
       ...n.problems.map((p) => ({ problem: p })),
       ...n.children.map((c) => ({ node: c })),
       ...(n.referrers ? [{ referrers: n.referrers }] : []),
+      ...(n.supplyChain && (n.supplyChain.items.length || n.supplyChain.problems.length) ? [{ supplyChain: n.supplyChain }] : []),
       ...(n.notFetched ? [{ note: `… ${n.notFetched} more entr${n.notFetched === 1 ? 'y' : 'ies'} not fetched (--max-entries)` }] : []),
     ];
     items.forEach((item, i) => {
@@ -110,6 +119,14 @@ export function renderTree(root: GraphNode, title: string, style: TerminalStyle 
       } else if ('node' in item) {
         lines.push(nodeLine(branch, item.node));
         walk(item.node, next);
+      } else if ('supplyChain' in item) {
+        const sc = supplyChainLines(item.supplyChain);
+        lines.push(fitLine(style, [[branch], [sc.heading]]));
+        sc.items.forEach((it, j) => {
+          const lastI = j === sc.items.length - 1;
+          lines.push(fitLine(style, [[`${next}${lastI ? '└─ ' : '├─ '}`], [it.head, 'bold']]));
+          for (const f of it.facts) lines.push(fitLine(style, [[`${next}${lastI ? '   ' : '│  '}  `], [f]]));
+        });
       } else {
         const via = item.referrers.via === 'referrers-api' ? 'Referrers API' : item.referrers.via === 'fallback-tag' ? 'fallback tag' : item.referrers.via === 'layout' ? 'in the layout' : 'none found';
         lines.push(fitLine(style, [[item.referrers.nodes.length ? `${branch}referrers (${via}): ${item.referrers.nodes.length}` : `${branch}referrers: none`]]));
@@ -231,7 +248,17 @@ export async function runTree(args: string[], out: NodeJS.WritableStream, rawErr
     err.write(`${terminal}\n${USAGE()}`);
     return 2;
   }
-  const parsed = parseGraphArgs(terminal.rest, { graph: true });
+  const trustArgs = takeTrustOptions(terminal.rest);
+  if (typeof trustArgs === 'string') {
+    err.write(`tree: ${trustArgs}\n${USAGE()}`);
+    return 2;
+  }
+  const trustProblem = trustOptionsProblem(trustArgs.trust);
+  if (trustProblem) {
+    err.write(`tree: ${trustProblem}\n${USAGE()}`);
+    return 2;
+  }
+  const parsed = parseGraphArgs(trustArgs.rest, { graph: true });
   if (typeof parsed === 'string') {
     err.write(`${parsed}\n${USAGE()}`);
     return 2;
@@ -242,13 +269,28 @@ export async function runTree(args: string[], out: NodeJS.WritableStream, rawErr
     return 2;
   }
   if (options.positional[0].startsWith('oci:')) return treeOfLayout(options.positional[0], options, out, err);
+  let trust: Trust | undefined;
+  if (options.referrers) {
+    const loaded = loadTrust(trustArgs.trust, err, 'tree');
+    if (typeof loaded === 'string') {
+      err.write(`tree: ${loaded}\n`);
+      return 2;
+    }
+    trust = loaded;
+  }
   const session = openSession('tree', { ...options, reference: options.positional[0] }, err);
   if (session === 2) return 2;
   const { ref, client } = session;
   const deadline = deadlineSignal(deadlineOf(options));
   try {
     const root = await client.getManifest(ref, { signal: deadline.signal });
-    const graph = await inspectGraph(client, root.reference, root, graphOptions(options, deadline.signal));
+    const built = await inspectGraph(client, root.reference, root, graphOptions(options, deadline.signal));
+    let graph = built;
+    if (trust && !deadline.signal.aborted) {
+      const sc = await withSupplyChain(client, root.reference, built.root, trust, options.concurrency);
+      graph = { ...built, root: sc.root };
+      if (sc.leftOut) err.write(`tree: signatures and attestations of ${sc.leftOut} more manifest${sc.leftOut === 1 ? '' : 's'} not read (at most 64 per tree)\n`);
+    }
     // The client's totals: every request sent, failed ones too (a 429 is a request), and those the rate gate kept back.
     const costs = { documents: graph.fetched, requests: client.stats.requests, refused: client.stats.refused };
     return report(graph, { title: formatReference(root.reference), digest: root.digest }, costs, options, out, err);

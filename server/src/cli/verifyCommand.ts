@@ -17,25 +17,18 @@
  * Exit codes: 0 at least one signature verifies against the trust given; 1 none does (unsigned
  * included, said so); 2 usage; 3 the registry could not serve.
  */
-import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
 import { platformText } from '../engine/platforms';
 import { formatReference, isRegistryError, referenceWithDigest, type ImageReference, type RegistryClient } from '../registry';
 import {
-  defaultNotationDir,
   findAttachments,
   hasTrust,
-  loadNotationConfig,
-  loadPublicKey,
-  parseTrustedRoot,
+  loadTrustFiles,
   verifies,
   verifyAttachments,
-  type NotationConfig,
   type SignatureResult,
   type SubjectDescriptor,
   type Trust,
-  type TrustedKey,
 } from '../supplychain';
-import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { applyRegistryOption, type RegistryOptions } from './inspectCommand';
 import { indexEntries, noPlatformMessage, selectPlatform } from './indexEntries';
 import { programName } from './program';
@@ -45,46 +38,53 @@ import { safeWriter, terminalSafe } from './terminalText';
 const USAGE = (): string =>
   `usage: ${programName()} verify [--platform OS/ARCH[/VARIANT]] [--key FILE]… [--trusted-root FILE --certificate-identity ID --certificate-oidc-issuer URL] [--notation-config DIR] [--format text|json] [--insecure HOST]… [--no-creds] [--timeout SECONDS] REFERENCE\n`;
 
-interface VerifyOptions extends RegistryOptions {
-  reference?: string;
+/** The trust options `verify` and `tree` share. */
+export interface TrustOptions {
   keyFiles: string[];
   trustedRoot?: string;
   identity?: string;
   issuer?: string;
   notationConfig?: string;
+}
+
+interface VerifyOptions extends RegistryOptions, TrustOptions {
+  reference?: string;
   format: 'text' | 'json';
 }
 
-const MAX_KEY_FILE = 64 * 1024;
-const MAX_TRUSTED_ROOT = 4 * 1024 * 1024;
+/** Usage text of the trust options. */
+export const TRUST_USAGE = '[--key FILE]… [--trusted-root FILE --certificate-identity ID --certificate-oidc-issuer URL] [--notation-config DIR]';
 
 /**
- * A small regular file's text, or why not: opened without blocking (a FIFO would wait for a
- * writer for ever), refused unless a regular file (/dev/zero, a FIFO, a folder have no end or no
- * size), read to at most `max` bytes.
+ * Takes one trust option (`--key`, `--trusted-root`, `--certificate-identity`,
+ * `--certificate-oidc-issuer`, `--notation-config`): true when `name` was one, a string when its
+ * value is missing, false when `name` is another option.
  */
-export function readSmallFile(file: string, max: number, what: string): { text: string; mtimeMs: number } | string {
-  let fd: number;
-  try {
-    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? 'no such file' : code ?? (e instanceof Error ? e.message : String(e));
+export function applyTrustOption(name: string, value: () => string | undefined, o: TrustOptions): boolean | string {
+  const what: Record<string, string> = {
+    '--key': 'a PEM public key file',
+    '--trusted-root': 'a trusted_root.json file',
+    '--certificate-identity': 'the signer identity (an email or URI SAN)',
+    '--certificate-oidc-issuer': 'the OIDC issuer URL',
+    '--notation-config': 'a notation configuration folder',
+  };
+  if (!(name in what)) return false;
+  const v = value();
+  if (!v) return `${name} expects ${what[name]}`;
+  if (name === '--key') o.keyFiles.push(v);
+  else if (name === '--trusted-root') o.trustedRoot = v;
+  else if (name === '--certificate-identity') o.identity = v;
+  else if (name === '--certificate-oidc-issuer') o.issuer = v;
+  else o.notationConfig = v;
+  return true;
+}
+
+/** What is wrong with the trust options together, if anything. */
+export function trustOptionsProblem(o: TrustOptions): string | undefined {
+  if ((o.identity === undefined) !== (o.issuer === undefined) || (o.identity !== undefined && o.trustedRoot === undefined)) {
+    return '--certificate-identity and --certificate-oidc-issuer go together, with --trusted-root (keyless verification needs all three)';
   }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return `not a regular file (${st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a folder' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'a special file'}), not ${what}`;
-    if (st.size > max) return `larger than ${max} bytes, not ${what}`;
-    const buf = Buffer.alloc(max + 1);
-    let read = 0;
-    for (let n = -1; n !== 0 && read <= max; read += n) n = readSync(fd, buf, read, max + 1 - read, read);
-    if (read > max) return `larger than ${max} bytes, not ${what}`;
-    return { text: buf.subarray(0, read).toString('utf8'), mtimeMs: st.mtimeMs };
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
-  } finally {
-    closeSync(fd);
-  }
+  return undefined;
 }
 
 function parseVerifyArgs(args: readonly string[]): VerifyOptions | string {
@@ -97,37 +97,10 @@ function parseVerifyArgs(args: readonly string[]): VerifyOptions | string {
     const applied = applyRegistryOption(name, value, o);
     if (typeof applied === 'string') return applied;
     if (applied) continue;
-    const need = (what: string): string | { error: string } => {
-      const v = value();
-      return v ? v : { error: `${name} expects ${what}` };
-    };
-    let v: string | { error: string };
+    const trustApplied = applyTrustOption(name, value, o);
+    if (typeof trustApplied === 'string') return trustApplied;
+    if (trustApplied) continue;
     switch (name) {
-      case '--key':
-        v = need('a PEM public key file');
-        if (typeof v !== 'string') return v.error;
-        o.keyFiles.push(v);
-        break;
-      case '--trusted-root':
-        v = need('a trusted_root.json file');
-        if (typeof v !== 'string') return v.error;
-        o.trustedRoot = v;
-        break;
-      case '--certificate-identity':
-        v = need('the signer identity (an email or URI SAN)');
-        if (typeof v !== 'string') return v.error;
-        o.identity = v;
-        break;
-      case '--certificate-oidc-issuer':
-        v = need('the OIDC issuer URL');
-        if (typeof v !== 'string') return v.error;
-        o.issuer = v;
-        break;
-      case '--notation-config':
-        v = need('a notation configuration folder');
-        if (typeof v !== 'string') return v.error;
-        o.notationConfig = v;
-        break;
       case '--format': {
         const f = value();
         if (f !== 'text' && f !== 'json') return `--format must be text or json, got ${f === undefined ? 'nothing' : JSON.stringify(f)}`;
@@ -141,49 +114,15 @@ function parseVerifyArgs(args: readonly string[]): VerifyOptions | string {
     }
   }
   if (o.reference === undefined) return 'a REFERENCE is required';
-  if ((o.identity === undefined) !== (o.issuer === undefined) || (o.identity !== undefined && o.trustedRoot === undefined)) {
-    return '--certificate-identity and --certificate-oidc-issuer go together, with --trusted-root (keyless verification needs all three)';
-  }
-  return o;
+  return trustOptionsProblem(o) ?? o;
 }
 
-/** The trust from the options; a string is the usage error (a key that is not one, a folder without a policy). */
-function loadTrust(o: VerifyOptions, err: NodeJS.WritableStream): Trust | string {
-  const keys: TrustedKey[] = [];
-  for (const file of o.keyFiles) {
-    const read = readSmallFile(file, MAX_KEY_FILE, 'a PEM public key');
-    if (typeof read === 'string') return `--key ${file}: ${read}`;
-    const k = loadPublicKey(read.text, file);
-    if (typeof k === 'string') return `--key ${k}`;
-    keys.push(k);
-  }
-  let trustedRoot: TrustedRoot | undefined;
-  if (o.trustedRoot) {
-    try {
-      const read = readSmallFile(o.trustedRoot, MAX_TRUSTED_ROOT, 'a trusted_root.json');
-      if (typeof read === 'string') return `--trusted-root ${o.trustedRoot}: ${read}`;
-      const root = parseTrustedRoot(JSON.parse(read.text));
-      if (typeof root === 'string') return `--trusted-root ${o.trustedRoot}: ${root}`;
-      trustedRoot = root;
-      const days = Math.floor((Date.now() - read.mtimeMs) / 86_400_000);
-      err.write(`verify: trusted root ${o.trustedRoot} (written ${days} day${days === 1 ? '' : 's'} ago; it rotates: refresh it from Sigstore's TUF repository)\n`);
-    } catch (e) {
-      return `--trusted-root ${o.trustedRoot}: ${e instanceof Error ? e.message : String(e)}`;
-    }
-  }
-  let notation: NotationConfig | undefined;
-  if (o.notationConfig !== undefined) {
-    const c = loadNotationConfig(o.notationConfig);
-    if (typeof c === 'string') return `--notation-config ${c}`;
-    notation = c;
-  } else {
-    const c = loadNotationConfig(defaultNotationDir());
-    if (typeof c !== 'string') {
-      err.write(`verify: notation trust from ${c.policyFile} (notation's own configuration; --notation-config DIR to use another)\n`);
-      notation = c;
-    }
-  }
-  return { keys, ...(trustedRoot ? { trustedRoot, identity: o.identity, issuer: o.issuer } : {}), ...(notation ? { notation } : {}) };
+/**
+ * The trust from the options; a string is the usage error (a key that is not one, a folder
+ * without a policy). Without --notation-config, notation's own folder when it holds a policy.
+ */
+export function loadTrust(o: TrustOptions, err: NodeJS.WritableStream, command = 'verify'): Trust | string {
+  return loadTrustFiles(o, (line) => err.write(`${command}: ${line}\n`), { defaultNotation: true });
 }
 
 /** The manifest whose signatures are verified: the reference's, or with --platform the matching child. */

@@ -20,6 +20,7 @@ import {
   type RegistryClient,
 } from '../registry';
 import { REGISTRY_ERROR_CODE, type RemoteDocument, type TagCheck } from '../../../common/protocol';
+import { classifyManifest, decodeLayer, MAX_ATTACHMENT_BLOB } from '../supplychain';
 import { parseRemoteUri, remoteKey, remoteUri, withRaw, type RemoteKind, type RemoteTarget } from './remoteUri';
 
 /** The most index entries that get an "Open …" CodeLens each. */
@@ -39,6 +40,8 @@ export interface Fetched {
   readonly warnings: readonly string[];
   /** A referrers list: what was asked for it, and what answered. */
   readonly referrers?: ReferrersAsked;
+  /** A payload (signature, attestation): the decoded form shown; `bytes` are the layer as served. */
+  readonly display?: string;
 }
 
 /** How a referrers list was found (distribution-spec 1.1: the Referrers API, then the fallback tag). */
@@ -133,7 +136,7 @@ export class RemoteService {
   /** The Content-Type to lint a fetched document with (manifests and referrers only). */
   contentTypeFor(uri: string): string | undefined {
     const f = this.fetched(uri);
-    return f && f.target.kind !== 'blob' ? f.contentType : undefined;
+    return f && f.target.kind !== 'blob' && f.target.kind !== 'payload' ? f.contentType : undefined;
   }
 
   private parse(text: string): ImageReference {
@@ -165,6 +168,8 @@ export class RemoteService {
           count: countManifests(r.bytes),
         };
         fetched = { target, reference: `referrers of ${formatReference(ref)}` + (r.fallback ? ' (fallback tag)' : ''), bytes: r.bytes, contentType: r.contentType, digest: r.digest, verified: r.verified, requests: r.requests, warnings: r.warnings, referrers };
+      } else if (target.kind === 'payload') {
+        fetched = await fetchPayload(client, target, ref, signal);
       } else {
         const m = await client.getManifest(ref, { signal });
         fetched = { target, reference: formatReference(m.reference), bytes: m.bytes, contentType: m.contentType, digest: m.digest, verified: m.verified, requests: m.requests, warnings: m.warnings };
@@ -189,7 +194,9 @@ export class RemoteService {
     let text: string | undefined;
     let warnings = f.warnings;
     let changed = false;
-    if (!raw) {
+    if (!raw && f.display !== undefined) {
+      text = f.display;
+    } else if (!raw) {
       const pretty = await prettyPrintYielding(f.bytes);
       changed = pretty.changed;
       if (pretty.changed) text = utf8.decode(pretty.bytes);
@@ -242,7 +249,7 @@ export class RemoteService {
       { range: actions, command: { title: raw ? 'Show pretty-printed' : 'Show raw bytes', command: 'manifestLens.openRemote', arguments: [withRaw(doc.uri, !raw)] } },
     ];
     const base = { registry: f.target.registry, repository: f.target.repository, raw: false };
-    if (!root || f.target.kind === 'blob') return lenses;
+    if (!root || f.target.kind === 'blob' || f.target.kind === 'payload') return lenses;
     if (f.target.kind === 'manifest') {
       lenses.push({ range: actions, command: { title: 'Show referrers', command: 'manifestLens.openRemote', arguments: [remoteUri({ ...base, ref: f.digest, kind: 'referrers' })] } });
       // Opened by tag: the tag may have moved since.
@@ -279,6 +286,32 @@ export class RemoteService {
     }
     return lenses;
   }
+}
+
+/**
+ * A signature's or attestation's payload: layer `target.layer` of the attached manifest
+ * `target.ref`, its blob read (bounded, digest checked by the client) and decoded for reading
+ * (supplychain/decode.ts: base64 and DSSE unwrapped); the raw form is the layer as served.
+ */
+async function fetchPayload(client: RegistryClient, target: RemoteTarget, ref: ImageReference, signal: AbortSignal): Promise<Fetched> {
+  const m = await client.getManifest(ref, { signal });
+  const layer = classifyManifest(m.bytes).layers.find((l) => l.position === target.layer);
+  if (!layer || !/^sha256:[0-9a-f]{64}$/.test(layer.digest)) throw new ResponseError(REGISTRY_ERROR_CODE, `${formatReference(ref)} has no layer ${target.layer ?? 0} to decode`, { kind: 'not-found' });
+  if (layer.size > MAX_ATTACHMENT_BLOB) throw new ResponseError(REGISTRY_ERROR_CODE, `layer ${target.layer} of ${formatReference(ref)} is ${layer.size} bytes, more than the ${MAX_ATTACHMENT_BLOB} read`, { kind: 'protocol' });
+  const blob = await client.getBlob(ref, layer.digest, { signal, maxBytes: MAX_ATTACHMENT_BLOB });
+  const decoded = decodeLayer(layer, blob.bytes);
+  let shown: unknown = decoded.payload;
+  if (shown === undefined) {
+    try {
+      shown = JSON.parse(utf8.decode(blob.bytes));
+    } catch {
+      shown = { note: 'not JSON: "Show raw bytes" shows the layer as served', mediaType: layer.mediaType, size: blob.bytes.length };
+    }
+  }
+  return {
+    target, reference: `layer ${target.layer ?? 0} (${layer.mediaType}) of ${formatReference(ref)}`, bytes: blob.bytes, contentType: layer.mediaType, digest: blob.digest, verified: 'requested-digest',
+    requests: m.requests + blob.requests, warnings: decoded.problem ? [decoded.problem] : [], display: JSON.stringify(shown, null, 2) + '\n',
+  };
 }
 
 /**

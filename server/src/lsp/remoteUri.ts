@@ -6,6 +6,8 @@
  *   oci-image:/127.0.0.1%3A5055/boukhano/cirros%40sha256%3A68ff12345678%E2%80%A6%20%28linux%E2%88%95arm64%29.json?manifest~sha256~68ff…
  *   …(config).json?blob~sha256~ab…      …(referrers).json?referrers~sha256~ab…
  *   …?manifest~sha256~68ff…~raw, …/cirros%3A6.1%20%28raw%29.json?manifest~raw   the byte-exact form
+ *   …cirros%40sha256%3Aab12…%20%28payload%2C%20layer%200%29.json?payload~sha256~ab12…~0   the decoded
+ *   payload of layer 0 of the attached manifest sha256:ab12… (a signature, an attestation)
  * VS Code hands every URI through its URI class (vscode-uri), which decodes the path and the
  * query and encodes them again, escaping every reserved character: a query `digest=sha256%3A…`
  * comes back as `digest%3Dsha256%3A…`, and a key=value parse of it loses the digest. So the
@@ -33,6 +35,8 @@ export interface RemoteTarget {
   readonly raw: boolean;
   /** What the tab title adds in parentheses: a platform (`linux/arm64`), or nothing. */
   readonly label?: string;
+  /** kind `payload`: the layer's position in the attached manifest `ref`. */
+  readonly layer?: number;
 }
 
 /** How many hex digits of a digest a tab title shows. */
@@ -55,11 +59,11 @@ function isDigest(ref: string): boolean {
 /** The tab title (without `.json`): `cirros:6.1`, `cirros@sha256:68ff12345678… (linux/arm64)`. */
 export function remoteTitle(t: RemoteTarget): string {
   const name = t.repository.split('/').pop() ?? t.repository;
-  const notes = [t.label, t.kind === 'blob' ? 'config' : t.kind === 'referrers' ? 'referrers' : undefined, t.raw ? 'raw' : undefined].filter(Boolean);
+  const notes = [t.label, t.kind === 'blob' ? 'config' : t.kind === 'referrers' ? 'referrers' : t.kind === 'payload' ? `payload, layer ${t.layer ?? 0}` : undefined, t.raw ? 'raw' : undefined].filter(Boolean);
   return `${name}${isDigest(t.ref) ? '@' : ':'}${shortRef(t.ref)}${notes.length ? ` (${notes.join(', ')})` : ''}`;
 }
 
-const KINDS: readonly RemoteKind[] = ['manifest', 'blob', 'referrers'];
+const KINDS: readonly RemoteKind[] = ['manifest', 'blob', 'referrers', 'payload'];
 
 /**
  * One path segment or query in vscode-uri's encoding: unreserved characters as they are, every
@@ -78,12 +82,13 @@ export function remoteUri(t: RemoteTarget): string {
   const at = t.ref.indexOf(':');
   const digest = at > 0 ? [t.ref.slice(0, at), t.ref.slice(at + 1)] : [];
   // A tag's pretty form has no query: the same URI as the earliest form.
-  const query = digest.length || t.kind !== 'manifest' || t.raw ? [t.kind, ...digest, ...(t.raw ? ['raw'] : [])].map(encodeComponent).join('~') : '';
+  const layer = t.kind === 'payload' ? [String(t.layer ?? 0)] : [];
+  const query = digest.length || t.kind !== 'manifest' || t.raw ? [t.kind, ...digest, ...layer, ...(t.raw ? ['raw'] : [])].map(encodeComponent).join('~') : '';
   return `${REMOTE_SCHEME}:${path}${query ? '?' + query : ''}`;
 }
 
 /** What a query says: the new form (`kind~alg~hex~raw`) or the earlier one (`digest=…&kind=…&raw=1`). */
-function parseQuery(query: string): { kind: string; digest?: string; raw: boolean } | undefined {
+function parseQuery(query: string): { kind: string; digest?: string; raw: boolean; layer?: number } | undefined {
   if (query === '') return { kind: 'manifest', raw: false };
   if (/(^|&)(digest|kind|raw)=/.test(query)) {
     const params = new Map<string, string>();
@@ -94,6 +99,12 @@ function parseQuery(query: string): { kind: string; digest?: string; raw: boolea
     return { kind: params.get('kind') ?? 'manifest', digest: params.get('digest') || undefined, raw: params.get('raw') === '1' };
   }
   const parts = query.split('~');
+  // A payload: kind~alg~hex~layer[~raw].
+  if (parts[0] === 'payload') {
+    const praw = parts.length === 5 && parts[4] === 'raw';
+    if ((parts.length === 4 || praw) && parts[1] && parts[2] && /^\d{1,4}$/.test(parts[3])) return { kind: 'payload', digest: `${parts[1]}:${parts[2]}`, raw: praw, layer: Number(parts[3]) };
+    return undefined;
+  }
   const raw = parts.length % 2 === 0 && parts[parts.length - 1] === 'raw';
   if (raw) parts.pop();
   if (parts.length === 1) return { kind: parts[0], raw };
@@ -120,16 +131,18 @@ export function parseRemoteUri(uri: string): RemoteTarget | undefined {
   const kind = query.kind as RemoteKind;
   if (!KINDS.includes(kind)) return undefined;
   const { raw, digest } = query;
+  if (kind === 'payload' && query.layer === undefined) return undefined;
+  const layer = query.layer !== undefined ? { layer: query.layer } : {};
   const last = parts[parts.length - 1].slice(0, -'.json'.length);
   const dirs = parts.slice(1, -1);
   const labelMatch = / \(([^()]*)\)$/.exec(last);
-  const label = labelMatch?.[1].split(', ').filter((n) => !['config', 'referrers', 'raw'].includes(n)).join(', ').replace(/\u2215/g, '/') || undefined;
+  const label = labelMatch?.[1].split(', ').filter((n) => !['config', 'referrers', 'raw', 'payload'].includes(n) && !/^layer \d+$/.test(n)).join(', ').replace(/\u2215/g, '/') || undefined;
   const title = labelMatch ? last.slice(0, labelMatch.index) : last;
   if (digest) {
     // A repository name holds no `@` (a label might): the first one ends it.
     const at = title.indexOf('@');
     if (at <= 0) return undefined;
-    return { registry: parts[0], repository: [...dirs, title.slice(0, at)].join('/'), ref: digest, kind, raw, ...(label ? { label } : {}) };
+    return { registry: parts[0], repository: [...dirs, title.slice(0, at)].join('/'), ref: digest, kind, raw, ...(label ? { label } : {}), ...layer };
   }
   // The earlier form: the path's last segment is the tag or the whole digest.
   if (/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-f]{32,}$/.test(title) || !title.includes(':')) {
@@ -151,5 +164,5 @@ export function withRaw(uri: string, raw: boolean): string | undefined {
 export function remoteKey(t: RemoteTarget): string {
   // Host names are case-insensitive, and vscode-uri lower-cases a path that starts like a
   // Windows drive (`/A:5000/…`): one key for both.
-  return `${t.kind} ${t.registry.toLowerCase()}/${t.repository}@${t.ref}`;
+  return `${t.kind} ${t.registry.toLowerCase()}/${t.repository}@${t.ref}${t.kind === 'payload' ? `#${t.layer ?? 0}` : ''}`;
 }

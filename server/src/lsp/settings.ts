@@ -77,3 +77,29 @@ export function toRegistrySettings(raw: unknown, proxy?: string): RegistrySettin
     allowPush: ((raw ?? {}) as Record<string, any>).remote?.allowPush !== false,
   };
 }
+
+/** `manifestLens.trust.*`: the files and identities signatures are verified against (never guessed). */
+export interface TrustSettings {
+  /** PEM public key files (cosign keys). */
+  readonly keys: readonly string[];
+  /** A Sigstore trusted_root.json. */
+  readonly trustedRoot?: string;
+  /** Keyless signers accepted: certificate identity (SAN) and OIDC issuer. */
+  readonly identities: readonly { readonly identity: string; readonly issuer: string }[];
+  /** A notation configuration folder (trustpolicy.json, truststore/); no default in the editor. */
+  readonly notationConfig?: string;
+}
+
+/** Reads `manifestLens.trust`; malformed entries are left out. */
+export function toTrustSettings(raw: unknown): TrustSettings {
+  const s = (((raw ?? {}) as Record<string, any>).trust ?? {}) as Record<string, any>;
+  const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+  return {
+    keys: Array.isArray(s.keys) ? s.keys.map(text).filter((k: string | undefined): k is string => !!k) : [],
+    ...(text(s.trustedRoot) ? { trustedRoot: text(s.trustedRoot) } : {}),
+    identities: Array.isArray(s.identities)
+      ? s.identities.flatMap((i: any) => (text(i?.identity) && text(i?.issuer) ? [{ identity: text(i.identity)!, issuer: text(i.issuer)! }] : []))
+      : [],
+    ...(text(s.notationConfig) ? { notationConfig: text(s.notationConfig) } : {}),
+  };
+}

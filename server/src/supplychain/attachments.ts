@@ -136,6 +136,9 @@ export interface SignatureResult {
   readonly where: string;
   readonly decoded: DecodedLayer;
   readonly verdict: Verdict;
+  /** The attached manifest's digest and the layer's position in it. */
+  readonly manifest?: string;
+  readonly layer?: number;
 }
 
 /** An attachment that carries no signature of its own (a bare statement, an SBOM, an artifact). */
@@ -144,6 +147,8 @@ export interface OtherAttachment {
   readonly label: string;
   readonly where: string;
   readonly decoded?: DecodedLayer;
+  readonly manifest?: string;
+  readonly layer?: number;
 }
 
 export interface SubjectDescriptor {
@@ -181,7 +186,7 @@ export async function verifyAttachments(client: RegistryClient, ref: ImageRefere
     // other artifacts are listed by kind only.
     const readable = SIGNED_KINDS.has(a.manifest.kind) || (READABLE_KINDS.has(a.manifest.kind) && layers.some((l) => READABLE_KINDS.has(l.kind)));
     if (!readable || layers.length === 0) {
-      others.push({ kind: a.manifest.kind, label: KIND_LABEL[a.manifest.kind], where: at });
+      others.push({ kind: a.manifest.kind, label: KIND_LABEL[a.manifest.kind], where: at, manifest: a.digest });
       continue;
     }
     for (const layer of layers) {
@@ -211,11 +216,11 @@ export async function verifyAttachments(client: RegistryClient, ref: ImageRefere
       const decoded = decodeLayer(layer, bytes);
       if (!SIGNED_KINDS.has(layer.kind)) {
         const kind = a.manifest.kind === 'buildx-attestation-manifest' ? a.manifest.kind : layer.kind;
-        others.push({ kind, label: KIND_LABEL[kind], where, decoded });
+        others.push({ kind, label: KIND_LABEL[kind], where, decoded, manifest: a.digest, layer: layer.position });
         continue;
       }
       const v = bytes ? await verdictFor(layer, bytes, subject, scope, trust, any) : verdict('invalid', { reason: 'its bytes could not be read (see the problems)' });
-      signatures.push({ kind: layer.kind, label: KIND_LABEL[layer.kind], where, decoded, verdict: v });
+      signatures.push({ kind: layer.kind, label: KIND_LABEL[layer.kind], where, decoded, verdict: v, manifest: a.digest, layer: layer.position });
     }
   }
   if (leftUnread) problems.push(`${leftUnread} more layers left unchecked: at most ${MAX_LAYERS_TOTAL} are checked for one image`);

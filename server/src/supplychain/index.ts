@@ -10,3 +10,5 @@ export * from './attachments';
 export * from './bundle';
 export * from './cosignRekor';
 export * from './cbor';
+export * from './report';
+export * from './trustFiles';
