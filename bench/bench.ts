@@ -93,10 +93,13 @@ tape of this index is 590,010 slots of 17 bytes, 10 MB that the parse touches fo
 (2,450 minor page faults per parse, counted in-process; a first touch of a page costs about 13 µs
 on this VM, against 0.1 µs for the same page touched again). The same goes for the 8.6 MB text
 (2,160 faults when glibc maps it afresh, none when it reuses freed pages: the decode then takes
-20 ms instead of 45–50 ms of CPU) and the 2.2 MB of line starts. What changed: the text is now
-unescaped while the message arrives (lsp/stdioReader.ts, LargeBodyDecoder; the sender writes
-~10 MB through a pipe in 64 KB chunks), so only the last chunk is decoded after the last byte.
-The CPU it takes is the same loop's (in-process, 20–50 ms per decode either way).
+20 ms instead of 45–50 ms of CPU) and the 2.2 MB of line starts. Tried and not kept: unescaping
+the text while the message arrives (a resumable decoder fed each chunk, so that only the last
+chunk is left after the last byte; the same loop, 20–50 ms of CPU per decode either way). Side by
+side with the reader as it is (nine runs, each with fresh servers of both builds and
+json-language-server, five opens each, interleaved, at load 16–26) it was slower in six runs of
+nine: median 0.75× against 0.59× json-language-server. On a loaded machine a server that works
+between chunks hands the pipe back to the sender later each time, 150 times per open.
 
 ## Why one run differs from the next
 

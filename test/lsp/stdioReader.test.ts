@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { LARGE_MESSAGE, LargeBodyDecoder, parseLarge, parseMessage, RELEASE_AFTER_MS, StdioMessageReader } from '../../server/src/lsp/stdioReader';
+import { LARGE_MESSAGE, parseLarge, parseMessage, RELEASE_AFTER_MS, StdioMessageReader } from '../../server/src/lsp/stdioReader';
 import { makeIndex } from '../../bench/generate';
 import { rng } from '../harness/corpus';
 
@@ -65,27 +65,6 @@ test('large messages with every kind of character and escape give what JSON.pars
     if (direct) { fast++; assert.deepEqual(direct, expected); }
   }
   assert.ok(fast >= 8, `fast path taken ${fast} times`);
-});
-
-test('a large body decoded part by part as it arrives, cut anywhere (inside an escape too), takes the fast path and gives what JSON.parse gives', () => {
-  const r = rng(2525);
-  const pieces = PIECES.filter((p) => !/[\u0000-\u0007\u000e-\u001f\ud800-\udfff]/.test(p) || p === '😀');
-  const bodies = [bytesOf(didOpen(makeIndex(3000, { dockerEvery: 9 }))), bytesOf(didOpen(randomText(r, 1_200_000, pieces)))];
-  for (const body of bodies) {
-    const expected = JSON.parse(body.toString('utf8'));
-    for (const maxPart of [2, 7, 4096, 65536]) {
-      const decoder = new LargeBodyDecoder(body.length);
-      // The reader hands over all that was received so far; here cut at random sizes (with parts of
-      // 1–100 bytes, thousands of cuts fall between a backslash and its escaped byte).
-      for (let k = 0; k < body.length;) {
-        k = Math.min(body.length, k + 1 + Math.floor(r() * maxPart * 50));
-        decoder.advance(body.subarray(0, k));
-      }
-      const got = decoder.finish(body);
-      assert.ok(got, `the fast path takes it (parts up to ${maxPart * 50} bytes)`);
-      assert.deepEqual(got, expected);
-    }
-  }
 });
 
 test('a large body that is not valid JSON fails as JSON.parse fails', () => {

@@ -10,9 +10,7 @@
  *    large message is given back after RELEASE_AFTER_MS without another one;
  *  - decodes a large message without making the message string: its long string literals
  *    (the text of a didOpen, a full didChange) are unescaped from the bytes into a reused
- *    buffer and become strings directly, the rest is parsed by JSON.parse. That unescaping is
- *    done as the body arrives (issue 25: LargeBodyDecoder), so that by the last chunk of a
- *    didOpen of an 8 MB index only the last chunk is left to decode.
+ *    buffer and become strings directly, the rest is parsed by JSON.parse.
  * The result is what JSON.parse gives for the same bytes: any literal with an escape other
  * than the simple ones (\n \" \\ \/ \t \r \b \f), a control character, or anything unusual
  * falls back on JSON.parse of the whole message (test/lsp/stdioReader.test.ts compares both).
@@ -38,12 +36,50 @@ UNESCAPE[0x72] = 0x0d; // r
 UNESCAPE[0x62] = 0x08; // b
 UNESCAPE[0x66] = 0x0c; // f
 
-/** Where unescaped literals are written; grows to the longest message, kept for the next one. */
+/** Where unescaped literals are written; grows to the longest, kept for the next message. */
 let scratch = Buffer.allocUnsafe(0);
 
 /** How long buffers grown for a large message are kept without another large message (ms). */
 export const RELEASE_AFTER_MS = 30_000;
 const SMALL_BUFFER = 64 * 1024;
+
+/** What unescapeLiteral wrote into `scratch`: its length, and whether every byte was ASCII. */
+let written = 0;
+let ascii = true;
+
+/**
+ * Unescapes the string literal whose opening quote is at `start` into `scratch` (sized by the
+ * caller). Returns the position after its closing quote, or -1 when the literal is not one this
+ * path decodes exactly as JSON.parse does (a \u escape, a control character, no end). No
+ * object is made: it runs once for every string of the message.
+ */
+function unescapeLiteral(body: Buffer, start: number): number {
+  const out = scratch;
+  const n = body.length;
+  let o = 0;
+  let high = 0;
+  for (let i = start + 1; i < n;) {
+    const c = body[i];
+    if (c === QUOTE) {
+      written = o;
+      ascii = high < 0x80;
+      return i + 1;
+    }
+    if (c === BACKSLASH) {
+      const e = body[i + 1];
+      const u = e < 128 ? UNESCAPE[e] : 0;
+      if (u === 0) return -1;
+      out[o++] = u;
+      i += 2;
+    } else {
+      if (c < 0x20) return -1;
+      high |= c;
+      out[o++] = c;
+      i++;
+    }
+  }
+  return -1;
+}
 
 /** Whether the literal ending at `end` is an object key: the next byte other than JSON whitespace is a colon. */
 function isKey(body: Buffer, end: number): boolean {
@@ -52,125 +88,15 @@ function isKey(body: Buffer, end: number): boolean {
   return body[i] === 0x3a;
 }
 
-/**
- * Decodes a large body as its bytes arrive (issue 25): the reader hands it each part of the body
- * as it is received, so unescaping the long text into `scratch` is done while the rest of the
- * message is still on its way (the sender writes ~10 MB through a pipe in 64 KB chunks), not
- * after it. UTF-8 continuation and lead bytes are all >= 0x80, so quotes and backslashes found
- * byte by byte are the JSON text's own. Every literal is unescaped as it is met (from where the
- * previous one started: the scratch holds the long ones until the body is complete), and kept
- * when it turns out long; a short literal this path does not decode is JSON.parse's, with the
- * rest of the message; a long one, or a long key, sends the whole body to JSON.parse.
- */
-export class LargeBodyDecoder {
-  private readonly out: Buffer;
-  /** The next body byte to scan. */
-  private i = 0;
-  /** Where the literal being read opened (its quote), or -1 between literals. */
-  private lit = -1;
-  /** Bytes of the literal unescaped so far (at `out[0]`), and the OR of them (ASCII below 0x80). */
-  private o = 0;
-  private high = 0;
-  /** The literal being read is one this path does not unescape: only its end is looked for. */
-  private skipping = false;
-  private failed = false;
-  /** The long literals' strings, and their [start, end) in the body. */
-  private readonly long: string[] = [];
-  private readonly cuts: number[] = [];
-
-  constructor(length: number) {
-    if (scratch.length < length) scratch = Buffer.allocUnsafe(length);
-    this.out = scratch;
+/** The end of the string literal opening at `start` (after its closing quote), or -1. */
+function literalEnd(body: Buffer, start: number): number {
+  const n = body.length;
+  for (let i = start + 1; i < n; i++) {
+    const c = body[i];
+    if (c === QUOTE) return i + 1;
+    if (c === BACKSLASH) i++;
   }
-
-  /** Scans `body[this.i .. body.length)`: the body received so far (the same offsets each time). */
-  advance(body: Buffer): void {
-    if (this.failed) return;
-    const out = this.out;
-    const avail = body.length;
-    let i = this.i;
-    let o = this.o;
-    let high = this.high;
-    scan: while (i < avail) {
-      if (this.lit < 0) {
-        const q = body.indexOf(QUOTE, i);
-        if (q < 0) { i = avail; break; }
-        this.lit = q;
-        this.skipping = false;
-        o = 0;
-        high = 0;
-        i = q + 1;
-        continue;
-      }
-      if (this.skipping) {
-        // As far as the closing quote, stepping over escaped characters.
-        for (; i < avail; i++) {
-          const c = body[i];
-          if (c === QUOTE) break;
-          if (c === BACKSLASH) {
-            if (i + 1 >= avail) break scan;
-            i++;
-          }
-        }
-        if (i >= avail) break;
-        i++;
-        if (i - this.lit >= LONG_LITERAL) { this.failed = true; return; }
-        this.lit = -1;
-        continue;
-      }
-      for (;;) {
-        if (i >= avail) break scan;
-        const c = body[i];
-        if (c === QUOTE) break;
-        if (c === BACKSLASH) {
-          if (i + 1 >= avail) break scan;
-          const e = body[i + 1];
-          const u = e < 128 ? UNESCAPE[e] : 0;
-          if (u === 0) { this.skipping = true; continue scan; }
-          out[o++] = u;
-          i += 2;
-        } else {
-          if (c < 0x20) { this.skipping = true; continue scan; }
-          high |= c;
-          out[o++] = c;
-          i++;
-        }
-      }
-      i++;
-      if (i - this.lit >= LONG_LITERAL) {
-        // ASCII (nearly every manifest): copied as one-byte characters, no UTF-8 decoding.
-        this.long.push(out.toString(high < 0x80 ? 'latin1' : 'utf8', 0, o));
-        this.cuts.push(this.lit, i);
-      }
-      this.lit = -1;
-    }
-    this.i = i;
-    this.o = o;
-    this.high = high;
-  }
-
-  /**
-   * The message, once the whole body was given to advance(); undefined when it has no long
-   * literal or one this path leaves to JSON.parse.
-   */
-  finish(body: Buffer): Message | undefined {
-    if (this.failed || this.lit >= 0 || this.long.length === 0) return undefined;
-    const { long, cuts } = this;
-    // A key: JSON.parse's reviver sees values only, so a placeholder would stay the key's name.
-    for (let k = 1; k < cuts.length; k += 2) if (isKey(body, cuts[k])) return undefined;
-    // A placeholder no JSON-RPC message holds: a NUL and a random token.
-    const token = `\u0000manifest-lens-${Math.random().toString(36).slice(2)}-`;
-    const parts: string[] = [];
-    let copied = 0;
-    for (let k = 0; k < cuts.length; k += 2) {
-      parts.push(body.toString('utf8', copied, cuts[k]), JSON.stringify(token + (k >> 1)));
-      copied = cuts[k + 1];
-    }
-    parts.push(body.toString('utf8', copied, body.length));
-    const placeholder = (v: unknown): unknown =>
-      typeof v === 'string' && v.startsWith(token) ? long[Number(v.slice(token.length))] : v;
-    return JSON.parse(parts.join(''), (_key, value: unknown) => placeholder(value)) as Message;
-  }
+  return -1;
 }
 
 /**
@@ -187,9 +113,38 @@ export function parseMessage(body: Buffer): Message {
  * leaves to JSON.parse (exported for the tests, which check both paths agree).
  */
 export function parseLarge(body: Buffer): Message | undefined {
-  const decoder = new LargeBodyDecoder(body.length);
-  decoder.advance(body);
-  return decoder.finish(body);
+  // UTF-8 continuation and lead bytes are all >= 0x80, so quotes and backslashes found byte by
+  // byte are the JSON text's own. One pass: every literal is unescaped as it is met, and kept
+  // when it turns out long.
+  if (scratch.length < body.length) scratch = Buffer.allocUnsafe(body.length);
+  const long: string[] = [];
+  const parts: string[] = [];
+  // A placeholder no JSON-RPC message holds: a NUL and a random token.
+  const token = `\u0000manifest-lens-${Math.random().toString(36).slice(2)}-`;
+  let copied = 0;
+  const n = body.length;
+  for (let i = 0; i < n; i++) {
+    if (body[i] !== QUOTE) continue;
+    let end = unescapeLiteral(body, i);
+    if (end < 0) {
+      // A short literal this path does not decode is JSON.parse's, with the rest of the message.
+      end = literalEnd(body, i);
+      if (end < 0 || end - i >= LONG_LITERAL) return undefined;
+    } else if (end - i >= LONG_LITERAL) {
+      // A key: JSON.parse's reviver sees values only, so a placeholder would stay the key's name.
+      if (isKey(body, end)) return undefined;
+      parts.push(body.toString('utf8', copied, i), JSON.stringify(token + long.length));
+      // ASCII (nearly every manifest): copied as one-byte characters, no UTF-8 decoding.
+      long.push(scratch.toString(ascii ? 'latin1' : 'utf8', 0, written));
+      copied = end;
+    }
+    i = end - 1;
+  }
+  if (long.length === 0) return undefined;
+  parts.push(body.toString('utf8', copied, n));
+  const placeholder = (v: unknown): unknown =>
+    typeof v === 'string' && v.startsWith(token) ? long[Number(v.slice(token.length))] : v;
+  return JSON.parse(parts.join(''), (_key, value: unknown) => placeholder(value)) as Message;
 }
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n', 'ascii');
@@ -208,8 +163,6 @@ export class StdioMessageReader extends AbstractMessageReader implements Message
   private callback: DataCallback | undefined;
   /** Gives the memory of a large message back once no large message came for a while. */
   private releaseTimer: NodeJS.Timeout | undefined;
-  /** The decoder of the large body being received (issue 25): it unescapes as the bytes arrive. */
-  private decoder: LargeBodyDecoder | undefined;
 
   constructor(private readonly readable: NodeJS.ReadableStream) {
     super();
@@ -263,21 +216,16 @@ export class StdioMessageReader extends AbstractMessageReader implements Message
             return;
           }
           this.bodyLength = length;
-          if (length >= LARGE_MESSAGE) this.decoder = new LargeBodyDecoder(length);
         }
-        const decoder = this.decoder;
-        // The part of a large body received so far is decoded now, while the rest is on its way.
-        if (decoder) decoder.advance(this.buffer.subarray(this.start, Math.min(this.end, this.start + this.bodyLength)));
         if (this.end - this.start < this.bodyLength) return;
         const body = this.buffer.subarray(this.start, this.start + this.bodyLength);
         this.start += this.bodyLength;
         this.bodyLength = -1;
-        this.decoder = undefined;
         if (this.start === this.end) this.start = this.end = 0;
         if (this.buffer.length > SMALL_BUFFER) this.scheduleRelease();
         let message: Message;
         try {
-          message = decoder ? decoder.finish(body) ?? (JSON.parse(body.toString('utf8')) as Message) : parseMessage(body);
+          message = parseMessage(body);
         } catch (error) {
           this.fireError(error);
           continue;
