@@ -83,12 +83,13 @@ were not plain and the rules that read them cost as much again as the plain-entr
 v2s2 entry of an OCI index that is otherwise plain now takes the fast path (same findings), and
 the parser no longer fills a parent array. Converting and sending the 1,001 diagnostics is small.
 
-Issue 25 (\`node dist/bench.js --profile-server DIR --runs 10\`, an unminified build, ten opens; the
-shares of the server's busy time, measured at load 16–22, so the milliseconds are not quiet ones):
-the engine's parse onto the tape 27% (\`key\`, \`tapeParse\`, \`add\`, \`scanString\`), the plain-entry pass
-15%, the rules 14% (the duplicate-key walk over the tape 3%), garbage collection 11%, decoding the
-message 12% (unescaping the text 5%, making the 8.6 MB string 5%, copying chunks 2%), converting
-the diagnostics 4% (the line starts 2.5%), sending them 3%. Half of the parse is fresh memory: the
+Issue 25 (\`node dist/bench.js --profile-server DIR --runs N\`, an unminified build). Five opens of
+this build at load 1.4–2.1, the shares of the server's busy time in the opens: the engine's parse
+onto the tape 24% (\`key\`, \`tapeParse\`, \`add\`, \`scanString\`), decoding the message 24% (making
+the 8.6 MB string 10%, unescaping it 10%, copying chunks 3%), garbage collection 14%, the
+plain-entry pass 15%, the rules 13% (the duplicate-key walk over the tape 2–3%), converting the
+diagnostics 3% (the line starts 2%). Ten opens at load 16–22 (with the decoder tried below) gave
+the same order: parse 27%, plain-entry pass 15%, rules 14%, decoding 12%, GC 11%. Half of the parse is fresh memory: the
 tape of this index is 590,010 slots of 17 bytes, 10 MB that the parse touches for the first time
 (2,450 minor page faults per parse, counted in-process; a first touch of a page costs about 13 µs
 on this VM, against 0.1 µs for the same page touched again). The same goes for the 8.6 MB text
