@@ -8,8 +8,10 @@
  *  - the Image Map of 50 platforms × 60 layers (bench/imageMap.ts): model, message, DOM;
  *  - `audit` of a seeded registry against the same requests made by undici alone (bench/audit.ts).
  * Writes bench/RESULTS.md with the machine it ran on. `--only engine,lsp,memory,cli,map,audit` runs some
- * sections; `--no-write` prints only; `--profile-server DIR` records a CPU profile of the server
- * opening the 8 MB index instead.
+ * sections; `--no-write` prints only; `--profile-server DIR [--runs N]` records a CPU profile of
+ * the server opening the 8 MB index N times instead; `--only open8mb --runs 9` runs only the 8 MB
+ * open against json-language-server (N runs on fresh servers) and `--only keys8mb --runs 15` only
+ * the keystrokes inside it, and print them.
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -84,6 +86,55 @@ from the bytes (lsp/stdioReader.ts). And the engine: with one Docker entry in ni
 were not plain and the rules that read them cost as much again as the plain-entry lint; a Docker
 v2s2 entry of an OCI index that is otherwise plain now takes the fast path (same findings), and
 the parser no longer fills a parent array. Converting and sending the 1,001 diagnostics is small.
+
+Issue 25 (\`node dist/bench.js --profile-server DIR --runs N\`, an unminified build). Five opens of
+this build at load 1.4–2.1, the shares of the server's busy time in the opens: the engine's parse
+onto the tape 24% (\`key\`, \`tapeParse\`, \`add\`, \`scanString\`), decoding the message 24% (making
+the 8.6 MB string 10%, unescaping it 10%, copying chunks 3%), garbage collection 14%, the
+plain-entry pass 15%, the rules 13% (the duplicate-key walk over the tape 2–3%), converting the
+diagnostics 3% (the line starts 2%). Ten opens at load 16–22 (with the decoder tried below) gave
+the same order: parse 27%, plain-entry pass 15%, rules 14%, decoding 12%, GC 11%. Half of the parse is fresh memory: the
+tape of this index is 590,010 slots of 17 bytes, 10 MB that the parse touches for the first time
+(2,450 minor page faults per parse, counted in-process; a first touch of a page costs about 13 µs
+on this VM, against 0.1 µs for the same page touched again). The same goes for the 8.6 MB text
+(2,160 faults when glibc maps it afresh, none when it reuses freed pages: the decode then takes
+20 ms instead of 45–50 ms of CPU) and the 2.2 MB of line starts. Tried and not kept: unescaping
+the text while the message arrives (a resumable decoder fed each chunk, so that only the last
+chunk is left after the last byte; the same loop, 20–50 ms of CPU per decode either way). Side by
+side with the reader as it is (nine runs, each with fresh servers of both builds and
+json-language-server, five opens each, interleaved, at load 16–26) it was slower in six runs of
+nine: median 0.75× against 0.59× json-language-server. On a loaded machine a server that works
+between chunks hands the pipe back to the sender later each time, 150 times per open.
+
+## Why one run differs from the next
+
+- **Machine load** is the largest cause. json-language-server waits a fixed 500 ms (a timer)
+  before it validates; that part of its figure does not grow with the load, while all of ours
+  is CPU. So the ratio rises with the load: on this 2-core VM shared by seven people, the runs
+  of issue 25 were measured at load 13–26, where json-language-server itself took 2.6–14 s for
+  what takes it 1 s at load 1. The bench prints the load average with each run
+  (\`--only open8mb\`); the figures below are only comparable at a similar load.
+- **Garbage collection timing**: a GC observer (perf_hooks, preloaded into the server) shows, in
+  every open after the first, an incremental marking and a full collection in the middle of the
+  open, for the previous open's garbage: its 33 MiB tape buffer and its 8.6 MB external string
+  count as external memory, and V8 starts a collection when that crosses its limit, wherever
+  the current open then is. Tried: one full collection right after a large document closes,
+  so that the next open starts clean. The next open took more CPU, not less (median 360 against
+  260 ms per open over ten opens, same load): a forced full collection shrinks the young
+  generation, and the next open pays more scavenges to grow it again. Not kept.
+- **Fresh memory**: whether glibc hands the new text pages it already had (no page faults) or
+  maps new ones (2,160 faults, about 28 ms here) differs from open to open.
+- **The idle collector** (lsp/idleCollect.ts) runs only after 10 s without an open or change, so
+  never inside the bench's back-to-back opens; it does not move these figures.
+- **The debounce**: an open is linted at once, so it plays no part in the open's figure. A
+  change waits about the document's last lint time (\`debounceFor\`): the keystroke figure of the
+  8 MB index is that wait plus a full relint, since the findings of untouched entries are not
+  reused (the rules that compare entries and the findings cap make that reuse a change of its
+  own, not done in issue 25).
+- **What was done about it**: each of the 9 runs starts fresh servers and interleaves the opens
+  on both; the figure is the median of the runs' ratios, with the lowest, the highest and every
+  run; \`npm run bench -- --only open8mb --runs 9\` repeats just that case and
+  \`npm run bench -- --only keys8mb\` the keystrokes.
 
 ## Notes on the figures (what the README used to carry)
 
@@ -214,7 +265,7 @@ async function engineSection(): Promise<{ table: string; summary: string[] }> {
 
 /** The documents of the LSP and memory sections. */
 const SMALL_MANIFEST = join(ROOT, 'samples', 'podman-22196-child.json');
-const LSP_RUNS = { large: 7, small: 15, keys: 15, cycles: 20 };
+const LSP_RUNS = { large: 5, small: 15, keys: 15, cycles: 20 };
 /** Cycles after which the memory section also waits for the idle collection. */
 const SETTLE_AFTER = [1, 5, 10, 20];
 const OUR_SERVER = [join(ROOT, 'dist', 'server.js')];
@@ -258,14 +309,78 @@ async function keysBoth(ours: LspServer, theirs: LspServer, text: string, runs: 
   return { ours: median(t.ours), theirs: median(t.theirs) };
 }
 
+/** Runs of the 8 MB open (issue 25): each on freshly started servers, `LSP_RUNS.large` opens each, interleaved. */
+const OPEN_RUNS = 9;
+
+interface OpenRun { ours: number; theirs: number; ratio: number; findings: number; load: number }
+
+/**
+ * The 8 MB open, `runs` times: each run starts both servers, opens the index on both in
+ * alternating order (a warm-up, then LSP_RUNS.large opens each) and takes the ratio of the
+ * medians; the figure is the median ratio over the runs, with its spread and every run.
+ */
+async function openLargeRuns(runs: number, log = true): Promise<OpenRun[]> {
+  const large = makeIndex(20000, { dockerEvery: 9 });
+  const out: OpenRun[] = [];
+  for (let r = 0; r < runs; r++) {
+    const ours = await startServer('manifest-lens', OUR_SERVER);
+    const theirs = await startServer('vscode-json-language-server', JSON_SERVER);
+    try {
+      const l = await openBoth(ours, theirs, `index-run${r}`, large, LSP_RUNS.large);
+      const run = { ours: l.ours, theirs: l.theirs, ratio: l.ours / l.theirs, findings: l.findings, load: loadavg()[0] };
+      out.push(run);
+      if (log) console.log(`run ${r + 1}/${runs}: ours ${run.ours.toFixed(1)} ms, json-language-server ${run.theirs.toFixed(1)} ms, ${run.ratio.toFixed(3)}× (load ${run.load.toFixed(2)})`);
+    } finally {
+      await ours.stop();
+      await theirs.stop();
+    }
+  }
+  return out;
+}
+
+/** The median, lowest and highest of some numbers, and all of them in order of measurement. */
+function spread(values: readonly number[], digits: number): string {
+  return `median ${median(values).toFixed(digits)}, ${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)} (runs: ${values.map((v) => v.toFixed(digits)).join(', ')})`;
+}
+
+/**
+ * Keystrokes inside one entry of the 8 MB index (issue 25), on our server only (json-language-server
+ * validates 500 ms after any change): the size of the entry in the middle of the index changes
+ * one digit at a time; each key waits for its version's diagnostics, then the user pauses.
+ */
+async function keysLarge(runs: number, pauseMs = 300): Promise<{ times: number[]; findings: number }> {
+  const large = makeIndex(20000, { dockerEvery: 9 });
+  const lines = large.split('\n');
+  const middle = lines.findIndex((l, i) => i > lines.length / 2 && /"size": \d+/.test(l));
+  const character = lines[middle].length - 2;
+  const ours = await startServer('manifest-lens', OUR_SERVER);
+  const uri = 'file:///bench/keys-large.json';
+  const times: number[] = [];
+  try {
+    const { count } = await openToDiagnostics(ours, uri, large);
+    for (let r = 0; r <= runs; r++) {
+      await new Promise((resolve) => setTimeout(resolve, pauseMs)); // the user pauses: one key, one lint
+      const ms = await keystrokeToDiagnostics(ours, uri, r + 2, middle, character, String(r % 10));
+      if (r > 0) times.push(ms);
+    }
+    await close(ours, uri);
+    return { times, findings: count };
+  } finally {
+    await ours.stop();
+  }
+}
+
 async function lspSection(): Promise<{ table: string; summary: string[] }> {
   const large = makeIndex(20000, { dockerEvery: 9 });
   const small = readFileSync(SMALL_MANIFEST, 'utf8');
   const keys = makeManifest(100 * 1024);
+  const runs = await openLargeRuns(OPEN_RUNS);
+  const kl = await keysLarge(LSP_RUNS.keys);
   const ours = await startServer('manifest-lens', OUR_SERVER);
   const theirs = await startServer('vscode-json-language-server', JSON_SERVER);
   try {
-    const l = await openBoth(ours, theirs, 'index', large, LSP_RUNS.large);
+    const l = { ours: median(runs.map((r) => r.ours)), theirs: median(runs.map((r) => r.theirs)), findings: runs[0].findings };
+    const ratios = runs.map((r) => r.ratio);
     const s = await openBoth(ours, theirs, 'small', small, LSP_RUNS.small);
     const k = await keysBoth(ours, theirs, keys, LSP_RUNS.keys);
     const row = (name: string, size: number, m: Measured, extra: string): string =>
@@ -273,13 +388,15 @@ async function lspSection(): Promise<{ table: string; summary: string[] }> {
     const table = [
       '| over LSP (stdio) | size | Manifest Lens (ms) | vscode-json-language-server (ms) | ratio | notes |',
       '| --- | --- | --- | --- | --- | --- |',
-      row('didOpen → publishDiagnostics: index, 20,000 entries, one Docker entry in nine', large.length, l, `${l.findings} diagnostics published`),
+      `| didOpen → publishDiagnostics: index, 20,000 entries, one Docker entry in nine (${OPEN_RUNS} runs of ${LSP_RUNS.large} opens, fresh servers each; medians over the runs) | ${(large.length / 1024).toFixed(0)} KB | ${l.ours.toFixed(1)} | ${l.theirs.toFixed(1)} | ${median(ratios).toFixed(2)}× | ratio per run: ${spread(ratios, 2)}; ${l.findings} diagnostics published |`,
+      `| didChange (one key inside one entry) → publishDiagnostics: the same index | ${(large.length / 1024).toFixed(0)} KB | ${median(kl.times).toFixed(1)} | n/a | | ${spread(kl.times, 0)} ms; debounce included |`,
       row('didOpen → publishDiagnostics: the seed\'s mixed manifest (samples/podman-22196-child.json)', small.length, s, `${s.findings} diagnostics published`),
       row('didChange (one key) → publishDiagnostics: manifest, 100 KB', keys.length, k, 'debounce included'),
     ].join('\n');
     const verdict = (ok: boolean): string => (ok ? 'met' : '**NOT met**');
     const summary = [
-      `- open-to-diagnostics, 8 MB index: ${(l.ours / l.theirs).toFixed(2)}× json-language-server (target ≤ 0.25×: ${verdict(l.ours <= 0.25 * l.theirs)})`,
+      `- open-to-diagnostics, 8 MB index: ${median(ratios).toFixed(2)}× json-language-server, median of ${OPEN_RUNS} runs (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×) (target ≤ 0.20×, no run above 0.25×: ${verdict(median(ratios) <= 0.2 && Math.max(...ratios) <= 0.25)})`,
+      `- keystroke-to-diagnostics inside one entry of the 8 MB index: ${median(kl.times).toFixed(1)} ms median (${Math.min(...kl.times).toFixed(0)}–${Math.max(...kl.times).toFixed(0)}) (target ≤ 100 ms: ${verdict(median(kl.times) <= 100)})`,
       `- open-to-diagnostics, small manifest: ${(s.ours / s.theirs).toFixed(2)}× json-language-server (target ≤ 0.25×: ${verdict(s.ours <= 0.25 * s.theirs)})`,
       `- keystroke-to-diagnostics, 100 KB manifest: ${k.ours.toFixed(1)} ms (target ≤ 100 ms: ${verdict(k.ours <= 100)})`,
     ];
@@ -334,11 +451,11 @@ async function memorySection(): Promise<{ table: string; summary: string[] }> {
   }
 }
 
-/** `--profile-server DIR`: the server under --cpu-prof, opening and closing the 8 MB index a few times. */
-async function profileServer(dir: string): Promise<void> {
+/** `--profile-server DIR [--runs N]`: the server under --cpu-prof, opening and closing the 8 MB index N times (10). */
+async function profileServer(dir: string, opens: number): Promise<void> {
   const large = makeIndex(20000, { dockerEvery: 9 });
   const ours = await startServer('manifest-lens', ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...OUR_SERVER]);
-  for (let r = 0; r < 5; r++) {
+  for (let r = 0; r < opens; r++) {
     const { ms, count } = await openToDiagnostics(ours, `file:///bench/profile-${r}.json`, large);
     console.log(`open ${r}: ${ms.toFixed(1)} ms, ${count} diagnostics`);
     await close(ours, `file:///bench/profile-${r}.json`);
@@ -356,11 +473,27 @@ function machine(): string {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  const runsAt = argv.indexOf('--runs');
+  const runsArg = runsAt >= 0 ? Number(argv[runsAt + 1]) : undefined;
   const profileAt = argv.indexOf('--profile-server');
-  if (profileAt >= 0) return profileServer(argv[profileAt + 1] ?? 'server-profile');
+  if (profileAt >= 0) return profileServer(argv[profileAt + 1] ?? 'server-profile', runsArg ?? 10);
   const onlyAt = argv.indexOf('--only');
   const SECTIONS = ['engine', 'lsp', 'memory', 'cli', 'map', 'audit'];
   const only = new Set(onlyAt >= 0 ? (argv[onlyAt + 1] ?? '').split(',') : SECTIONS);
+  // Single cases, printed only (issue 25): `--only open8mb --runs 9`, `--only keys8mb --runs 15`.
+  if (only.has('open8mb')) {
+    console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' / ')}`);
+    const runs = await openLargeRuns(runsArg ?? OPEN_RUNS);
+    console.log(`8 MB open / json-language-server: ${spread(runs.map((r) => r.ratio), 3)}`);
+    console.log(`ours (ms): ${spread(runs.map((r) => r.ours), 1)}`);
+    console.log(`json-language-server (ms): ${spread(runs.map((r) => r.theirs), 1)}`);
+    console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' / ')}`);
+  }
+  if (only.has('keys8mb')) {
+    const k = await keysLarge(runsArg ?? LSP_RUNS.keys);
+    console.log(`keystroke inside one entry of the 8 MB index → diagnostics (ms): ${spread(k.times, 1)}; load ${loadavg()[0].toFixed(2)}`);
+  }
+  if (only.has('open8mb') || only.has('keys8mb')) return;
   const parts: string[] = [];
   const summary: string[] = [];
   const add = (title: string, r: { table: string; summary: string[] }): void => {
