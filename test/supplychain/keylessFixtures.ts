@@ -22,6 +22,11 @@ export interface KeylessSigner {
    * are removed (what a bundle fetched without them looks like); `'none'`: no tlog entry at all. `flipSignature`: one bit of the
    * DSSE signature flipped after logging.
    */
+  /**
+   * A keyless cosign tag-scheme signature layer's annotations (signature, certificate, Rekor bundle
+   * with a hashedrekord 0.0.1 entry from the mock log) over `payload`.
+   */
+  cosignTagSignature(payload: Buffer, options?: { identity?: string; issuer?: string; certificateExpired?: boolean }): Promise<Record<string, string>>;
   bundle(statementBytes: Buffer, options?: { identity?: string; issuer?: string; certificateExpired?: boolean; logProof?: false | 'none'; flipSignature?: boolean }): Promise<{ json: Buffer; logIndex: string }>;
 }
 
@@ -113,7 +118,8 @@ export async function makeKeylessSigner(): Promise<KeylessSigner> {
     timestampAuthorities: [],
   });
 
-  const bundle: KeylessSigner['bundle'] = async (statementBytes, o = {}) => {
+  /** A fresh key and its Fulcio certificate for `identity` and `issuer`. */
+  const certified = async (o: { identity?: string; issuer?: string; certificateExpired?: boolean }) => {
     const identity = o.identity ?? 'https://github.com/example/app/.github/workflows/release.yml@refs/heads/main';
     const issuer = o.issuer ?? 'https://token.actions.githubusercontent.com';
     const key = p256();
@@ -122,7 +128,24 @@ export async function makeKeylessSigner(): Promise<KeylessSigner> {
       subjectAltName: identity,
       extensions: [{ oid: OIDC_ISSUER_V1, value: issuer, legacy: true }, { oid: OIDC_ISSUER_V2, value: issuer }],
     });
-    const certificatePem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64')}\n-----END CERTIFICATE-----\n`;
+    return { key, certificatePem: `-----BEGIN CERTIFICATE-----\n${der.toString('base64')}\n-----END CERTIFICATE-----\n` };
+  };
+
+  const cosignTagSignature: KeylessSigner['cosignTagSignature'] = async (payload, o = {}) => {
+    const { key, certificatePem } = await certified(o);
+    const signature = cryptoSign('sha256', payload, key.privateKey).toString('base64');
+    // The body Rekor stores for a hashedrekord 0.0.1 entry; cosign's bundle annotation around it.
+    const body = { apiVersion: '0.0.1', kind: 'hashedrekord', spec: { data: { hash: { algorithm: 'sha256', value: createHash('sha256').update(payload).digest('hex') } }, signature: { content: signature, publicKey: { content: Buffer.from(certificatePem).toString('base64') } } } };
+    const logged = Object.values(await tlog.log(body))[0] as LoggedEntry;
+    return {
+      'dev.cosignproject.cosign/signature': signature,
+      'dev.sigstore.cosign/certificate': certificatePem,
+      'dev.sigstore.cosign/bundle': JSON.stringify({ SignedEntryTimestamp: logged.verification!.signedEntryTimestamp, Payload: { body: logged.body, integratedTime: logged.integratedTime, logIndex: logged.logIndex, logID: logged.logID } }),
+    };
+  };
+
+  const bundle: KeylessSigner['bundle'] = async (statementBytes, o = {}) => {
+    const { key, certificatePem } = await certified(o);
     let logIndex = '';
     const builder = new DSSEBundleBuilder({
       signer: { sign: async (data: Buffer) => ({ signature: cryptoSign('sha256', data, key.privateKey), key: { $case: 'x509Certificate' as const, certificate: certificatePem } }) },
@@ -159,5 +182,5 @@ export async function makeKeylessSigner(): Promise<KeylessSigner> {
     return { json: Buffer.from(JSON.stringify(json)), logIndex };
   };
 
-  return { trustedRoot, bundle };
+  return { trustedRoot, bundle, cosignTagSignature };
 }
