@@ -63,6 +63,17 @@ function missingLogProof(json: unknown, e: unknown): Verdict | undefined {
   return verdict('cannot-verify-offline', { reason: 'a keyless bundle without an inclusion promise or proof: cosign would ask Rekor online' });
 }
 
+/** @sigstore/verify's refusals of a keyless bundle in words a user can act on (its own words kept in brackets). */
+function keylessRefusal(e: unknown): string {
+  const said = message(e);
+  const code = e instanceof Error ? (e as { code?: string }).code : undefined;
+  if (code === 'TLOG_BODY_ERROR') return `the bundle's signature or payload differs from what its log entry records (${said}): altered bytes, or an entry for another signature`;
+  if (code === 'TIMESTAMP_ERROR' && /got 0$/.test(said)) return `no trusted time to check the certificate at: the log entry has no inclusion promise (SET) and the bundle no RFC 3161 timestamp (${said})`;
+  if (code === 'TLOG_INCLUSION_PROMISE_ERROR') return `the log entry's promise does not verify with a log of the trusted root (${said})`;
+  if (code === 'CERTIFICATE_ERROR' && /^SCT verification failed/.test(said)) return `the certificate's SCT is not signed by a CT log of the trusted root (${said})`;
+  return said;
+}
+
 /** @sigstore/verify's identity refusal, in plain words (its message shows the anchored pattern). */
 function identityRefusal(e: unknown, identity: string): string | undefined {
   const m = e instanceof Error && (e as { code?: string }).code === 'UNTRUSTED_SIGNER_ERROR' ? /^certificate identity error - expected .*, got (.*)$/s.exec(e.message) : null;
@@ -133,7 +144,7 @@ export function verifySigstoreBundle(bytes: Uint8Array, subject: BundleSubject, 
   try {
     new Verifier(toTrustMaterial(trust.trustedRoot), { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 }).verify(entity, { subjectAlternativeName: `^${escapeRegExp(trust.identity)}$`, extensions: { issuer: trust.issuer } });
   } catch (e) {
-    return verdict('invalid', { reason: identityRefusal(e, trust.identity) ?? message(e) });
+    return verdict('invalid', { reason: identityRefusal(e, trust.identity) ?? keylessRefusal(e) });
   }
   const other = namesImage(bundle, subject);
   if (other) return verdict('invalid', { reason: other });
