@@ -4,6 +4,7 @@
  * never "verified".
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { parseTrustedRoot, verifySigstoreBundle } from '../../server/src/supplychain/bundle';
 import { statement } from './fixtures';
@@ -47,5 +48,25 @@ describe('keyless Sigstore bundles: the reasons', () => {
     const noCt = verifySigstoreBundle(good, { digest: D }, trust('ctlog'));
     assert.equal(noCt.kind, 'invalid');
     assert.match(noCt.reason!, /^the certificate's SCT is not signed by a CT log of the trusted root \(SCT verification failed\)/);
+  });
+
+  it('the identity is matched whole: a prefix of it, another one: invalid, naming the certificate\'s', () => {
+    for (const identity of ['https://github.com/example/app', 'https://github.com/example/app/.github/workflows/release.yml@refs/heads/main2', 'https://github.com/example/app/.github/workflows/release.yml@refs/heads/mai.']) {
+      const v = verifySigstoreBundle(good, { digest: D }, { ...trust(), identity });
+      assert.equal(v.kind, 'invalid', identity);
+      assert.equal(v.reason, `the certificate is for ${IDENTITY}, not ${identity} (certificate identity error)`);
+    }
+  });
+
+  it('a keyless message-signature bundle over the manifest\'s bytes: verified for that manifest; for other bytes, invalid', async () => {
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: {}, layers: [] }));
+    const digest = 'sha256:' + createHash('sha256').update(manifest).digest('hex');
+    const b = (await signer.bundle(manifest, { messageSignature: true })).json;
+    assert.ok(JSON.parse(b.toString()).messageSignature);
+    const v = verifySigstoreBundle(b, { digest, bytes: manifest }, trust());
+    assert.equal(v.kind, 'verified', v.reason);
+    const other = Buffer.concat([manifest, Buffer.from(' ')]);
+    const w = verifySigstoreBundle(b, { digest: 'sha256:' + createHash('sha256').update(other).digest('hex'), bytes: other }, trust());
+    assert.equal(w.kind, 'invalid');
   });
 });

@@ -20,19 +20,25 @@ export interface KeylessSigner {
    * and `issuer`. `certificateExpired`: the certificate was issued an hour before the log entry
    * (Fulcio certificates live ten minutes). `logProof: false`: the tlog entry's promise and proof
    * are removed (what a bundle fetched without them looks like); `'none'`: no tlog entry at all. `flipSignature`: one bit of the
-   * DSSE signature flipped after logging.
+   * DSSE signature flipped after logging. `messageSignature`: a message-signature bundle over
+   * `statementBytes` (then the bytes signed, e.g. a manifest) with a hashedrekord entry.
    */
   /**
    * A keyless cosign tag-scheme signature layer's annotations (signature, certificate, Rekor bundle
    * with a hashedrekord 0.0.1 entry from the mock log) over `payload`.
    */
   cosignTagSignature(payload: Buffer, options?: { identity?: string; issuer?: string; certificateExpired?: boolean }): Promise<Record<string, string>>;
-  bundle(statementBytes: Buffer, options?: { identity?: string; issuer?: string; certificateExpired?: boolean; logProof?: false | 'none'; flipSignature?: boolean }): Promise<{ json: Buffer; logIndex: string }>;
+  bundle(statementBytes: Buffer, options?: { identity?: string; issuer?: string; certificateExpired?: boolean; logProof?: false | 'none'; flipSignature?: boolean; messageSignature?: boolean }): Promise<{ json: Buffer; logIndex: string }>;
 }
 
 const p256 = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const spkiDer = (k: KeyObject): Buffer => k.export({ type: 'spki', format: 'der' });
 const HOUR = 3_600_000;
+
+/** The body Rekor stores for a `hashedrekord` 0.0.1 entry: the digest, the signature and the certificate. */
+function hashedRekordBody(digestHex: string, signatureB64: string, certificatePem: string): object {
+  return { apiVersion: '0.0.1', kind: 'hashedrekord', spec: { data: { hash: { algorithm: 'sha256', value: digestHex } }, signature: { content: signatureB64, publicKey: { content: Buffer.from(certificatePem).toString('base64') } } } };
+}
 
 /** The body Rekor stores for a `dsse` 0.0.1 entry (sigstore/rekor pkg/types/dsse/v0.0.1): hashes, signature and verifier. */
 function dsseEntryBody(envelopeJson: string, payload: Buffer, signature: Buffer, certificatePem: string): object {
@@ -97,7 +103,7 @@ interface LoggedEntry {
 
 export async function makeKeylessSigner(): Promise<KeylessSigner> {
   const { initializeCA, initializeTLog } = await import('@sigstore/mock');
-  const { DSSEBundleBuilder } = await import('@sigstore/sign');
+  const { DSSEBundleBuilder, MessageSignatureBundleBuilder } = await import('@sigstore/sign');
   const { bundleToJSON, envelopeToJSON } = await import('@sigstore/bundle');
   const caKeys = p256();
   const ctKeys = p256();
@@ -135,7 +141,7 @@ export async function makeKeylessSigner(): Promise<KeylessSigner> {
     const { key, certificatePem } = await certified(o);
     const signature = cryptoSign('sha256', payload, key.privateKey).toString('base64');
     // The body Rekor stores for a hashedrekord 0.0.1 entry; cosign's bundle annotation around it.
-    const body = { apiVersion: '0.0.1', kind: 'hashedrekord', spec: { data: { hash: { algorithm: 'sha256', value: createHash('sha256').update(payload).digest('hex') } }, signature: { content: signature, publicKey: { content: Buffer.from(certificatePem).toString('base64') } } } };
+    const body = hashedRekordBody(createHash('sha256').update(payload).digest('hex'), signature, certificatePem);
     const logged = Object.values(await tlog.log(body))[0] as LoggedEntry;
     return {
       'dev.cosignproject.cosign/signature': signature,
@@ -147,20 +153,21 @@ export async function makeKeylessSigner(): Promise<KeylessSigner> {
   const bundle: KeylessSigner['bundle'] = async (statementBytes, o = {}) => {
     const { key, certificatePem } = await certified(o);
     let logIndex = '';
-    const builder = new DSSEBundleBuilder({
+    const options: ConstructorParameters<typeof DSSEBundleBuilder>[0] = {
       signer: { sign: async (data: Buffer) => ({ signature: cryptoSign('sha256', data, key.privateKey), key: { $case: 'x509Certificate' as const, certificate: certificatePem } }) },
       witnesses: [{
         // What RekorWitness does against Rekor, in-process against the mock log.
         testify: async (content) => {
-          if (content.$case !== 'dsseEnvelope') throw new Error('DSSE only');
-          const env = content.dsseEnvelope;
-          const logged = Object.values(await tlog.log(dsseEntryBody(JSON.stringify(envelopeToJSON(env)), env.payload, env.signatures[0].sig, certificatePem)))[0] as LoggedEntry;
+          const body = content.$case === 'dsseEnvelope'
+            ? dsseEntryBody(JSON.stringify(envelopeToJSON(content.dsseEnvelope)), content.dsseEnvelope.payload, content.dsseEnvelope.signatures[0].sig, certificatePem)
+            : hashedRekordBody(content.messageSignature.messageDigest!.digest.toString('hex'), content.messageSignature.signature.toString('base64'), certificatePem);
+          const logged = Object.values(await tlog.log(body))[0] as LoggedEntry;
           const proof = logged.verification!.inclusionProof!;
           logIndex = String(logged.logIndex);
           const entry: TransparencyLogEntry = {
             logIndex,
             logId: { keyId: Buffer.from(logged.logID, 'hex') },
-            kindVersion: { kind: 'dsse', version: '0.0.1' },
+            kindVersion: { kind: (body as { kind: string }).kind, version: '0.0.1' },
             integratedTime: String(logged.integratedTime),
             inclusionPromise: { signedEntryTimestamp: Buffer.from(logged.verification!.signedEntryTimestamp!, 'base64') },
             inclusionProof: { logIndex: String(proof.logIndex), treeSize: String(proof.treeSize), rootHash: Buffer.from(proof.rootHash, 'hex'), hashes: proof.hashes.map((h) => Buffer.from(h, 'hex')), checkpoint: { envelope: proof.checkpoint } },
@@ -169,8 +176,8 @@ export async function makeKeylessSigner(): Promise<KeylessSigner> {
           return { tlogEntries: [entry] };
         },
       }],
-    });
-    const b = await builder.create({ data: statementBytes, type: 'application/vnd.in-toto+json' });
+    };
+    const b = o.messageSignature ? await new MessageSignatureBundleBuilder(options).create({ data: statementBytes }) : await new DSSEBundleBuilder(options).create({ data: statementBytes, type: 'application/vnd.in-toto+json' });
     const json = bundleToJSON(b) as { dsseEnvelope?: { signatures: { sig: string }[] }; verificationMaterial: { tlogEntries: Record<string, unknown>[] } };
     if (o.logProof === 'none') json.verificationMaterial.tlogEntries = [];
     if (o.logProof === false) for (const e of json.verificationMaterial.tlogEntries) { delete e.inclusionPromise; delete e.inclusionProof; }
