@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadPublicKey, parseTrustedRoot, verifyCosignSignature, type TrustedKey } from '../../server/src/supplychain';
 import { cosignSign, makeCa, makeKey, makeLeaf, makeLog, simpleSigningPayload } from './fixtures';
+import { makeKeylessSigner } from './keylessFixtures';
 
 const D = 'sha256:' + '5a'.repeat(32);
 
@@ -40,5 +41,29 @@ describe('cosign tag-scheme signatures with a trusted root', () => {
     const v = verifyCosignSignature({ payload, annotations, imageDigest: D, keys: [trusted], trustedRoot: root as never });
     assert.equal(v.kind, 'invalid');
     assert.match(v.reason!, /^the Rekor entry does not verify against the trusted root: signature mismatch/);
+  });
+
+  it('keyless from @sigstore/mock\'s CA and log (an SCT, a hashedrekord entry with its SET): verified for the certificate\'s identity and issuer only; expired, another digest, a CA not in the root: invalid', async () => {
+    const signer = await makeKeylessSigner();
+    const root = parseTrustedRoot(JSON.parse(signer.trustedRoot())) as never;
+    const identity = 'https://github.com/example/app/.github/workflows/release.yml@refs/heads/main';
+    const issuer = 'https://token.actions.githubusercontent.com';
+    const payload = simpleSigningPayload('r/x', D);
+    const annotations = await signer.cosignTagSignature(payload);
+    const logIndex = JSON.parse(annotations['dev.sigstore.cosign/bundle']).Payload.logIndex;
+    const v = verifyCosignSignature({ payload, annotations, imageDigest: D, keys: [], trustedRoot: root, identity, issuer });
+    assert.equal(v.kind, 'verified', v.reason);
+    assert.equal(v.by, `certificate for ${identity} (issuer ${issuer}) under the trusted root, Rekor log index ${logIndex}`);
+    assert.equal(verifyCosignSignature({ payload, annotations, imageDigest: D, keys: [], trustedRoot: root, identity: 'https://github.com/example/app', issuer }).kind, 'invalid');
+    assert.equal(verifyCosignSignature({ payload, annotations, imageDigest: D, keys: [], trustedRoot: root, identity, issuer: 'https://accounts.example.com' }).kind, 'invalid');
+    const other = verifyCosignSignature({ payload, annotations, imageDigest: 'sha256:' + '6b'.repeat(32), keys: [], trustedRoot: root, identity, issuer });
+    assert.equal(other.kind, 'invalid');
+    assert.match(other.reason!, /^the payload names another digest/);
+    const noCa = verifyCosignSignature({ payload, annotations, imageDigest: D, keys: [], trustedRoot: parseTrustedRoot(JSON.parse(signer.trustedRoot({ omit: 'ca' }))) as never, identity, issuer });
+    assert.equal(noCa.kind, 'invalid');
+    const expired = await signer.cosignTagSignature(payload, { certificateExpired: true });
+    const e = verifyCosignSignature({ payload, annotations: expired, imageDigest: D, keys: [], trustedRoot: root, identity, issuer });
+    assert.equal(e.kind, 'invalid');
+    assert.match(e.reason!, /Failed to verify certificate chain/);
   });
 });

@@ -40,7 +40,44 @@ export interface BundleSubject {
 }
 
 function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  if (!(e instanceof Error)) return String(e);
+  // @sigstore/verify says what failed in `message` and why in `cause` ("Failed to verify
+  // certificate chain" because "certificate is not valid or expired at the specified date").
+  const cause = (e as { cause?: unknown }).cause;
+  return cause instanceof Error && cause.message && !e.message.includes(cause.message) ? `${e.message}: ${cause.message}` : e.message;
+}
+
+const LOG_PROOF_FIELD = /^verificationMaterial\.tlogEntries\[\d+\]\.inclusion(Promise|Proof)(\.|$)/;
+
+/**
+ * A bundle @sigstore/bundle refuses only because its log entries carry no inclusion promise and
+ * no proof (v0.2+ require a proof): a keyless one is "cannot verify offline" (Rekor would be
+ * asked online), not a malformed file. Undefined when the refusal is for anything else.
+ */
+function missingLogProof(json: unknown, e: unknown): Verdict | undefined {
+  const fields = (e as { fields?: unknown }).fields;
+  if (!Array.isArray(fields) || fields.length === 0 || !fields.every((f) => typeof f === 'string' && LOG_PROOF_FIELD.test(f))) return undefined;
+  const material = (json as { verificationMaterial?: { tlogEntries?: unknown; certificate?: unknown; x509CertificateChain?: unknown } }).verificationMaterial;
+  const entries = Array.isArray(material?.tlogEntries) ? (material.tlogEntries as { inclusionPromise?: unknown; inclusionProof?: unknown }[]) : [];
+  if (!material || (!material.certificate && !material.x509CertificateChain) || entries.some((x) => x && (x.inclusionPromise || x.inclusionProof))) return undefined;
+  return verdict('cannot-verify-offline', { reason: 'a keyless bundle without an inclusion promise or proof: cosign would ask Rekor online' });
+}
+
+/** @sigstore/verify's refusals of a keyless bundle in words a user can act on (its own words kept in brackets). */
+function keylessRefusal(e: unknown): string {
+  const said = message(e);
+  const code = e instanceof Error ? (e as { code?: string }).code : undefined;
+  if (code === 'TLOG_BODY_ERROR') return `the bundle's signature or payload differs from what its log entry records (${said}): altered bytes, or an entry for another signature`;
+  if (code === 'TIMESTAMP_ERROR' && /got 0$/.test(said)) return `no trusted time to check the certificate at: the log entry has no inclusion promise (SET) and the bundle no RFC 3161 timestamp (${said})`;
+  if (code === 'TLOG_INCLUSION_PROMISE_ERROR') return `the log entry's promise does not verify with a log of the trusted root (${said})`;
+  if (code === 'CERTIFICATE_ERROR' && /^SCT verification failed/.test(said)) return `the certificate's SCT is not signed by a CT log of the trusted root (${said})`;
+  return said;
+}
+
+/** @sigstore/verify's identity refusal, in plain words (its message shows the anchored pattern). */
+function identityRefusal(e: unknown, identity: string): string | undefined {
+  const m = e instanceof Error && (e as { code?: string }).code === 'UNTRUSTED_SIGNER_ERROR' ? /^certificate identity error - expected .*, got (.*)$/s.exec(e.message) : null;
+  return m ? `the certificate is for ${m[1]}, not ${identity} (certificate identity error)` : undefined;
 }
 
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -61,10 +98,12 @@ function namesImage(bundle: Bundle, subject: BundleSubject): string | undefined 
 /** The verdict on one Sigstore bundle layer. */
 export function verifySigstoreBundle(bytes: Uint8Array, subject: BundleSubject, trust: BundleTrust): Verdict {
   let bundle: Bundle;
+  const json = parseJson(bytes);
   try {
-    bundle = bundleFromJSON(parseJson(bytes));
+    bundle = bundleFromJSON(json);
   } catch (e) {
-    return verdict('invalid', { reason: `not a valid Sigstore bundle (${message(e)})` });
+    const fields = (e as { fields?: unknown }).fields;
+    return missingLogProof(json, e) ?? verdict('invalid', { reason: `not a valid Sigstore bundle (${message(e)}${Array.isArray(fields) && fields.length ? `: ${fields.slice(0, 4).join(', ')}` : ''})` });
   }
   let entity: SignedEntity;
   try {
@@ -101,12 +140,14 @@ export function verifySigstoreBundle(bytes: Uint8Array, subject: BundleSubject, 
   // Keyless: a certificate, its chain to a CA in the trusted root, a log entry for the time.
   if (!logProof) return verdict('cannot-verify-offline', { reason: 'a keyless bundle without an inclusion promise or proof: cosign would ask Rekor online' });
   if (!trust.trustedRoot || !trust.identity || !trust.issuer) return verdict('not-verified', { reason: 'a keyless bundle: give --trusted-root with --certificate-identity and --certificate-oidc-issuer' });
+  if (trust.trustedRoot.certificateAuthorities.length === 0) return verdict('invalid', { reason: 'the trusted root names no certificate authority: the certificate cannot chain to one' });
   try {
     new Verifier(toTrustMaterial(trust.trustedRoot), { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 }).verify(entity, { subjectAlternativeName: `^${escapeRegExp(trust.identity)}$`, extensions: { issuer: trust.issuer } });
   } catch (e) {
-    return verdict('invalid', { reason: message(e) });
+    return verdict('invalid', { reason: identityRefusal(e, trust.identity) ?? keylessRefusal(e) });
   }
   const other = namesImage(bundle, subject);
   if (other) return verdict('invalid', { reason: other });
-  return verdict('verified', { by: `certificate for ${trust.identity} (issuer ${trust.issuer}) under the trusted root, with its log entry` });
+  const logged = entries.find((e) => e.inclusionPromise || e.inclusionProof);
+  return verdict('verified', { by: `certificate for ${trust.identity} (issuer ${trust.issuer}) under the trusted root, Rekor log index ${logged?.logIndex ?? '?'}` });
 }
