@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { auditReport, type RepositoryAudit } from '../../server/src/graph/audit';
 import { sarifOfAudit } from '../../server/src/graph/auditSarif';
 
-const run = { requests: 3, bytes: 100, seconds: 0.1, resumed: 0, rateWaits: 0, rateWaitSeconds: 0 };
+const run = { requests: 3, notSent: 0, bytes: 100, seconds: 0.1, resumed: 0, rateWaits: 0, rateWaitSeconds: 0 };
 const digest = `sha256:${'a'.repeat(64)}`;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const invocationsOf = (report: ReturnType<typeof auditReport>): any[] => (sarifOfAudit(report, 'test') as any).runs[0].invocations;
