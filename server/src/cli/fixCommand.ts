@@ -231,7 +231,10 @@ export async function runFix(args: string[], rawOut: NodeJS.WritableStream, rawE
 
     if (options.dryRun) {
       if (!json) {
-        out.write(`would push ${items.length - 1} manifest${items.length === 2 ? '' : 's'} by digest, then ${destTag ? `tag :${destTag}` : 'the top one by digest'} (dry run: nothing written)\n`);
+        // Every manifest counted once: the children by digest, the top by digest too or under the tag.
+        const n = (k: number): string => `${k} manifest${k === 1 ? '' : 's'}`;
+        const what = !destTag ? `${n(items.length)} by digest` : items.length === 1 ? `${n(1)}, under tag :${destTag}` : `${n(items.length - 1)} by digest, then tag :${destTag}`;
+        out.write(`would push ${what} (dry run: nothing written)\n`);
         for (const w of items) out.write(line(w));
         out.write(diffs(plan));
         out.write(`would be: ${finalRef}\n`);
