@@ -89,6 +89,9 @@ describe('fix: repair an image in its registry', { skip }, () => {
     assert.doesNotMatch(platform.stdout.toString('utf8'), /tag :mixed/);
     assert.deepEqual(counter.seen.filter((s) => WRITES.has(s.method)), [], 'no write request');
     assert.equal(await tagDigest(repo, 'preview-oci'), undefined, 'no tag was made');
+    const none = await fix(['--to', 'oci', '--dry-run', '--platform', 'linux/s390x', `${counter.host}/${repo}:mixed`]);
+    assert.equal(none.code, 3, 'no such platform: the registry cannot give what was asked (exit 3, as inspect, digest and verify; was 1)');
+    assert.match(none.stderr, /has no manifest for platform linux\/s390x \(it lists: linux\/amd64, linux\/arm64\/v8\)/);
     const both = await fix(['--to', 'oci', '--tag', 'x', '--in-place', `${counter.host}/${repo}:mixed`]);
     assert.equal(both.code, 2);
     assert.match(both.stderr, /--tag and --in-place exclude each other/);

@@ -156,7 +156,7 @@ async function resolveTop(client: RegistryClient, ref: ImageReference, options: 
   const entry = selectPlatform(entries, options.platform);
   if (!entry) {
     err.write(`fix: ${noPlatformMessage(formatReference(ref), entries, options.platform)}\n`);
-    return 1 as const;
+    return 3 as const; // the registry cannot give what was asked, as inspect, digest and verify say it
   }
   const child = await client.getManifest({ registry: ref.registry, apiHost: ref.apiHost, repository: ref.repository, digest: entry.digest });
   return { top: child, platform: entry.platform ? platformText(entry.platform) : undefined, tagDigest: top.digest };
