@@ -21,6 +21,7 @@ import { startRegistry, type RunningRegistry } from '../harness/registry';
 import { seedSamples, type SeededImages } from '../harness/seed';
 import { skipUnlessTools } from '../harness/tools';
 import { startCounter } from '../harness/counter';
+import { cosignSign, cosignSignatureManifest, makeKey, pushArtifact, simpleSigningPayload } from '../supplychain/fixtures';
 
 const skip = skipUnlessTools({ registry: true });
 const skipTools = skip ?? skipUnlessRealTools();
@@ -242,6 +243,23 @@ describe('fix: repair an image in its registry', { skip }, () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('warns that the signatures, attestations and referrers of the replaced manifest do not name the repaired digest (before: nothing said)', async () => {
+    // docker-v2s2:latest signed with cosign (its sha256-<hex>.sig tag); clean-oci:amd64 has the seed's SBOM referrer.
+    const v = seeds.dockerV2s2.manifest;
+    const k = makeKey('p256');
+    const payload = simpleSigningPayload(`${registry.host}/samples/docker-v2s2`, v.digest);
+    await pushArtifact(registry.url, 'samples/docker-v2s2', `sha256-${v.digest.slice(7)}.sig`, cosignSignatureManifest([{ payload, signature: cosignSign(k.privateKey, payload) }]));
+    const signed = await fix(['--to', 'oci', '--dry-run', `${counter.host}/samples/docker-v2s2:latest`]);
+    assert.equal(signed.code, 0, signed.stderr);
+    assert.match(signed.stderr, new RegExp(`^fix: warning: ${v.digest} has cosign signatures \\(tag :sha256-${v.digest.slice(7)}\\.sig\\); they name that digest, not the repaired sha256:[0-9a-f]{64}: sign and attest it again`, 'm'));
+    const sbom = await fix(['--to', 'docker', '--dry-run', '--format', 'json', `${counter.host}/samples/clean-oci:amd64`]);
+    assert.equal(sbom.code, 0, sbom.stderr);
+    assert.match(sbom.stderr, new RegExp(`fix: warning: ${seeds.cleanOci.amd64.digest} has 1 referrer \\(tag :sha256-${seeds.cleanOci.amd64.digest.slice(7)}\\)`));
+    assert.deepEqual((JSON.parse(sbom.stdout.toString('utf8')) as { attachedToOld?: string[] }).attachedToOld, [`1 referrer (tag :sha256-${seeds.cleanOci.amd64.digest.slice(7)})`]);
+    const bare = await fix(['--to', 'oci', '--dry-run', `${counter.host}/${repo}:mixed`]);
+    assert.doesNotMatch(bare.stderr, /warning/, 'nothing attached, nothing said');
   });
 
   test('usage: one of --tag, --in-place, --dry-run is required (exit 2, nothing sent)', async () => {
