@@ -10,7 +10,7 @@
  * moved under us), 2 usage, 3 the registry could not serve or accept.
  */
 import { unifiedDiff } from '../graph/compare';
-import { missingBlobs, planRepair, shortDigest, tagDigest as headOrUndefined, TagMovedError, writeRepair, type RepairNode, type RepairPlan, type RepairRefusal, type RepairTarget } from '../graph/repair';
+import { attachmentsOf, missingBlobs, planRepair, shortDigest, tagDigest as headOrUndefined, TagMovedError, writeRepair, type RepairNode, type RepairPlan, type RepairRefusal, type RepairTarget } from '../graph/repair';
 import { formatReference, isRegistryError, type ImageReference, type RegistryClient } from '../registry';
 import { indexEntries, noPlatformMessage, selectPlatform } from './indexEntries';
 import { applyRegistryOption, type RegistryOptions } from './inspectCommand';
@@ -162,36 +162,6 @@ async function resolveTop(client: RegistryClient, ref: ImageReference, options: 
   return { top: child, platform: entry.platform ? platformText(entry.platform) : undefined, tagDigest: top.digest };
 }
 
-/**
- * What is attached to the manifest being replaced (cosign's `sha256-<hex>.sig` / `.att` tags, OCI
- * referrers): none of it names the repaired digest, so `cosign verify` and admission policies no
- * longer find it there. Words for a warning; a check that could not run says so.
- */
-async function attachedTo(client: RegistryClient, ref: ImageReference, digest: string): Promise<string[]> {
-  const out: string[] = [];
-  if (!digest.startsWith('sha256:')) return out;
-  const hex = digest.slice('sha256:'.length);
-  for (const [suffix, what] of [['sig', 'cosign signatures'], ['att', 'cosign attestations']] as const) {
-    const tag = `sha256-${hex}.${suffix}`;
-    try {
-      if (await headOrUndefined(client, { registry: ref.registry, apiHost: ref.apiHost, repository: ref.repository, tag })) out.push(`${what} (tag :${tag})`);
-    } catch (e) {
-      out.push(`${what}: not checked (${oneLine(e instanceof Error ? e.message : String(e))})`);
-    }
-  }
-  try {
-    const list = await client.getReferrers(ref, digest);
-    const doc = JSON.parse(Buffer.from(list.bytes).toString('utf8')) as { manifests?: unknown };
-    const n = Array.isArray(doc.manifests) ? doc.manifests.length : 0;
-    if (n > 0) out.push(`${n} referrer${n === 1 ? '' : 's'} (${list.fallback ? `tag :${referrersTag(digest)}` : 'Referrers API'})`);
-  } catch (e) {
-    out.push(`referrers: not checked (${oneLine(e instanceof Error ? e.message : String(e))})`);
-  }
-  return out;
-}
-
-const referrersTag = (digest: string): string => digest.replace(':', '-');
-
 /** Runs `fix`; never throws; resolves to the exit code. */
 export async function runFix(args: string[], rawOut: NodeJS.WritableStream, rawErr: NodeJS.WritableStream): Promise<number> {
   // Every message on stderr goes through the net; the text output too (its diff shows the
@@ -250,7 +220,7 @@ export async function runFix(args: string[], rawOut: NodeJS.WritableStream, rawE
     const items = plan.writes.map((n) => describe(n, n === newTop && destTag ? destTag : 'digest'));
 
     // Signatures, attestations and referrers name the old digest: say that the repaired one has none.
-    const attached = await attachedTo(client, ref, newTop.oldDigest);
+    const attached = await attachmentsOf(client, ref, newTop.oldDigest);
     if (attached.length > 0) {
       err.write(`fix: warning: ${newTop.oldDigest} has ${attached.join(', ')}; they name that digest, not the repaired ${newTop.newDigest}: sign and attest it again (e.g. cosign sign ${formatReference({ ...dest, tag: undefined, digest: newTop.newDigest })})\n`);
     }
