@@ -348,6 +348,8 @@ export interface RepairPreview {
   readonly newDigest: string;
   /** Whether writes are allowed here (setting and workspace trust), and why not. */
   readonly writesRefused?: string;
+  /** What is attached to the manifest being replaced (cosign .sig/.att tags, referrers): it names the old digest, not the new. */
+  readonly attached?: readonly string[];
 }
 
 export interface RepairApplyParams {

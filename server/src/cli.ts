@@ -104,7 +104,8 @@ const SECTIONS: Readonly<Record<string, string>> = {
       (--tag) or REFERENCE's own tag (--in-place). No blob is uploaded. One of --tag,
       --in-place, --dry-run is required: nothing is written unless asked. Exit 0 written (or
       nothing to fix), 1 refused before writing (a layer the target cannot express, e.g. zstd
-      for Docker; a missing blob; the tag moved), 2 usage, 3 the registry refused or failed.
+      for Docker; a missing blob; the tag moved), 2 usage, 3 the registry could not serve (not
+      found, no such --platform) or refused a write.
         --to oci|docker                   the family to convert to
         --tag NEWTAG                      write the repaired image under this tag (same repository)
         --in-place                        move REFERENCE's tag (says the digest it pointed at)

@@ -21,6 +21,7 @@ import { startRegistry, type RunningRegistry } from '../harness/registry';
 import { seedSamples, type SeededImages } from '../harness/seed';
 import { skipUnlessTools } from '../harness/tools';
 import { startCounter } from '../harness/counter';
+import { cosignSign, cosignSignatureManifest, makeKey, pushArtifact, simpleSigningPayload } from '../supplychain/fixtures';
 
 const skip = skipUnlessTools({ registry: true });
 const skipTools = skip ?? skipUnlessRealTools();
@@ -85,10 +86,13 @@ describe('fix: repair an image in its registry', { skip }, () => {
     assert.match(out, new RegExp(`^would be: ${counter.host.replace(/[.]/g, '\\.')}/${repo}:preview-oci@sha256:[0-9a-f]{64}$`, 'm'));
     const platform = await fix(['--to', 'oci', '--dry-run', '--platform', 'linux/amd64', `${counter.host}/${repo}:mixed`]);
     assert.equal(platform.code, 0, platform.stderr);
-    assert.match(platform.stdout.toString('utf8'), /^would push 0 manifests by digest, then the top one by digest/m);
+    assert.match(platform.stdout.toString('utf8'), /^would push 1 manifest by digest \(dry run: nothing written\)$/m, 'not "0 manifests by digest, then the top one by digest"');
     assert.doesNotMatch(platform.stdout.toString('utf8'), /tag :mixed/);
     assert.deepEqual(counter.seen.filter((s) => WRITES.has(s.method)), [], 'no write request');
     assert.equal(await tagDigest(repo, 'preview-oci'), undefined, 'no tag was made');
+    const none = await fix(['--to', 'oci', '--dry-run', '--platform', 'linux/s390x', `${counter.host}/${repo}:mixed`]);
+    assert.equal(none.code, 3, 'no such platform: the registry cannot give what was asked (exit 3, as inspect, digest and verify; was 1)');
+    assert.match(none.stderr, /has no manifest for platform linux\/s390x \(it lists: linux\/amd64, linux\/arm64\/v8\)/);
     const both = await fix(['--to', 'oci', '--tag', 'x', '--in-place', `${counter.host}/${repo}:mixed`]);
     assert.equal(both.code, 2);
     assert.match(both.stderr, /--tag and --in-place exclude each other/);
@@ -239,6 +243,23 @@ describe('fix: repair an image in its registry', { skip }, () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('warns that the signatures, attestations and referrers of the replaced manifest do not name the repaired digest (before: nothing said)', async () => {
+    // docker-v2s2:latest signed with cosign (its sha256-<hex>.sig tag); clean-oci:amd64 has the seed's SBOM referrer.
+    const v = seeds.dockerV2s2.manifest;
+    const k = makeKey('p256');
+    const payload = simpleSigningPayload(`${registry.host}/samples/docker-v2s2`, v.digest);
+    await pushArtifact(registry.url, 'samples/docker-v2s2', `sha256-${v.digest.slice(7)}.sig`, cosignSignatureManifest([{ payload, signature: cosignSign(k.privateKey, payload) }]));
+    const signed = await fix(['--to', 'oci', '--dry-run', `${counter.host}/samples/docker-v2s2:latest`]);
+    assert.equal(signed.code, 0, signed.stderr);
+    assert.match(signed.stderr, new RegExp(`^fix: warning: ${v.digest} has cosign signatures \\(tag :sha256-${v.digest.slice(7)}\\.sig\\); they name that digest, not the repaired sha256:[0-9a-f]{64}: sign and attest it again`, 'm'));
+    const sbom = await fix(['--to', 'docker', '--dry-run', '--format', 'json', `${counter.host}/samples/clean-oci:amd64`]);
+    assert.equal(sbom.code, 0, sbom.stderr);
+    assert.match(sbom.stderr, new RegExp(`fix: warning: ${seeds.cleanOci.amd64.digest} has 1 referrer \\(tag :sha256-${seeds.cleanOci.amd64.digest.slice(7)}\\)`));
+    assert.deepEqual((JSON.parse(sbom.stdout.toString('utf8')) as { attachedToOld?: string[] }).attachedToOld, [`1 referrer (tag :sha256-${seeds.cleanOci.amd64.digest.slice(7)})`]);
+    const bare = await fix(['--to', 'oci', '--dry-run', `${counter.host}/${repo}:mixed`]);
+    assert.doesNotMatch(bare.stderr, /warning/, 'nothing attached, nothing said');
   });
 
   test('usage: one of --tag, --in-place, --dry-run is required (exit 2, nothing sent)', async () => {

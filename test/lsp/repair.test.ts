@@ -20,7 +20,7 @@ import { skipUnlessTools } from '../harness/tools';
 import { startServer, type TestServer } from './lspClient';
 
 interface RemoteDocument { uri: string; text: string; digest: string }
-interface RepairPreview { tag?: string; suggestedTag: string; refusals: string[]; writes: { oldDigest: string; newDigest: string; oldText: string; newText: string; top: boolean; platform?: string }[]; newDigest: string; writesRefused?: string }
+interface RepairPreview { tag?: string; suggestedTag: string; refusals: string[]; attached?: string[]; writes: { oldDigest: string; newDigest: string; oldText: string; newText: string; top: boolean; platform?: string }[]; newDigest: string; writesRefused?: string }
 interface RepairResult { reference: string; uri: string; written: string[]; previousDigest?: string }
 interface PushResult { digest: string; errors: string[]; missing: string[]; tagDigest?: string; reference?: string; uri?: string }
 
@@ -229,5 +229,18 @@ describe('Repair in registry… over LSP', { skip }, () => {
     const forced: PushResult = await server.connection.sendRequest('manifestLens/pushManifest', { text: broken, reference: ref, mode: 'write', force: true });
     assert.equal(await tagDigest('edited'), forced.digest, 'Push anyway moved the tag');
     close(doc.uri);
+  });
+  test('the plan names what is attached to the manifest being replaced (its SBOM referrer), which the new digest does not carry (before: not said)', async () => {
+    const amd64 = seeds.cleanOci.amd64.digest;
+    const { doc } = await inspect(`${counter.host}/samples/clean-oci:amd64`, false);
+    const preview: RepairPreview = await server.connection.sendRequest('manifestLens/repair/plan', { uri: doc.uri, to: 'docker' });
+    assert.deepEqual(preview.refusals, []);
+    assert.equal(preview.writes.length, 1);
+    assert.deepEqual(preview.attached, [`1 referrer (tag :sha256-${amd64.slice(7)})`]);
+    const bare = await inspect(`${counter.host}/${repo}:mixed`, false);
+    const none: RepairPreview = await server.connection.sendRequest('manifestLens/repair/plan', { uri: bare.doc.uri, to: 'oci' });
+    assert.equal(none.attached, undefined, 'nothing attached, nothing said');
+    close(doc.uri);
+    close(bare.doc.uri);
   });
 });

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { Agent } from 'undici';
 import type { RegistryClientOptions } from '../../server/src/registry/client';
+import { listRepositories } from '../../server/src/registry/listing';
 import { parseReference } from '../../server/src/registry/reference';
 import { rejects, testClient } from './clientHelpers';
 import { errorBody, sha256, startFakeRegistry, type FakeRegistryOptions } from './fakeRegistry';
@@ -55,6 +56,15 @@ describe('401 forever', () => {
       const before = reg.requests.length;
       await rejects(c.getManifest(parseReference(`${reg.hostPort}/a/b`)), 'unauthorized');
       assert.ok(reg.requests.length - before <= 3, `warm attempt made ${reg.requests.length - before} requests`);
+    }));
+
+  test('the catalog refused: the message names the catalog, not the placeholder repository it was asked with', () =>
+    withRegistry({ auth: 'bearer', intercept: always401 }, async (reg) => {
+      const { c } = client();
+      const e = await rejects(listRepositories(c, parseReference(`${reg.hostPort}/x`)), 'unauthorized');
+      assert.match(e.message, /answered 401 Unauthorized for the catalog \(\/v2\/_catalog\) after trying a fresh anonymous token/);
+      assert.doesNotMatch(e.message, /repository x|check the repository name/);
+      assert.match(e.message, /Log in with `docker login 127\.0\.0\.1:\d+`; many registries list their repositories to administrators only\./);
     }));
 
   test('with credentials: the message names their source', () =>

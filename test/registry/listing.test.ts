@@ -110,6 +110,27 @@ test('tags a page at a time through Link (a registry that pages them)', async ()
   }
 });
 
+test('a tag list the registry does not have: the message names the repository once, and the registry once', async () => {
+  const reg = await startFakeRegistry({
+    intercept: (_req, res, rec) => {
+      if (rec.path !== '/v2/team/typo/tags/list') return false;
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}');
+      return true;
+    },
+  });
+  const client = createRegistryClient({ accept: MANIFEST_ACCEPT_TYPES });
+  try {
+    const e = await listTags(client, parseReference(`${reg.hostPort}/team/typo`)).then(() => undefined, (err: Error) => err);
+    assert.ok(e, 'a 404 is an error');
+    assert.match(e.message, /^127\.0\.0\.1:\d+ has no tag list of team\/typo: it answered 404 Not Found \(NAME_UNKNOWN/);
+    assert.equal(e.message.split(reg.hostPort).length - 1, 1, e.message);
+  } finally {
+    await client.close();
+    await reg.close();
+  }
+});
+
 test('nextAdvances: a Link back to this page, the first one, or an earlier `last` does not move on (issue 23)', () => {
   const first = '/v2/a/tags/list?n=2';
   assert.equal(nextAdvances('/v2/a/tags/list?n=2&last=b', undefined, first), true);

@@ -178,6 +178,7 @@ export function registerRepairCommands(deps: InspectDeps, explorer: RegistryExpl
       `Result: ${preview.registry}/${preview.repository}:${tag}@${top.newDigest}`,
       'No blob is uploaded: config and layers stay the same bytes. The old manifests remain, by digest.',
       choice.id === 'in-place' ? `:${tag} moves only if it still points at ${short(preview.digest)}.` : preview.tag ? `:${preview.tag} does not change.` : '',
+      ...(preview.attached?.length ? ['', `Not carried over: ${short(preview.digest)} has ${preview.attached.join(', ')}; they name that digest, not ${short(top.newDigest)}: sign and attest it again.`] : []),
     ].map((l) => oneLine(l, 400)).join('\n');
     const button = choice.id === 'in-place' ? `Move :${tag}` : 'Push';
     if ((await vscode.window.showWarningMessage(what, { modal: true, detail }, button)) !== button) return;

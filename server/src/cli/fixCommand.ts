@@ -10,7 +10,7 @@
  * moved under us), 2 usage, 3 the registry could not serve or accept.
  */
 import { unifiedDiff } from '../graph/compare';
-import { missingBlobs, planRepair, shortDigest, tagDigest as headOrUndefined, TagMovedError, writeRepair, type RepairNode, type RepairPlan, type RepairRefusal, type RepairTarget } from '../graph/repair';
+import { attachmentsOf, missingBlobs, planRepair, shortDigest, tagDigest as headOrUndefined, TagMovedError, writeRepair, type RepairNode, type RepairPlan, type RepairRefusal, type RepairTarget } from '../graph/repair';
 import { formatReference, isRegistryError, type ImageReference, type RegistryClient } from '../registry';
 import { indexEntries, noPlatformMessage, selectPlatform } from './indexEntries';
 import { applyRegistryOption, type RegistryOptions } from './inspectCommand';
@@ -156,7 +156,7 @@ async function resolveTop(client: RegistryClient, ref: ImageReference, options: 
   const entry = selectPlatform(entries, options.platform);
   if (!entry) {
     err.write(`fix: ${noPlatformMessage(formatReference(ref), entries, options.platform)}\n`);
-    return 1 as const;
+    return 3 as const; // the registry cannot give what was asked, as inspect, digest and verify say it
   }
   const child = await client.getManifest({ registry: ref.registry, apiHost: ref.apiHost, repository: ref.repository, digest: entry.digest });
   return { top: child, platform: entry.platform ? platformText(entry.platform) : undefined, tagDigest: top.digest };
@@ -219,6 +219,13 @@ export async function runFix(args: string[], rawOut: NodeJS.WritableStream, rawE
     const finalRef = formatReference({ ...dest, digest: newTop.newDigest });
     const items = plan.writes.map((n) => describe(n, n === newTop && destTag ? destTag : 'digest'));
 
+    // Signatures, attestations and referrers name the old digest: say that the repaired one has none.
+    const attached = await attachmentsOf(client, ref, newTop.oldDigest);
+    if (attached.length > 0) {
+      err.write(`fix: warning: ${newTop.oldDigest} has ${attached.join(', ')}; they name that digest, not the repaired ${newTop.newDigest}: sign and attest it again (e.g. cosign sign ${formatReference({ ...dest, tag: undefined, digest: newTop.newDigest })})\n`);
+    }
+    if (attached.length > 0) result.attachedToOld = attached;
+
     // --tag: an existing tag is moved only when asked (--force), like --in-place's guard below.
     // A dry run asks too (a HEAD is a read), so that it says what the real run would do.
     if (options.mode.kind === 'tag') {
@@ -231,7 +238,10 @@ export async function runFix(args: string[], rawOut: NodeJS.WritableStream, rawE
 
     if (options.dryRun) {
       if (!json) {
-        out.write(`would push ${items.length - 1} manifest${items.length === 2 ? '' : 's'} by digest, then ${destTag ? `tag :${destTag}` : 'the top one by digest'} (dry run: nothing written)\n`);
+        // Every manifest counted once: the children by digest, the top by digest too or under the tag.
+        const n = (k: number): string => `${k} manifest${k === 1 ? '' : 's'}`;
+        const what = !destTag ? `${n(items.length)} by digest` : items.length === 1 ? `${n(1)}, under tag :${destTag}` : `${n(items.length - 1)} by digest, then tag :${destTag}`;
+        out.write(`would push ${what} (dry run: nothing written)\n`);
         for (const w of items) out.write(line(w));
         out.write(diffs(plan));
         out.write(`would be: ${finalRef}\n`);

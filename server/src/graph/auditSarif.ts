@@ -37,6 +37,9 @@ export function sarifOfAudit(report: AuditReport, version: string): object {
     runs: [{
       tool: { driver: { name: 'manifest-lens', version, informationUri: 'https://github.com/opencontainers/image-spec', rules } },
       columnKind: 'utf16CodeUnits',
+      // What could not be checked is said, not left out: a repository whose tag list failed, or a
+      // tag that did not resolve, has no results, so a code-scanning view would read it as clean.
+      invocations: [invocationOf(report)],
       results: report.findings.map((f) => ({
         ruleId: f.ruleId,
         ruleIndex: index.get(f.ruleId),
@@ -55,3 +58,17 @@ export function sarifOfAudit(report: AuditReport, version: string): object {
   };
 }
 
+
+/** The run's invocation: executionSuccessful false, and one notification each, when a repository or a tag could not be audited. */
+function invocationOf(report: AuditReport): object {
+  const notifications: object[] = [];
+  for (const r of report.repositories) {
+    if (r.error !== undefined) {
+      notifications.push({ level: 'error', message: { text: `${report.registry}/${r.repository}: the repository could not be audited: ${r.error}` }, properties: { repository: r.repository } });
+    }
+    for (const t of r.tags) {
+      if (t.error !== undefined) notifications.push({ level: 'error', message: { text: `${report.registry}/${r.repository}:${t.tag}: not resolved: ${t.error}` }, properties: { repository: r.repository, tag: t.tag } });
+    }
+  }
+  return { executionSuccessful: notifications.length === 0, ...(notifications.length ? { toolExecutionNotifications: notifications } : {}) };
+}

@@ -351,6 +351,38 @@ export async function tagDigest(client: RegistryClient, ref: ImageReference, sig
   }
 }
 
+/**
+ * What is attached to a manifest a repair replaces (cosign's `sha256-<hex>.sig` / `.att` tags, OCI
+ * referrers): none of it names the repaired digest, so `cosign verify` and admission policies no
+ * longer find it there (`fix` and Repair in registry… say so). Words for a warning, one per kind
+ * found; a check that could not run says so. Three reads.
+ */
+export async function attachmentsOf(client: RegistryClient, ref: ImageReference, digest: string, signal?: AbortSignal): Promise<string[]> {
+  const out: string[] = [];
+  if (!digest.startsWith('sha256:')) return out;
+  const hex = digest.slice('sha256:'.length);
+  const why = (e: unknown): string => (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').slice(0, 300);
+  for (const [suffix, what] of [['sig', 'cosign signatures'], ['att', 'cosign attestations']] as const) {
+    const tag = `sha256-${hex}.${suffix}`;
+    try {
+      if (await tagDigest(client, { registry: ref.registry, apiHost: ref.apiHost, repository: ref.repository, tag }, signal)) out.push(`${what} (tag :${tag})`);
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      out.push(`${what}: not checked (${why(e)})`);
+    }
+  }
+  try {
+    const list = await client.getReferrers(ref, digest, { signal });
+    const doc = JSON.parse(Buffer.from(list.bytes).toString('utf8')) as { manifests?: unknown };
+    const n = Array.isArray(doc.manifests) ? doc.manifests.length : 0;
+    if (n > 0) out.push(`${n} referrer${n === 1 ? '' : 's'} (${list.fallback ? `tag :sha256-${hex}` : 'Referrers API'})`);
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    out.push(`referrers: not checked (${why(e)})`);
+  }
+  return out;
+}
+
 /** The tag an in-place repair was to move points elsewhere than the digest that was repaired: it was left alone. */
 export class TagMovedError extends Error {
   constructor(readonly tag: string, readonly was: string, readonly now: string | undefined) {

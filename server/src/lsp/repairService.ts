@@ -13,7 +13,7 @@ import type { Finding } from '../engine/types';
 import { analyze } from '../engine/analyze';
 import { prettyPrintBytes } from '../engine/format';
 import { kindOfMediaType } from '../engine/documentKind';
-import { missingBlobs, planRepair, shortDigest, tagDigest, TagMovedError, writeRepair, type RepairPlan } from '../graph/repair';
+import { attachmentsOf, missingBlobs, planRepair, shortDigest, tagDigest, TagMovedError, writeRepair, type RepairPlan } from '../graph/repair';
 import { missing, namedContent } from '../graph/pushCheck';
 import { digestOf, formatReference, isRegistryError, parseReference, type ImageReference, type RegistryClient } from '../registry';
 import {
@@ -111,10 +111,12 @@ export class RepairService {
     }));
     this.deps.log(`repair plan for ${formatReference(ref)} to ${p.to}: ${writes.length} manifest(s) to write, ${refusals.length} refusal(s), ${plan.fetched} read`);
     const why = this.deps.writesRefused();
+    // Signatures and referrers of the manifest being replaced do not carry over to the new digest: the modal says so.
+    const attached = refusals.length === 0 && plan.root.changed ? await attachmentsOf(this.deps.client(), ref, plan.root.oldDigest, signal).catch((err) => { throw toResponseError(err); }) : [];
     return {
       reference: f.reference, registry: ref.registry, repository: ref.repository, ...(ref.tag !== undefined && ref.digest === undefined ? { tag: ref.tag } : {}),
       digest: f.digest, to: p.to, suggestedTag: suggestedTag(ref.digest === undefined ? ref.tag : undefined, p.to),
-      refusals, writes, newDigest: plan.root.newDigest, ...(why ? { writesRefused: why } : {}),
+      refusals, writes, newDigest: plan.root.newDigest, ...(why ? { writesRefused: why } : {}), ...(attached.length ? { attached } : {}),
     };
   }
 

@@ -266,6 +266,7 @@ export function createAuth(session: Session, options: AuthOptions = {}): Auth {
     previous: Authorization | undefined,
     tried: string[],
     push = false,
+    catalog = false,
   ): Promise<Authorization> => {
     const challenges = parseChallenges(res.headers['www-authenticate']);
     const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params['realm']);
@@ -298,7 +299,7 @@ export function createAuth(session: Session, options: AuthOptions = {}): Auth {
         tried.push(`HTTP Basic with ${credentialsLabel(creds)}`);
         return { header: basic(creds.username, creds.password), carriesCredentials: true };
       }
-      throw unauthorized(ref, res, tried, creds, creds?.username ? undefined : 'it asks for a username and password (HTTP Basic) and none were found');
+      throw unauthorized(ref, res, tried, creds, creds?.username ? undefined : 'it asks for a username and password (HTTP Basic) and none were found', false, catalog);
     }
     const schemes = challenges.map((c) => c.scheme).join(', ');
     throw unauthorized(
@@ -307,6 +308,8 @@ export function createAuth(session: Session, options: AuthOptions = {}): Auth {
       tried,
       creds,
       schemes ? `it asks for an authentication scheme this client does not support (${schemes})` : 'it sent no WWW-Authenticate challenge',
+      false,
+      catalog,
     );
   };
 
@@ -314,6 +317,7 @@ export function createAuth(session: Session, options: AuthOptions = {}): Auth {
     checkUrlAllowed(url, insecureHosts, 'to request');
     const tried: string[] = [];
     const push = init.push === true;
+    const catalog = url.pathname === '/v2/_catalog';
     let auth = await preemptive(ctx, ref, tried, push);
     for (let unauthorizedCount = 1; ; unauthorizedCount++) {
       const headers: Record<string, string> = {};
@@ -333,9 +337,9 @@ export function createAuth(session: Session, options: AuthOptions = {}): Auth {
         const creds = await raceAbort(lookupCredentials(ref.registry), ctx.signal, ref.apiHost);
         credentialCache.delete(ref.registry); // a later attempt re-reads them (the user may log in meanwhile)
         const insufficient = parseChallenges(res.headers['www-authenticate']).find((c) => c.params['error'] === 'insufficient_scope');
-        throw unauthorized(ref, res, tried, creds, insufficient ? 'the token lacks the scope it needs (insufficient_scope)' : undefined, push);
+        throw unauthorized(ref, res, tried, creds, insufficient ? 'the token lacks the scope it needs (insufficient_scope)' : undefined, push, catalog);
       }
-      auth = await answerChallenge(ctx, ref, res, auth, tried, push);
+      auth = await answerChallenge(ctx, ref, res, auth, tried, push, catalog);
     }
   };
 
@@ -404,20 +408,25 @@ function unauthorized(
   creds: Credentials | undefined,
   reason: string | undefined,
   push = false,
+  catalog = false,
 ): RegistryError {
   const entries = registryErrorsOf(res.body);
   const attempts =
     tried.length === 0 ? 'without credentials' : `after trying ${[...new Set(tried)].join(', then ')}`;
   const noCreds = !creds || !(creds.username || creds.identityToken || creds.registryToken);
   const credNote = noCreds ? (creds?.problem ? ` No credentials were used: ${creds.problem}.` : ' No credentials were found for it.') : '';
-  const advice = noCreds
+  // The catalog is the registry's, not a repository's (the reference it is asked with names a placeholder).
+  const subject = catalog ? `the catalog (/v2/_catalog)` : `repository ${ref.repository}`;
+  const advice = catalog
+    ? `${noCreds ? `Log in with \`${loginCommand(ref.registry)}\`` : `The credentials${creds?.source ? ` from ${creds.source}` : ''} may not be allowed to list it`}; many registries list their repositories to administrators only.`
+    : noCreds
     ? `Log in with \`${loginCommand(ref.registry)}\` or check the repository name.`
     : `Check that the credentials${creds?.source ? ` from ${creds.source}` : ''} are current (\`${loginCommand(ref.registry)}\`) and allowed to ${push ? 'push to' : 'pull'} ${ref.repository}.`;
   // A write asks for more than a read: say which scope was missing, and that pulling is not the question.
   const scope = push ? ` Pushing needs the scope repository:${ref.repository}:pull,push; the account may lack push rights there.` : '';
   return new RegistryError(
     'unauthorized',
-    `${ref.registry} answered ${statusLine(401)} for repository ${ref.repository} ${attempts}${reason ? `; ${reason}` : ''}${errorSummary(entries)}.${credNote}${scope} ${advice}`,
+    `${ref.registry} answered ${statusLine(401)} for ${subject} ${attempts}${reason ? `; ${reason}` : ''}${errorSummary(entries)}.${credNote}${scope} ${advice}`,
     { host: ref.apiHost, status: 401, registryErrors: entries },
   );
 }

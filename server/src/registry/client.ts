@@ -334,7 +334,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         if (!path.startsWith('/v2/')) throw new RegistryError('invalid-reference', `not a registry API path: ${path.slice(0, 80)}`);
         const what = opts?.what ?? 'listing';
         const res = await registryRequest(ctx, ref, path, { method: 'GET', accept: 'application/json', maxBytes: opts?.maxBytes ?? maxManifestBytes, what });
-        if (res.status < 200 || res.status >= 300) throw statusError(res, { host: ref.apiHost, subject: `the ${what} of ${ref.registry}`, registry: ref.registry });
+        // A tag list names its repository ("tag list of team/app"); the catalog and a bare listing are the registry's.
+        if (res.status < 200 || res.status >= 300) throw statusError(res, { host: ref.apiHost, subject: what === 'catalog' || what === 'listing' ? `the ${what} of ${ref.registry}` : `the ${what}`, registry: ref.registry });
         const headers: Record<string, string> = {};
         for (const name of ['link', 'content-type', 'ratelimit-limit', 'ratelimit-remaining', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'docker-ratelimit-source']) {
           const v = header(res.headers, name);
