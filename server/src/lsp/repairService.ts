@@ -105,7 +105,8 @@ export class RepairService {
 
   async preview(p: RepairPlanParams, signal: AbortSignal): Promise<RepairPreview> {
     const { f, ref, plan, refusals } = await this.plan(p.uri, p.to, signal);
-    const writes = plan.writes.map((n) => ({
+    // A refused plan is shown as its refusals only: no texts (each is up to 4 MiB, twice).
+    const writes = (refusals.length ? [] : plan.writes).map((n) => ({
       where: n.where, ...(n.platform ? { platform: n.platform } : {}), oldDigest: n.oldDigest, newDigest: n.newDigest, newMediaType: n.newMediaType,
       oldText: pretty(n.oldBytes), newText: pretty(n.newBytes), top: n === plan.root,
     }));
