@@ -59,3 +59,14 @@ test('an index of 12 Docker manifests of 4 MiB: the plan stops reading at its bu
   assert.ok(children < CHILDREN, `it stopped reading: ${children} children read`);
   assert.equal(server.process.exitCode, null, 'the server is alive');
 });
+
+test('Push Manifest… with a mode other than check or write, in an untrusted workspace: refused before any request', async () => {
+  const config = reg.putBlob(Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'));
+  const text = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 77 }, layers: [] });
+  for (const mode of ['Write', 'force', '']) {
+    reg.log.length = 0;
+    const err = await server.connection.sendRequest('manifestLens/pushManifest', { text, reference: `${reg.host}/big:pushed`, mode }).then(() => undefined, (e: Error & { data?: { kind?: string } }) => e);
+    assert.ok(err, `mode ${JSON.stringify(mode)}: refused`);
+    assert.deepEqual(reg.log, [], `mode ${JSON.stringify(mode)}: no request at all`);
+  }
+});

@@ -122,6 +122,7 @@ export class RepairService {
   async apply(p: RepairApplyParams, signal: AbortSignal): Promise<RepairResult> {
     const why = this.deps.writesRefused();
     if (why) throw refused(why, WRITES_DISABLED);
+    if (p.mode !== 'tag' && p.mode !== 'in-place') throw refused(`Repair's mode is tag or in-place, not ${JSON.stringify(String(p.mode).slice(0, 40))}; nothing was written.`, 'invalid-reference');
     const { f, ref, plan, refusals } = await this.plan(p.uri, p.to, signal);
     if (refusals.length) throw refused(`Nothing was written: ${refusals.join('; ')}`);
     if (!plan.root.changed) throw refused(`Nothing to repair: ${f.reference} is already ${p.to === 'oci' ? 'OCI' : 'Docker'} throughout. Nothing was written.`);
@@ -167,8 +168,10 @@ export class RepairService {
 
   /** Push Manifest…: `check` lints and says what would move; `write` pushes the exact bytes of the text, as `push` does. */
   async push(p: PushManifestParams, signal: AbortSignal): Promise<PushManifestResult> {
+    // Only `check` reads; anything else is refused, never taken for a write past the refusal below.
+    if (p.mode !== 'check' && p.mode !== 'write') throw refused(`Push Manifest's mode is check or write, not ${JSON.stringify(String(p.mode).slice(0, 40))}; nothing was written.`, 'invalid-reference');
     const why = this.deps.writesRefused();
-    if (why && p.mode === 'write') throw refused(why, WRITES_DISABLED);
+    if (why && p.mode !== 'check') throw refused(why, WRITES_DISABLED);
     const bytes = new TextEncoder().encode(p.text);
     if (bytes.length > MAX_PUSH_BYTES) throw refused(`The document is ${bytes.length} bytes, over the 4 MiB a manifest may have; nothing was written.`);
     const digest = digestOf(bytes)!;
