@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import type { AuditResult } from '../../common/protocol';
 import { startFakeRegistry, type FakeRegistry } from '../harness/fakeRegistry';
 import { isolatedEnv, type IsolatedEnv } from '../harness/cli';
@@ -79,5 +80,33 @@ test('an audit that fails at the catalog: its error answer carries no bidi chara
     assert.doesNotMatch(err.message, /\]\(/, err.message);
   } finally {
     catalogFails = false;
+  }
+});
+
+test('cancelled while it waits out a 429 (Retry-After: 120): the audit answers at once, not after the wait', async () => {
+  let limited = 0;
+  const before = reg.hook;
+  reg.hook = (req, res) => {
+    if (new URL(req.url ?? '/', 'http://x').pathname.endsWith('/tags/list')) {
+      limited++;
+      res.writeHead(429, { 'Retry-After': '120', 'Content-Type': 'application/json' }).end('{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}');
+      return true;
+    }
+    return before!(req, res);
+  };
+  try {
+    const cts = new CancellationTokenSource();
+    const answer = server.connection.sendRequest('manifestLens/audit', { registry: `${reg.host}/good` }, cts.token).then(() => 'answered', () => 'failed');
+    for (let waited = 0; limited === 0 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(limited > 0, 'the registry answered 429');
+    await new Promise((r) => setTimeout(r, 200)); // the audit is in its wait now
+    cts.cancel();
+    const outcome = await Promise.race([answer, new Promise((r) => setTimeout(() => r('still waiting 5 s after the cancellation'), 5000))]);
+    assert.equal(outcome, 'failed', 'the cancelled request is answered (with the cancellation) at once');
+    const seen = reg.log.length;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(reg.log.length, seen, 'no request after it');
+  } finally {
+    reg.hook = before;
   }
 });
