@@ -70,3 +70,21 @@ test('Push Manifest… with a mode other than check or write, in an untrusted wo
     assert.deepEqual(reg.log, [], `mode ${JSON.stringify(mode)}: no request at all`);
   }
 });
+
+test('Push Manifest…: a tag that moved between the check (what the modal named) and the write is not moved', async () => {
+  await server.connection.sendNotification('manifestLens/environment', { trusted: true });
+  await server.connection.sendRequest('manifestLens/validateReference', { text: 'x' });
+  const config = reg.putBlob(Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'));
+  const text = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 77 }, layers: [] });
+  const reference = `${reg.host}/big:moving`;
+  const check = await server.connection.sendRequest<{ tagDigest?: string }>('manifestLens/pushManifest', { text, reference, mode: 'check' });
+  assert.equal(check.tagDigest, undefined, 'the tag does not exist yet');
+  // Someone else pushes the tag meanwhile.
+  reg.putManifest('big', 'moving', { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 77 }, layers: [], annotations: { by: 'someone else' } });
+  reg.log.length = 0;
+  const err = await server.connection.sendRequest('manifestLens/pushManifest', { text, reference, mode: 'write', expectTagDigest: check.tagDigest ?? '' })
+    .then(() => undefined, (e: Error & { data?: { kind?: string } }) => e);
+  assert.equal(err?.data?.kind, 'tag-moved', err?.message);
+  assert.match(err!.message, /moved since it was checked/);
+  assert.deepEqual(reg.log.filter((l) => l.startsWith('PUT')), [], 'nothing written');
+});

@@ -207,6 +207,10 @@ export class RepairService {
       if (p.mode === 'check') return base;
       if (absent.length) throw refused(`Nothing was written: ${absent.join('; ')}. Push uploads no blob: push them there first.`);
       if (errors.length && p.force !== true) throw refused(`The document has ${errors.length} lint error${errors.length === 1 ? '' : 's'} (${errors[0]}); nothing was written.`);
+      // The modal named what the tag moves from: it must not have moved since.
+      if (!byDigest && typeof p.expectTagDigest === 'string' && (tagDigestNow ?? '') !== p.expectTagDigest) {
+        throw refused(`The tag :${ref.tag} moved since it was checked (it was ${p.expectTagDigest || 'absent'}, it is now ${tagDigestNow ?? 'gone'}); nothing was written. Push again to see what it moves from now.`, 'tag-moved');
+      }
       const put = await client.putManifest(ref, bytes, mediaType, { byDigest, signal });
       written.push(put.digest);
       const repo = { registry: ref.registry, apiHost: ref.apiHost, repository: ref.repository };
