@@ -88,3 +88,27 @@ test('Push Manifest…: a tag that moved between the check (what the modal named
   assert.match(err!.message, /moved since it was checked/);
   assert.deepEqual(reg.log.filter((l) => l.startsWith('PUT')), [], 'nothing written');
 });
+
+test('Push Manifest…: a registry that answers the PUT 201 with another digest: the error says it stored something else, never "Nothing was written"', async () => {
+  await server.connection.sendNotification('manifestLens/environment', { trusted: true });
+  await server.connection.sendRequest('manifestLens/validateReference', { text: 'x' });
+  const config = reg.putBlob(Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'));
+  const text = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 77 }, layers: [], annotations: { n: 'lying' } });
+  const before = reg.hook;
+  reg.hook = (req, res) => {
+    if (req.method === 'PUT') {
+      res.writeHead(201, { 'Docker-Content-Digest': `sha256:${'e'.repeat(64)}`, Location: '/v2/big/manifests/lying' }).end();
+      return true;
+    }
+    return before?.(req, res) ?? false;
+  };
+  try {
+    const err = await server.connection.sendRequest('manifestLens/pushManifest', { text, reference: `${reg.host}/big:lying`, mode: 'write', expectTagDigest: '' })
+      .then(() => undefined, (e: Error & { data?: { kind?: string } }) => e);
+    assert.equal(err?.data?.kind, 'digest-mismatch', err?.message);
+    assert.doesNotMatch(err!.message, /Nothing was written/, err!.message);
+    assert.match(err!.message, /answered the write as done/);
+  } finally {
+    reg.hook = before;
+  }
+});

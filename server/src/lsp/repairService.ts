@@ -30,6 +30,7 @@ import {
 import type { Fetched, RemoteService } from './remote';
 import { remoteUri, withRaw } from './remoteUri';
 import { toResponseError } from './remote';
+import { messageText } from '../../../common/messageText';
 
 /** A tag as distribution-spec allows it. */
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
@@ -66,6 +67,11 @@ function writeError(err: unknown, ref: ImageReference, written: readonly string[
   const done = written.length
     ? ` ${written.length} repaired manifest${written.length === 1 ? ' was' : 's were'} pushed by digest before it stopped (${written.map(shortDigest).join(', ')}): harmless, no tag points at them; no tag was changed.`
     : ' Nothing was written.';
+  if (isRegistryError(err) && err.kind === 'digest-mismatch') {
+    // The registry answered the write as done, with another digest: something was stored.
+    const before = written.length ? ` Before it, ${written.length} repaired manifest${written.length === 1 ? ' was' : 's were'} pushed by digest (${written.map(shortDigest).join(', ')}).` : '';
+    return new ResponseError(REGISTRY_ERROR_CODE, messageText(`${err.message} The registry answered the write as done, so it may have stored those other bytes.${before}`), { kind: err.kind });
+  }
   if (isRegistryError(err) && (err.kind === 'unauthorized' || err.kind === 'forbidden')) {
     return new ResponseError(REGISTRY_ERROR_CODE, `${ref.registry} refused the write to ${ref.repository} (${err.status ?? err.kind}): the account lacks push rights there. Log in with an account that may push (docker login ${ref.registry}).${done}`, { kind: err.kind });
   }
