@@ -52,3 +52,18 @@ test('five 4 MiB configs of history: the map is built in a 128 MB heap, each lay
   assert.deepEqual(lines, Array.from({ length: PLATFORMS }, (_, i) => `RUN make ${i}`));
   assert.equal(server.process.exitCode, null, 'the server is alive');
 });
+
+test('an index of 300 platforms: configs past the 256 a map fetches are said to be left out, not silently missing', async () => {
+  const entries = [];
+  for (let i = 0; i < 300; i++) {
+    const config = reg.putBlob(Buffer.from(`{"architecture":"a${i}","os":"linux","history":[{"created_by":"RUN ${i}"}]}`));
+    const m = reg.putManifest('many', undefined, { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 60 },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${i.toString(16).padStart(64, 'd')}`, size: 100 }] });
+    entries.push({ mediaType: m.mediaType, digest: m.digest, size: m.bytes.length, platform: { os: 'linux', architecture: `a${i}` } });
+  }
+  reg.putManifest('many', 'v1', { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: entries }, 'application/vnd.oci.image.index.v1+json');
+  const m: ImageMapModel = await server.connection.sendRequest('manifestLens/imageMap', { reference: `${reg.host}/many:v1` });
+  assert.equal(m.platformCount, 300);
+  assert.equal(m.root.cards.filter((c) => c.layers[0]?.history).length, 256);
+  assert.match(m.leftOut ?? '', /44 image configs and referrer manifests not fetched \(at most 256 per map\)/);
+});

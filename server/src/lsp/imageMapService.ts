@@ -83,7 +83,8 @@ async function build(client: RegistryClient, p: ImageMapParams, signal: AbortSig
     })),
   ]);
   const { registry, repository } = root.reference;
-  return buildImageMap({
+  const skipped = configDigests.size + referrerDigests.size - MAP_MAX_EXTRA_FETCHES;
+  const model = buildImageMap({
     reference: p.uri ? formatReference(ref) : p.reference ?? formatReference(ref),
     graph,
     rootBytes: root.bytes,
@@ -91,6 +92,10 @@ async function build(client: RegistryClient, p: ImageMapParams, signal: AbortSig
     referrers,
     uriOf: (kind, digest, label) => (DIGEST.test(digest) ? remoteUri({ registry, repository, raw: false, ref: digest, kind, ...(label ? { label } : {}) }) : undefined),
   });
+  if (skipped <= 0) return model;
+  // The cap is said, not left to be guessed from layers without history lines.
+  const note = `${skipped} image config${skipped === 1 ? '' : 's'} and referrer manifests not fetched (at most ${MAP_MAX_EXTRA_FETCHES} per map): their layers show no history line, their badges are classified by artifactType`;
+  return { ...model, leftOut: model.leftOut ? `${model.leftOut}; ${note}` : note };
 }
 
 /** What the map uses of a config: its platform fields, and the history lines of its first `layers` layers (graph/imageMap.ts layerHistory). */
