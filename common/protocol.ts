@@ -384,6 +384,11 @@ export interface PushManifestParams {
   readonly mode: 'check' | 'write';
   /** Push in spite of lint errors (the user chose "Push anyway"). */
   readonly force?: boolean;
+  /**
+   * A write by tag: the digest the tag pointed at when the user was asked (the check's
+   * tagDigest), '' when it did not exist; the write is refused ('tag-moved') when it moved since.
+   */
+  readonly expectTagDigest?: string;
 }
 
 export interface PushManifestResult {

@@ -9,6 +9,7 @@
 import * as vscode from 'vscode';
 import { WorkDoneProgress, type LanguageClient, type WorkDoneProgressBegin, type WorkDoneProgressEnd, type WorkDoneProgressReport } from 'vscode-languageclient/node';
 import type { AuditParams, AuditResult, ExplorerRegistry } from '../../common/protocol';
+import { messageText } from '../../common/messageText';
 import { CommandIds, Requests } from './ids';
 
 const SEVERITY: Readonly<Record<AuditResult['diagnostics'][number]['severity'], vscode.DiagnosticSeverity>> = {
@@ -126,7 +127,7 @@ export function registerAudit(context: vscode.ExtensionContext, client: () => Pr
         },
       );
     } catch (e) {
-      void vscode.window.showErrorMessage(`Manifest Lens: the audit of ${registry} failed: ${e instanceof Error ? e.message : String(e)}`);
+      void vscode.window.showErrorMessage(`Manifest Lens: the audit of ${registry} failed: ${messageText(e instanceof Error ? e.message : String(e), 600)}`);
       return;
     }
     if (!result) {
@@ -135,7 +136,7 @@ export function registerAudit(context: vscode.ExtensionContext, client: () => Pr
     }
     show(result);
     const t = result.totals;
-    const failed = result.failedRepositories.length ? `; ${result.failedRepositories.length} repositor${result.failedRepositories.length === 1 ? 'y' : 'ies'} could not be audited (first: ${result.failedRepositories[0].repository}: ${result.failedRepositories[0].error})` : '';
+    const failed = result.failedRepositories.length ? `; ${result.failedRepositories.length} repositor${result.failedRepositories.length === 1 ? 'y' : 'ies'} could not be audited (first: ${result.failedRepositories[0].repository}: ${messageText(result.failedRepositories[0].error, 300)})` : '';
     const text = `Audit of ${result.registry}${result.prefix ? `/${result.prefix}` : ''}: ${t.repositories} repositories, ${t.tags} tags, ${t.manifests} distinct manifests; ${t.findings} finding${t.findings === 1 ? '' : 's'} (${t.bySeverity.error} error, ${t.bySeverity.warning} warning)${failed}.`;
     const key = result.registry + (result.prefix ? `/${result.prefix}` : '');
     const actions = [...(t.findings ? ['Show Problems'] : []), 'Export SARIF…'];

@@ -537,7 +537,7 @@ connection.onRequest(Requests.repairApply, (p: RepairApplyParams, token) =>
   repair.apply(requireParams(Requests.repairApply, p, { uri: 'string', to: 'string', mode: 'string', tag: 'string?', expectDigest: 'string' }), abortOn(token)),
 );
 connection.onRequest(Requests.pushManifest, (p: PushManifestParams, token) =>
-  repair.push(requireParams(Requests.pushManifest, p, { text: 'string', reference: 'string', mode: 'string' }), abortOn(token)),
+  repair.push(requireParams(Requests.pushManifest, p, { text: 'string', reference: 'string', mode: 'string', expectTagDigest: 'string?' }), abortOn(token)),
 );
 connection.onRequest(Requests.audit, (p: AuditParams, token) => {
   const params = requireParams<AuditParams>(Requests.audit, p, { registry: 'string', prefix: 'string?' });

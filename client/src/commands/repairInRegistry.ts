@@ -277,7 +277,7 @@ export function registerRepairCommands(deps: InspectDeps, explorer: RegistryExpl
     if ((await vscode.window.showWarningMessage(what, { modal: true, detail }, 'Push')) !== 'Push') return;
     let result: PushManifestResult;
     try {
-      result = await progress(`Pushing to ${oneLine(target, 120)}…`, (t) => c.sendRequest<PushManifestResult>(Requests.pushManifest, { text, reference: target, mode: 'write', force }, t));
+      result = await progress(`Pushing to ${oneLine(target, 120)}…`, (t) => c.sendRequest<PushManifestResult>(Requests.pushManifest, { text, reference: target, mode: 'write', force, ...(byDigest ? {} : { expectTagDigest: check.tagDigest ?? '' }) }, t));
     } catch (err) {
       return failed(err, 'Push Manifest');
     }

@@ -196,8 +196,18 @@ export async function auditRegistry(client: RegistryClient, options: AuditOption
   const request = limiter(Math.max(1, options.concurrency ?? DEFAULT_AUDIT_CONCURRENCY));
   const maxCatalogNames = options.maxCatalogNames ?? MAX_CATALOG_NAMES;
   const defaultMaxTags = options.defaultMaxTags ?? DEFAULT_MAX_TAGS;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const signal = options.signal;
+  // A wait (a 429's Retry-After, up to MAX_WAIT_S) ends when the audit is cancelled: the next call then stops it.
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  }));
   let bytes = 0;
   let rateLimit: string | undefined;
   let rateWaits = 0;

@@ -73,7 +73,12 @@ export interface RepairLimits {
   readonly maxDepth?: number;
   /** Manifests fetched in all (default 1000). */
   readonly maxManifests?: number;
+  /** Bytes of manifests read in all (default {@link MAX_REPAIR_BYTES}): each is held twice, as read and repaired. */
+  readonly maxBytes?: number;
 }
+
+/** What a repair reads at most: real images are far below (1,000 platforms of 10 KB are 10 MB); 4 MiB children are not. */
+export const MAX_REPAIR_BYTES = 32 * 1024 * 1024;
 
 const MANIFEST_KINDS: ReadonlySet<DocumentKind> = new Set(['oci-manifest', 'docker-manifest']);
 const INDEX_KINDS: ReadonlySet<DocumentKind> = new Set(['oci-index', 'docker-list']);
@@ -219,8 +224,11 @@ export async function planRepair(
 ): Promise<RepairPlan> {
   const maxDepth = limits.maxDepth ?? 4;
   const maxManifests = limits.maxManifests ?? 1000;
+  const maxBytes = limits.maxBytes ?? MAX_REPAIR_BYTES;
   const refusals: RepairRefusal[] = [];
   let fetched = 1;
+  let bytesRead = top.bytes.length;
+  let overBudget = false;
   const byDigest = new Map<string, Promise<RepairNode>>();
 
   const visit = async (doc: { bytes: Uint8Array; digest: string; mediaType: string }, where: string, platform: string | undefined, depth: number): Promise<RepairNode> => {
@@ -273,8 +281,14 @@ export async function planRepair(
             refusals.push({ where: label, digest, reason: `the image has more than ${maxManifests} manifests` });
             return;
           }
+          if (bytesRead > maxBytes) {
+            if (!overBudget) refusals.push({ where: label, digest, reason: `the image's manifests are more than ${Math.round(maxBytes / 1024 / 1024)} MiB in all; not read further` });
+            overBudget = true;
+            return;
+          }
           pending = client
             .getManifest({ registry: ref.registry, apiHost: ref.apiHost, repository: ref.repository, digest }, { signal: limits.signal })
+            .then((m) => (bytesRead += m.bytes.length, m))
             .then((m) => visit({ bytes: m.bytes, digest: m.digest, mediaType: m.mediaType }, label, entryPlatform, depth + 1));
           byDigest.set(digest, pending);
         }

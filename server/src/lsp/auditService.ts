@@ -11,6 +11,7 @@ import type { AuditDiagnostic, AuditParams, AuditResult } from '../../../common/
 import { auditRegistry, auditReport, type AuditFinding } from '../graph/audit';
 import { sarifOfAudit } from '../graph/auditSarif';
 import { parseReference, type RegistryClient } from '../registry';
+import { messageText } from '../../../common/messageText';
 import { toResponseError } from './remote';
 import { remoteUri } from './remoteUri';
 import { ruleDocUrl } from './ruleDocs';
@@ -43,7 +44,7 @@ export function auditDiagnostic(registry: string, f: AuditFinding): AuditDiagnos
     severity: f.severity,
     code: f.ruleId,
     href: ruleDocUrl(f.ruleId),
-    message: `${f.message} (${where})`,
+    message: messageText(`${f.message} (${where})`),
     repository: f.repository,
     tags: f.tags,
     digest: f.digest,
@@ -88,7 +89,7 @@ export async function auditInEditor(client: RegistryClient, p: AuditParams, sign
     registry: report.registry,
     ...(report.prefix ? { prefix: report.prefix } : {}),
     totals: report.totals,
-    failedRepositories: report.repositories.flatMap((r) => (r.error !== undefined ? [{ repository: r.repository, error: r.error }] : [])),
+    failedRepositories: report.repositories.flatMap((r) => (r.error !== undefined ? [{ repository: r.repository, error: messageText(r.error) }] : [])),
     diagnostics: report.findings.map((f) => auditDiagnostic(report.registry, f)),
     sarif: JSON.stringify(sarifOfAudit(report, VERSION), null, 2) + '\n',
     requests: report.run.requests,

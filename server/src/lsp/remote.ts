@@ -21,6 +21,7 @@ import {
 } from '../registry';
 import { REGISTRY_ERROR_CODE, type RemoteDocument, type TagCheck } from '../../../common/protocol';
 import { classifyManifest, decodeLayer, MAX_ATTACHMENT_BLOB } from '../supplychain';
+import { messageText } from '../../../common/messageText';
 import { parseRemoteUri, remoteKey, remoteUri, withRaw, type RemoteKind, type RemoteTarget } from './remoteUri';
 
 /** The most index entries that get an "Open …" CodeLens each. */
@@ -372,6 +373,7 @@ function shortSize(bytes: number): string {
 
 export function toResponseError(err: unknown): ResponseError<{ kind: string }> {
   if (err instanceof ResponseError) return err;
-  if (err instanceof RegistryError) return new ResponseError(REGISTRY_ERROR_CODE, err.message, { kind: err.kind });
-  return new ResponseError(REGISTRY_ERROR_CODE, `Unexpected failure: ${err instanceof Error ? err.message : String(err)}`, { kind: 'protocol' });
+  // Registry text is in these messages, and the client shows them in notifications (common/messageText.ts).
+  if (err instanceof RegistryError) return new ResponseError(REGISTRY_ERROR_CODE, messageText(err.message), { kind: err.kind });
+  return new ResponseError(REGISTRY_ERROR_CODE, messageText(`Unexpected failure: ${err instanceof Error ? err.message : String(err)}`), { kind: 'protocol' });
 }

@@ -30,6 +30,7 @@ import {
 import type { Fetched, RemoteService } from './remote';
 import { remoteUri, withRaw } from './remoteUri';
 import { toResponseError } from './remote';
+import { messageText } from '../../../common/messageText';
 
 /** A tag as distribution-spec allows it. */
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
@@ -66,6 +67,11 @@ function writeError(err: unknown, ref: ImageReference, written: readonly string[
   const done = written.length
     ? ` ${written.length} repaired manifest${written.length === 1 ? ' was' : 's were'} pushed by digest before it stopped (${written.map(shortDigest).join(', ')}): harmless, no tag points at them; no tag was changed.`
     : ' Nothing was written.';
+  if (isRegistryError(err) && err.kind === 'digest-mismatch') {
+    // The registry answered the write as done, with another digest: something was stored.
+    const before = written.length ? ` Before it, ${written.length} repaired manifest${written.length === 1 ? ' was' : 's were'} pushed by digest (${written.map(shortDigest).join(', ')}).` : '';
+    return new ResponseError(REGISTRY_ERROR_CODE, messageText(`${err.message} The registry answered the write as done, so it may have stored those other bytes.${before}`), { kind: err.kind });
+  }
   if (isRegistryError(err) && (err.kind === 'unauthorized' || err.kind === 'forbidden')) {
     return new ResponseError(REGISTRY_ERROR_CODE, `${ref.registry} refused the write to ${ref.repository} (${err.status ?? err.kind}): the account lacks push rights there. Log in with an account that may push (docker login ${ref.registry}).${done}`, { kind: err.kind });
   }
@@ -105,7 +111,8 @@ export class RepairService {
 
   async preview(p: RepairPlanParams, signal: AbortSignal): Promise<RepairPreview> {
     const { f, ref, plan, refusals } = await this.plan(p.uri, p.to, signal);
-    const writes = plan.writes.map((n) => ({
+    // A refused plan is shown as its refusals only: no texts (each is up to 4 MiB, twice).
+    const writes = (refusals.length ? [] : plan.writes).map((n) => ({
       where: n.where, ...(n.platform ? { platform: n.platform } : {}), oldDigest: n.oldDigest, newDigest: n.newDigest, newMediaType: n.newMediaType,
       oldText: pretty(n.oldBytes), newText: pretty(n.newBytes), top: n === plan.root,
     }));
@@ -123,6 +130,7 @@ export class RepairService {
   async apply(p: RepairApplyParams, signal: AbortSignal): Promise<RepairResult> {
     const why = this.deps.writesRefused();
     if (why) throw refused(why, WRITES_DISABLED);
+    if (p.mode !== 'tag' && p.mode !== 'in-place') throw refused(`Repair's mode is tag or in-place, not ${JSON.stringify(String(p.mode).slice(0, 40))}; nothing was written.`, 'invalid-reference');
     const { f, ref, plan, refusals } = await this.plan(p.uri, p.to, signal);
     if (refusals.length) throw refused(`Nothing was written: ${refusals.join('; ')}`);
     if (!plan.root.changed) throw refused(`Nothing to repair: ${f.reference} is already ${p.to === 'oci' ? 'OCI' : 'Docker'} throughout. Nothing was written.`);
@@ -168,8 +176,10 @@ export class RepairService {
 
   /** Push Manifest…: `check` lints and says what would move; `write` pushes the exact bytes of the text, as `push` does. */
   async push(p: PushManifestParams, signal: AbortSignal): Promise<PushManifestResult> {
+    // Only `check` reads; anything else is refused, never taken for a write past the refusal below.
+    if (p.mode !== 'check' && p.mode !== 'write') throw refused(`Push Manifest's mode is check or write, not ${JSON.stringify(String(p.mode).slice(0, 40))}; nothing was written.`, 'invalid-reference');
     const why = this.deps.writesRefused();
-    if (why && p.mode === 'write') throw refused(why, WRITES_DISABLED);
+    if (why && p.mode !== 'check') throw refused(why, WRITES_DISABLED);
     const bytes = new TextEncoder().encode(p.text);
     if (bytes.length > MAX_PUSH_BYTES) throw refused(`The document is ${bytes.length} bytes, over the 4 MiB a manifest may have; nothing was written.`);
     const digest = digestOf(bytes)!;
@@ -205,6 +215,10 @@ export class RepairService {
       if (p.mode === 'check') return base;
       if (absent.length) throw refused(`Nothing was written: ${absent.join('; ')}. Push uploads no blob: push them there first.`);
       if (errors.length && p.force !== true) throw refused(`The document has ${errors.length} lint error${errors.length === 1 ? '' : 's'} (${errors[0]}); nothing was written.`);
+      // The modal named what the tag moves from: it must not have moved since.
+      if (!byDigest && typeof p.expectTagDigest === 'string' && (tagDigestNow ?? '') !== p.expectTagDigest) {
+        throw refused(`The tag :${ref.tag} moved since it was checked (it was ${p.expectTagDigest || 'absent'}, it is now ${tagDigestNow ?? 'gone'}); nothing was written. Push again to see what it moves from now.`, 'tag-moved');
+      }
       const put = await client.putManifest(ref, bytes, mediaType, { byDigest, signal });
       written.push(put.digest);
       const repo = { registry: ref.registry, apiHost: ref.apiHost, repository: ref.repository };
