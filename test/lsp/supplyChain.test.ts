@@ -18,6 +18,7 @@ import { isolatedEnv, type IsolatedEnv } from '../harness/cli';
 import { startRegistry, type RunningRegistry } from '../harness/registry';
 import { makeKey, pushArtifact, pushImage, pushManifest, pushSignedMultiPlatform, referrersIndex, statement, type SignedMultiPlatform } from '../supplychain/fixtures';
 import { startServer, type TestServer } from './lspClient';
+import { remoteUri } from '../../server/src/lsp/remoteUri';
 
 const REPO = 'sc/editor';
 
@@ -27,6 +28,7 @@ let image: SignedMultiPlatform;
 let keyFile = '';
 /** An index whose BuildKit statement names a hostile builder: a terminal escape, a bidi override, a `$(icon)`. */
 let hostile = { amd64: '' };
+let bombDigest = '';
 const HOSTILE_BUILDER = '$(alert)\u001b]0;x\u0007\u202eexe.gnp';
 
 before(async () => {
@@ -51,6 +53,17 @@ before(async () => {
   await pushArtifact(registry.url, REPO, undefined, { manifest: doc, blobs: [empty, st] });
   await pushManifest(registry.url, REPO, `sha256-${amd64.digest.slice(7)}`, referrersIndex([{ manifest: doc, artifactType: 'application/vnd.in-toto+json' }]));
   hostile = { amd64: amd64.digest };
+  // Payloads that indent to megabytes (ten 1,000-deep brackets: 20 KB → 20 MB of spaces) and past the stack.
+  const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+  const wide = Buffer.from(`[${Array(10).fill(nested(1000)).join(',')}]`);
+  const deep = Buffer.from(nested(20_000));
+  const bomb = Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.in-toto+json',
+    config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha(empty), size: 2 },
+    layers: [wide, deep].map((b) => ({ mediaType: 'application/vnd.in-toto+json', digest: sha(b), size: b.length })),
+  }));
+  await pushArtifact(registry.url, REPO, 'bomb', { manifest: { bytes: bomb, digest: sha(bomb), mediaType: 'application/vnd.oci.image.manifest.v1+json' }, blobs: [empty, wide, deep] });
+  bombDigest = sha(bomb);
 });
 after(async () => {
   await registry?.stop();
@@ -176,5 +189,22 @@ describe('manifestLens.trust.keys in an untrusted workspace', () => {
     const top = await report(s, image.index.digest);
     assert.match(top.trust, /^untrusted workspace: the files in manifestLens\.trust are not read/);
     assert.equal(top.items[0].verdict?.kind, 'not-verified');
+  });
+});
+
+describe('a payload that indents to megabytes, or nests past the stack', () => {
+  let s: TestServer;
+  before(async () => { s = await server(undefined, true); });
+  after(async () => s?.stop());
+
+  it('opens on one line with a warning (not 20 MB of spaces), and the too-deep one with a note (not "Unexpected failure")', async () => {
+    const open = (layer: number): Promise<RemoteDocument> =>
+      s.connection.sendRequest('manifestLens/open', { uri: remoteUri({ registry: registry.host, repository: REPO, ref: bombDigest, kind: 'payload', layer, raw: false }) });
+    const wide = await open(0);
+    assert.ok(wide.text.length < 100_000, `${wide.text.length} characters`);
+    assert.deepEqual(JSON.parse(wide.text).length, 10);
+    assert.ok(wide.warnings.some((w) => /shown on one line, not indented: it nests more than/.test(w)), wide.warnings.join(' | '));
+    const deep = await open(1);
+    assert.match(JSON.parse(deep.text).note, /nested too deep to show decoded/);
   });
 });
