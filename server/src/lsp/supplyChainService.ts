@@ -46,11 +46,14 @@ export class SupplyChainService {
   private readonly reports = new Map<string, Promise<SupplyChainReport>>();
   private readonly ready = new Map<string, SupplyChainReport>();
   private readonly refreshing = new Set<string>();
+  /** Bumped by reset: a report still being made with the old trust is not kept. */
+  private generation = 0;
 
   constructor(private readonly deps: SupplyChainDeps) {}
 
   /** The settings or the workspace trust changed: trust is read again, reports made again. */
   reset(): void {
+    this.generation++;
     this.trustCache = undefined;
     this.reports.clear();
     this.ready.clear();
@@ -89,14 +92,21 @@ export class SupplyChainService {
     const key = `${p.registry}/${p.repository}@${p.digest}|${p.index ?? ''}`;
     let r = this.reports.get(key);
     if (!r) {
-      r = this.make(p, signal, served);
-      this.reports.set(key, r);
-      r.then((v) => this.ready.set(key, v), () => this.reports.delete(key));
+      const made = this.make(p, signal, served);
+      r = made;
+      this.reports.set(key, made);
+      // Kept for the lenses only while no reset came between (the trust it was made with is gone).
+      made.then((v) => {
+        if (this.reports.get(key) === made) this.ready.set(key, v);
+      }, () => {
+        if (this.reports.get(key) === made) this.reports.delete(key);
+      });
     }
     return r;
   }
 
   private async make(p: ExplorerSupplyChainParams, signal?: AbortSignal, served?: { readonly mediaType: string; readonly bytes: Uint8Array }): Promise<SupplyChainReport> {
+    const generation = this.generation;
     const client = holdingClient(this.deps.client());
     const ref = referenceWithDigest(parseReference(`${p.registry}/${p.repository}@${p.digest}`), p.digest);
     await this.deps.ready().catch(() => undefined);
@@ -115,6 +125,8 @@ export class SupplyChainService {
       if (again.items.length !== r.items.length) continue;
       r = { ...r, items: r.items.map((i, n) => (!good(i.verdict?.kind) && good(again.items[n].verdict?.kind) && again.items[n].where === i.where ? again.items[n] : i)) };
     }
+    // The trust changed meanwhile (a key removed): made again with the trust of now.
+    if (generation !== this.generation) return this.make(p, signal, served);
     return {
       ...r,
       items: r.items.map((i) => (i.manifest && i.layer !== undefined && /^sha256:[0-9a-f]{64}$/.test(i.manifest)
