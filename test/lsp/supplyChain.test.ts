@@ -30,6 +30,7 @@ let keyFile = '';
 let hostile = { amd64: '' };
 let bombDigest = '';
 const HOSTILE_BUILDER = '$(alert)\u001b]0;x\u0007\u202eexe.gnp';
+const HOSTILE_TYPE = 'https://x.example/\r\r[click me](https://evil.example/)\u202e`';
 
 before(async () => {
   home = isolatedEnv();
@@ -53,6 +54,18 @@ before(async () => {
   await pushArtifact(registry.url, REPO, undefined, { manifest: doc, blobs: [empty, st] });
   await pushManifest(registry.url, REPO, `sha256-${amd64.digest.slice(7)}`, referrersIndex([{ manifest: doc, artifactType: 'application/vnd.in-toto+json' }]));
   hostile = { amd64: amd64.digest };
+  // A predicate type that ends the hover's paragraph (two lone carriage returns) and starts a link, with a bidi override.
+  const other = await pushImage(registry.url, REPO, 'hostile-type', 'hostile-type');
+  const st2 = statement(HOSTILE_TYPE, other.digest, {});
+  const artifact2 = Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.in-toto+json',
+    config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha(empty), size: 2 },
+    layers: [{ mediaType: 'application/vnd.in-toto+json', digest: sha(st2), size: st2.length }],
+    subject: { mediaType: other.mediaType, digest: other.digest, size: other.bytes.length },
+  }));
+  const doc2 = { bytes: artifact2, digest: sha(artifact2), mediaType: 'application/vnd.oci.image.manifest.v1+json' };
+  await pushArtifact(registry.url, REPO, undefined, { manifest: doc2, blobs: [empty, st2] });
+  await pushManifest(registry.url, REPO, `sha256-${other.digest.slice(7)}`, referrersIndex([{ manifest: doc2, artifactType: 'application/vnd.in-toto+json' }]));
   // Payloads that indent to megabytes (ten 1,000-deep brackets: 20 KB → 20 MB of spaces) and past the stack.
   const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
   const wide = Buffer.from(`[${Array(10).fill(nested(1000)).join(',')}]`);
@@ -161,6 +174,29 @@ describe('hostile text in a statement', () => {
     const hover: { contents: { value: string } } = await s.connection.sendRequest('textDocument/hover', { textDocument: { uri: doc.uri }, position: { line: 0, character: 0 } });
     assert.match(hover.contents.value, /\*\*in\\-toto attestation\*\*: no signature of its own\n.*\n  - SLSA provenance: builder /);
     assert.doesNotMatch(hover.contents.value, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+  });
+});
+
+describe('a hostile predicate type in the top hover', () => {
+  let s: TestServer;
+  before(async () => { s = await server(undefined, true); });
+  after(async () => s?.stop());
+
+  it('stays in its code span on one line: no paragraph break, no link, no bidi control', async () => {
+    const doc: RemoteDocument = await s.connection.sendRequest('manifestLens/inspect', { reference: `${registry.host}/${REPO}:hostile-type` });
+    s.open(doc.uri, doc.text);
+    await s.diagnostics(doc.uri);
+    let value = '';
+    for (let i = 0; i < 100 && !value.includes('predicate:'); i++) {
+      await s.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: doc.uri } });
+      const hover: { contents: { value: string } } = await s.connection.sendRequest('textDocument/hover', { textDocument: { uri: doc.uri }, position: { line: 0, character: 0 } });
+      value = hover.contents.value;
+      if (!value.includes('predicate:')) await new Promise((r) => setTimeout(r, 100));
+    }
+    const line = value.split('\n').find((l) => l.includes('predicate:'));
+    assert.ok(line, value);
+    assert.equal(line, "  - predicate: `https://x.example/ [click me](https://evil.example/) '`");
+    assert.doesNotMatch(value, /[\r\u202a-\u202e\u2066-\u2069]/);
   });
 });
 

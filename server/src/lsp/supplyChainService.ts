@@ -204,12 +204,12 @@ export class SupplyChainService {
     if (r.items.length === 0) lines.push('- none found (cosign tags, referrers)');
     for (const i of r.items.slice(0, 20)) {
       lines.push(`- **${escapeMarkdown(i.label)}**: ${escapeMarkdown(oneLine(verdictWords(i)))}${i.verdict?.by ? ` (by ${escapeMarkdown(oneLine(i.verdict.by))})` : ''}`);
-      if (i.predicateType) lines.push(`  - predicate: ${codeSpan(i.predicateType)}`);
+      if (i.predicateType) lines.push(`  - predicate: ${codeSpan(oneLine(i.predicateType))}`);
       if (i.summary) lines.push(`  - ${escapeMarkdown(oneLine(i.summary))}`);
       if (i.signer) lines.push(`  - signer: ${escapeMarkdown(oneLine(i.signer))}`);
       if (i.signedAt) lines.push(`  - signed: ${escapeMarkdown(oneLine(i.signedAt.time))} (${signedAtSource(i.signedAt.source)})`);
       if (i.logIndex) lines.push(`  - log index: ${escapeMarkdown(oneLine(i.logIndex))}`);
-      lines.push(`  - ${codeSpan(i.where)}`);
+      lines.push(`  - ${codeSpan(oneLine(i.where))}`);
     }
     if (r.items.length > 20) lines.push(`- … ${r.items.length - 20} more`);
     for (const p of r.problems.slice(0, 5)) lines.push(`- problem: ${escapeMarkdown(oneLine(p))}`);
