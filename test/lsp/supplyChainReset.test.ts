@@ -4,7 +4,7 @@
  * manifestLens.trust.keys left "signature valid" on the lens).
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RemoteDocument, SupplyChainReport } from '../../common/protocol';
@@ -19,13 +19,14 @@ let reg: FakeRegistry;
 let home: IsolatedEnv;
 let s: TestServer;
 let digest = '';
+let keyFile = '';
 const settings: Record<string, unknown> = {};
 
 before(async () => {
   home = isolatedEnv();
   reg = await startFakeRegistry();
   const key = makeKey('p256');
-  const keyFile = join(home.dir, 'cosign.pub');
+  keyFile = join(home.dir, 'cosign.pub');
   writeFileSync(keyFile, key.publicPem);
   const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
   const image = reg.putManifest(REPO, 'img', { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: reg.putBlob(config), size: config.length }, layers: [] });
@@ -69,19 +70,43 @@ describe('the key is removed while the signature is being read', () => {
     const answered = await first;
     assert.equal(answered.items[0]?.verdict?.kind, 'not-verified', JSON.stringify(answered.items[0]?.verdict));
     assert.match(answered.trust, /no trust configured/);
+    const lens = await signatureLens();
+    assert.doesNotMatch(lens, /valid/);
+    assert.match(lens, /not verified: no trust configured/);
+  });
+});
+
+let docUri = '';
+/** The signature's lens of the fetched tag, once read. */
+async function signatureLens(): Promise<string> {
+  if (!docUri) {
     const doc: RemoteDocument = await s.connection.sendRequest('manifestLens/inspect', { reference: `${reg.host}/${REPO}:img` });
     s.open(doc.uri, doc.text);
     await s.diagnostics(doc.uri);
-    let titles: string[] = [];
-    for (let i = 0; i < 100; i++) {
-      const lenses: { command?: { title: string } }[] = await s.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: doc.uri } });
-      titles = lenses.map((l) => l.command?.title ?? '');
-      if (!titles.some((t) => /reading…/.test(t))) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const lens = titles.find((t) => t.includes('cosign signature'));
-    assert.ok(lens, titles.join(' | '));
-    assert.doesNotMatch(lens, /valid/);
-    assert.match(lens, /not verified: no trust configured/);
+    docUri = doc.uri;
+  }
+  let titles: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    const lenses: { command?: { title: string } }[] = await s.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: docUri } });
+    titles = lenses.map((l) => l.command?.title ?? '');
+    if (!titles.some((t) => /reading…/.test(t))) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const lens = titles.find((t) => t.includes('cosign signature'));
+  assert.ok(lens, titles.join(' | '));
+  return lens;
+}
+
+describe('the key file is replaced on disk (the setting unchanged)', () => {
+  it('the lens is made again with the new key: no longer "signature valid"', async () => {
+    settings.trust = { keys: [keyFile] };
+    const reread = new Promise<void>((r) => s.connection.onRequest('workspace/configuration', (p: { items: unknown[] }) => { r(); return p.items.map(() => settings); }));
+    await s.connection.sendNotification('workspace/didChangeConfiguration', { settings: {} });
+    await reread;
+    assert.match(await signatureLens(), /signature valid/);
+    writeFileSync(keyFile, makeKey('p256').publicPem);
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(keyFile, later, later);
+    assert.doesNotMatch(await signatureLens(), /signature valid/);
   });
 });

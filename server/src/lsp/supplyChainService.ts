@@ -6,6 +6,8 @@
  * trusted workspace; without trust every signature is "not verified: no trust configured".
  * Reports are kept per (repository, digest, index) until the trust settings change.
  */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CodeLens } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Analysis } from '../engine/analyze';
@@ -42,7 +44,7 @@ export function itemLine(i: SupplyChainItem): string {
 }
 
 export class SupplyChainService {
-  private trustCache?: { trust: Trust; words: string };
+  private trustCache?: { trust: Trust; words: string; stamp: string };
   private readonly reports = new Map<string, Promise<SupplyChainReport>>();
   private readonly ready = new Map<string, SupplyChainReport>();
   private readonly refreshing = new Set<string>();
@@ -59,16 +61,41 @@ export class SupplyChainService {
     this.ready.clear();
   }
 
+  /**
+   * The trust files' size and time as now ('' without files or trust): a key file replaced on
+   * disk, the setting unchanged, is read again (the command line reads it on every run).
+   */
+  private stamp(): string {
+    const s = this.deps.settings();
+    if (!anyFile(s) || !this.deps.trusted()) return '';
+    const files = [...s.keys, ...(s.trustedRoot ? [s.trustedRoot] : []), ...(s.notationConfig ? [s.notationConfig, join(s.notationConfig, 'trustpolicy.json')] : [])];
+    return files.map((f) => {
+      try {
+        const st = statSync(f);
+        // A device's or FIFO's times move with every write (/dev/null): it is refused anyway.
+        return st.isFile() || st.isDirectory() ? `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : 'special';
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code ?? '?';
+      }
+    }).join('|');
+  }
+
+  /** Forgets the trust and the reports when a trust file changed on disk. */
+  private checkFiles(): void {
+    if (this.trustCache && this.trustCache.stamp !== this.stamp()) this.reset();
+  }
+
   /** The trust from the settings, and in words; files only in a trusted workspace. */
   trust(): { trust: Trust; words: string } {
     if (this.trustCache) return this.trustCache;
+    const stamp = this.stamp();
     const s = this.deps.settings();
     const none: Trust = { keys: [] };
-    let out: { trust: Trust; words: string };
+    let out: { trust: Trust; words: string; stamp: string };
     if (!anyFile(s)) {
-      out = { trust: none, words: 'no trust configured' };
+      out = { trust: none, words: 'no trust configured', stamp };
     } else if (!this.deps.trusted()) {
-      out = { trust: none, words: 'untrusted workspace: the files in manifestLens.trust are not read (no trust configured)' };
+      out = { trust: none, words: 'untrusted workspace: the files in manifestLens.trust are not read (no trust configured)', stamp };
     } else {
       const id = s.identities[0];
       const t = loadTrustFiles({ keyFiles: s.keys, trustedRoot: s.trustedRoot, identity: id?.identity, issuer: id?.issuer, notationConfig: s.notationConfig }, (line) => this.deps.log(`trust: ${line}`), {
@@ -77,10 +104,10 @@ export class SupplyChainService {
       });
       if (typeof t === 'string') {
         this.deps.log(`trust: ${t}`);
-        out = { trust: none, words: `not read: ${t} (no trust configured)` };
+        out = { trust: none, words: `not read: ${t} (no trust configured)`, stamp };
       } else {
         const extra = s.identities.length > 1 ? ` (${Math.min(s.identities.length, 8)} identities)` : '';
-        out = { trust: t, words: hasTrust(t) ? trustWords(t) + extra : 'no trust configured' };
+        out = { trust: t, words: hasTrust(t) ? trustWords(t) + extra : 'no trust configured', stamp };
       }
     }
     this.trustCache = out;
@@ -89,6 +116,7 @@ export class SupplyChainService {
 
   /** What is attached to a manifest, each item with the URI that opens its decoded payload. */
   report(p: ExplorerSupplyChainParams, signal?: AbortSignal, served?: { readonly mediaType: string; readonly bytes: Uint8Array }): Promise<SupplyChainReport> {
+    this.checkFiles();
     const key = `${p.registry}/${p.repository}@${p.digest}|${p.index ?? ''}`;
     let r = this.reports.get(key);
     if (!r) {
@@ -153,6 +181,7 @@ export class SupplyChainService {
     if (f.target.kind !== 'manifest' || !/^sha256:[0-9a-f]{64}$/.test(f.digest)) return undefined;
     const p = { registry: f.target.registry, repository: f.target.repository, digest: f.digest };
     const key = `${p.registry}/${p.repository}@${p.digest}|`;
+    this.checkFiles();
     const ready = this.ready.get(key);
     if (ready) return ready;
     if (!this.reports.has(key)) {
