@@ -18,6 +18,7 @@ import { isolatedEnv, type IsolatedEnv } from '../harness/cli';
 import { startRegistry, type RunningRegistry } from '../harness/registry';
 import { makeKey, pushArtifact, pushImage, pushManifest, pushSignedMultiPlatform, referrersIndex, statement, type SignedMultiPlatform } from '../supplychain/fixtures';
 import { startServer, type TestServer } from './lspClient';
+import { remoteUri } from '../../server/src/lsp/remoteUri';
 
 const REPO = 'sc/editor';
 
@@ -27,7 +28,9 @@ let image: SignedMultiPlatform;
 let keyFile = '';
 /** An index whose BuildKit statement names a hostile builder: a terminal escape, a bidi override, a `$(icon)`. */
 let hostile = { amd64: '' };
+let bombDigest = '';
 const HOSTILE_BUILDER = '$(alert)\u001b]0;x\u0007\u202eexe.gnp';
+const HOSTILE_TYPE = 'https://x.example/\r\r[click me](https://evil.example/)\u202e`';
 
 before(async () => {
   home = isolatedEnv();
@@ -51,6 +54,29 @@ before(async () => {
   await pushArtifact(registry.url, REPO, undefined, { manifest: doc, blobs: [empty, st] });
   await pushManifest(registry.url, REPO, `sha256-${amd64.digest.slice(7)}`, referrersIndex([{ manifest: doc, artifactType: 'application/vnd.in-toto+json' }]));
   hostile = { amd64: amd64.digest };
+  // A predicate type that ends the hover's paragraph (two lone carriage returns) and starts a link, with a bidi override.
+  const other = await pushImage(registry.url, REPO, 'hostile-type', 'hostile-type');
+  const st2 = statement(HOSTILE_TYPE, other.digest, {});
+  const artifact2 = Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.in-toto+json',
+    config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha(empty), size: 2 },
+    layers: [{ mediaType: 'application/vnd.in-toto+json', digest: sha(st2), size: st2.length }],
+    subject: { mediaType: other.mediaType, digest: other.digest, size: other.bytes.length },
+  }));
+  const doc2 = { bytes: artifact2, digest: sha(artifact2), mediaType: 'application/vnd.oci.image.manifest.v1+json' };
+  await pushArtifact(registry.url, REPO, undefined, { manifest: doc2, blobs: [empty, st2] });
+  await pushManifest(registry.url, REPO, `sha256-${other.digest.slice(7)}`, referrersIndex([{ manifest: doc2, artifactType: 'application/vnd.in-toto+json' }]));
+  // Payloads that indent to megabytes (ten 1,000-deep brackets: 20 KB → 20 MB of spaces) and past the stack.
+  const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+  const wide = Buffer.from(`[${Array(10).fill(nested(1000)).join(',')}]`);
+  const deep = Buffer.from(nested(20_000));
+  const bomb = Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.in-toto+json',
+    config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha(empty), size: 2 },
+    layers: [wide, deep].map((b) => ({ mediaType: 'application/vnd.in-toto+json', digest: sha(b), size: b.length })),
+  }));
+  await pushArtifact(registry.url, REPO, 'bomb', { manifest: { bytes: bomb, digest: sha(bomb), mediaType: 'application/vnd.oci.image.manifest.v1+json' }, blobs: [empty, wide, deep] });
+  bombDigest = sha(bomb);
 });
 after(async () => {
   await registry?.stop();
@@ -151,6 +177,29 @@ describe('hostile text in a statement', () => {
   });
 });
 
+describe('a hostile predicate type in the top hover', () => {
+  let s: TestServer;
+  before(async () => { s = await server(undefined, true); });
+  after(async () => s?.stop());
+
+  it('stays in its code span on one line: no paragraph break, no link, no bidi control', async () => {
+    const doc: RemoteDocument = await s.connection.sendRequest('manifestLens/inspect', { reference: `${registry.host}/${REPO}:hostile-type` });
+    s.open(doc.uri, doc.text);
+    await s.diagnostics(doc.uri);
+    let value = '';
+    for (let i = 0; i < 100 && !value.includes('predicate:'); i++) {
+      await s.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: doc.uri } });
+      const hover: { contents: { value: string } } = await s.connection.sendRequest('textDocument/hover', { textDocument: { uri: doc.uri }, position: { line: 0, character: 0 } });
+      value = hover.contents.value;
+      if (!value.includes('predicate:')) await new Promise((r) => setTimeout(r, 100));
+    }
+    const line = value.split('\n').find((l) => l.includes('predicate:'));
+    assert.ok(line, value);
+    assert.equal(line, "  - predicate: `https://x.example/ [click me](https://evil.example/) '`");
+    assert.doesNotMatch(value, /[\r\u202a-\u202e\u2066-\u2069]/);
+  });
+});
+
 describe('without trust', () => {
   let s: TestServer;
   before(async () => { s = await server(undefined, true); });
@@ -176,5 +225,22 @@ describe('manifestLens.trust.keys in an untrusted workspace', () => {
     const top = await report(s, image.index.digest);
     assert.match(top.trust, /^untrusted workspace: the files in manifestLens\.trust are not read/);
     assert.equal(top.items[0].verdict?.kind, 'not-verified');
+  });
+});
+
+describe('a payload that indents to megabytes, or nests past the stack', () => {
+  let s: TestServer;
+  before(async () => { s = await server(undefined, true); });
+  after(async () => s?.stop());
+
+  it('opens on one line with a warning (not 20 MB of spaces), and the too-deep one with a note (not "Unexpected failure")', async () => {
+    const open = (layer: number): Promise<RemoteDocument> =>
+      s.connection.sendRequest('manifestLens/open', { uri: remoteUri({ registry: registry.host, repository: REPO, ref: bombDigest, kind: 'payload', layer, raw: false }) });
+    const wide = await open(0);
+    assert.ok(wide.text.length < 100_000, `${wide.text.length} characters`);
+    assert.deepEqual(JSON.parse(wide.text).length, 10);
+    assert.ok(wide.warnings.some((w) => /shown on one line, not indented: it nests more than/.test(w)), wide.warnings.join(' | '));
+    const deep = await open(1);
+    assert.match(JSON.parse(deep.text).note, /nested too deep to show decoded/);
   });
 });

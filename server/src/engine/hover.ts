@@ -24,9 +24,12 @@ export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!<>|~]/g, '\\$&');
 }
 
-/** Text from a document inside a code span: backticks cannot close it early. */
+/**
+ * Text from a document inside a code span: backticks cannot close it early, and no line break
+ * (a lone `\r` too: two of them end the paragraph, and what follows renders as markdown).
+ */
 export function codeSpan(text: string): string {
-  return '`' + text.replace(/`/g, "'").replace(/\r?\n/g, ' ') + '`';
+  return '`' + text.replace(/`/g, "'").replace(/\r\n|[\r\n\u2028\u2029]/g, ' ') + '`';
 }
 
 const FAMILY_NAMES: Record<string, string> = { oci: 'OCI', docker: 'Docker v2 schema 2', schema1: 'Docker v2 schema 1', artifact: 'OCI (withdrawn)', other: 'other' };

@@ -309,10 +309,36 @@ async function fetchPayload(client: RegistryClient, target: RemoteTarget, ref: I
       shown = { note: 'not JSON: "Show raw bytes" shows the layer as served', mediaType: layer.mediaType, size: blob.bytes.length };
     }
   }
+  const display = await payloadText(shown);
+  const warnings = [...(decoded.problem ? [decoded.problem] : []), ...(display.warning ? [display.warning] : [])];
   return {
     target, reference: `layer ${target.layer ?? 0} (${layer.mediaType}) of ${formatReference(ref)}`, bytes: blob.bytes, contentType: layer.mediaType, digest: blob.digest, verified: 'requested-digest',
-    requests: m.requests + blob.requests, warnings: decoded.problem ? [decoded.problem] : [], display: JSON.stringify(shown, null, 2) + '\n',
+    requests: m.requests + blob.requests, warnings, display: display.text,
   };
+}
+
+/**
+ * A decoded payload as text: on one line first (its size follows the layer's, at most 4 MiB
+ * read), then indented by the bounded formatter of fetched documents. `JSON.stringify(v, null, 2)`
+ * would indent each of thousands of nested brackets on its own line: a 4 MiB layer of them is
+ * gigabytes of spaces and a minute of a blocked server. Too deep or too wide to indent: shown on
+ * one line, and said so.
+ */
+async function payloadText(shown: unknown): Promise<{ text: string; warning?: string }> {
+  let compact: string;
+  try {
+    compact = JSON.stringify(shown) ?? 'null';
+  } catch {
+    // Nested past the call stack: not shown decoded.
+    return { text: JSON.stringify({ note: 'nested too deep to show decoded: "Show raw bytes" shows the layer as served' }, null, 2) + '\n', warning: 'The payload nests too deep to show decoded.' };
+  }
+  const pretty = await prettyPrintYielding(utf8Encode(compact));
+  if (pretty.changed) return { text: utf8.decode(pretty.bytes) };
+  return { text: compact + '\n', ...(pretty.refused ? { warning: `The payload is shown on one line, not indented: ${notIndentedReason(pretty.refused)}.` } : {}) };
+}
+
+function utf8Encode(text: string): Uint8Array {
+  return Buffer.from(text, 'utf8');
 }
 
 /**

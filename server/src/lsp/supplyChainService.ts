@@ -6,6 +6,8 @@
  * trusted workspace; without trust every signature is "not verified: no trust configured".
  * Reports are kept per (repository, digest, index) until the trust settings change.
  */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CodeLens } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Analysis } from '../engine/analyze';
@@ -42,30 +44,58 @@ export function itemLine(i: SupplyChainItem): string {
 }
 
 export class SupplyChainService {
-  private trustCache?: { trust: Trust; words: string };
+  private trustCache?: { trust: Trust; words: string; stamp: string };
   private readonly reports = new Map<string, Promise<SupplyChainReport>>();
   private readonly ready = new Map<string, SupplyChainReport>();
   private readonly refreshing = new Set<string>();
+  /** Bumped by reset: a report still being made with the old trust is not kept. */
+  private generation = 0;
 
   constructor(private readonly deps: SupplyChainDeps) {}
 
   /** The settings or the workspace trust changed: trust is read again, reports made again. */
   reset(): void {
+    this.generation++;
     this.trustCache = undefined;
     this.reports.clear();
     this.ready.clear();
   }
 
+  /**
+   * The trust files' size and time as now ('' without files or trust): a key file replaced on
+   * disk, the setting unchanged, is read again (the command line reads it on every run).
+   */
+  private stamp(): string {
+    const s = this.deps.settings();
+    if (!anyFile(s) || !this.deps.trusted()) return '';
+    const files = [...s.keys, ...(s.trustedRoot ? [s.trustedRoot] : []), ...(s.notationConfig ? [s.notationConfig, join(s.notationConfig, 'trustpolicy.json')] : [])];
+    return files.map((f) => {
+      try {
+        const st = statSync(f);
+        // A device's or FIFO's times move with every write (/dev/null): it is refused anyway.
+        return st.isFile() || st.isDirectory() ? `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : 'special';
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code ?? '?';
+      }
+    }).join('|');
+  }
+
+  /** Forgets the trust and the reports when a trust file changed on disk. */
+  private checkFiles(): void {
+    if (this.trustCache && this.trustCache.stamp !== this.stamp()) this.reset();
+  }
+
   /** The trust from the settings, and in words; files only in a trusted workspace. */
   trust(): { trust: Trust; words: string } {
     if (this.trustCache) return this.trustCache;
+    const stamp = this.stamp();
     const s = this.deps.settings();
     const none: Trust = { keys: [] };
-    let out: { trust: Trust; words: string };
+    let out: { trust: Trust; words: string; stamp: string };
     if (!anyFile(s)) {
-      out = { trust: none, words: 'no trust configured' };
+      out = { trust: none, words: 'no trust configured', stamp };
     } else if (!this.deps.trusted()) {
-      out = { trust: none, words: 'untrusted workspace: the files in manifestLens.trust are not read (no trust configured)' };
+      out = { trust: none, words: 'untrusted workspace: the files in manifestLens.trust are not read (no trust configured)', stamp };
     } else {
       const id = s.identities[0];
       const t = loadTrustFiles({ keyFiles: s.keys, trustedRoot: s.trustedRoot, identity: id?.identity, issuer: id?.issuer, notationConfig: s.notationConfig }, (line) => this.deps.log(`trust: ${line}`), {
@@ -74,10 +104,10 @@ export class SupplyChainService {
       });
       if (typeof t === 'string') {
         this.deps.log(`trust: ${t}`);
-        out = { trust: none, words: `not read: ${t} (no trust configured)` };
+        out = { trust: none, words: `not read: ${t} (no trust configured)`, stamp };
       } else {
         const extra = s.identities.length > 1 ? ` (${Math.min(s.identities.length, 8)} identities)` : '';
-        out = { trust: t, words: hasTrust(t) ? trustWords(t) + extra : 'no trust configured' };
+        out = { trust: t, words: hasTrust(t) ? trustWords(t) + extra : 'no trust configured', stamp };
       }
     }
     this.trustCache = out;
@@ -86,17 +116,25 @@ export class SupplyChainService {
 
   /** What is attached to a manifest, each item with the URI that opens its decoded payload. */
   report(p: ExplorerSupplyChainParams, signal?: AbortSignal, served?: { readonly mediaType: string; readonly bytes: Uint8Array }): Promise<SupplyChainReport> {
+    this.checkFiles();
     const key = `${p.registry}/${p.repository}@${p.digest}|${p.index ?? ''}`;
     let r = this.reports.get(key);
     if (!r) {
-      r = this.make(p, signal, served);
-      this.reports.set(key, r);
-      r.then((v) => this.ready.set(key, v), () => this.reports.delete(key));
+      const made = this.make(p, signal, served);
+      r = made;
+      this.reports.set(key, made);
+      // Kept for the lenses only while no reset came between (the trust it was made with is gone).
+      made.then((v) => {
+        if (this.reports.get(key) === made) this.ready.set(key, v);
+      }, () => {
+        if (this.reports.get(key) === made) this.reports.delete(key);
+      });
     }
     return r;
   }
 
   private async make(p: ExplorerSupplyChainParams, signal?: AbortSignal, served?: { readonly mediaType: string; readonly bytes: Uint8Array }): Promise<SupplyChainReport> {
+    const generation = this.generation;
     const client = holdingClient(this.deps.client());
     const ref = referenceWithDigest(parseReference(`${p.registry}/${p.repository}@${p.digest}`), p.digest);
     await this.deps.ready().catch(() => undefined);
@@ -115,6 +153,8 @@ export class SupplyChainService {
       if (again.items.length !== r.items.length) continue;
       r = { ...r, items: r.items.map((i, n) => (!good(i.verdict?.kind) && good(again.items[n].verdict?.kind) && again.items[n].where === i.where ? again.items[n] : i)) };
     }
+    // The trust changed meanwhile (a key removed): made again with the trust of now.
+    if (generation !== this.generation) return this.make(p, signal, served);
     return {
       ...r,
       items: r.items.map((i) => (i.manifest && i.layer !== undefined && /^sha256:[0-9a-f]{64}$/.test(i.manifest)
@@ -141,6 +181,7 @@ export class SupplyChainService {
     if (f.target.kind !== 'manifest' || !/^sha256:[0-9a-f]{64}$/.test(f.digest)) return undefined;
     const p = { registry: f.target.registry, repository: f.target.repository, digest: f.digest };
     const key = `${p.registry}/${p.repository}@${p.digest}|`;
+    this.checkFiles();
     const ready = this.ready.get(key);
     if (ready) return ready;
     if (!this.reports.has(key)) {
@@ -192,12 +233,12 @@ export class SupplyChainService {
     if (r.items.length === 0) lines.push('- none found (cosign tags, referrers)');
     for (const i of r.items.slice(0, 20)) {
       lines.push(`- **${escapeMarkdown(i.label)}**: ${escapeMarkdown(oneLine(verdictWords(i)))}${i.verdict?.by ? ` (by ${escapeMarkdown(oneLine(i.verdict.by))})` : ''}`);
-      if (i.predicateType) lines.push(`  - predicate: ${codeSpan(i.predicateType)}`);
+      if (i.predicateType) lines.push(`  - predicate: ${codeSpan(oneLine(i.predicateType))}`);
       if (i.summary) lines.push(`  - ${escapeMarkdown(oneLine(i.summary))}`);
       if (i.signer) lines.push(`  - signer: ${escapeMarkdown(oneLine(i.signer))}`);
       if (i.signedAt) lines.push(`  - signed: ${escapeMarkdown(oneLine(i.signedAt.time))} (${signedAtSource(i.signedAt.source)})`);
       if (i.logIndex) lines.push(`  - log index: ${escapeMarkdown(oneLine(i.logIndex))}`);
-      lines.push(`  - ${codeSpan(i.where)}`);
+      lines.push(`  - ${codeSpan(oneLine(i.where))}`);
     }
     if (r.items.length > 20) lines.push(`- … ${r.items.length - 20} more`);
     for (const p of r.problems.slice(0, 5)) lines.push(`- problem: ${escapeMarkdown(oneLine(p))}`);
