@@ -273,7 +273,10 @@ connection.onDidChangeConfiguration(() => {
 
 connection.onNotification(Notifications.environment, (p: EnvironmentParams) => {
   if (typeof p !== 'object' || p === null) return log(`${Notifications.environment} without its params: ignored`);
+  const wasTrusted = trusted;
   trusted = p.trusted === true;
+  // Trust granted or revoked: no verdict made under the other state is shown again.
+  if (trusted !== wasTrusted) supplyChain.reset();
   proxy = typeof p.proxy === 'string' ? p.proxy : undefined;
   void refreshRegistrySettings();
 });
