@@ -6,7 +6,7 @@
  * Revocation (OCSP/CRL) is never checked offline: verdicts say so, and never claim `strict`.
  */
 import { constants as cryptoConstants, verify as cryptoVerify } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { flattenedVerify } from 'jose';
@@ -14,6 +14,7 @@ import type { X509Certificate } from '@peculiar/x509';
 import { certificateKey, MAX_CHAIN_CERTIFICATES, parseCertificate, parseCertificates, signingCertificateProblem, verifyChain } from './certificates';
 import { decodeNotationJws } from './decode';
 import { CborTag, decodeCbor, encodeSigStructure, type CborValue } from './cbor';
+import { readSmallFile } from './smallFile';
 import { verdict, type Verdict } from './verdict';
 
 /** The protected headers notation may mark critical (signature-envelope-jws.md). */
@@ -45,14 +46,10 @@ export function defaultNotationDir(env: NodeJS.ProcessEnv = process.env): string
 
 const MAX_FILE = 1024 * 1024;
 
-function readSmall(path: string): string | undefined {
-  try {
-    const st = statSync(path);
-    if (!st.isFile() || st.size > MAX_FILE) return undefined;
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
+/** A policy or certificate file's bytes; undefined when it is not a regular file of at most 1 MiB. */
+function readSmall(path: string): Buffer | undefined {
+  const read = readSmallFile(path, MAX_FILE, 'a notation configuration file');
+  return typeof read === 'string' ? undefined : read.bytes;
 }
 
 /** notation's verification levels (trust-store-trust-policy.md). */
@@ -60,11 +57,12 @@ const POLICY_LEVELS = ['strict', 'permissive', 'audit', 'skip'];
 
 /** Loads a notation configuration folder; a string is why it cannot be used. */
 export function loadNotationConfig(dir: string): NotationConfig | string {
-  const policyFile = ['trustpolicy.oci.json', 'trustpolicy.json'].map((f) => join(dir, f)).find((f) => readSmall(f) !== undefined);
-  if (!policyFile) return `${dir}: no trustpolicy.oci.json or trustpolicy.json (notation's trust policy) in it`;
+  const policy = ['trustpolicy.oci.json', 'trustpolicy.json'].map((f) => join(dir, f)).map((file) => ({ file, bytes: readSmall(file) })).find((p) => p.bytes !== undefined);
+  if (!policy) return `${dir}: no trustpolicy.oci.json or trustpolicy.json (notation's trust policy) in it`;
+  const policyFile = policy.file;
   let doc: unknown;
   try {
-    doc = JSON.parse(readSmall(policyFile)!);
+    doc = JSON.parse(policy.bytes!.toString('utf8'));
   } catch (e) {
     return `${policyFile}: not JSON (${e instanceof Error ? e.message : String(e)})`;
   }
@@ -121,10 +119,11 @@ export function loadNotationConfig(dir: string): NotationConfig | string {
         continue;
       }
       const certs = files.flatMap((f) => {
-        const text = readSmall(join(base, name, f));
-        if (text === undefined) return [];
+        const bytes = readSmall(join(base, name, f));
+        if (bytes === undefined) return [];
+        const text = bytes.toString('utf8');
         if (text.includes('-----BEGIN CERTIFICATE-----')) return parseCertificates(text);
-        const der = parseCertificate(new Uint8Array(readFileSync(join(base, name, f))));
+        const der = parseCertificate(new Uint8Array(bytes));
         return der ? [der] : [];
       });
       stores.set(`${type}:${name}`, certs);

@@ -3,12 +3,12 @@
  * command line; `manifestLens.trust.*` in the editor). Never guessed: notation's own folder is
  * read only when the caller says so (the command line, as notation does; never the editor).
  */
-import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import type { Trust } from './attachments';
 import { parseTrustedRoot } from './bundle';
 import { loadPublicKey, type TrustedKey } from './cosignKey';
 import { defaultNotationDir, loadNotationConfig, type NotationConfig } from './notation';
+import { readSmallFile } from './smallFile';
 
 export interface TrustFiles {
   readonly keyFiles: readonly string[];
@@ -21,34 +21,6 @@ export interface TrustFiles {
 const MAX_KEY_FILE = 64 * 1024;
 const MAX_TRUSTED_ROOT = 4 * 1024 * 1024;
 
-/**
- * A small regular file's text, or why not: opened without blocking (a FIFO would wait for a
- * writer for ever), refused unless a regular file (/dev/zero, a FIFO, a folder have no end or no
- * size), read to at most `max` bytes.
- */
-export function readSmallFile(file: string, max: number, what: string): { text: string; mtimeMs: number } | string {
-  let fd: number;
-  try {
-    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? 'no such file' : code ?? (e instanceof Error ? e.message : String(e));
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return `not a regular file (${st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a folder' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'a special file'}), not ${what}`;
-    if (st.size > max) return `larger than ${max} bytes, not ${what}`;
-    const buf = Buffer.alloc(max + 1);
-    let read = 0;
-    for (let n = -1; n !== 0 && read <= max; read += n) n = readSync(fd, buf, read, max + 1 - read, read);
-    if (read > max) return `larger than ${max} bytes, not ${what}`;
-    return { text: buf.subarray(0, read).toString('utf8'), mtimeMs: st.mtimeMs };
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * The trust the files give; a string is what is wrong (named by the option `names` gives it: a
@@ -61,8 +33,7 @@ export function loadTrustFiles(o: TrustFiles, note: (line: string) => void, opti
   for (const file of o.keyFiles) {
     const read = readSmallFile(file, MAX_KEY_FILE, 'a PEM public key');
     if (typeof read === 'string') return `${names.key} ${file}: ${read}`;
-    const text = read.text;
-    const k = loadPublicKey(text, file);
+    const k = loadPublicKey(read.bytes.toString('utf8'), file);
     if (typeof k === 'string') return `${names.key} ${k}`;
     keys.push(k);
   }
@@ -71,7 +42,7 @@ export function loadTrustFiles(o: TrustFiles, note: (line: string) => void, opti
     try {
       const read = readSmallFile(o.trustedRoot, MAX_TRUSTED_ROOT, 'a trusted_root.json');
       if (typeof read === 'string') return `${names.trustedRoot} ${o.trustedRoot}: ${read}`;
-      const root = parseTrustedRoot(JSON.parse(read.text));
+      const root = parseTrustedRoot(JSON.parse(read.bytes.toString('utf8')));
       if (typeof root === 'string') return `${names.trustedRoot} ${o.trustedRoot}: ${root}`;
       trustedRoot = root;
       const days = Math.floor((Date.now() - read.mtimeMs) / 86_400_000);
