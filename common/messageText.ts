@@ -8,7 +8,12 @@
  */
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]+/g;
 
+/** Only the first half of {@link messageText}: one line, no control or bidi characters (for text that is no notification: a lens title, a code span). */
+export function oneLineText(text: string): string {
+  return text.replace(UNSAFE, ' ');
+}
+
 export function messageText(text: string, max = Infinity): string {
-  const t = text.replace(UNSAFE, ' ').replace(/\]\s*\(/g, '] (');
+  const t = oneLineText(text).replace(/\]\s*\(/g, '] (');
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }

@@ -21,6 +21,7 @@ import {
 } from '../../../common/protocol';
 import type { RegistryExplorer } from '../explorer';
 import { showRemoteDocument, type InspectDeps } from './inspectRemoteImage';
+import { messageText } from '../../../common/messageText';
 
 export const RepairCommandIds = {
   repair: REPAIR_COMMAND,
@@ -34,14 +35,8 @@ const DIFF_SCHEME = 'manifest-lens-repair';
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 const short = (digest: string): string => (digest.length > 19 ? `${digest.slice(0, 19)}…` : digest);
-/**
- * Registry text in a message: one line, bounded, and no `[label](link)` (a notification renders
- * those as links, command links included).
- */
-const oneLine = (s: string, max = 200): string => {
-  const t = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g, ' ').replace(/\]\(/g, '] (');
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
-};
+/** Registry text in a message: one line, bounded, and no `[label](link)` (common/messageText.ts). */
+const oneLine = (s: string, max = 200): string => messageText(s, max);
 
 /** Whether writes may happen here; if not, says how to enable them and returns false. */
 function writesAllowed(): boolean {

@@ -12,6 +12,7 @@ import type { CodeLens } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Analysis } from '../engine/analyze';
 import type { ExplorerSupplyChainParams, SupplyChainItem, SupplyChainReport } from '../../../common/protocol';
+import { oneLineText } from '../../../common/messageText';
 import { codeSpan, escapeMarkdown } from '../engine/hover';
 import { parseReference, referenceWithDigest, type RegistryClient } from '../registry';
 import { hasTrust, loadTrustFiles, signedAtSource, supplyChainReport, trustWords, verdictWords, type Trust } from '../supplychain';
@@ -248,8 +249,7 @@ export class SupplyChainService {
 
 /** Registry text on one line: control characters, line breaks and bidi controls (which reorder what is shown) as spaces. */
 function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, ' ').trim();
+  return oneLineText(text).trim();
 }
 
 function cut(text: string, max: number): string {
