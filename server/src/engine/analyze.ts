@@ -63,7 +63,7 @@ export interface Analysis {
  * node and label when first asked: a 20,000-entry index has 20,000 sites, and the rules read
  * the nodes of only the entries that are not plain.
  */
-class Site implements DescriptorSite {
+export class Site implements DescriptorSite {
   plain: PlainFacts | undefined = undefined;
   private n: Node | undefined;
   private l: string | undefined;
@@ -89,6 +89,10 @@ class Site implements DescriptorSite {
 
   get label(): string {
     return (this.l ??= `${this.listKey}[${this.index}]`);
+  }
+
+  get start(): number {
+    return this.tape ? this.tape.start[this.slot] : this.node.offset;
   }
 }
 
@@ -150,20 +154,44 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
     return { ...base, descriptors: [], findings: [], truncated: 0, linted: false };
   }
   const { all: descriptors, notPlain } = markPlain(collectDescriptors(root, kind), root, kind, options.plainEntries !== false);
+  const { findings, truncated, truncatedWorst } = runRules({ text, root, detection, kind }, descriptors, notPlain, options);
+  const worst = truncatedWorst ? { truncatedWorst } : {};
+  if (recovering) {
+    const damaged = damagedContainers(root, parsed.errors);
+    const trusted = findings.map((f) => trustedFinding(root, damaged, f)).filter((f): f is Finding => f !== undefined);
+    trusted.sort(byPlace);
+    return { ...base, descriptors, findings: trusted, truncated, ...worst, linted: true, damaged };
+  }
+  findings.sort(byPlace);
+  return { ...base, descriptors, findings, truncated, ...worst, linted: true };
+}
+
+interface Linted {
+  readonly findings: Finding[];
+  readonly truncated: number;
+  readonly truncatedWorst?: Severity;
+}
+
+/**
+ * Runs the rules: a rule with `crossEntry` sees `descriptors`, every other rule `perEntry` (the
+ * descriptors that are not plain; for a relint of one entry, that entry or nothing).
+ */
+export function runRules(doc: { text: string; root: Node; detection: Detection; kind: DocumentKind }, descriptors: readonly DescriptorSite[], perEntry: readonly DescriptorSite[], options: AnalyzeOptions): Linted {
+  const { text, root, detection, kind } = doc;
   const findings: Finding[] = [];
   const max = options.maxFindings ?? Infinity;
   let truncated = 0;
   let truncatedWorst: Severity | undefined;
   const fetched = options.contentType !== undefined;
   // Values computed from the descriptors are shared among the rules that see the same ones.
-  const memos = new Map<readonly DescriptorSite[], Map<string, unknown>>([[descriptors, new Map()], [notPlain, new Map()]]);
+  const memos = new Map<readonly DescriptorSite[], Map<string, unknown>>([[descriptors, new Map()], [perEntry, new Map()]]);
   const memoFor = (view: readonly DescriptorSite[]) => <T>(key: string, compute: () => T): T => {
     const m = memos.get(view)!;
     if (!m.has(key)) m.set(key, compute());
     return m.get(key) as T;
   };
   const memoAll = memoFor(descriptors);
-  const memoNotPlain = memoFor(notPlain);
+  const memoPerEntry = memoFor(perEntry);
 
   for (const rule of RULES) {
     const setting = options.rules?.[rule.id];
@@ -189,21 +217,13 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
     };
     const cross = rule.crossEntry === true;
     const ctx: RuleContext = {
-      text, root, detection, kind, descriptors: cross ? descriptors : notPlain, contentType: options.contentType, context: options.context, memo: cross ? memoAll : memoNotPlain,
+      text, root, detection, kind, descriptors: cross ? descriptors : perEntry, contentType: options.contentType, context: options.context, memo: cross ? memoAll : memoPerEntry,
       report: (node, message, o) => push(node.offset, node.length, message, o),
       reportAt: push,
     };
     runRule(rule, ctx);
   }
-  const worst = truncatedWorst ? { truncatedWorst } : {};
-  if (recovering) {
-    const damaged = damagedContainers(root, parsed.errors);
-    const trusted = findings.map((f) => trustedFinding(root, damaged, f)).filter((f): f is Finding => f !== undefined);
-    trusted.sort(byPlace);
-    return { ...base, descriptors, findings: trusted, truncated, ...worst, linted: true, damaged };
-  }
-  findings.sort(byPlace);
-  return { ...base, descriptors, findings, truncated, ...worst, linted: true };
+  return { findings, truncated, truncatedWorst };
 }
 
 /** Findings in document order, the most severe first at one place. */

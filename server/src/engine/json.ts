@@ -110,6 +110,15 @@ export function elements(node: Node | undefined): Node[] {
   return node?.type === 'array' && node.children ? node.children : [];
 }
 
+/**
+ * Whether `node` is an array with no elements, without making a node for each element (the
+ * `manifests` of a 20,000-entry index parsed onto the tape).
+ */
+export function isEmptyArray(node: Node | undefined): node is Node {
+  if (node instanceof TapeNode) return node.type === 'array' && node.tape.first[node.index] === -1;
+  return node?.type === 'array' && (node.children?.length ?? 0) === 0;
+}
+
 export function keyOf(prop: Node): string {
   return prop instanceof TapeNode ? prop.keyString() : (prop.children?.[0]?.value as string);
 }

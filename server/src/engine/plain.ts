@@ -99,7 +99,7 @@ export class PlainDetector {
     const t = this.tape;
     if ((t.type[o] & TYPE_MASK) !== OBJECT) return undefined;
     let mediaType: string | undefined;
-    let mediaTypeOffset = -1;
+    let mediaTypeAt = -1;
     let digest: string | undefined;
     let size = false;
     let platform: PlainPlatform | undefined | null;
@@ -114,7 +114,7 @@ export class PlainDetector {
       switch (this.keyName(k)) {
         case 'mediaType':
           if (mediaType !== undefined || (mediaType = this.oneOf(v, types)) === undefined) return undefined;
-          mediaTypeOffset = t.start[v];
+          mediaTypeAt = t.start[v] - t.start[o];
           break;
         case 'digest':
           if (digest !== undefined || (digest = this.plainDigest(v)) === undefined) return undefined;
@@ -154,7 +154,7 @@ export class PlainDetector {
     // checks refuse repeated keys too: none of these objects has a duplicate key.
     return {
       mediaType, digest, platform: platform ?? undefined, refName, artifactType,
-      entrySlot: o, platformSlot, annotationsSlot: annotations, mediaTypeOffset,
+      platformAt: platformSlot === -1 ? -1 : platformSlot - o, annotationsAt: annotations === -1 ? -1 : annotations - o, mediaTypeAt,
     };
   }
 

@@ -52,6 +52,10 @@ export interface DescriptorSite {
    * in it, so only the rules that compare entries see it, and they read these facts.
    */
   readonly plain?: PlainFacts;
+  /** The descriptor's slot on the parser's tape (engine/tape.ts); set with `plain`. */
+  readonly slot?: number;
+  /** Where the descriptor starts in the text, without making its node; set with `plain`. */
+  readonly start?: number;
 }
 
 export interface PlainPlatform {
@@ -73,15 +77,16 @@ export interface PlainFacts {
   /** Whether the entry names an artifactType (index-duplicate-platform passes over artifacts). */
   readonly artifactType: boolean;
   /**
-   * Parser slots of the objects the plain check found free of duplicate keys (the entry, its
-   * platform and its annotations; -1 for none), so json-duplicate-key need not look at them
-   * again. Numbers, not an array: a 20,000-entry index has 20,000 facts.
+   * The parser slots of the objects the plain check found free of duplicate keys besides the
+   * entry's own (its platform and its annotations), counted from the entry's slot (-1 for none),
+   * so json-duplicate-key need not look at them again. Numbers, not an array: a 20,000-entry
+   * index has 20,000 facts. Relative, so that they hold wherever the entry moves (a relint of
+   * another entry keeps them: engine/reanalyze.ts).
    */
-  readonly entrySlot: number;
-  readonly platformSlot: number;
-  readonly annotationsSlot: number;
-  /** Where the mediaType value (an unescaped string) starts: its finding's range, without making its node. */
-  readonly mediaTypeOffset: number;
+  readonly platformAt: number;
+  readonly annotationsAt: number;
+  /** Where the mediaType value (an unescaped string) starts, counted from the entry's start: its finding's range, without making its node. */
+  readonly mediaTypeAt: number;
 }
 
 /** What a check may report, beyond message and location. */

@@ -1,6 +1,6 @@
 /** rules.md §7: the OCI image index (and what applies equally to Docker manifest lists). */
 import { ANNOTATION, ATTESTATION_MANIFEST, isReferenceEntry, referenceTypeOf } from '../annotationKeys';
-import { elements, propertyOf, rawText, stringOf, valueOf, type Node } from '../json';
+import { elements, isEmptyArray, propertyOf, rawText, stringOf, valueOf, type Node } from '../json';
 import { MEDIA_TYPE_SYNTAX, mediaTypeInfo, MT } from '../mediaTypes';
 import { platformKey, platformText } from '../platforms';
 import type { DescriptorSite, Rule, RuleContext } from '../types';
@@ -286,7 +286,7 @@ export const indexRules: Rule[] = [
     check(ctx) {
       if (ctx.context === 'referrers' || ctx.context === 'layout-index' || propertyOf(ctx.root, 'artifactType')) return;
       const manifests = valueOf(ctx.root, 'manifests');
-      if (manifests?.type !== 'array' || elements(manifests).length > 0) return;
+      if (!isEmptyArray(manifests)) return;
       ctx.report(manifests, 'manifests is empty: no image for any platform, so every pull of this index fails.');
     },
   },
@@ -303,13 +303,16 @@ export const indexRules: Rule[] = [
       if (propertyOf(ctx.root, 'artifactType')) return;
       // platform → the first entry for it, and whether any entry for it is one a default pull takes.
       const seen = new Map<string, { site: DescriptorSite; variants: string[]; served: boolean }>();
+      // Plain entries share platform objects: each one's os/architecture is joined once.
+      const keys = new Map<object, string>();
       for (const site of entrySites(ctx)) {
         if (isReference(site) || (site.plain ? site.plain.artifactType : propertyOf(site.node, 'artifactType'))) continue;
         const p = entryPlatform(site);
         if (!p) continue;
-        const accepted = DEFAULT_PULL_VARIANTS[`${p.os}/${p.architecture}`];
+        let key = keys.get(p);
+        if (key === undefined) { key = `${p.os}/${p.architecture}`; keys.set(p, key); }
+        const accepted = DEFAULT_PULL_VARIANTS[key];
         if (!accepted) continue;
-        const key = `${p.os}/${p.architecture}`;
         const entry = seen.get(key) ?? { site, variants: [], served: false };
         if (accepted.includes(p.variant)) entry.served = true;
         else if (!entry.variants.includes(p.variant)) entry.variants.push(p.variant);

@@ -1,6 +1,6 @@
 /** rules.md §6 (OCI image manifest) and §8 (empty descriptor, artifacts). */
 import { MANIFEST_KINDS, type DocumentKind } from '../documentKind';
-import { elements, propertyOf, rawText, stringOf, valueOf, type Node } from '../json';
+import { elements, isEmptyArray, propertyOf, rawText, stringOf, valueOf, type Node } from '../json';
 import { EMPTY_DESCRIPTOR, MEDIA_TYPES, mediaTypeInfo, MT, type MediaTypeInfo } from '../mediaTypes';
 import type { DescriptorSite, Rule, RuleContext } from '../types';
 import { fix, IS_SPEC, replaceEdit, shorten } from './helpers';
@@ -107,7 +107,7 @@ export const manifestRules: Rule[] = [
     fix: 'For an artifact: insert the empty descriptor as the single layer.',
     check(ctx) {
       const layers = valueOf(ctx.root, 'layers');
-      if (layers?.type !== 'array' || elements(layers).length > 0) return;
+      if (!isEmptyArray(layers)) return;
       const isImage = configType(ctx) === MT.ociConfig;
       const fixes = isImage ? [] : [fix('Insert the empty descriptor as the single layer', [replaceEdit(layers, [EMPTY_REF])], true, true)];
       ctx.report(layers, isImage

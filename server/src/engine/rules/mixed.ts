@@ -142,7 +142,7 @@ export const mixedRules: Rule[] = [
         };
         const o = layout ? { severity: 'warning' as const } : { fixes };
         // A plain entry's media type is an unescaped string at a known place: no node is made for it.
-        if (site.plain) ctx.reportAt(site.plain.mediaTypeOffset, site.plain.mediaType.length + 2, message(), o);
+        if (site.plain) ctx.reportAt(site.start! + site.plain.mediaTypeAt, site.plain.mediaType.length + 2, message(), o);
         else ctx.report(mediaTypeNode(site)!, message(), o);
       }
     },

@@ -25,10 +25,11 @@ function checkDuplicateKeys(ctx: RuleContext): void {
     for (const site of ctx.descriptors) {
       if (!site.plain) continue;
       skip ??= new Uint8Array(tape.count);
-      const { entrySlot, platformSlot, annotationsSlot } = site.plain;
-      skip[entrySlot] = 1;
-      if (platformSlot !== -1) skip[platformSlot] = 1;
-      if (annotationsSlot !== -1) skip[annotationsSlot] = 1;
+      const { platformAt, annotationsAt } = site.plain;
+      const slot = site.slot!;
+      skip[slot] = 1;
+      if (platformAt !== -1) skip[slot + platformAt] = 1;
+      if (annotationsAt !== -1) skip[slot + annotationsAt] = 1;
     }
     for (const [earlierSlot, laterSlot] of tape.duplicateKeys(skip)) {
       const earlier = tape.node(earlierSlot);
