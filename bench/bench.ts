@@ -8,7 +8,8 @@
  *  - the Image Map of 50 platforms × 60 layers (bench/imageMap.ts): model, message, DOM;
  *  - `audit` of a seeded registry against the same requests made by undici alone (bench/audit.ts).
  * Writes bench/RESULTS.md with the machine it ran on. `--only engine,lsp,memory,cli,map,audit` runs some
- * sections; `--no-write` prints only; `--profile-server DIR [--runs N]` records a CPU profile of
+ * sections; `--no-write` prints only; `--profile-keys DIR [--runs N]` records one of the server
+ * taking the keystrokes of `--only keys8mb`; `--profile-server DIR [--runs N]` records a CPU profile of
  * the server opening the 8 MB index N times instead; `--only open8mb --runs 9` runs only the 8 MB
  * open against json-language-server (N runs on fresh servers) and `--only keys8mb --runs 15` only
  * the keystrokes inside it, and print them.
@@ -348,12 +349,12 @@ function spread(values: readonly number[], digits: number): string {
  * validates 500 ms after any change): the size of the entry in the middle of the index changes
  * one digit at a time; each key waits for its version's diagnostics, then the user pauses.
  */
-async function keysLarge(runs: number, pauseMs = 300): Promise<{ times: number[]; findings: number }> {
+async function keysLarge(runs: number, pauseMs = 300, serverArgs: readonly string[] = OUR_SERVER): Promise<{ times: number[]; findings: number }> {
   const large = makeIndex(20000, { dockerEvery: 9 });
   const lines = large.split('\n');
   const middle = lines.findIndex((l, i) => i > lines.length / 2 && /"size": \d+/.test(l));
   const character = lines[middle].length - 2;
-  const ours = await startServer('manifest-lens', OUR_SERVER);
+  const ours = await startServer('manifest-lens', [...serverArgs]);
   const uri = 'file:///bench/keys-large.json';
   const times: number[] = [];
   try {
@@ -477,6 +478,14 @@ async function main(): Promise<void> {
   const runsArg = runsAt >= 0 ? Number(argv[runsAt + 1]) : undefined;
   const profileAt = argv.indexOf('--profile-server');
   if (profileAt >= 0) return profileServer(argv[profileAt + 1] ?? 'server-profile', runsArg ?? 10);
+  const keysProfileAt = argv.indexOf('--profile-keys');
+  if (keysProfileAt >= 0) {
+    // The server under --cpu-prof while it takes the keystrokes of `--only keys8mb`.
+    const dir = argv[keysProfileAt + 1] ?? 'server-profile';
+    const k = await keysLarge(runsArg ?? LSP_RUNS.keys, 300, ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...OUR_SERVER]);
+    console.log(`keystrokes (ms): ${spread(k.times, 1)}; profile written to ${dir}`);
+    return;
+  }
   const onlyAt = argv.indexOf('--only');
   const SECTIONS = ['engine', 'lsp', 'memory', 'cli', 'map', 'audit'];
   const only = new Set(onlyAt >= 0 ? (argv[onlyAt + 1] ?? '').split(',') : SECTIONS);

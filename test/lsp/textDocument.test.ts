@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TextDocument, type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
-import { FastTextDocument } from '../../server/src/lsp/textDocument';
+import { editSince, FastTextDocument } from '../../server/src/lsp/textDocument';
 
 /** A small deterministic PRNG, so a failure reproduces. */
 function rng(seed: number): () => number {
@@ -89,4 +89,47 @@ test('FastTextDocument gives the same positions as the library on a large pretty
     assert.equal(fast.getText(), t);
     for (let o = 0; o <= t.length; o += 97) assert.deepEqual(fast.positionAt(o), ref.positionAt(o), `offset ${o}`);
   });
+});
+
+test('editSince: the one span that changed since any remembered version, over random edits (the relint of one entry relies on it)', () => {
+  let checked = 0;
+  for (let seed = 1; seed <= 60; seed++) {
+    const r = rng(1000 + seed);
+    const pieces = PIECES.filter((p) => !p.includes('\r'));
+    const texts = new Map<number, string>();
+    const initial = randomText(r, 40, pieces);
+    const doc = FastTextDocument.create('file:///e.json', 'json', 1, initial);
+    texts.set(1, initial);
+    for (let v = 2; v < 30; v++) {
+      const changes: TextDocumentContentChangeEvent[] = [];
+      const count = 1 + Math.floor(r() * 3);
+      for (let c = 0; c < count; c++) {
+        const line = Math.floor(r() * doc.lineCount);
+        const pos = (): { line: number; character: number } => ({ line: line + Math.floor(r() * 2), character: Math.floor(r() * 8) });
+        changes.push(seed % 10 === 0 && v === 15 && c === 0 ? { text: randomText(r, 20, pieces) } : { range: { start: pos(), end: pos() }, text: randomText(r, Math.floor(r() * 4), pieces) });
+      }
+      FastTextDocument.update(doc, changes, v);
+      const now = doc.getText();
+      texts.set(v, now);
+      for (let since = 1; since < v; since++) {
+        const span = editSince(doc, since);
+        const whole = seed % 10 === 0 && since < 15 && v >= 15;
+        if (whole) { assert.equal(span, undefined, 'the whole text was replaced since'); continue; }
+        assert.ok(span, `seed ${seed}: v${since} → v${v}`);
+        const old = texts.get(since)!;
+        const what = `seed ${seed}: v${since} → v${v} ${JSON.stringify(span)}`;
+        assert.ok(span.start <= span.oldEnd && span.oldEnd <= old.length && span.start <= span.newEnd && span.newEnd <= now.length, what);
+        assert.equal(now.length - old.length, span.newEnd - span.oldEnd, what);
+        assert.equal(now.slice(0, span.start), old.slice(0, span.start), `${what}: before`);
+        assert.equal(now.slice(span.newEnd), old.slice(span.oldEnd), `${what}: after`);
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked > 10_000, `spans checked: ${checked}`);
+  // Versions older than it remembers: unknown, not a wrong span.
+  const doc = FastTextDocument.create('file:///old.json', 'json', 1, 'x');
+  for (let v = 2; v < 400; v++) FastTextDocument.update(doc, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: 'y' }], v);
+  assert.equal(editSince(doc, 1), undefined);
+  assert.deepEqual(editSince(doc, 398), { start: 0, oldEnd: 0, newEnd: 1 });
 });

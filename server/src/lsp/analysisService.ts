@@ -4,17 +4,29 @@
  * document's own lint cost, dropping stale work when the user keeps typing.
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { analyze, type Analysis } from '../engine/analyze';
+import { analyze, type Analysis, type AnalyzeOptions } from '../engine/analyze';
+import { reanalyze } from '../engine/reanalyze';
 import type { DocumentContext } from '../engine/types';
 import { analyzeTolerant } from './tolerantAnalysis';
 import type { DocumentSettings } from './settings';
+import { editSince } from './textDocument';
 
 export interface AnalysisEntry {
   readonly version: number;
   readonly analysis: Analysis;
   /** Set when the document was too large to lint. */
   readonly skippedBytes?: number;
+  /** The options it was linted with, as a key: a relint of one entry needs the same. */
+  readonly optionsKey?: string;
+  /** Set when only the edited entry was parsed again (engine/reanalyze.ts). */
+  readonly partial?: boolean;
 }
+
+/**
+ * From this size on (characters), a change inside one entry relints that entry's part of the
+ * parse only (engine/reanalyze.ts); below it a full lint takes a few milliseconds anyway.
+ */
+export const INCREMENTAL_FROM = 256 * 1024;
 
 /** From this size on (characters), queries do not wait for a pending relint. */
 export const LARGE_DOCUMENT = 1024 * 1024;
@@ -87,10 +99,18 @@ export class AnalysisService {
       entry = { version: doc.version, analysis: analyze('', {}), skippedBytes: text.length };
     } else {
       const started = performance.now();
+      const options: AnalyzeOptions = { rules: settings.rules, maxFindings: settings.maxProblems, contentType: this.contentTypeFor(doc.uri), context: this.contextFor(doc.uri) };
+      const optionsKey = JSON.stringify(options);
+      // A change inside one entry of a large document: that entry is parsed again, the rest of
+      // the previous parse kept (the debounce then follows this cheaper lint).
+      const edit = hit && hit.optionsKey === optionsKey && text.length >= INCREMENTAL_FROM ? editSince(doc, hit.version) : undefined;
+      const again = edit && hit ? reanalyze(hit.analysis, text, edit, options) : undefined;
       entry = {
         version: doc.version,
         // Text that does not parse keeps what the previous version found away from the broken spot.
-        analysis: analyzeTolerant(text, { rules: settings.rules, maxFindings: settings.maxProblems, contentType: this.contentTypeFor(doc.uri), context: this.contextFor(doc.uri) }, hit?.analysis),
+        analysis: again ?? analyzeTolerant(text, options, hit?.analysis),
+        optionsKey,
+        ...(again ? { partial: true } : {}),
       };
       this.lintMs.set(doc.uri, performance.now() - started);
     }

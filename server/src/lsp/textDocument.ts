@@ -68,8 +68,25 @@ function wellFormed(range: Range): Range {
   return range;
 }
 
+/** How many versions of edits a document remembers for {@link LineIndexedDocument.editSince}. */
+const EDIT_HISTORY = 256;
+
+/** The span one or more edits changed: the old text's [start, oldEnd) became the new text's [start, newEnd). */
+export interface ChangedSpan {
+  readonly start: number;
+  readonly oldEnd: number;
+  readonly newEnd: number;
+}
+
 class LineIndexedDocument implements TextDocument {
   private content: string;
+  /**
+   * The span each recent version changed (undefined: the whole text was replaced), so that the
+   * relint of a large document can tell which entry a keystroke was in (engine/reanalyze.ts).
+   */
+  private edits: { version: number; span: ChangedSpan | undefined }[] = [];
+  /** The oldest version from which every later edit is in `edits`. */
+  private editsFrom: number;
   /** Start offset of each line; undefined until first needed (and after an edit that may split a `\r\n`). */
   private starts: Int32Array | undefined;
 
@@ -80,6 +97,28 @@ class LineIndexedDocument implements TextDocument {
     content: string,
   ) {
     this.content = content;
+    this.editsFrom = version;
+  }
+
+  /**
+   * The one span of the text that changed since `version` (the union of the edits since, in
+   * the current text's offsets), or undefined when that is not known (the whole text was
+   * replaced, or `version` is older than the edits remembered).
+   */
+  editSince(version: number): ChangedSpan | undefined {
+    if (version < this.editsFrom || version > this.version) return undefined;
+    let span: { start: number; oldEnd: number; newEnd: number } | undefined;
+    for (const e of this.edits) {
+      if (e.version <= version) continue;
+      if (!e.span) return undefined;
+      span = span ? union(span, e.span) : { ...e.span };
+    }
+    return span ?? (version === this.version ? { start: 0, oldEnd: 0, newEnd: 0 } : undefined);
+  }
+
+  private remember(version: number, span: ChangedSpan | undefined): void {
+    this.edits.push({ version, span });
+    if (this.edits.length > EDIT_HISTORY) this.editsFrom = this.edits.shift()!.version;
   }
 
   getText(range?: Range): string {
@@ -141,6 +180,7 @@ class LineIndexedDocument implements TextDocument {
       if (!('range' in change) || !change.range) {
         this.content = change.text;
         this.starts = undefined;
+        this.remember(version, undefined);
         continue;
       }
       const range = wellFormed(change.range);
@@ -148,6 +188,7 @@ class LineIndexedDocument implements TextDocument {
       const endOffset = this.offsetAt(range.end);
       const old = this.content;
       this.content = old.substring(0, startOffset) + change.text + old.substring(endOffset);
+      this.remember(version, { start: startOffset, oldEnd: endOffset, newEnd: startOffset + change.text.length });
       const starts = this.starts;
       // A `\r` on either side of the edit may join or split a `\r\n`: index again when next needed.
       if (!starts || old.charCodeAt(startOffset - 1) === CR || this.content.charCodeAt(startOffset - 1) === CR ||
@@ -180,6 +221,28 @@ class LineIndexedDocument implements TextDocument {
     }
     return low - 1;
   }
+}
+
+/**
+ * Two changed spans one after the other as one: `a` (in the text before `b`) then `b` (in the
+ * text `a` made). The result is in the offsets of the text before `a` (start, oldEnd) and after
+ * `b` (newEnd).
+ */
+function union(a: { start: number; oldEnd: number; newEnd: number }, b: ChangedSpan): { start: number; oldEnd: number; newEnd: number } {
+  const da = a.newEnd - a.oldEnd;
+  const start = Math.min(a.start, b.start);
+  // b's end in the text before a: after a's new text it moves back by da; inside it, a's old end.
+  const bOldEnd = b.oldEnd >= a.newEnd ? b.oldEnd - da : a.oldEnd;
+  const oldEnd = Math.max(a.oldEnd, bOldEnd);
+  // a's new end in the text after b: after b's old text it moves by b's delta; inside it, b's new end.
+  const aNewEnd = a.newEnd >= b.oldEnd ? a.newEnd + (b.newEnd - b.oldEnd) : b.newEnd;
+  const newEnd = Math.max(aNewEnd, b.newEnd);
+  return { start, oldEnd, newEnd };
+}
+
+/** The changed span since `version` of a server text document, when it knows it. */
+export function editSince(doc: TextDocument, version: number): ChangedSpan | undefined {
+  return doc instanceof LineIndexedDocument ? doc.editSince(version) : undefined;
 }
 
 /**
