@@ -164,3 +164,25 @@ test('a long literal used as an object key is left to JSON.parse (a placeholder 
   assert.equal(parseLarge(spaced), undefined);
   assert.equal(Object.keys((parseMessage(spaced) as unknown as { params: object }).params)[0], key);
 });
+
+test('the last long literal is decoded by JSON.parse of its own bytes; one that is not last, or not one literal, by the loop or JSON.parse', () => {
+  const text = makeIndex(3000, { dockerEvery: 9 });
+  const cases: Buffer[] = [
+    bytesOf(didOpen(text + '\u00e9\u2028\ud83d\ude00\u0001')), // last, with \u escapes and non-ASCII
+    Buffer.concat([bytesOf(didOpen(text)), Buffer.from(' \n\t')]), // whitespace after the message
+    bytesOf({ jsonrpc: '2.0', method: 'textDocument/didOpen', params: { textDocument: { text, uri: 'file:///t.json', languageId: 'json', version: 1 } } }), // not last
+    bytesOf({ jsonrpc: '2.0', method: 'x', params: { a: text, b: text } }), // two long ones
+    bytesOf({ jsonrpc: '2.0', method: 'x', params: { a: text, b: 'y'.repeat(70_000) } }),
+  ];
+  for (const body of cases) {
+    assert.ok(body.length >= LARGE_MESSAGE);
+    const expected = JSON.parse(body.toString('utf8'));
+    assert.deepEqual(parseMessage(body), expected);
+    const direct = parseLarge(body);
+    assert.ok(direct, 'the fast path takes it');
+    assert.deepEqual(direct, expected);
+  }
+  // Bytes after the last quote that are not closing brackets: not the fast path's to guess.
+  const trailing = Buffer.concat([bytesOf(didOpen(text)).subarray(0, -3), Buffer.from('},"x":1}}')]);
+  assert.deepEqual(parseMessage(trailing), JSON.parse(trailing.toString('utf8')));
+});

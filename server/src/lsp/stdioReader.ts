@@ -10,7 +10,9 @@
  *    large message is given back after RELEASE_AFTER_MS without another one;
  *  - decodes a large message without making the message string: its long string literals
  *    (the text of a didOpen, a full didChange) are unescaped from the bytes into a reused
- *    buffer and become strings directly, the rest is parsed by JSON.parse.
+ *    buffer and become strings directly, the rest is parsed by JSON.parse. A long literal that
+ *    is the message's last value (VS Code sends the text last) is given to JSON.parse alone,
+ *    which unescapes it in V8's native code (issue 25: 27 → 17 ms for the 8 MB index).
  * The result is what JSON.parse gives for the same bytes: any literal with an escape other
  * than the simple ones (\n \" \\ \/ \t \r \b \f), a control character, or anything unusual
  * falls back on JSON.parse of the whole message (test/lsp/stdioReader.test.ts compares both).
@@ -88,9 +90,29 @@ function isKey(body: Buffer, end: number): boolean {
   return body[i] === 0x3a;
 }
 
-/** The end of the string literal opening at `start` (after its closing quote), or -1. */
-function literalEnd(body: Buffer, start: number): number {
-  const n = body.length;
+/**
+ * Where the body's last value ends when it is a string literal (after its closing quote, before
+ * the closing brackets and whitespace that end the message), or -1.
+ */
+function lastLiteralEnd(body: Buffer): number {
+  let i = body.length - 1;
+  while (i >= 0 && (body[i] === 0x7d || body[i] === 0x5d || body[i] === 0x20 || body[i] === 0x0a || body[i] === 0x0d || body[i] === 0x09)) i--;
+  return i > 0 && body[i] === QUOTE ? i + 1 : -1;
+}
+
+/** The value of the bytes [start, end) when they are exactly one JSON string literal, else undefined. */
+function lastLiteral(body: Buffer, start: number, end: number): string | undefined {
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8', start, end));
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The end of the string literal opening at `start` (after its closing quote), or -1 (also when it is longer than `limit` bytes). */
+function literalEnd(body: Buffer, start: number, limit = Infinity): number {
+  const n = Math.min(body.length, start + limit);
   for (let i = start + 1; i < n; i++) {
     const c = body[i];
     if (c === QUOTE) return i + 1;
@@ -123,8 +145,22 @@ export function parseLarge(body: Buffer): Message | undefined {
   const token = `\u0000manifest-lens-${Math.random().toString(36).slice(2)}-`;
   let copied = 0;
   const n = body.length;
+  const last = lastLiteralEnd(body);
   for (let i = 0; i < n; i++) {
     if (body[i] !== QUOTE) continue;
+    if (last - i >= LONG_LITERAL && literalEnd(body, i, LONG_LITERAL) < 0) {
+      // A long literal that may be the message's last value (the text of a didOpen is): V8's
+      // own JSON.parse of just those bytes unescapes it about twice as fast as the loop below,
+      // and succeeds only when they are one string literal, that is when it is the last one.
+      const text = lastLiteral(body, i, last);
+      if (text !== undefined) {
+        parts.push(body.toString('utf8', copied, i), JSON.stringify(token + long.length));
+        long.push(text);
+        copied = last;
+        i = last - 1;
+        continue;
+      }
+    }
     let end = unescapeLiteral(body, i);
     if (end < 0) {
       // A short literal this path does not decode is JSON.parse's, with the rest of the message.
