@@ -49,6 +49,8 @@ const SPECIAL_DIGESTS: readonly string[] = [
  * made a dozen times for each of 20,000 entries.
  */
 function textAt(text: string, pos: number, value: string): boolean {
+  // A long value is compared natively: the slice of a flat string shares its characters.
+  if (value.length >= 16) return text.slice(pos, pos + value.length) === value;
   for (let i = 0; i < value.length; i++) if (text.charCodeAt(pos + i) !== value.charCodeAt(i)) return false;
   return true;
 }
@@ -83,7 +85,10 @@ function keyVerdict(key: string, refNameAllowed: boolean): KeyVerdict {
 /** Decides plain entries for one analysis; verdicts on repeated keys and platforms are cached. */
 export class PlainDetector {
   private readonly keys = new Map<string, KeyVerdict>();
-  private readonly platforms = new Map<string, PlainPlatform | null>();
+  /** Verdicts on platform objects by their exact text, in the order first seen. */
+  private readonly platforms: { raw: string; verdict: PlainPlatform | null }[] = [];
+  /** The one that matched last (entries often repeat a handful of platforms in turn). */
+  private lastPlatform = 0;
   private lastCreated: string | undefined;
   private readonly values = new Map<string, boolean>();
   private readonly text: string;
@@ -230,14 +235,22 @@ export class PlainDetector {
   private plainPlatform(v: number): PlainPlatform | undefined {
     const t = this.tape;
     if (t.type[v] !== OBJECT) return undefined;
-    // The same few platforms, written the same way, repeat on every entry of a large index.
+    // The same few platforms, written the same way, repeat on every entry of a large index: the
+    // text is compared with those seen (a slice of a flat string shares its characters; nothing
+    // is hashed), starting after the last one that matched.
     const raw = this.text.slice(t.start[v], t.end[v]);
-    let cached = this.platforms.get(raw);
-    if (cached === undefined) {
-      cached = this.readPlatform(v) ?? null;
-      this.platforms.set(raw, cached);
+    const seen = this.platforms;
+    for (let k = 0; k < seen.length; k++) {
+      const i = (this.lastPlatform + k) % seen.length;
+      if (seen[i].raw === raw) {
+        this.lastPlatform = i;
+        return seen[i].verdict ?? undefined;
+      }
     }
-    return cached ?? undefined;
+    const verdict = this.readPlatform(v) ?? null;
+    // Real indexes have a few dozen platforms at most; past that, no more are remembered.
+    if (seen.length < 32) seen.push({ raw, verdict });
+    return verdict ?? undefined;
   }
 
   private readPlatform(v: number): PlainPlatform | undefined {
