@@ -55,8 +55,8 @@ const HOW = `## How the lint gets there
   alternating order, and times \`didOpen\` sent → the first \`publishDiagnostics\` received
   (bench/lsp.ts). json-language-server validates 500 ms after an open or a change, as VS Code
   runs it; Manifest Lens lints at once on open and debounces a change by its last lint time.
-  The keystroke row changes one digit of a layer size (an incremental \`didChange\`), waits for
-  that version's diagnostics, pauses 100 ms, and again.
+  The keystroke rows change one digit of a size (an incremental \`didChange\`), wait for that
+  version's diagnostics, pause, and again; the debounce is part of the figure.
 - **CLI**: whole processes, spawned one after the other and interleaved, against a Debian
   docker-registry on 127.0.0.1 seeded by test/harness/seed.ts; the bench builds with
   \`--production\` (the minified bundles that ship). Peak RSS is GNU time's %M.
@@ -107,31 +107,97 @@ json-language-server, five opens each, interleaved, at load 16–26) it was slow
 nine: median 0.75× against 0.59× json-language-server. On a loaded machine a server that works
 between chunks hands the pipe back to the sender later each time, 150 times per open.
 
+Issue 25, at load 0.4–1.4 (this VM to itself): ten opens of an unminified build
+(\`node dist/bench.js --profile-server DIR --runs 10\`) spent the server's busy time on the engine's
+parse 28%, the plain-entry pass 26%, decoding the message 17%, the rules 7%, garbage collection
+7%, converting the 1,001 diagnostics 5% (their line starts 4%). What changed, each measured side
+by side with the build before it:
+
+- **Decoding**: the text of a didOpen is the message's last value, so its literal is handed to
+  V8's own \`JSON.parse\` alone (one string literal or a SyntaxError: it cannot take more than the
+  literal), where the byte loop of lsp/stdioReader.ts unescaped it in JavaScript: 27 → 17 ms
+  for the 9.7 MB message in-process; the other literals keep the loop.
+- **The plain-entry pass**: constants of 16 characters or more (media types, annotation keys)
+  are compared as a slice of the flat text with \`===\` (a native compare; the slice shares the
+  text's characters) instead of a charCodeAt loop, half the time per comparison in isolation,
+  and a platform object is matched against the few already seen without making and hashing a
+  string per entry: the in-process lint of this index went from 63–68 to 56–62 ms (medians of
+  three runs of 40 lints).
+- **Rules**: index-manifests-empty asked for \`manifests\`' children to see whether there were
+  any, which made a node for each of the 20,000 entries; it now reads the tape (json.ts
+  \`isEmptyArray\`).
+
+Tried and not kept, each side by side with the build as it is (five runs each way, alternating):
+a warm-up of the parser and the rules on a generated 3,000-entry index after the server starts
+(the first opens of a fresh server are slower, below): no measurable change; glibc told never to
+unmap (\`MALLOC_MMAP_THRESHOLD_\`, \`MALLOC_TRIM_THRESHOLD_\`), so that the tape's 10 MB is not fresh
+memory on every open: no change (Node zero-fills a buffer that size, so the pages are touched
+anyway); a larger young generation (\`--max-semi-space-size=64\`): no change; \`startsWith\` for the
+comparisons: slower than the loop. Reusing the previous tape's buffer does save 5–8 ms of page
+faults per parse in-process, but nothing in the server can tell when the last reader of an old
+analysis is done (a code lens awaits the supply-chain check with it), so it is not done.
+
+## Keystrokes in the 8 MB index
+
+Before issue 25 a key inside one entry waited about one full lint (the debounce follows the
+last lint's time) and then linted all 8.6 MB again: 352 ms at load 2.5–5, 205 ms at load 1. Now
+the text document remembers which span each version changed (lsp/textDocument.ts
+\`editSince\`), and when that span lies inside one entry of a document from 256 KiB on,
+engine/reanalyze.ts parses that entry alone and splices it into the previous version's tape
+(\`Tape.splice\`: the slots before it copied, its own replaced, those after moved), keeps the other
+entries' plain-entry facts (now relative to their entry, so they hold where it moves), and runs
+the rules as a full lint does. test/engine/reanalyze.test.ts compares the result with a full
+lint, tape included, over chains of random edits; an edit that touches an entry's braces, spans
+two entries, leaves the entry not one object, or follows a version with a syntax error takes the
+full lint. The findings of untouched entries are not reused: some per-entry rules judge the
+document from all its non-plain entries, and the rules over 20,000 entries' facts cost less than
+the parse saved. The debounce then follows the relint's own time, so its floor of 40 ms.
+
+Where a key's time goes (\`node dist/bench.js --profile-keys DIR --runs 30\`, an unminified
+build, per key): the relint 13 ms (the splice 4 ms, the rules 7.5 ms, the entry's parse and the
+plain-entry facts under 1 ms), applying the change to the text 6 ms (V8 copies the edited 8.6 MB
+string into one piece the first time it is read: \`flatten\`), garbage collection 4 ms, the
+diagnostics 1–2 ms; plus the 40 ms debounce. The splice allocates its tape as five exact-size
+arrays rather than one freshly mapped 33 MiB buffer: glibc serves them from pages it already
+has, and the splice went from 8–18 to 3–4 ms.
+
 ## Why one run differs from the next
 
 - **Machine load** is the largest cause. json-language-server waits a fixed 500 ms (a timer)
   before it validates; that part of its figure does not grow with the load, while all of ours
-  is CPU. So the ratio rises with the load: on this 2-core VM shared by seven people, the runs
-  of issue 25 were measured at load 13–26, where json-language-server itself took 2.6–14 s for
-  what takes it 1 s at load 1. The bench prints the load average with each run
-  (\`--only open8mb\`); the figures below are only comparable at a similar load.
-- **Garbage collection timing**: a GC observer (perf_hooks, preloaded into the server) shows, in
-  every open after the first, an incremental marking and a full collection in the middle of the
-  open, for the previous open's garbage: its 33 MiB tape buffer and its 8.6 MB external string
-  count as external memory, and V8 starts a collection when that crosses its limit, wherever
-  the current open then is. Tried: one full collection right after a large document closes,
-  so that the next open starts clean. The next open took more CPU, not less (median 360 against
-  260 ms per open over ten opens, same load): a forced full collection shrinks the young
-  generation, and the next open pays more scavenges to grow it again. Not kept.
+  is CPU. So the ratio rises with the load: on this 2-core VM shared by seven people, earlier
+  runs of issue 25 were measured at load 13–26, where json-language-server itself took 2.6–14 s
+  for what takes it 1 s at load 1, and the same build gave 0.24× at load 2.5–5 and 0.22× (0.19–
+  0.26) at load 0.6–1.7. A run in which another process starts (a test suite) shows both servers
+  slower together: 315 and 282 ms against 1,225 and 971 ms in one such run. The bench prints the
+  load average with each run (\`--only open8mb\`); figures are only comparable at a similar load.
+- **Where an open's time goes, end to end** (timestamps from the bench client and the server
+  on one clock, one run): the client serialises the 8.6 MB message (23–26 ms) and the pipe
+  carries it (5–10 ms), the server decodes it (22–44 ms before the change above), lints (80–135
+  ms) and converts (6–8 ms), and the client parses the 1,001 diagnostics (4–15 ms). The client's
+  share is in json-language-server's figure too.
+- **Garbage collection timing**: a GC observer (perf_hooks, preloaded into the server) shows
+  10–20 ms of collection inside each open, in different places each time: two or three
+  scavenges of 3–8 ms (the 20,000 descriptor sites and plain-entry facts survive them and are
+  copied), an incremental marking step and the finalisation of a full collection (1.5–4 ms) for
+  the previous open's garbage (its tape buffer and text count as external memory, and V8 starts
+  a collection when that crosses its limit, wherever the current open then is). Tried: one full
+  collection right after a large document closes, so that the next open starts clean. The next
+  open took more CPU, not less (median 360 against 260 ms per open over ten opens, same load): a
+  forced full collection shrinks the young generation, and the next open pays more scavenges to
+  grow it again. Not kept.
+- **A fresh server's first opens**: ten opens in a row took 237, 173, 156, then 115–127 ms: the
+  parser and the rules are optimised by V8 during the first ones. Each bench run starts fresh
+  servers and takes the median of its five opens, so two of them are early ones. A warm-up at
+  start changed nothing measurable (above).
 - **Fresh memory**: whether glibc hands the new text pages it already had (no page faults) or
-  maps new ones (2,160 faults, about 28 ms here) differs from open to open.
+  maps new ones (2,160 faults, about 28 ms at load 16; 5–8 ms at load 1) differs from open to open.
 - **The idle collector** (lsp/idleCollect.ts) runs only after 10 s without an open or change, so
   never inside the bench's back-to-back opens; it does not move these figures.
 - **The debounce**: an open is linted at once, so it plays no part in the open's figure. A
-  change waits about the document's last lint time (\`debounceFor\`): the keystroke figure of the
-  8 MB index is that wait plus a full relint, since the findings of untouched entries are not
-  reused (the rules that compare entries and the findings cap make that reuse a change of its
-  own, not done in issue 25).
+  change waits about the document's last lint time (\`debounceFor\`): for a key inside one entry
+  of the 8 MB index that is the relint of one entry, so the 40 ms floor. The first key after
+  the open waits about the open's own lint (130–160 ms), which is why the bench drops it.
 - **What was done about it**: each of the 9 runs starts fresh servers and interleaves the opens
   on both; the figure is the median of the runs' ratios, with the lowest, the highest and every
   run; \`npm run bench -- --only open8mb --runs 9\` repeats just that case and
@@ -143,7 +209,9 @@ between chunks hands the pipe back to the sender later each time, 150 times per 
   for every JSON file; the bench runs it from the devDependency vscode-langservers-extracted).
   VS Code runs the server over stdio too. A document is linted the moment it opens; a change
   waits about as long as the document's last lint took (40 ms for a manifest, about its own lint
-  time for a large index, at most 1 s), and hovers and completions never wait for that timer.
+  time for a large index, at most 1 s; a key inside one entry of a large document relints that
+  entry's part of the parse only, so 40 ms there too), and hovers and completions never wait for
+  that timer.
   What the profile of an 8 MB open showed, and what changed: the server reads messages into one
   reused buffer and makes a large document's text straight from the bytes (lsp/stdioReader.ts),
   without the three ~10 MB copies vscode-jsonrpc makes first; a Docker entry of an OCI index that
@@ -159,7 +227,11 @@ between chunks hands the pipe back to the sender later each time, 150 times per 
   parse (its tape) is one buffer of at least 33 MiB, which glibc maps and unmaps itself; as five
   smaller buffers they came from glibc's heap, which then kept its high-water mark (the \`[heap]\`
   mapping grew from 8 to 44 MiB over the 20 cycles; now it stays at 12). The pages of the buffer
-  that a document does not use are never touched and cost nothing. Any open or change puts the
+  that a document does not use are never touched and cost nothing. The tapes made while the user
+  types in a large document (one per relint of one entry) are five exact-size arrays on purpose,
+  from glibc's heap (see the keystrokes above), which keeps about one such tape once the document
+  is closed: three cycles of opening the 8 MB index, 40 keys in it and closing it settled at
+  92–93 MiB, against 84 MiB for the same cycles without keys (two runs each). Any open or change puts the
   collections off, so no keystroke waits for them.
 - **On the command line**, cold starts against a bare \`node -e 0\` and skopeo, on a local
   docker-registry. Each command loads only its own bundle (\`lint\` loads no HTTP client;
