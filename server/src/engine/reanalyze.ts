@@ -21,6 +21,7 @@ import { detectKind } from './documentKind';
 import { nestsDeeperThan } from './nesting';
 import { PlainDetector } from './plain';
 import { MAX_DEPTH, OBJECT, TapeNode, tapeParse, TYPE_MASK } from './tape';
+import type { PlainFacts } from './types';
 
 /** One change of the text: the old text's [start, oldEnd) is the new text's [start, newEnd). */
 export interface EditSpan {
@@ -34,6 +35,31 @@ function listSites(a: Analysis): Site[] {
   const out: Site[] = [];
   for (const d of a.descriptors) if (d instanceof Site && d.slot >= 0) out.push(d);
   return out;
+}
+
+/**
+ * A string equal to `s` that holds no reference to the text it was cut from. V8 makes a slice
+ * of 13 characters or more (a digest, an os.version, a ref.name) a view of the whole text; the
+ * facts of an entry outlive the version they were read from (each relint keeps the others'),
+ * so a view would keep that version's whole text alive: typing in 30 entries of an 8 MB index
+ * kept 30 texts, 260 MB (test/engine/reanalyzeAttack.test.ts).
+ */
+function own(s: string): string;
+function own(s: string | undefined): string | undefined;
+function own(s: string | undefined): string | undefined {
+  return s === undefined || s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string);
+}
+
+/** Facts whose strings are the entry's own (see {@link own}). */
+function detached(facts: PlainFacts | undefined): PlainFacts | undefined {
+  if (!facts) return undefined;
+  const p = facts.platform;
+  return {
+    ...facts,
+    digest: own(facts.digest),
+    refName: own(facts.refName),
+    platform: p && { os: own(p.os), architecture: own(p.architecture), variant: own(p.variant), osVersion: own(p.osVersion) },
+  };
 }
 
 /** The last site starting at or before `offset` (sites in document order), or -1. */
@@ -94,7 +120,7 @@ export function reanalyze(previous: Analysis, text: string, edit: EditSpan, opti
     if (!(before instanceof Site) || before.role !== now.role) return undefined;
     if (before === site) {
       edited = now;
-      now.plain = new PlainDetector(spliced, kind).facts(now.slot, now.role);
+      now.plain = detached(new PlainDetector(spliced, kind).facts(now.slot, now.role));
     } else {
       now.plain = before.plain; // relative to the entry: they hold where it moved
     }
