@@ -154,7 +154,7 @@ document from all its non-plain entries, and the rules over 20,000 entries' fact
 the parse saved. The debounce then follows the relint's own time, so its floor of 40 ms.
 
 Where a key's time goes (\`node dist/bench.js --profile-keys DIR --runs 30\`, an unminified
-build, per key): the relint 13 ms (the splice 4 ms, the rules 7.5 ms, the entry's parse and the
+build: \`node scripts/build.mjs --bench\`; per key): the relint 13 ms (the splice 4 ms, the rules 7.5 ms, the entry's parse and the
 plain-entry facts under 1 ms), applying the change to the text 6 ms (V8 copies the edited 8.6 MB
 string into one piece the first time it is read: \`flatten\`), garbage collection 4 ms, the
 diagnostics 1–2 ms; plus the 40 ms debounce. The splice allocates its tape as five exact-size
@@ -167,7 +167,7 @@ has, and the splice went from 8–18 to 3–4 ms.
   before it validates; that part of its figure does not grow with the load, while all of ours
   is CPU. So the ratio rises with the load: on this 2-core VM shared by seven people, earlier
   runs of issue 25 were measured at load 13–26, where json-language-server itself took 2.6–14 s
-  for what takes it 1 s at load 1, and the same build gave 0.24× at load 2.5–5 and 0.22× (0.19–
+  for what takes it 1 s at load 1, and the build before issue 25 gave 0.24× at load 2.5–5 and 0.22× (0.19–
   0.26) at load 0.6–1.7. A run in which another process starts (a test suite) shows both servers
   slower together: 315 and 282 ms against 1,225 and 971 ms in one such run. The bench prints the
   load average with each run (\`--only open8mb\`); figures are only comparable at a similar load.
@@ -188,7 +188,8 @@ has, and the splice went from 8–18 to 3–4 ms.
   grow it again. Not kept.
 - **A fresh server's first opens**: ten opens in a row took 237, 173, 156, then 115–127 ms: the
   parser and the rules are optimised by V8 during the first ones. Each bench run starts fresh
-  servers and takes the median of its five opens, so two of them are early ones. A warm-up at
+  servers, opens once on each without counting it, and takes the median of the next five opens,
+  so two of them are early ones. A warm-up at
   start changed nothing measurable (above).
 - **Fresh memory**: whether glibc hands the new text pages it already had (no page faults) or
   maps new ones (2,160 faults, about 28 ms at load 16; 5–8 ms at load 1) differs from open to open.
@@ -210,7 +211,8 @@ has, and the splice went from 8–18 to 3–4 ms.
   VS Code runs the server over stdio too. A document is linted the moment it opens; a change
   waits about as long as the document's last lint took (40 ms for a manifest, about its own lint
   time for a large index, at most 1 s; a key inside one entry of a large document relints that
-  entry's part of the parse only, so 40 ms there too), and hovers and completions never wait for
+  entry's part of the parse only, so 40 ms there too, except for the first key after a full lint:
+  the open, a pasted or deleted entry, broken text), and hovers and completions never wait for
   that timer.
   What the profile of an 8 MB open showed, and what changed: the server reads messages into one
   reused buffer and makes a large document's text straight from the bytes (lsp/stdioReader.ts),
@@ -243,11 +245,11 @@ has, and the splice went from 8–18 to 3–4 ms.
   cache (on Node < 22.1).
   - \`inspect\`: the bench measures its floor in the same run, a script that makes the same one
     request with the CLI's own undici and nothing else and checks the digest
-    (bench/undiciFloor.ts): 2.05× \`node -e 0\`. Loading Node's net, stream and HTTP modules,
+    (bench/undiciFloor.ts; its row in the table above). Loading Node's net, stream and HTTP modules,
     compiling undici's WebAssembly HTTP parser and undici itself is most of that; \`inspect\`
-    adds 0.2× to it. The 1.5× target is below what the HTTP client this project requires
+    adds little to it. The 1.5× target is below what the HTTP client this project requires
     costs to start.
-  - \`lint\` is 20 ms over \`node -e 0\`: reading and checking its code cache (3.5 ms), V8
+  - What \`lint\` takes over \`node -e 0\`: reading and checking its code cache (3.5 ms), V8
     deserialising it (4 ms), the bundle's own start (2 ms) and the lint itself. Without the
     cache it took 3–6 ms more in eight of nine interleaved timings (1.7 ms less in one).
 - **The compile cache**: on Node ≥ 22.1, Node's own (\`module.enableCompileCache()\`, kept where
@@ -264,8 +266,8 @@ has, and the splice went from 8–18 to 3–4 ms.
   file is ignored and replaced, never run. \`MANIFEST_LENS_CODE_CACHE=0\` turns it off; deleting
   the folder is always safe.
 - **The engine in-process**, against \`JSON.parse\`, jsonc-parser and vscode-json-languageservice:
-  the full lint of the 20,000-entry index takes about 3× the time of \`JSON.parse\` on a quiet
-  machine and about 0.1–0.15× what vscode-json-languageservice takes to validate it against a
+  the full lint of the 20,000-entry index takes about 2–3× the time of \`JSON.parse\` on a quiet
+  machine and about 0.1× what vscode-json-languageservice takes to validate it against a
   schema; a 100 KB manifest about 1–2 ms. The parser records the document in typed arrays and
   makes node objects only where asked, and one pass marks the ordinary entries, which
   per-entry rules then skip (a test checks that the findings are identical without it; the
