@@ -43,8 +43,8 @@ function steps(): Step[] {
   add('a Docker entry made OCI (pasted inside the string)', docker, 52, 'application/vnd.oci.image.manifest.v1+json', true);
   const ref = text.indexOf('"org.opencontainers.image.ref.name": "v', text.length >> 2);
   add('a key typed in (the entry breaks for a moment)', ref, 0, '"', false);
-  // The version before is broken: not a base for the relint of one entry (a full lint).
-  add('… and finished', ref + 1, 0, 'com.example.x": "1", ', false);
+  // Relinted from the last version that parsed: the change since is inside the same entry.
+  add('… and finished', ref + 1, 0, 'com.example.x": "1", ', true);
   const arch = text.indexOf('"architecture": "ppc64le"', text.length >> 1);
   add('an unknown architecture', arch + 17, 7, 'ppc65', true);
   // A deletion from one entry into the next: not inside one entry.
@@ -64,6 +64,7 @@ test('the service relints one entry from the previous parse, and gives the full 
   for (const step of steps()) {
     const text = doc.getText();
     FastTextDocument.update(doc, [{ range: rangeAt(text, step.offset, step.count), text: step.insert }], ++version);
+    assert.equal(s.relintsOneEntry(doc), step.partial, `${step.what}: the scheduler's guess`);
     const entry = s.compute(doc, DEFAULT_DOCUMENT_SETTINGS);
     const fresh = new AnalysisService(async () => DEFAULT_DOCUMENT_SETTINGS, () => undefined).compute(FastTextDocument.create('file:///fresh.json', 'json', 1, doc.getText()), DEFAULT_DOCUMENT_SETTINGS);
     assert.equal(entry.partial === true, step.partial, `${step.what}: ${step.partial ? 'one entry relinted' : 'a full lint'}`);

@@ -74,19 +74,24 @@ function siteAt(sites: readonly Site[], offset: number): number {
   return low - 1;
 }
 
+/** The entry a change is inside of, and that entry's new text parsed alone. */
+interface EditedEntry {
+  readonly site: Site;
+  readonly sub: TapeNode;
+  readonly delta: number;
+}
+
 /**
- * The analysis of `text`, which is `previous.text` with one span changed, when the change lies
- * inside one list descriptor of a well-formed document and leaves it one object; otherwise
- * undefined. `options` must be those `previous` was made with.
+ * The list descriptor of `previous` that `edit` lies strictly inside of (braces excluded), with
+ * its new text parsed alone, when that text is one object, nested no deeper than the whole
+ * document may be; otherwise undefined. Then the whole text parses, onto the same tape but for
+ * this entry's slots.
  */
-export function reanalyze(previous: Analysis, text: string, edit: EditSpan, options: AnalyzeOptions = {}): Analysis | undefined {
-  const prevRoot = previous.root;
+function editedEntry(previous: Analysis, text: string, edit: EditSpan, options: AnalyzeOptions): EditedEntry | undefined {
   if (!previous.linted || previous.syntaxErrors.length > 0 || previous.damaged) return undefined;
-  if (!(prevRoot instanceof TapeNode) || options.parseOnly || options.plainEntries === false) return undefined;
+  if (!(previous.root instanceof TapeNode) || options.parseOnly || options.plainEntries === false) return undefined;
   const delta = edit.newEnd - edit.oldEnd;
   if (text.length - previous.text.length !== delta || edit.start > edit.oldEnd || edit.start > edit.newEnd) return undefined;
-
-  // The descriptor the change is inside of, braces excluded.
   const sites = listSites(previous);
   const k = siteAt(sites, edit.start);
   if (k < 0) return undefined;
@@ -95,13 +100,31 @@ export function reanalyze(previous: Analysis, text: string, edit: EditSpan, opti
   const from = tape.start[site.slot];
   const to = tape.end[site.slot];
   if ((tape.type[site.slot] & TYPE_MASK) !== OBJECT || !(edit.start > from && edit.oldEnd < to)) return undefined;
-
-  // The entry's new text must be one object on its own, not nested deeper than the whole
-  // document may be; then the whole text parses, and onto the same tape but for this entry.
   const entryText = text.slice(from, to + delta);
   if (nestsDeeperThan(entryText, MAX_DEPTH - 8)) return undefined;
   const sub = tapeParse(entryText);
   if (!(sub instanceof TapeNode) || sub.type !== 'object') return undefined;
+  return { site, sub, delta };
+}
+
+/**
+ * Whether {@link reanalyze} can take this change: it lies inside one entry and leaves it one
+ * object (the scheduler's question: such a relint costs a fraction of a full lint).
+ */
+export function canReanalyze(previous: Analysis, text: string, edit: EditSpan, options: AnalyzeOptions = {}): boolean {
+  return editedEntry(previous, text, edit, options) !== undefined;
+}
+
+/**
+ * The analysis of `text`, which is `previous.text` with one span changed, when the change lies
+ * inside one list descriptor of a well-formed document and leaves it one object; otherwise
+ * undefined. `options` must be those `previous` was made with.
+ */
+export function reanalyze(previous: Analysis, text: string, edit: EditSpan, options: AnalyzeOptions = {}): Analysis | undefined {
+  const found = editedEntry(previous, text, edit, options);
+  if (!found) return undefined;
+  const { site, sub, delta } = found;
+  const tape = site.tape!;
   const spliced = tape.splice(text, site.slot, sub.tape, delta);
   const root = spliced.node(0);
 

@@ -5,7 +5,7 @@
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, type Analysis, type AnalyzeOptions } from '../engine/analyze';
-import { reanalyze } from '../engine/reanalyze';
+import { canReanalyze, reanalyze } from '../engine/reanalyze';
 import type { DocumentContext } from '../engine/types';
 import { analyzeTolerant } from './tolerantAnalysis';
 import type { DocumentSettings } from './settings';
@@ -55,6 +55,14 @@ export class AnalysisService {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** How long the last full lint of each document took (ms): the base of its debounce. */
   private readonly lintMs = new Map<string, number>();
+  /** How long the last relint of one entry took (ms): the debounce of a change that one will take. */
+  private readonly relintMs = new Map<string, number>();
+  /**
+   * The last version of each large document that parsed and was linted: the base of the relint
+   * of one entry, also while the versions after it do not parse (a key half typed), so that the
+   * key that makes the entry whole again relints that entry only.
+   */
+  private readonly clean = new Map<string, AnalysisEntry>();
   /** The version each document was opened with and validated at once: its change event is not debounced again. */
   private readonly openedVersion = new Map<string, number>();
 
@@ -101,10 +109,11 @@ export class AnalysisService {
       const started = performance.now();
       const options: AnalyzeOptions = { rules: settings.rules, maxFindings: settings.maxProblems, contentType: this.contentTypeFor(doc.uri), context: this.contextFor(doc.uri) };
       const optionsKey = JSON.stringify(options);
-      // A change inside one entry of a large document: that entry is parsed again, the rest of
-      // the previous parse kept (the debounce then follows this cheaper lint).
-      const edit = hit && hit.optionsKey === optionsKey && text.length >= INCREMENTAL_FROM ? editSince(doc, hit.version) : undefined;
-      const again = edit && hit ? reanalyze(hit.analysis, text, edit, options) : undefined;
+      // A change inside one entry of a large document since its last version that parsed: that
+      // entry is parsed again, the rest of that version's parse kept.
+      const base = this.baseFor(doc, optionsKey);
+      const edit = base ? editSince(doc, base.version) : undefined;
+      const again = edit && base ? reanalyze(base.analysis, text, edit, options) : undefined;
       entry = {
         version: doc.version,
         // Text that does not parse keeps what the previous version found away from the broken spot.
@@ -112,10 +121,41 @@ export class AnalysisService {
         optionsKey,
         ...(again ? { partial: true } : {}),
       };
-      this.lintMs.set(doc.uri, performance.now() - started);
+      (again ? this.relintMs : this.lintMs).set(doc.uri, performance.now() - started);
+      const a = entry.analysis;
+      // A version that does not parse leaves the last one that did as the base.
+      if (a.linted && a.syntaxErrors.length === 0 && !a.damaged) {
+        if (text.length >= INCREMENTAL_FROM) this.clean.set(doc.uri, entry);
+        else this.clean.delete(doc.uri);
+      }
     }
     this.cache.set(doc.uri, entry);
     return entry;
+  }
+
+  /** The last version of a large document that parsed, linted with these options, if any. */
+  private baseFor(doc: TextDocument, optionsKey: string): AnalysisEntry | undefined {
+    const base = this.clean.get(doc.uri);
+    return base && base.optionsKey === optionsKey && base.version < doc.version && doc.getText().length >= INCREMENTAL_FROM ? base : undefined;
+  }
+
+  /**
+   * How long a change waits before its relint ({@link debounceFor}): about the last relint of
+   * one entry when this change is one (inside one entry, which still parses alone), else about
+   * the last full lint.
+   */
+  delayFor(doc: TextDocument): number {
+    const size = doc.getText().length;
+    if (this.relintsOneEntry(doc)) return debounceFor(this.relintMs.get(doc.uri) ?? MIN_DEBOUNCE_MS, size);
+    return debounceFor(this.lintMs.get(doc.uri), size);
+  }
+
+  /** Whether the next relint of this version takes only the entry it was changed in (engine/reanalyze.ts). */
+  relintsOneEntry(doc: TextDocument): boolean {
+    const base = this.clean.get(doc.uri);
+    if (!base || base.version >= doc.version || doc.getText().length < INCREMENTAL_FROM) return false;
+    const edit = editSince(doc, base.version);
+    return edit !== undefined && canReanalyze(base.analysis, doc.getText(), edit);
   }
 
   /**
@@ -136,7 +176,7 @@ export class AnalysisService {
     if (this.openedVersion.get(doc.uri) === doc.version) return; // the open's own change event: already validated
     this.openedVersion.delete(doc.uri);
     this.cancel(doc.uri);
-    const delay = debounceFor(this.lintMs.get(doc.uri), doc.getText().length);
+    const delay = this.delayFor(doc);
     this.timers.set(doc.uri, setTimeout(() => { this.timers.delete(doc.uri); fn(); }, delay));
   }
 
@@ -150,15 +190,18 @@ export class AnalysisService {
     this.cache.delete(uri);
     this.cancel(uri);
     this.lintMs.delete(uri);
+    this.relintMs.delete(uri);
+    this.clean.delete(uri);
     this.openedVersion.delete(uri);
   }
 
   clear(): void {
     this.cache.clear();
+    this.clean.clear();
   }
 
   /** How many documents the service holds anything for (a closed document must leave nothing: test/lsp/memory.test.ts). */
   trackedDocuments(): number {
-    return new Set([...this.cache.keys(), ...this.timers.keys(), ...this.lintMs.keys(), ...this.openedVersion.keys()]).size;
+    return new Set([...this.cache.keys(), ...this.timers.keys(), ...this.lintMs.keys(), ...this.relintMs.keys(), ...this.clean.keys(), ...this.openedVersion.keys()]).size;
   }
 }
