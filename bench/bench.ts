@@ -148,10 +148,14 @@ engine/reanalyze.ts parses that entry alone and splices it into the previous ver
 entries' plain-entry facts (now relative to their entry, so they hold where it moves), and runs
 the rules as a full lint does. test/engine/reanalyze.test.ts compares the result with a full
 lint, tape included, over chains of random edits; an edit that touches an entry's braces, spans
-two entries, leaves the entry not one object, or follows a version with a syntax error takes the
-full lint. The findings of untouched entries are not reused: some per-entry rules judge the
-document from all its non-plain entries, and the rules over 20,000 entries' facts cost less than
-the parse saved. The debounce then follows the relint's own time, so its floor of 40 ms.
+two entries, or leaves the entry not one object takes the full lint. The base is the last version
+that parsed, so while a new key is half typed (versions that do not parse, linted in full by the
+tolerant path) the key that completes it is again a relint of that entry. The findings of
+untouched entries are not reused: some per-entry rules judge the document from all its non-plain
+entries, and the rules over 20,000 entries' facts cost less than the parse saved. The debounce
+of a change the relint of one entry will take (the scheduler asks reanalyze.ts: inside one entry,
+which still parses alone) follows the last such relint, so its floor of 40 ms, also for the first
+key after the open; any other change waits about the last full lint.
 
 Where a key's time goes (\`node dist/bench.js --profile-keys DIR --runs 30\`, an unminified
 build: \`node scripts/build.mjs --bench\`; per key): the relint 13 ms (the splice 4 ms, the rules 7.5 ms, the entry's parse and the
@@ -197,8 +201,8 @@ has, and the splice went from 8–18 to 3–4 ms.
   never inside the bench's back-to-back opens; it does not move these figures.
 - **The debounce**: an open is linted at once, so it plays no part in the open's figure. A
   change waits about the document's last lint time (\`debounceFor\`): for a key inside one entry
-  of the 8 MB index that is the relint of one entry, so the 40 ms floor. The first key after
-  the open waits about the open's own lint (130–160 ms), which is why the bench drops it.
+  of the 8 MB index that is the relint of one entry, so the 40 ms floor, also for the first key
+  after the open (which the bench drops all the same: before issue 25 it waited the open's lint).
 - **What was done about it**: each of the 9 runs starts fresh servers and interleaves the opens
   on both; the figure is the median of the runs' ratios, with the lowest, the highest and every
   run; \`npm run bench -- --only open8mb --runs 9\` repeats just that case and
@@ -211,8 +215,7 @@ has, and the splice went from 8–18 to 3–4 ms.
   VS Code runs the server over stdio too. A document is linted the moment it opens; a change
   waits about as long as the document's last lint took (40 ms for a manifest, about its own lint
   time for a large index, at most 1 s; a key inside one entry of a large document relints that
-  entry's part of the parse only, so 40 ms there too, except for the first key after a full lint:
-  the open, a pasted or deleted entry, broken text), and hovers and completions never wait for
+  entry's part of the parse only, so 40 ms there too), and hovers and completions never wait for
   that timer.
   What the profile of an 8 MB open showed, and what changed: the server reads messages into one
   reused buffer and makes a large document's text straight from the bytes (lsp/stdioReader.ts),
