@@ -35,7 +35,7 @@ const INDEX_SCHEMA = 'https://manifest-lens.dev/schemas/oci-image-index.schema.j
 const HOW = `## How the lint gets there
 
 - **Parsing** (engine/tape.ts): one loop over the text with an explicit stack records every value
-  as a slot in typed arrays (type, start, end, parent, first child, next sibling); node objects
+  as a slot in typed arrays (type, start, end, first child, next sibling); node objects
   are made only for the slots a rule or a hover asks for.
 - **Plain entries** (engine/plain.ts): before the rules run, one pass over the tape marks the
   index entries and layers in which no per-entry rule can find anything (the media type of their
