@@ -10,16 +10,15 @@ import type { Severity } from '../engine/types';
 import type { LintFileResult } from './lint';
 import { terminalSafe } from './terminalText';
 import { FILE_PROBLEMS } from '../engine/fileProblems';
+import { SARIF_LEVEL, sarifLog } from '../engine/sarif';
 
 /** Ids the CLI reports that are not rules of the table (the file could not be linted): engine/fileProblems.ts. */
 export { FILE_PROBLEMS };
 
-const SARIF_LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = { error: 'error', warning: 'warning', info: 'note', hint: 'note' };
-
 /** A SARIF 2.1.0 log with one run: the rules that fired, and a result per finding. */
 export function toSarif(results: readonly LintFileResult[], version: string): object {
   const ids = [...new Set(results.flatMap((r) => r.findings.map((f) => f.ruleId)))].sort();
-  const rules = ids.map((id) => {
+  const ruleOf = (id: string): object => {
     const rule = RULES_BY_ID.get(id);
     const check = LAYOUT_CHECKS[id];
     if (check) {
@@ -41,30 +40,21 @@ export function toSarif(results: readonly LintFileResult[], version: string): ob
       defaultConfiguration: { level: SARIF_LEVEL[rule.severity] },
       properties: { appliesTo: rule.appliesTo.map((k) => KIND_TITLES[k]), severity: rule.severity },
     };
-  });
-  const index = new Map(ids.map((id, i) => [id, i]));
-  return {
-    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-    version: '2.1.0',
-    runs: [{
-      tool: { driver: { name: 'manifest-lens', version, informationUri: 'https://github.com/opencontainers/image-spec', rules } },
-      columnKind: 'utf16CodeUnits',
-      results: results.flatMap((r) => r.findings.map((f) => ({
-        ruleId: f.ruleId,
-        ruleIndex: index.get(f.ruleId),
-        level: SARIF_LEVEL[f.severity],
-        message: { text: f.message },
-        locations: [{
-          physicalLocation: {
-            // A URI reference: forward slashes, and spaces or <stdin> percent-encoded.
-            artifactLocation: { uri: encodeURI(r.file.split('\\').join('/')) },
-            region: { startLine: f.line, startColumn: f.column, endLine: f.endLine, endColumn: f.endColumn },
-          },
-        }],
-        properties: { severity: f.severity, documentKind: r.kind },
-      }))),
-    }],
   };
+  return sarifLog(version, ids, ruleOf, (ruleIndex) => results.flatMap((r) => r.findings.map((f) => ({
+    ruleId: f.ruleId,
+    ruleIndex: ruleIndex(f.ruleId),
+    level: SARIF_LEVEL[f.severity],
+    message: { text: f.message },
+    locations: [{
+      physicalLocation: {
+        // A URI reference: forward slashes, and spaces or <stdin> percent-encoded.
+        artifactLocation: { uri: encodeURI(r.file.split('\\').join('/')) },
+        region: { startLine: f.line, startColumn: f.column, endLine: f.endLine, endColumn: f.endColumn },
+      },
+    }],
+    properties: { severity: f.severity, documentKind: r.kind },
+  }))));
 }
 
 const GITHUB_COMMAND: Readonly<Record<Severity, string>> = { error: 'error', warning: 'warning', info: 'notice', hint: 'notice' };
