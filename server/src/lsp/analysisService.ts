@@ -133,10 +133,11 @@ export class AnalysisService {
     return entry;
   }
 
-  /** The last version of a large document that parsed, linted with these options, if any. */
-  private baseFor(doc: TextDocument, optionsKey: string): AnalysisEntry | undefined {
+  /** The last version of a large document that parsed (linted with these options, when given), if any. */
+  private baseFor(doc: TextDocument, optionsKey?: string): AnalysisEntry | undefined {
     const base = this.clean.get(doc.uri);
-    return base && base.optionsKey === optionsKey && base.version < doc.version && doc.getText().length >= INCREMENTAL_FROM ? base : undefined;
+    if (!base || (optionsKey !== undefined && base.optionsKey !== optionsKey)) return undefined;
+    return base.version < doc.version && doc.getText().length >= INCREMENTAL_FROM ? base : undefined;
   }
 
   /**
@@ -152,8 +153,8 @@ export class AnalysisService {
 
   /** Whether the next relint of this version takes only the entry it was changed in (engine/reanalyze.ts). */
   relintsOneEntry(doc: TextDocument): boolean {
-    const base = this.clean.get(doc.uri);
-    if (!base || base.version >= doc.version || doc.getText().length < INCREMENTAL_FROM) return false;
+    const base = this.baseFor(doc);
+    if (!base) return false;
     const edit = editSince(doc, base.version);
     return edit !== undefined && canReanalyze(base.analysis, doc.getText(), edit);
   }
